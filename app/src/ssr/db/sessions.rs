@@ -1,0 +1,136 @@
+//! The `sessions` table: one row per signed-in device, revocable.
+use sqlx::{FromRow, SqlitePool};
+
+#[derive(Debug, Clone, FromRow)]
+pub struct SessionRow {
+    pub id: String,
+    pub user_id: String,
+    pub device_type: String,
+    pub device_info: String,
+    pub ip_address: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub last_active_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+/// A session joined with its user: everything one authenticated request needs, in one query.
+#[derive(Debug, Clone, FromRow)]
+pub struct SessionAuthRow {
+    pub session_id: String,
+    pub user_id: String,
+    pub expires_at: i64,
+    pub last_active_at: i64,
+    pub revoked_at: Option<i64>,
+    pub username: String,
+    pub display_name: String,
+    pub is_admin: bool,
+    pub is_oidc: bool,
+    pub tokens_valid_after: i64,
+}
+
+/// A session as listed, with its owner's name.
+#[derive(Debug, Clone, FromRow)]
+pub struct SessionListRow {
+    pub id: String,
+    pub user_id: String,
+    pub username: String,
+    pub device_type: String,
+    pub device_info: String,
+    pub ip_address: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub last_active_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+pub async fn insert(pool: &SqlitePool, s: &SessionRow) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO sessions (id, user_id, device_type, device_info, ip_address, created_at, expires_at, last_active_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&s.id)
+    .bind(&s.user_id)
+    .bind(&s.device_type)
+    .bind(&s.device_info)
+    .bind(&s.ip_address)
+    .bind(s.created_at)
+    .bind(s.expires_at)
+    .bind(s.last_active_at)
+    .execute(pool)
+    .await
+    .map(|_| ())
+}
+
+pub async fn find_with_user(pool: &SqlitePool, session_id: &str) -> Result<Option<SessionAuthRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT s.id AS session_id, s.user_id, s.expires_at, s.last_active_at, s.revoked_at,
+                u.username, u.display_name, u.is_admin, u.is_oidc, u.tokens_valid_after
+         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?",
+    )
+    .bind(session_id)
+    .fetch_optional(pool)
+    .await
+}
+
+pub async fn find(pool: &SqlitePool, id: &str) -> Result<Option<SessionRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, user_id, device_type, device_info, ip_address, created_at, expires_at, last_active_at, revoked_at
+         FROM sessions WHERE id = ?",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}
+
+pub async fn touch(pool: &SqlitePool, id: &str, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE sessions SET last_active_at = ? WHERE id = ? AND last_active_at < ?")
+        .bind(now)
+        .bind(id)
+        .bind(now)
+        .execute(pool)
+        .await
+        .map(|_| ())
+}
+
+/// Revokes one session; answers how many rows changed (0 when it was already revoked).
+pub async fn revoke(pool: &SqlitePool, id: &str, now: i64) -> Result<u64, sqlx::Error> {
+    sqlx::query("UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
+        .bind(now)
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
+}
+
+/// Revokes every live session of a user, except `keep` when given.
+pub async fn revoke_all_for_user(pool: &SqlitePool, user_id: &str, keep: Option<&str>, now: i64) -> Result<u64, sqlx::Error> {
+    sqlx::query(
+        "UPDATE sessions SET revoked_at = ?
+         WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ? AND (? IS NULL OR id <> ?)",
+    )
+    .bind(now)
+    .bind(user_id)
+    .bind(now)
+    .bind(keep)
+    .bind(keep)
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected())
+}
+
+/// Unexpired sessions (revoked ones included, so an admin sees what was cut off), newest activity first.
+pub async fn list(pool: &SqlitePool, user_id: Option<&str>, now: i64) -> Result<Vec<SessionListRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT s.id, s.user_id, u.username, s.device_type, s.device_info, s.ip_address,
+                s.created_at, s.expires_at, s.last_active_at, s.revoked_at
+         FROM sessions s JOIN users u ON u.id = s.user_id
+         WHERE s.expires_at > ? AND (? IS NULL OR s.user_id = ?)
+         ORDER BY s.revoked_at IS NOT NULL, s.last_active_at DESC",
+    )
+    .bind(now)
+    .bind(user_id)
+    .bind(user_id)
+    .fetch_all(pool)
+    .await
+}

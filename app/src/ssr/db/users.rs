@@ -1,0 +1,85 @@
+//! The `users` table.
+use sqlx::{FromRow, SqlitePool};
+
+#[derive(Debug, Clone, FromRow)]
+pub struct UserRow {
+    pub id: String,
+    pub username: String,
+    pub display_name: String,
+    pub password_hash: Option<String>,
+    pub is_admin: bool,
+    pub is_oidc: bool,
+    pub tokens_valid_after: i64,
+    pub created_at: i64,
+}
+
+const COLUMNS: &str = "id, username, display_name, password_hash, is_admin, is_oidc, tokens_valid_after, created_at";
+
+pub struct NewUser<'a> {
+    pub id: &'a str,
+    pub username: &'a str,
+    pub username_key: &'a str,
+    pub display_name: &'a str,
+    pub password_hash: Option<&'a str>,
+    pub now: i64,
+}
+
+pub enum Admission {
+    /// Insert only while the table is empty; the user becomes admin.
+    OnlyFirst,
+    /// Insert always; the user becomes admin only if they are the first.
+    AdminIfFirst,
+}
+
+/// Inserts a user. `Ok(None)` means `OnlyFirst` found users already. The "first user"
+/// decision is made inside the INSERT, so two racing requests cannot both become the first admin.
+pub async fn insert(pool: &SqlitePool, u: &NewUser<'_>, admission: Admission) -> Result<Option<bool>, sqlx::Error> {
+    let guard = match admission {
+        Admission::OnlyFirst => "WHERE NOT EXISTS (SELECT 1 FROM users)",
+        Admission::AdminIfFirst => "",
+    };
+    let sql = format!(
+        "INSERT INTO users (id, username, username_key, display_name, password_hash, is_admin, tokens_valid_after, created_at)
+         SELECT ?, ?, ?, ?, ?, NOT EXISTS (SELECT 1 FROM users), ?, ? {guard}
+         RETURNING is_admin"
+    );
+    sqlx::query_scalar::<_, bool>(&sql)
+        .bind(u.id)
+        .bind(u.username)
+        .bind(u.username_key)
+        .bind(u.display_name)
+        .bind(u.password_hash)
+        .bind(u.now)
+        .bind(u.now)
+        .fetch_optional(pool)
+        .await
+}
+
+pub async fn find_by_id(pool: &SqlitePool, id: &str) -> Result<Option<UserRow>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = ?")).bind(id).fetch_optional(pool).await
+}
+
+pub async fn find_by_key(pool: &SqlitePool, username_key: &str) -> Result<Option<UserRow>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE username_key = ?"))
+        .bind(username_key)
+        .fetch_optional(pool)
+        .await
+}
+
+pub async fn any_exist(pool: &SqlitePool) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users)").fetch_one(pool).await
+}
+
+pub async fn count(pool: &SqlitePool) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(pool).await
+}
+
+/// Every token of this user issued before `at` stops working.
+pub async fn bump_tokens_valid_after(pool: &SqlitePool, id: &str, at: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET tokens_valid_after = MAX(tokens_valid_after, ?) WHERE id = ?")
+        .bind(at)
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|_| ())
+}

@@ -1,0 +1,119 @@
+//! The HTTP edge shared by REST handlers and server functions: error responses, the caller
+//! extractors, the client's address and the session cookie.
+use super::services::auth::{authenticate, Caller, Gate};
+use super::services::sessions::ClientMeta;
+use super::AppState;
+use crate::error::AppError;
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use std::net::{IpAddr, SocketAddr};
+
+pub const SESSION_COOKIE: &str = "jwt";
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut res = (status, axum::Json(self.body())).into_response();
+        if let Self::RateLimited { remaining_time, .. } = self {
+            if let Ok(v) = HeaderValue::from_str(&remaining_time.to_string()) {
+                res.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        res
+    }
+}
+
+/// The token a request presents: `Authorization: Bearer` first, else the `jwt` cookie.
+pub fn presented_token(headers: &HeaderMap) -> Option<String> {
+    if let Some(v) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+        let mut parts = v.splitn(2, ' ');
+        if parts.next().is_some_and(|s| s.eq_ignore_ascii_case("bearer")) {
+            return parts.next().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
+        }
+    }
+    cookie(headers, SESSION_COOKIE)
+}
+
+/// The value of one cookie.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// The client's address: the socket peer, unless the peer is a trusted proxy, in which case the
+/// right-most `X-Forwarded-For` entry that is not itself a trusted proxy. An untrusted client
+/// cannot pick its own address (and so escape its per-IP limit) by sending the header.
+pub fn client_ip(state: &AppState, peer: Option<IpAddr>, headers: &HeaderMap) -> String {
+    let Some(peer) = peer else { return "unknown".into() };
+    let trusted = |ip: &IpAddr| state.config.trusted_proxies.iter().any(|n| n.contains(ip));
+    if !trusted(&peer) {
+        return peer.to_string();
+    }
+    let forwarded: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    forwarded.iter().rev().find(|ip| !trusted(ip)).copied().unwrap_or(peer).to_string()
+}
+
+pub fn client_meta(state: &AppState, parts: &Parts) -> ClientMeta {
+    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    ClientMeta {
+        ip: client_ip(state, peer, &parts.headers),
+        user_agent: parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .chars()
+            .take(512)
+            .collect(),
+    }
+}
+
+/// `Set-Cookie` for a new session token.
+pub fn session_cookie(state: &AppState, token: &str, max_age: i64) -> HeaderValue {
+    let secure = if state.config.secure_cookies() { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"))
+        .unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// `Set-Cookie` that removes the session cookie.
+pub fn clear_session_cookie(state: &AppState) -> HeaderValue {
+    session_cookie(state, "", 0)
+}
+
+impl FromRequestParts<AppState> for ClientMeta {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        Ok(client_meta(state, parts))
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        authenticate(state, presented_token(&parts.headers).as_deref(), Gate::Unlocked).await
+    }
+}
+
+/// A caller on one of the few routes a screen-locked client may still use.
+pub struct LockedCaller(pub Caller);
+
+impl FromRequestParts<AppState> for LockedCaller {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        authenticate(state, presented_token(&parts.headers).as_deref(), Gate::AllowLocked).await.map(LockedCaller)
+    }
+}

@@ -1,0 +1,128 @@
+//! The instance key and the keys derived from it; random tokens and their digests.
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use std::path::Path;
+
+/// Keys derived from the instance key, one per purpose, so a leak of one tells nothing of another.
+pub struct InstanceKeys {
+    jwt: [u8; 32],
+    encryption: [u8; 32],
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("PORTCULLIS_SECRET_KEY must be at least 32 characters")]
+    TooShort,
+    #[error("cannot read or create the instance key at {path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error("the instance key file {0} is not 64 hex digits")]
+    Corrupt(String),
+}
+
+impl InstanceKeys {
+    /// From a configured secret (at least 32 characters).
+    pub fn from_secret(secret: &str) -> Result<Self, KeyError> {
+        if secret.chars().count() < 32 {
+            return Err(KeyError::TooShort);
+        }
+        Ok(Self::derive(secret.as_bytes()))
+    }
+
+    /// Reads `<data_dir>/instance.key`, creating it (mode 0600) with 32 random bytes on first start.
+    pub fn load_or_create(data_dir: &Path) -> Result<Self, KeyError> {
+        let path = data_dir.join("instance.key");
+        let io = |source| KeyError::Io { path: path.display().to_string(), source };
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                let bytes = hex::decode(text.trim()).map_err(|_| KeyError::Corrupt(path.display().to_string()))?;
+                if bytes.len() != 32 {
+                    return Err(KeyError::Corrupt(path.display().to_string()));
+                }
+                Ok(Self::derive(&bytes))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                std::fs::create_dir_all(data_dir).map_err(io)?;
+                let mut key = [0u8; 32];
+                rand::rngs::OsRng.fill_bytes(&mut key);
+                write_private(&path, hex::encode(key).as_bytes()).map_err(io)?;
+                Ok(Self::derive(&key))
+            }
+            Err(e) => Err(io(e)),
+        }
+    }
+
+    fn derive(master: &[u8]) -> Self {
+        let sub = |label: &[u8]| -> [u8; 32] {
+            let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(master).expect("HMAC takes any key length");
+            mac.update(label);
+            mac.finalize().into_bytes().into()
+        };
+        Self { jwt: sub(b"portcullis/jwt/v1"), encryption: sub(b"portcullis/encryption/v1") }
+    }
+
+    pub fn jwt_secret(&self) -> &[u8] {
+        &self.jwt
+    }
+
+    pub fn encryption_key(&self) -> &[u8; 32] {
+        &self.encryption
+    }
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, data: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    f.write_all(data)?;
+    f.sync_all()
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, data: &[u8]) -> std::io::Result<()> {
+    std::fs::write(path, data)
+}
+
+/// `n` random bytes from the OS CSPRNG, as lowercase hex.
+pub fn random_hex(n: usize) -> String {
+    let mut buf = vec![0u8; n];
+    rand::rngs::OsRng.fill_bytes(&mut buf);
+    hex::encode(buf)
+}
+
+/// A new random identifier for rows.
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// SHA-256 of a high-entropy token, as stored in place of the token itself.
+pub fn digest(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_generated_instance_key_is_private_and_stable_across_restarts() {
+        let dir = std::env::temp_dir().join(format!("pc-key-{}", random_hex(6)));
+        let a = InstanceKeys::load_or_create(&dir).unwrap();
+        let b = InstanceKeys::load_or_create(&dir).unwrap();
+        assert_eq!(a.jwt_secret(), b.jwt_secret());
+        assert_ne!(a.jwt_secret(), a.encryption_key().as_slice());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.join("instance.key")).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn a_short_configured_secret_is_refused() {
+        assert!(matches!(InstanceKeys::from_secret("short"), Err(KeyError::TooShort)));
+    }
+}

@@ -1,0 +1,162 @@
+//! Accounts: first-run setup, registration and password sign-in.
+use super::passwords;
+use super::rate_limit::{self, Limit};
+use super::sessions::{self, ClientMeta, SignedIn};
+use super::settings::{self, Toggle};
+use crate::domain::{DisplayName, LoginPassword, Password, Username};
+use crate::error::AppError;
+use crate::ssr::db::{self, users::{Admission, NewUser, UserRow}};
+use crate::ssr::keys::new_id;
+use crate::ssr::AppState;
+
+/// A user as the services hand it around (no secrets).
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub id: String,
+    pub username: String,
+    pub display_name: String,
+    pub is_admin: bool,
+    pub is_oidc: bool,
+    pub has_password: bool,
+}
+
+impl From<UserRow> for Account {
+    fn from(u: UserRow) -> Self {
+        Self {
+            id: u.id,
+            username: u.username,
+            display_name: u.display_name,
+            is_admin: u.is_admin,
+            is_oidc: u.is_oidc,
+            has_password: u.password_hash.is_some(),
+        }
+    }
+}
+
+/// What a password sign-in ends in.
+#[derive(Debug, Clone)]
+pub enum LoginOutcome {
+    SignedIn(SignedIn),
+}
+
+pub async fn needs_setup(state: &AppState) -> Result<bool, AppError> {
+    Ok(!db::users::any_exist(&state.pool).await?)
+}
+
+pub async fn find_account(state: &AppState, user_id: &str) -> Result<Account, AppError> {
+    db::users::find_by_id(&state.pool, user_id)
+        .await?
+        .map(Account::from)
+        .ok_or_else(|| AppError::not_found("user_not_found", "No such user."))
+}
+
+async fn new_password_hash(field: &'static str, username: &Username, display: &str, raw: String) -> Result<String, AppError> {
+    let password = Password::parse_for(field, raw)?;
+    passwords::check_strength(field, &password, &[username.as_ref(), display])?;
+    passwords::hash(&password).await
+}
+
+/// Creates the first administrator and signs them in. Refused once any user exists.
+#[tracing::instrument(skip_all)]
+pub async fn set_up_instance(
+    state: &AppState,
+    username: &str,
+    password: String,
+    display_name: &str,
+    client: &ClientMeta,
+) -> Result<SignedIn, AppError> {
+    let already = || AppError::forbidden("already_set_up", "This instance is already set up; sign in instead.");
+    if !needs_setup(state).await? {
+        return Err(already());
+    }
+    let username = Username::parse(username)?;
+    let display = DisplayName::parse(display_name, &username)?;
+    let hash = new_password_hash("password", &username, display.as_ref(), password).await?;
+    let id = new_id();
+    let key = username.key();
+    let user = NewUser {
+        id: &id,
+        username: username.as_ref(),
+        username_key: &key,
+        display_name: display.as_ref(),
+        password_hash: Some(&hash),
+        now: state.now(),
+    };
+    // The emptiness check is repeated inside the INSERT: of two racing setups only one wins.
+    db::users::insert(&state.pool, &user, Admission::OnlyFirst).await?.ok_or_else(already)?;
+    tracing::info!(username = %username.as_ref(), "instance set up; first administrator created");
+    let account = find_account(state, &id).await?;
+    sessions::start_session(state, account, client, false).await
+}
+
+/// Registers a user; the first one becomes admin (and may register even with registration off).
+/// Answers whether the new user is an admin.
+#[tracing::instrument(skip_all)]
+pub async fn register(state: &AppState, username: &str, password: String) -> Result<bool, AppError> {
+    let first = needs_setup(state).await?;
+    if !first && !settings::toggle(state, Toggle::Registration).await? {
+        return Err(AppError::forbidden("registration_disabled", "Registration is turned off on this instance."));
+    }
+    let username = Username::parse(username)?;
+    let key = username.key();
+    let taken = || AppError::conflict("username_taken", "That username is taken.");
+    if db::users::find_by_key(&state.pool, &key).await?.is_some() {
+        return Err(taken());
+    }
+    let hash = new_password_hash("password", &username, "", password).await?;
+    let id = new_id();
+    let user = NewUser {
+        id: &id,
+        username: username.as_ref(),
+        username_key: &key,
+        display_name: username.as_ref(),
+        password_hash: Some(&hash),
+        now: state.now(),
+    };
+    match db::users::insert(&state.pool, &user, Admission::AdminIfFirst).await {
+        Ok(is_admin) => {
+            let is_admin = is_admin.unwrap_or(false);
+            tracing::info!(username = %username.as_ref(), is_admin, "user registered");
+            Ok(is_admin)
+        }
+        Err(e) if db::is_unique_violation(&e) => Err(taken()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Password sign-in shared by `/auth/login`, `/users/login` and the login page.
+///
+/// Limits: 30 attempts per 15 minutes per client IP, and 10 failures per 15 minutes per
+/// username. An unknown user costs one argon2 verify like a known one.
+#[tracing::instrument(skip_all)]
+pub async fn sign_in_with_password(
+    state: &AppState,
+    username: &str,
+    password: String,
+    remember: bool,
+    client: &ClientMeta,
+) -> Result<LoginOutcome, AppError> {
+    if username.trim().is_empty() {
+        return Err(AppError::invalid("invalid_request", Some("username"), "Enter your username."));
+    }
+    let password = LoginPassword::parse(password)?;
+    if !settings::toggle(state, Toggle::PasswordLogin).await? {
+        return Err(AppError::forbidden("password_login_disabled", "Password sign-in is turned off on this instance."));
+    }
+    rate_limit::take(state, &Limit::login_ip(&client.ip)).await?;
+    let key = username.trim().to_ascii_lowercase();
+    let user_limit = Limit::login_user(&key);
+    rate_limit::check(state, &user_limit).await?;
+
+    let user = db::users::find_by_key(&state.pool, &key).await?;
+    let stored = user.as_ref().and_then(|u| u.password_hash.clone());
+    let ok = passwords::verify(password.expose().to_owned(), stored).await?;
+    let Some(user) = user.filter(|_| ok) else {
+        rate_limit::record(state, &user_limit).await?;
+        tracing::info!(ip = %client.ip, "password sign-in failed");
+        return Err(AppError::InvalidCredentials);
+    };
+    rate_limit::clear(state, &user_limit).await?;
+    let signed_in = sessions::start_session(state, Account::from(user), client, remember).await?;
+    Ok(LoginOutcome::SignedIn(signed_in))
+}

@@ -1,0 +1,8 @@
+//! The service layer: every rule of the product lives here, one file per domain concept.
+pub mod accounts;
+pub mod auth;
+pub mod passwords;
+pub mod rate_limit;
+pub mod sessions;
+pub mod settings;
+pub mod tokens;

@@ -1,0 +1,49 @@
+//! The shared state every adapter hands to the services.
+use super::clock::Clock;
+use super::keys::InstanceKeys;
+use axum::extract::FromRef;
+use leptos::prelude::LeptosOptions;
+use sqlx::SqlitePool;
+use std::sync::Arc;
+
+/// Settings fixed at start that services need.
+#[derive(Clone, Debug)]
+pub struct RuntimeConfig {
+    /// `https://…` turns on `Secure` cookies.
+    pub public_url: String,
+    /// Peers whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+impl RuntimeConfig {
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+/// Changes the log filter at run time (the `log-level` setting).
+pub trait LogControl: Send + Sync {
+    fn set_level(&self, level: &str) -> Result<(), String>;
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: SqlitePool,
+    pub keys: Arc<InstanceKeys>,
+    pub clock: Arc<dyn Clock>,
+    pub config: Arc<RuntimeConfig>,
+    pub log_control: Option<Arc<dyn LogControl>>,
+    pub leptos_options: LeptosOptions,
+}
+
+impl AppState {
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(s: &AppState) -> Self {
+        s.leptos_options.clone()
+    }
+}
