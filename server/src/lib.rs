@@ -1,1 +1,5 @@
-
+//! The axum server: configuration, startup, REST routes and page gating.
+pub mod config;
+pub mod pages;
+pub mod routes;
+pub mod startup;

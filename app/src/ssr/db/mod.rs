@@ -10,6 +10,8 @@ use sqlx::SqlitePool;
 use std::str::FromStr;
 use std::time::Duration;
 
+pub use sqlx::Error as DbError;
+
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 
 /// Opens (creating if needed) the database and runs pending migrations.

@@ -160,3 +160,7 @@ pub async fn sign_in_with_password(
     let signed_in = sessions::start_session(state, Account::from(user), client, remember).await?;
     Ok(LoginOutcome::SignedIn(signed_in))
 }
+
+pub async fn count_users(_admin: &super::auth::AdminUser, state: &AppState) -> Result<i64, AppError> {
+    Ok(db::users::count(&state.pool).await?)
+}

@@ -44,7 +44,8 @@ impl ClientMeta {
                 } else {
                     format!("{} {version}", r.name)
                 };
-                (kind.into(), format!("{name} on {}", r.os))
+                let info = if r.os == "UNKNOWN" { name } else { format!("{name} on {}", r.os) };
+                (kind.into(), info)
             }
             _ => ("api".into(), ua.chars().take(120).collect()),
         }

@@ -1,0 +1,177 @@
+//! Server functions the pages call: one line deep into the same services the REST routes use.
+use crate::error::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// The signed-in user as pages show them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MeView {
+    pub id: String,
+    pub username: String,
+    pub display_name: String,
+    pub is_admin: bool,
+}
+
+/// One session in the sessions page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionView {
+    pub id: String,
+    pub username: String,
+    pub device_type: String,
+    pub device_info: String,
+    pub ip_address: String,
+    pub created_at: String,
+    pub last_active_at: String,
+    pub expires_at: String,
+    pub is_current: bool,
+    pub is_revoked: bool,
+}
+
+#[cfg(feature = "ssr")]
+mod edge {
+    use crate::error::AppError;
+    use crate::ssr::http::{client_meta, presented_token, session_cookie};
+    use crate::ssr::services::auth::{authenticate, Caller, Gate};
+    use crate::ssr::services::sessions::{ClientMeta, SignedIn};
+    use crate::ssr::AppState;
+    use axum::http::{header, request::Parts, HeaderValue};
+    use leptos::prelude::*;
+
+    pub fn state() -> Result<AppState, AppError> {
+        use_context::<AppState>().ok_or_else(|| {
+            tracing::error!("AppState missing from the server-function context");
+            AppError::Internal
+        })
+    }
+
+    fn parts() -> Result<Parts, AppError> {
+        use_context::<Parts>().ok_or(AppError::Internal)
+    }
+
+    pub fn client() -> Result<(AppState, ClientMeta), AppError> {
+        let state = state()?;
+        let meta = client_meta(&state, &parts()?);
+        Ok((state, meta))
+    }
+
+    pub async fn caller(gate: Gate) -> Result<(AppState, Caller), AppError> {
+        let state = state()?;
+        let token = presented_token(&parts()?.headers);
+        let caller = authenticate(&state, token.as_deref(), gate).await?;
+        Ok((state, caller))
+    }
+
+    fn set_cookie(value: HeaderValue) {
+        if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+            res.append_header(header::SET_COOKIE, value);
+        }
+    }
+
+    pub fn start(state: &AppState, s: &SignedIn) {
+        set_cookie(session_cookie(state, &s.token, s.max_age));
+    }
+
+    pub fn end(state: &AppState) {
+        set_cookie(crate::ssr::http::clear_session_cookie(state));
+    }
+}
+
+#[server(prefix = "/rpc")]
+pub async fn whoami() -> Result<Option<MeView>, AppError> {
+    use crate::ssr::services::auth::Gate;
+    match edge::caller(Gate::AllowLocked).await {
+        Ok((_, c)) => Ok(Some(MeView { id: c.user_id, username: c.username, display_name: c.display_name, is_admin: c.is_admin })),
+        Err(AppError::Unauthenticated) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+#[server(prefix = "/rpc")]
+pub async fn registration_open() -> Result<bool, AppError> {
+    use crate::ssr::services::settings::{toggle, Toggle};
+    toggle(&edge::state()?, Toggle::Registration).await
+}
+
+#[server(prefix = "/rpc")]
+pub async fn set_up_instance(username: String, display_name: String, password: String) -> Result<(), AppError> {
+    let (state, client) = edge::client()?;
+    let s = crate::ssr::services::accounts::set_up_instance(&state, &username, password, &display_name, &client).await?;
+    edge::start(&state, &s);
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
+#[server(prefix = "/rpc")]
+pub async fn sign_in(username: String, password: String, remember: Option<String>) -> Result<(), AppError> {
+    use crate::ssr::services::accounts::{sign_in_with_password, LoginOutcome};
+    let (state, client) = edge::client()?;
+    match sign_in_with_password(&state, &username, password, remember.is_some(), &client).await? {
+        LoginOutcome::SignedIn(s) => {
+            edge::start(&state, &s);
+            leptos_axum::redirect("/");
+        }
+    }
+    Ok(())
+}
+
+#[server(prefix = "/rpc")]
+pub async fn register_account(username: String, password: String) -> Result<(), AppError> {
+    let state = edge::state()?;
+    crate::ssr::services::accounts::register(&state, &username, password).await?;
+    leptos_axum::redirect("/login?registered=1");
+    Ok(())
+}
+
+#[server(prefix = "/rpc")]
+pub async fn sign_out() -> Result<(), AppError> {
+    use crate::ssr::services::auth::Gate;
+    if let Ok((state, caller)) = edge::caller(Gate::AllowLocked).await {
+        crate::ssr::services::sessions::end_session(&state, &caller).await?;
+    }
+    edge::end(&edge::state()?);
+    leptos_axum::redirect("/login");
+    Ok(())
+}
+
+#[server(prefix = "/rpc")]
+pub async fn list_my_sessions() -> Result<Vec<SessionView>, AppError> {
+    use crate::ssr::clock::rfc3339;
+    use crate::ssr::services::{auth::Gate, sessions};
+    let (state, caller) = edge::caller(Gate::Unlocked).await?;
+    let list = sessions::list_sessions(&state, &caller).await?;
+    Ok(list
+        .into_iter()
+        .map(|s| SessionView {
+            id: s.row.id,
+            username: s.row.username,
+            device_type: s.row.device_type,
+            device_info: s.row.device_info,
+            ip_address: s.row.ip_address,
+            created_at: rfc3339(s.row.created_at),
+            last_active_at: rfc3339(s.row.last_active_at),
+            expires_at: rfc3339(s.row.expires_at),
+            is_current: s.is_current,
+            is_revoked: s.row.revoked_at.is_some(),
+        })
+        .collect())
+}
+
+/// Revokes one session; revoking the current one signs this browser out.
+#[server(prefix = "/rpc")]
+pub async fn revoke_one_session(session_id: String) -> Result<(), AppError> {
+    use crate::ssr::services::{auth::Gate, sessions};
+    let (state, caller) = edge::caller(Gate::Unlocked).await?;
+    sessions::revoke_session(&state, &caller, &session_id).await?;
+    if session_id == caller.session_id {
+        edge::end(&state);
+        leptos_axum::redirect("/login");
+    }
+    Ok(())
+}
+
+#[server(prefix = "/rpc")]
+pub async fn revoke_other_sessions() -> Result<u64, AppError> {
+    use crate::ssr::services::{auth::Gate, sessions};
+    let (state, caller) = edge::caller(Gate::Unlocked).await?;
+    sessions::revoke_all_sessions(&state, &caller, None, true).await
+}

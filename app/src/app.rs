@@ -1,0 +1,47 @@
+//! The document shell and the router.
+use crate::pages::{HomePage, LoginPage, RegisterPage, SessionsPage, SetupPage};
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/portcullis.css"/>
+        <Title text="Portcullis"/>
+        <Router>
+            <Routes fallback=|| view! {
+                <main class="auth-wrap"><section class="card auth-card"><h1>"Not found"</h1>
+                <p class="lead">"There is no page here."</p><a class="btn btn-primary" href="/">"Go home"</a></section></main>
+            }>
+                <Route path=path!("/") view=HomePage/>
+                <Route path=path!("/setup") view=SetupPage/>
+                <Route path=path!("/login") view=LoginPage/>
+                <Route path=path!("/register") view=RegisterPage/>
+                <Route path=path!("/sessions") view=SessionsPage/>
+            </Routes>
+        </Router>
+    }
+}

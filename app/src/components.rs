@@ -1,0 +1,148 @@
+//! The building blocks every page shares: the frame, form fields tied to their errors, status lines.
+use crate::api::{whoami, MeView, SignOut};
+use crate::error::AppError;
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+/// The error that belongs to `field`, if the last submission failed on it.
+pub fn field_error<T: Clone + Send + Sync + 'static>(result: Signal<Option<Result<T, AppError>>>, field: &'static str) -> Signal<Option<String>> {
+    Signal::derive(move || match result.get() {
+        Some(Err(e)) if e.field() == Some(field) => Some(e.to_string()),
+        _ => None,
+    })
+}
+
+/// The error of the last submission that belongs to no single field.
+pub fn form_error<T: Clone + Send + Sync + 'static>(result: Signal<Option<Result<T, AppError>>>) -> Signal<Option<String>> {
+    Signal::derive(move || match result.get() {
+        Some(Err(e)) if e.field().is_none() => Some(match &e {
+            AppError::RateLimited { remaining_time, .. } => {
+                format!("Too many attempts. Try again in {} minute(s).", remaining_time.div_ceil(60))
+            }
+            other => other.to_string(),
+        }),
+        _ => None,
+    })
+}
+
+/// A labelled input whose error is announced and tied to it with `aria-describedby`.
+#[component]
+pub fn Field(
+    #[prop(into)] name: String,
+    #[prop(into)] label: String,
+    #[prop(into, default = "text".into())] kind: String,
+    #[prop(into, optional)] autocomplete: Option<String>,
+    #[prop(into, optional)] hint: Option<String>,
+    #[prop(optional)] required: bool,
+    #[prop(optional)] autofocus: bool,
+    #[prop(into, optional)] inputmode: Option<String>,
+    #[prop(into, optional)] pattern: Option<String>,
+    #[prop(into, optional)] maxlength: Option<String>,
+    #[prop(into)] error: Signal<Option<String>>,
+) -> impl IntoView {
+    let id = format!("f-{name}");
+    let err_id = format!("{id}-error");
+    let hint_id = format!("{id}-hint");
+    let described = {
+        let (err_id, hint_id, has_hint) = (err_id.clone(), hint_id.clone(), hint.is_some());
+        move || {
+            let mut ids = Vec::new();
+            if has_hint {
+                ids.push(hint_id.clone());
+            }
+            if error.get().is_some() {
+                ids.push(err_id.clone());
+            }
+            (!ids.is_empty()).then(|| ids.join(" "))
+        }
+    };
+    view! {
+        <div class="field" class:field-invalid=move || error.get().is_some()>
+            <label for=id.clone()>{label}</label>
+            <input
+                id=id
+                name=name
+                type=kind
+                autocomplete=autocomplete
+                required=required
+                autofocus=autofocus
+                inputmode=inputmode
+                pattern=pattern
+                maxlength=maxlength
+                aria-invalid=move || if error.get().is_some() { "true" } else { "false" }
+                aria-describedby=described
+            />
+            {hint.map(|h| view! { <p class="hint" id=hint_id>{h}</p> })}
+            <p class="field-error" id=err_id role="alert" hidden=move || error.get().is_none()>
+                {move || error.get().unwrap_or_default()}
+            </p>
+        </div>
+    }
+}
+
+/// The form-level status line: failed (alert) or done.
+#[component]
+pub fn FormStatus(#[prop(into)] error: Signal<Option<String>>) -> impl IntoView {
+    view! {
+        <p class="notice notice-error" role="alert" hidden=move || error.get().is_none()>
+            {move || error.get().unwrap_or_default()}
+        </p>
+    }
+}
+
+/// A submit button that shows the action is pending.
+#[component]
+pub fn Submit(#[prop(into)] label: String, #[prop(into)] busy_label: String, #[prop(into)] pending: Signal<bool>) -> impl IntoView {
+    view! {
+        <button type="submit" class="btn btn-primary" disabled=move || pending.get() aria-busy=move || pending.get().to_string()>
+            {move || if pending.get() { busy_label.clone() } else { label.clone() }}
+        </button>
+    }
+}
+
+/// The centered card that setup, sign-in and registration pages sit in.
+#[component]
+pub fn AuthCard(#[prop(into)] title: String, #[prop(into)] lead: String, children: Children) -> impl IntoView {
+    view! {
+        <main class="auth-wrap" id="main">
+            <section class="card auth-card" aria-labelledby="auth-title">
+                <div class="brand brand-large"><span class="brand-mark" aria-hidden="true"></span>"Portcullis"</div>
+                <h1 id="auth-title">{title}</h1>
+                <p class="lead">{lead}</p>
+                {children()}
+            </section>
+        </main>
+    }
+}
+
+/// The signed-in frame: header with navigation, who is signed in, and sign-out.
+#[component]
+pub fn AppFrame(children: ChildrenFn) -> impl IntoView {
+    let me = Resource::new(|| (), |_| whoami());
+    let sign_out = ServerAction::<SignOut>::new();
+    view! {
+        <a class="skip-link" href="#main">"Skip to content"</a>
+        <header class="topbar">
+            <A href="/" attr:class="brand"><span class="brand-mark" aria-hidden="true"></span>"Portcullis"</A>
+            <nav aria-label="Main">
+                <A href="/">"Home"</A>
+                <A href="/sessions">"Sessions"</A>
+            </nav>
+            <div class="topbar-user">
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        me.await.ok().flatten().map(|u: MeView| view! {
+                            <span class="who" data-testid="signed-in-as">{u.display_name}</span>
+                        })
+                    })}
+                </Suspense>
+                <ActionForm action=sign_out>
+                    <button type="submit" class="btn btn-ghost" disabled=move || sign_out.pending().get()>
+                        {move || if sign_out.pending().get() { "Signing out…" } else { "Sign out" }}
+                    </button>
+                </ActionForm>
+            </div>
+        </header>
+        <main id="main" class="page">{children()}</main>
+    }
+}

@@ -1,0 +1,34 @@
+//! Home: who is signed in and where to go next.
+use crate::api::whoami;
+use crate::components::AppFrame;
+use leptos::prelude::*;
+
+#[component]
+pub fn HomePage() -> impl IntoView {
+    let me = Resource::new(|| (), |_| whoami());
+    view! {
+        <AppFrame>
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match me.await {
+                        Ok(Some(u)) => view! {
+                            <h1>"Welcome, " {u.display_name.clone()}</h1>
+                            <p class="lead" data-testid="home-identity">
+                                "Signed in as " <strong>{u.username.clone()}</strong>
+                                {if u.is_admin { " · administrator" } else { " · user" }}
+                            </p>
+                            <div class="grid">
+                                <a class="card tile" href="/sessions">
+                                    <h2>"Sessions"</h2>
+                                    <p>"See where you are signed in and sign out devices you do not recognise."</p>
+                                </a>
+                            </div>
+                        }.into_any(),
+                        Ok(None) => view! { <p class="notice notice-error" role="alert">"Your session has ended. " <a href="/login">"Sign in again"</a></p> }.into_any(),
+                        Err(e) => view! { <p class="notice notice-error" role="alert">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </AppFrame>
+    }
+}

@@ -1,0 +1,91 @@
+//! Sessions: every device signed in, this one marked, each revocable.
+use crate::api::{list_my_sessions, RevokeOneSession, RevokeOtherSessions, SessionView};
+use crate::components::AppFrame;
+use leptos::prelude::*;
+
+#[component]
+pub fn SessionsPage() -> impl IntoView {
+    let revoke = ServerAction::<RevokeOneSession>::new();
+    let revoke_others = ServerAction::<RevokeOtherSessions>::new();
+    let sessions = Resource::new(
+        move || (revoke.version().get(), revoke_others.version().get()),
+        |_| list_my_sessions(),
+    );
+    let status = move || {
+        if revoke.pending().get() || revoke_others.pending().get() {
+            return Some(("notice", "Revoking…".to_string()));
+        }
+        if let Some(Err(e)) = revoke.value().get() {
+            return Some(("notice notice-error", e.to_string()));
+        }
+        match revoke_others.value().get() {
+            Some(Ok(n)) => Some(("notice notice-ok", format!("Signed out {n} other session(s)."))),
+            Some(Err(e)) => Some(("notice notice-error", e.to_string())),
+            None => revoke.value().get().map(|_| ("notice notice-ok", "Session revoked.".to_string())),
+        }
+    };
+    view! {
+        <AppFrame>
+            <div class="page-head">
+                <div>
+                    <h1>"Sessions"</h1>
+                    <p class="lead">"Each place you are signed in. Revoking one signs it out on its next request."</p>
+                </div>
+                <ActionForm action=revoke_others>
+                    <button type="submit" class="btn btn-danger" disabled=move || revoke_others.pending().get()>
+                        "Sign out all other sessions"
+                    </button>
+                </ActionForm>
+            </div>
+            <p role="status" aria-live="polite" class=move || status().map(|s| s.0).unwrap_or("notice")
+                hidden=move || status().is_none()>
+                {move || status().map(|s| s.1).unwrap_or_default()}
+            </p>
+            <Transition fallback=|| view! { <p class="muted">"Loading sessions…"</p> }>
+                {move || Suspend::new(async move {
+                    match sessions.await {
+                        Ok(list) => {
+                            let live: Vec<SessionView> = list.into_iter().filter(|s| !s.is_revoked).collect();
+                            view! {
+                                <ul class="session-list" data-testid="session-list">
+                                    {live.into_iter().map(|s| view! { <SessionItem s=s revoke=revoke/> }).collect_view()}
+                                </ul>
+                            }.into_any()
+                        }
+                        Err(e) => view! { <p class="notice notice-error" role="alert">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </AppFrame>
+    }
+}
+
+#[component]
+fn SessionItem(s: SessionView, revoke: ServerAction<RevokeOneSession>) -> impl IntoView {
+    let icon = match s.device_type.as_str() {
+        "mobile" => "📱",
+        "tablet" => "📱",
+        "desktop" => "💻",
+        _ => "🔑",
+    };
+    let label = if s.is_current { "Sign out this device" } else { "Revoke" };
+    view! {
+        <li class="card session" class:session-current=s.is_current data-testid="session">
+            <span class="session-icon" aria-hidden="true">{icon}</span>
+            <div class="session-main">
+                <p class="session-title">
+                    {s.device_info.clone()}
+                    {s.is_current.then(|| view! { <span class="badge badge-accent" data-testid="this-device">"This device"</span> })}
+                </p>
+                <p class="muted small">
+                    {s.username.clone()} " · " {s.ip_address.clone()} " · last active "
+                    <time datetime=s.last_active_at.clone()>{s.last_active_at.replace('T', " ").replace('Z', " UTC")}</time>
+                </p>
+            </div>
+            <ActionForm action=revoke>
+                <input type="hidden" name="session_id" value=s.id.clone()/>
+                <button type="submit" class="btn btn-ghost" disabled=move || revoke.pending().get()>{label}</button>
+            </ActionForm>
+        </li>
+    }
+}

@@ -1,0 +1,25 @@
+//! First run: create the administrator.
+use crate::api::SetUpInstance;
+use crate::components::{field_error, form_error, AuthCard, Field, FormStatus, Submit};
+use leptos::prelude::*;
+
+#[component]
+pub fn SetupPage() -> impl IntoView {
+    let action = ServerAction::<SetUpInstance>::new();
+    let result = Signal::derive(move || action.value().get());
+    view! {
+        <AuthCard title="Set up Portcullis" lead="Create the administrator account. You can add more people later.">
+            <ActionForm action=action attr:class="stack" attr:novalidate=true>
+                <Field name="username" label="Username" autocomplete="username" required=true autofocus=true
+                    hint="3–64 letters, digits and . _ - @" error=field_error(result, "username")/>
+                <Field name="display_name" label="Display name (optional)" autocomplete="name"
+                    error=field_error(result, "displayName")/>
+                <Field name="password" label="Password" kind="password" autocomplete="new-password" required=true
+                    hint="At least 8 characters; common or guessable passwords are refused."
+                    error=field_error(result, "password")/>
+                <FormStatus error=form_error(result)/>
+                <Submit label="Create administrator" busy_label="Creating…" pending=action.pending()/>
+            </ActionForm>
+        </AuthCard>
+    }
+}

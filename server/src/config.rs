@@ -1,0 +1,125 @@
+//! Configuration: `PORTCULLIS_*` environment variables or the matching flags, checked at start.
+use clap::Parser;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Portcullis: the account and security service for self-hosted web terminals.
+#[derive(Debug, Parser)]
+#[command(name = "portcullis", version, about, long_about = None)]
+pub struct Args {
+    /// Address to listen on.
+    #[arg(long, env = "PORTCULLIS_ADDR", default_value = "127.0.0.1:3000")]
+    pub addr: String,
+    /// Folder for the SQLite database and the generated instance key.
+    #[arg(long, env = "PORTCULLIS_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// Database URL [default: sqlite://<data dir>/portcullis.db].
+    #[arg(long, env = "PORTCULLIS_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Instance key, at least 32 characters [default: generated into <data dir>/instance.key].
+    #[arg(long, env = "PORTCULLIS_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
+    /// The URL users reach Portcullis at; `https://` turns on Secure cookies [default: http://<addr>].
+    #[arg(long, env = "PORTCULLIS_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Log filter: error, warn, info, debug, trace, or a tracing directive list.
+    #[arg(long, env = "PORTCULLIS_LOG", default_value = "info")]
+    pub log: String,
+    /// Comma-separated proxy addresses or CIDRs whose X-Forwarded-For is believed.
+    #[arg(long, env = "PORTCULLIS_TRUSTED_PROXIES", default_value = "")]
+    pub trusted_proxies: String,
+    /// Folder holding the built front end (`pkg/`, CSS, assets).
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    pub site_root: String,
+}
+
+/// Checked settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub addr: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub secret_key: Option<String>,
+    pub public_url: String,
+    pub log: String,
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub site_root: String,
+}
+
+/// A setting that stops the start, named by its variable.
+#[derive(Debug, thiserror::Error)]
+#[error("{var}: {message}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub message: String,
+}
+
+fn bad(var: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError { var, message: message.into() }
+}
+
+impl Args {
+    pub fn settings(self) -> Result<Settings, ConfigError> {
+        let addr: SocketAddr = self
+            .addr
+            .parse()
+            .map_err(|_| bad("PORTCULLIS_ADDR", format!("{:?} is not an address like 127.0.0.1:3000", self.addr)))?;
+        let database_url = match self.database_url {
+            Some(u) if u.starts_with("sqlite:") => u,
+            Some(u) if u.starts_with("postgres") => {
+                return Err(bad("PORTCULLIS_DATABASE_URL", "PostgreSQL is not supported by this build yet; use sqlite://"))
+            }
+            Some(u) => return Err(bad("PORTCULLIS_DATABASE_URL", format!("{u:?} is not a sqlite:// URL"))),
+            None => format!("sqlite://{}", self.data_dir.join("portcullis.db").display()),
+        };
+        if let Some(k) = &self.secret_key {
+            if k.chars().count() < 32 {
+                return Err(bad("PORTCULLIS_SECRET_KEY", "must be at least 32 characters"));
+            }
+        }
+        let public_url = match self.public_url {
+            Some(u) if u.starts_with("http://") || u.starts_with("https://") => u.trim_end_matches('/').to_owned(),
+            Some(u) => return Err(bad("PORTCULLIS_PUBLIC_URL", format!("{u:?} does not start with http:// or https://"))),
+            None => format!("http://{addr}"),
+        };
+        let trusted_proxies = self
+            .trusted_proxies
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse::<ipnet::IpNet>()
+                    .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| bad("PORTCULLIS_TRUSTED_PROXIES", format!("{s:?} is not an IP address or CIDR")))
+            })
+            .collect::<Result<_, _>>()?;
+        tracing_subscriber::EnvFilter::try_new(&self.log)
+            .map_err(|e| bad("PORTCULLIS_LOG", format!("{:?} is not a log filter: {e}", self.log)))?;
+        Ok(Settings {
+            addr,
+            data_dir: self.data_dir,
+            database_url,
+            secret_key: self.secret_key,
+            public_url,
+            log: self.log,
+            trusted_proxies,
+            site_root: self.site_root,
+        })
+    }
+}
+
+impl Settings {
+    /// Settings for tests: port 0, a given data dir, no proxies.
+    pub fn for_tests(data_dir: PathBuf) -> Self {
+        Settings {
+            addr: "127.0.0.1:0".parse().expect("constant address"),
+            database_url: format!("sqlite://{}", data_dir.join("portcullis.db").display()),
+            data_dir,
+            secret_key: None,
+            public_url: "http://127.0.0.1".into(),
+            log: "warn".into(),
+            trusted_proxies: Vec::new(),
+            site_root: "target/site".into(),
+        }
+    }
+}

@@ -1,0 +1,39 @@
+//! Page gating before rendering, so it holds without the WASM: no users → setup; pages that need
+//! a session → login; sign-in pages while signed in → home.
+use app::ssr::http::presented_token;
+use app::ssr::services::{accounts, auth};
+use app::ssr::AppState;
+use axum::extract::{Request, State};
+use axum::http::Method;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+
+const PUBLIC_PAGES: &[&str] = &["/login", "/register"];
+const PRIVATE_PAGES: &[&str] = &["/", "/sessions", "/security"];
+
+pub async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let is_page = path == "/setup" || PUBLIC_PAGES.contains(&path) || PRIVATE_PAGES.contains(&path);
+    if req.method() != Method::GET || !is_page {
+        return next.run(req).await;
+    }
+    let needs_setup = match accounts::needs_setup(&state).await {
+        Ok(n) => n,
+        Err(e) => return e.into_response(),
+    };
+    if needs_setup {
+        return if path == "/setup" { next.run(req).await } else { Redirect::to("/setup").into_response() };
+    }
+    let token = presented_token(req.headers());
+    let signed_in = auth::authenticate(&state, token.as_deref(), auth::Gate::AllowLocked).await.is_ok();
+    if path == "/setup" {
+        return Redirect::to(if signed_in { "/" } else { "/login" }).into_response();
+    }
+    if PRIVATE_PAGES.contains(&path) && !signed_in {
+        return Redirect::to("/login").into_response();
+    }
+    if PUBLIC_PAGES.contains(&path) && signed_in {
+        return Redirect::to("/").into_response();
+    }
+    next.run(req).await
+}

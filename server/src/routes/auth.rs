@@ -1,0 +1,96 @@
+//! `/api/auth`: sign-in flows in auth-api.txt's camelCase shape.
+use super::{clearing_session_cookie, with_session_cookie, ApiJson};
+use app::error::AppError;
+use app::ssr::http::LockedCaller;
+use app::ssr::services::accounts::{self, Account, LoginOutcome};
+use app::ssr::services::auth::Caller;
+use app::ssr::services::sessions::{self, ClientMeta, SignedIn};
+use app::ssr::services::settings::{self, Toggle};
+use app::ssr::AppState;
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/auth/status", get(status))
+        .route("/auth/setup", post(setup))
+        .route("/auth/providers", get(providers))
+        .route("/auth/login", post(login))
+        .route("/auth/logout", post(logout))
+        .route("/auth/me", get(me))
+}
+
+fn role(is_admin: bool) -> &'static str {
+    if is_admin {
+        "admin"
+    } else {
+        "user"
+    }
+}
+
+fn user_json(a: &Account) -> Value {
+    json!({ "id": a.id, "username": a.username, "displayName": a.display_name, "role": role(a.is_admin) })
+}
+
+fn signed_in_response(state: &AppState, s: &SignedIn) -> Response {
+    with_session_cookie(state, s, json!({ "token": s.token, "user": user_json(&s.account) }))
+}
+
+async fn status(State(state): State<AppState>) -> Result<Json<Value>, AppError> {
+    Ok(Json(json!({ "needsSetup": accounts::needs_setup(&state).await? })))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SetupRequest {
+    username: String,
+    password: String,
+    #[serde(default)]
+    display_name: String,
+}
+
+async fn setup(State(state): State<AppState>, client: ClientMeta, ApiJson(req): ApiJson<SetupRequest>) -> Result<Response, AppError> {
+    let s = accounts::set_up_instance(&state, &req.username, req.password, &req.display_name, &client).await?;
+    Ok(signed_in_response(&state, &s))
+}
+
+async fn providers(State(state): State<AppState>) -> Result<Json<Value>, AppError> {
+    Ok(Json(json!({
+        "local": settings::toggle(&state, Toggle::PasswordLogin).await?,
+        "ldap": false,
+        "oidc": false,
+        "oidcButtonLabel": "Sign in with SSO",
+    })))
+}
+
+#[derive(Deserialize)]
+struct LoginRequest {
+    username: String,
+    password: String,
+}
+
+async fn login(State(state): State<AppState>, client: ClientMeta, ApiJson(req): ApiJson<LoginRequest>) -> Result<Response, AppError> {
+    match accounts::sign_in_with_password(&state, &req.username, req.password, false, &client).await? {
+        LoginOutcome::SignedIn(s) => Ok(signed_in_response(&state, &s)),
+    }
+}
+
+async fn logout(State(state): State<AppState>, LockedCaller(caller): LockedCaller) -> Result<Response, AppError> {
+    sessions::end_session(&state, &caller).await?;
+    Ok(clearing_session_cookie(&state, json!({ "ok": true })))
+}
+
+async fn me(caller: Caller) -> Json<Value> {
+    Json(json!({ "user": {
+        "id": caller.user_id,
+        "username": caller.username,
+        "displayName": caller.display_name,
+        "role": role(caller.is_admin),
+        "permissions": caller.permissions(),
+        "dismissedWarnings": [],
+    }}))
+}

@@ -1,0 +1,127 @@
+//! Builds the application from checked settings: database, keys, state, router, listener.
+use crate::config::Settings;
+use app::ssr::clock::Clock;
+use app::ssr::keys::{InstanceKeys, KeyError};
+use app::ssr::services::{passwords, rate_limit};
+use app::ssr::state::{LogControl, RuntimeConfig};
+use app::ssr::AppState;
+use axum::http::{header, HeaderValue};
+use axum::Router;
+use leptos::prelude::LeptosOptions;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+use tracing_subscriber::{layer::SubscriberExt, reload, util::SubscriberInitExt, EnvFilter, Registry};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot open the database: {0}")]
+    Database(#[from] app::ssr::db::DbError),
+    #[error("{0}")]
+    Key(#[from] KeyError),
+    #[error("cannot create the data directory {0}: {1}")]
+    DataDir(String, std::io::Error),
+    #[error("cannot listen on {0}: {1}")]
+    Bind(SocketAddr, std::io::Error),
+    #[error("server stopped: {0}")]
+    Serve(std::io::Error),
+}
+
+struct ReloadableLog(reload::Handle<EnvFilter, Registry>);
+
+impl LogControl for ReloadableLog {
+    fn set_level(&self, level: &str) -> Result<(), String> {
+        let filter = EnvFilter::try_new(level).map_err(|e| e.to_string())?;
+        self.0.reload(filter).map_err(|e| e.to_string())
+    }
+}
+
+/// Installs the global subscriber and hands back the switch the `log-level` setting uses.
+pub fn init_tracing(filter: &str) -> Arc<dyn LogControl> {
+    let (layer, handle) = reload::Layer::new(EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info")));
+    tracing_subscriber::registry().with(layer).with(tracing_subscriber::fmt::layer()).init();
+    Arc::new(ReloadableLog(handle))
+}
+
+pub struct Application {
+    listener: tokio::net::TcpListener,
+    router: Router,
+    state: AppState,
+}
+
+impl Application {
+    pub async fn build(settings: Settings, clock: Arc<dyn Clock>, log_control: Option<Arc<dyn LogControl>>) -> Result<Self, StartError> {
+        std::fs::create_dir_all(&settings.data_dir)
+            .map_err(|e| StartError::DataDir(settings.data_dir.display().to_string(), e))?;
+        let keys = match &settings.secret_key {
+            Some(secret) => InstanceKeys::from_secret(secret)?,
+            None => InstanceKeys::load_or_create(&settings.data_dir)?,
+        };
+        let pool = app::ssr::db::connect(&settings.database_url).await?;
+        let listener =
+            tokio::net::TcpListener::bind(settings.addr).await.map_err(|e| StartError::Bind(settings.addr, e))?;
+        let leptos_options = LeptosOptions::builder()
+            .output_name("portcullis")
+            .site_root(settings.site_root.as_str())
+            .site_pkg_dir("pkg")
+            .site_addr(listener.local_addr().map_err(|e| StartError::Bind(settings.addr, e))?)
+            .build();
+        let state = AppState {
+            pool,
+            keys: Arc::new(keys),
+            clock,
+            config: Arc::new(RuntimeConfig { public_url: settings.public_url, trusted_proxies: settings.trusted_proxies }),
+            log_control,
+            leptos_options,
+        };
+        tokio::task::spawn_blocking(passwords::warm_up);
+        let router = router(state.clone());
+        Ok(Self { listener, router, state })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    pub fn port(&self) -> u16 {
+        self.local_addr().port()
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    pub async fn run_until_stopped(self) -> Result<(), StartError> {
+        let state = self.state.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+                let _ = rate_limit::prune(&state).await;
+            }
+        });
+        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+            .map_err(StartError::Serve)
+    }
+}
+
+/// The whole HTTP surface: REST under `/api`, server functions under `/rpc`, pages, static files.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(app::App);
+    let opts = state.leptos_options.clone();
+    Router::new()
+        .nest("/api", crate::routes::router())
+        .leptos_routes_with_context(&state, routes, || {}, move || app::shell(opts.clone()))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(|| {}, app::shell))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::pages::gate))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
