@@ -1,0 +1,100 @@
+use crate::helpers::*;
+use serde_json::json;
+
+#[tokio::test]
+async fn sessions_record_the_device_and_mark_the_current_one() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let (second, _) = app.login("admin", ADMIN_PASSWORD).await;
+    let r = app.get("/api/users/sessions", Some(&second)).await;
+    let list = r.body["sessions"].as_array().unwrap();
+    assert_eq!(list.len(), 2);
+    let current: Vec<_> = list.iter().filter(|s| s["isCurrentSession"] == true).collect();
+    assert_eq!(current.len(), 1);
+    let s = current[0];
+    assert_eq!(s["deviceType"], "desktop");
+    assert!(s["deviceInfo"].as_str().unwrap().starts_with("Chrome 120"), "{s}");
+    assert_eq!(s["ipAddress"], "127.0.0.1");
+    assert_eq!(s["username"], "admin");
+    assert_eq!(s["isRevoked"], false);
+    assert!(s["createdAt"].as_str().unwrap().ends_with('Z'));
+    assert!(s["expiresAt"].is_string() && s["lastActiveAt"].is_string() && s["userId"].is_string());
+    let _ = admin;
+}
+
+#[tokio::test]
+async fn a_user_sees_only_their_sessions_and_an_admin_sees_all() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let (alice, _) = app.user("alice").await;
+    let mine = app.get("/api/users/sessions", Some(&alice)).await;
+    assert!(mine.body["sessions"].as_array().unwrap().iter().all(|s| s["username"] == "alice"));
+    let all = app.get("/api/users/sessions", Some(&admin)).await;
+    let names: Vec<_> = all.body["sessions"].as_array().unwrap().iter().map(|s| s["username"].clone()).collect();
+    assert!(names.contains(&json!("alice")) && names.contains(&json!("admin")));
+}
+
+#[tokio::test]
+async fn a_revoked_session_is_refused_on_its_next_request() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let (other, _) = app.login("admin", ADMIN_PASSWORD).await;
+    let list = app.get("/api/users/sessions", Some(&admin)).await;
+    let other_id = list.body["sessions"].as_array().unwrap().iter().find(|s| s["isCurrentSession"] == false).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(app.get("/api/users/me", Some(&other)).await.status, 200);
+    let r = app.delete(&format!("/api/users/sessions/{other_id}"), Some(&admin)).await;
+    assert_eq!(r.body, json!({"success": true}));
+    assert_eq!(app.get("/api/users/me", Some(&other)).await.status, 401);
+    assert_eq!(app.get("/api/users/me", Some(&admin)).await.status, 200);
+}
+
+#[tokio::test]
+async fn revoking_someone_elses_session_is_forbidden_and_unknown_ones_are_404() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let (alice, _) = app.user("alice").await;
+    let admin_sessions = app.get("/api/users/sessions", Some(&admin)).await;
+    let admin_sid = admin_sessions.body["sessions"].as_array().unwrap().iter().find(|s| s["username"] == "admin").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = app.delete(&format!("/api/users/sessions/{admin_sid}"), Some(&alice)).await;
+    assert_eq!((r.status.as_u16(), r.code()), (403, "forbidden"));
+    assert_eq!(app.get("/api/users/me", Some(&admin)).await.status, 200);
+    let r = app.delete("/api/users/sessions/no-such-session", Some(&alice)).await;
+    assert_eq!(r.status, 404);
+}
+
+#[tokio::test]
+async fn revoke_all_can_keep_the_current_session() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let (b, _) = app.login("admin", ADMIN_PASSWORD).await;
+    let (c, _) = app.login("admin", ADMIN_PASSWORD).await;
+    let r = app.post("/api/users/sessions/revoke-all", Some(&admin), json!({"exceptCurrent": true})).await;
+    assert_eq!(r.body, json!({"revokedCount": 2}));
+    assert_eq!(app.get("/api/users/me", Some(&admin)).await.status, 200);
+    assert_eq!(app.get("/api/users/me", Some(&b)).await.status, 401);
+    assert_eq!(app.get("/api/users/me", Some(&c)).await.status, 401);
+    let r = app.post("/api/users/sessions/revoke-all", Some(&admin), json!({})).await;
+    assert_eq!(r.body, json!({"revokedCount": 1}));
+    assert_eq!(app.get("/api/users/me", Some(&admin)).await.status, 401);
+}
+
+#[tokio::test]
+async fn only_an_admin_revokes_another_users_sessions() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let (alice, alice_id) = app.user("alice").await;
+    let (_bob, bob_id) = app.user("bob").await;
+    let r = app.post("/api/users/sessions/revoke-all", Some(&alice), json!({"targetUserId": bob_id})).await;
+    assert_eq!(r.status, 403);
+    let r = app.post("/api/users/sessions/revoke-all", Some(&admin), json!({"targetUserId": "nobody"})).await;
+    assert_eq!(r.status, 404);
+    let r = app.post("/api/users/sessions/revoke-all", Some(&admin), json!({"targetUserId": alice_id})).await;
+    assert_eq!(r.body["revokedCount"], 1);
+    assert_eq!(app.get("/api/users/me", Some(&alice)).await.status, 401);
+}
