@@ -1,0 +1,80 @@
+import { test, expect, Page } from '@playwright/test';
+
+const ADMIN = 'admin';
+const PASSWORD = 'grumpy-lantern-orbit-41';
+
+async function hydrated(page: Page) {
+  await page.waitForSelector('body[data-hydrated="1"]', { state: 'attached' });
+}
+
+async function shot(page: Page, name: string) {
+  await page.screenshot({ path: `screenshots/${name}.png`, fullPage: true });
+}
+
+test('fresh instance: setup, sign out, sign in, see this device, revoke it', async ({ page }) => {
+  await page.goto('/');
+  await expect(page).toHaveURL(/\/setup$/);
+  await hydrated(page);
+  await expect(page.getByRole('heading', { name: 'Set up Portcullis' })).toBeVisible();
+  await shot(page, '01-setup');
+
+  // A weak password is refused inline, tied to its input, and what was typed stays.
+  await page.getByLabel('Username').fill(ADMIN);
+  await page.getByLabel('Display name (optional)').fill('Ada Admin');
+  await page.getByLabel('Password').fill('password123');
+  await page.getByRole('button', { name: 'Create administrator' }).click();
+  const password = page.getByLabel('Password');
+  await expect(password).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.locator('#f-password-error')).toContainText('stronger password');
+  await expect(page.getByLabel('Username')).toHaveValue(ADMIN);
+  await shot(page, '02-setup-weak-password');
+
+  await password.fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create administrator' }).click();
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.getByTestId('home-identity')).toContainText('Signed in as admin');
+  await expect(page.getByTestId('home-identity')).toContainText('administrator');
+  await shot(page, '03-home');
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await hydrated(page);
+  await shot(page, '04-login');
+
+  await page.getByLabel('Username').fill(ADMIN);
+  await page.getByLabel('Password').fill('not-the-password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'invalid username or password' })).toBeVisible();
+  await expect(page.getByLabel('Username')).toHaveValue(ADMIN);
+  await shot(page, '05-login-failed');
+
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.getByTestId('home-identity')).toContainText('admin');
+
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Sessions' }).click();
+  await expect(page).toHaveURL(/\/sessions$/);
+  const current = page.getByTestId('session').filter({ has: page.getByTestId('this-device') });
+  await expect(current).toHaveCount(1);
+  await expect(current).toContainText('Chrom');
+  await shot(page, '06-sessions');
+
+  await current.getByRole('button', { name: 'Sign out this device' }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await page.goto('/sessions');
+  await expect(page).toHaveURL(/\/login$/);
+});
+
+test('the sign-in page works at phone width and without JavaScript', async ({ browser }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 375, height: 740 } });
+  const page = await context.newPage();
+  await page.goto('/login');
+  await page.getByLabel('Username').fill(ADMIN);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await shot(page, '07-login-phone-nojs');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.getByTestId('home-identity')).toContainText('Signed in as admin');
+  await context.close();
+});
