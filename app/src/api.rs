@@ -48,6 +48,18 @@ mod edge {
         use_context::<Parts>().ok_or(AppError::Internal)
     }
 
+    pub fn headers() -> Result<axum::http::HeaderMap, AppError> {
+        Ok(parts()?.headers)
+    }
+
+    pub fn set_mfa(state: &AppState, token: &str, max_age: i64) {
+        set_cookie(crate::ssr::http::http_only_cookie(state, crate::ssr::http::MFA_COOKIE, token, max_age));
+    }
+
+    pub fn set_trusted(state: &AppState, value: &str) {
+        set_cookie(crate::ssr::http::trusted_device_cookie(state, value));
+    }
+
     pub fn client() -> Result<(AppState, ClientMeta), AppError> {
         let state = state()?;
         let meta = client_meta(&state, &parts()?);
@@ -101,16 +113,48 @@ pub async fn set_up_instance(username: String, display_name: String, password: S
     Ok(())
 }
 
+/// Password step. When a second factor is owed, the MFA-pending token goes into a short-lived
+/// HttpOnly cookie and the browser moves to `/login/mfa`, with or without JavaScript.
 #[server(prefix = "/rpc")]
 pub async fn sign_in(username: String, password: String, remember: Option<String>) -> Result<(), AppError> {
-    use crate::ssr::services::accounts::{sign_in_with_password, LoginOutcome};
+    use crate::ssr::http::{cookie, TRUSTED_DEVICE_COOKIE};
+    use crate::ssr::services::accounts::{sign_in_with_password, LoginOutcome, SignInContext};
+    use crate::ssr::services::totp::MFA_TTL_USERS_API;
     let (state, client) = edge::client()?;
-    match sign_in_with_password(&state, &username, password, remember.is_some(), &client).await? {
+    let device = cookie(&edge::headers()?, TRUSTED_DEVICE_COOKIE);
+    let ctx = SignInContext {
+        remember: remember.is_some(),
+        client: &client,
+        trusted_device: device.as_deref(),
+        mfa_ttl: MFA_TTL_USERS_API,
+    };
+    match sign_in_with_password(&state, &username, password, ctx).await? {
         LoginOutcome::SignedIn(s) => {
             edge::start(&state, &s);
             leptos_axum::redirect("/");
         }
+        LoginOutcome::MfaRequired { mfa_token } => {
+            edge::set_mfa(&state, &mfa_token, MFA_TTL_USERS_API);
+            leptos_axum::redirect("/login/mfa");
+        }
     }
+    Ok(())
+}
+
+/// Second step: a TOTP or backup code, and optionally "trust this device for 30 days".
+#[server(prefix = "/rpc")]
+pub async fn verify_second_factor(code: String, trust: Option<String>) -> Result<(), AppError> {
+    use crate::ssr::http::{cookie, MFA_COOKIE};
+    use crate::ssr::services::totp::complete_sign_in;
+    let (state, client) = edge::client()?;
+    let token = cookie(&edge::headers()?, MFA_COOKIE).ok_or(AppError::InvalidToken)?;
+    let step = complete_sign_in(&state, &token, &code, false, trust.is_some(), &client).await?;
+    edge::start(&state, &step.signed_in);
+    if let Some(device) = &step.trusted_device {
+        edge::set_trusted(&state, device);
+    }
+    edge::set_mfa(&state, "", 0);
+    leptos_axum::redirect("/");
     Ok(())
 }
 

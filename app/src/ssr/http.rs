@@ -10,6 +10,10 @@ use axum::response::{IntoResponse, Response};
 use std::net::{IpAddr, SocketAddr};
 
 pub const SESSION_COOKIE: &str = "jwt";
+/// The trusted-device cookie: a random value whose digest the database holds.
+pub const TRUSTED_DEVICE_COOKIE: &str = "pc_trusted";
+/// The MFA-pending token between the two sign-in pages (not used by the REST routes).
+pub const MFA_COOKIE: &str = "pc_mfa";
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
@@ -82,11 +86,21 @@ pub fn client_meta(state: &AppState, parts: &Parts) -> ClientMeta {
     }
 }
 
+/// `Set-Cookie` for an HttpOnly, SameSite=Lax cookie (Secure behind HTTPS).
+pub fn http_only_cookie(state: &AppState, name: &str, value: &str, max_age: i64) -> HeaderValue {
+    let secure = if state.config.secure_cookies() { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"))
+        .unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
 /// `Set-Cookie` for a new session token.
 pub fn session_cookie(state: &AppState, token: &str, max_age: i64) -> HeaderValue {
-    let secure = if state.config.secure_cookies() { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"))
-        .unwrap_or_else(|_| HeaderValue::from_static(""))
+    http_only_cookie(state, SESSION_COOKIE, token, max_age)
+}
+
+/// `Set-Cookie` for a new trusted-device value (30 days).
+pub fn trusted_device_cookie(state: &AppState, value: &str) -> HeaderValue {
+    http_only_cookie(state, TRUSTED_DEVICE_COOKIE, value, super::services::totp::TRUSTED_DEVICE_SECS)
 }
 
 /// `Set-Cookie` that removes the session cookie.

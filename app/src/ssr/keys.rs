@@ -126,3 +126,57 @@ mod tests {
         assert!(matches!(InstanceKeys::from_secret("short"), Err(KeyError::TooShort)));
     }
 }
+
+/// Encryption at rest with the instance key: AES-256-GCM, a random nonce per value, and
+/// associated data naming what the value is and whose it is, so a sealed value moved to
+/// another row or purpose does not open.
+impl InstanceKeys {
+    pub fn seal(&self, plaintext: &[u8], context: &str) -> Result<String, crate::error::AppError> {
+        use aes_gcm::aead::{Aead, KeyInit, Payload};
+        use aes_gcm::{Aes256Gcm, Nonce};
+        use base64::Engine;
+        let cipher = Aes256Gcm::new_from_slice(&self.encryption).map_err(|_| crate::error::AppError::Internal)?;
+        let mut nonce = [0u8; 12];
+        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        let ct = cipher
+            .encrypt(Nonce::from_slice(&nonce), Payload { msg: plaintext, aad: context.as_bytes() })
+            .map_err(|_| crate::error::AppError::Internal)?;
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&ct);
+        Ok(base64::engine::general_purpose::STANDARD.encode(out))
+    }
+
+    pub fn open(&self, sealed: &str, context: &str) -> Result<Vec<u8>, crate::error::AppError> {
+        use aes_gcm::aead::{Aead, KeyInit, Payload};
+        use aes_gcm::{Aes256Gcm, Nonce};
+        use base64::Engine;
+        let fail = || {
+            tracing::error!(context, "a sealed value does not open with the instance key");
+            crate::error::AppError::Internal
+        };
+        let raw = base64::engine::general_purpose::STANDARD.decode(sealed).map_err(|_| fail())?;
+        if raw.len() < 12 + 16 {
+            return Err(fail());
+        }
+        let cipher = Aes256Gcm::new_from_slice(&self.encryption).map_err(|_| fail())?;
+        cipher
+            .decrypt(Nonce::from_slice(&raw[..12]), Payload { msg: &raw[12..], aad: context.as_bytes() })
+            .map_err(|_| fail())
+    }
+}
+
+#[cfg(test)]
+mod sealing_tests {
+    use super::*;
+
+    #[test]
+    fn a_sealed_value_opens_only_with_its_key_and_context() {
+        let k = InstanceKeys::from_secret("0123456789abcdef0123456789abcdef").unwrap();
+        let other = InstanceKeys::from_secret("fedcba9876543210fedcba9876543210").unwrap();
+        let s = k.seal(b"seed", "totp:user-1").unwrap();
+        assert_eq!(k.open(&s, "totp:user-1").unwrap(), b"seed");
+        assert!(k.open(&s, "totp:user-2").is_err());
+        assert!(other.open(&s, "totp:user-1").is_err());
+        assert_ne!(k.seal(b"seed", "totp:user-1").unwrap(), s, "a fresh nonce each time");
+    }
+}

@@ -1,5 +1,8 @@
 //! `/api/auth`: sign-in flows in auth-api.txt's camelCase shape.
-use super::{clearing_session_cookie, with_session_cookie, ApiJson};
+use super::{clearing_session_cookie, trusted_device, with_second_step_cookies, with_session_cookie, ApiJson};
+use app::ssr::services::accounts::SignInContext;
+use app::ssr::services::totp;
+use axum::http::HeaderMap;
 use app::error::AppError;
 use app::ssr::http::LockedCaller;
 use app::ssr::services::accounts::{self, Account, LoginOutcome};
@@ -8,7 +11,7 @@ use app::ssr::services::sessions::{self, ClientMeta, SignedIn};
 use app::ssr::services::settings::{self, Toggle};
 use app::ssr::AppState;
 use axum::extract::State;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
@@ -20,6 +23,7 @@ pub fn router() -> Router<AppState> {
         .route("/auth/setup", post(setup))
         .route("/auth/providers", get(providers))
         .route("/auth/login", post(login))
+        .route("/auth/login/mfa", post(login_mfa))
         .route("/auth/logout", post(logout))
         .route("/auth/me", get(me))
 }
@@ -73,10 +77,35 @@ struct LoginRequest {
     password: String,
 }
 
-async fn login(State(state): State<AppState>, client: ClientMeta, ApiJson(req): ApiJson<LoginRequest>) -> Result<Response, AppError> {
-    match accounts::sign_in_with_password(&state, &req.username, req.password, false, &client).await? {
+async fn login(
+    State(state): State<AppState>,
+    client: ClientMeta,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> Result<Response, AppError> {
+    let device = trusted_device(&headers);
+    let ctx = SignInContext { remember: false, client: &client, trusted_device: device.as_deref(), mfa_ttl: totp::MFA_TTL_AUTH_API };
+    match accounts::sign_in_with_password(&state, &req.username, req.password, ctx).await? {
         LoginOutcome::SignedIn(s) => Ok(signed_in_response(&state, &s)),
+        LoginOutcome::MfaRequired { mfa_token } => {
+            Ok(Json(json!({ "mfaRequired": true, "mfaToken": mfa_token, "mfaMethod": "totp" })).into_response())
+        }
     }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct MfaRequest {
+    mfa_token: String,
+    code: String,
+    #[serde(default)]
+    trust_device: bool,
+}
+
+async fn login_mfa(State(state): State<AppState>, client: ClientMeta, ApiJson(req): ApiJson<MfaRequest>) -> Result<Response, AppError> {
+    let step = totp::complete_sign_in(&state, &req.mfa_token, &req.code, false, req.trust_device, &client).await?;
+    let body = json!({ "token": step.signed_in.token, "user": user_json(&step.signed_in.account) });
+    Ok(with_second_step_cookies(&state, &step, body))
 }
 
 async fn logout(State(state): State<AppState>, LockedCaller(caller): LockedCaller) -> Result<Response, AppError> {

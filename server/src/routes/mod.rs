@@ -53,6 +53,21 @@ pub fn with_session_cookie(state: &AppState, signed_in: &SignedIn, body: serde_j
         .into_response()
 }
 
+/// A JSON answer that sets the session cookie and, after a trusted second step, the
+/// trusted-device cookie.
+pub fn with_second_step_cookies(state: &AppState, step: &app::ssr::services::totp::SecondStep, body: serde_json::Value) -> Response {
+    let mut res = with_session_cookie(state, &step.signed_in, body);
+    if let Some(device) = &step.trusted_device {
+        res.headers_mut().append(header::SET_COOKIE, app::ssr::http::trusted_device_cookie(state, device));
+    }
+    res
+}
+
+/// This browser's trusted-device cookie.
+pub fn trusted_device(headers: &axum::http::HeaderMap) -> Option<String> {
+    app::ssr::http::cookie(headers, app::ssr::http::TRUSTED_DEVICE_COOKIE)
+}
+
 /// A JSON answer that also removes the session cookie.
 pub fn clearing_session_cookie(state: &AppState, body: serde_json::Value) -> Response {
     (AppendHeaders([(header::SET_COOKIE, clear_session_cookie(state))]), axum::Json(body)).into_response()

@@ -1,5 +1,9 @@
 //! `/api/users`: the user lifecycle in users-api.txt's (Termix) shape.
-use super::{clearing_session_cookie, with_session_cookie, ApiJson};
+use super::{clearing_session_cookie, trusted_device, with_second_step_cookies, with_session_cookie, ApiJson};
+use app::ssr::services::accounts::SignInContext;
+use app::ssr::services::sessions::SignedIn;
+use app::ssr::services::totp::{self, Proof};
+use axum::http::HeaderMap;
 use app::error::AppError;
 use app::ssr::clock::rfc3339;
 use app::ssr::db;
@@ -10,7 +14,7 @@ use app::ssr::services::sessions::{self, ClientMeta};
 use app::ssr::services::settings::{self, Toggle};
 use app::ssr::AppState;
 use axum::extract::{Path, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
@@ -22,6 +26,11 @@ pub fn router() -> Router<AppState> {
         .route("/users/login", post(login))
         .route("/users/logout", post(logout))
         .route("/users/me", get(me))
+        .route("/users/totp/setup", post(totp_setup))
+        .route("/users/totp/enable", post(totp_enable))
+        .route("/users/totp/disable", post(totp_disable))
+        .route("/users/totp/backup-codes", post(totp_backup_codes))
+        .route("/users/totp/verify-login", post(totp_verify_login))
         .route("/users/setup-required", get(setup_required))
         .route("/users/count", get(count))
         .route("/users/db-health", get(db_health))
@@ -55,19 +64,90 @@ struct LoginRequest {
     remember_me: bool,
 }
 
-async fn login(State(state): State<AppState>, client: ClientMeta, ApiJson(req): ApiJson<LoginRequest>) -> Result<Response, AppError> {
-    match accounts::sign_in_with_password(&state, &req.username, req.password, req.remember_me, &client).await? {
-        LoginOutcome::SignedIn(s) => {
-            let body = json!({
-                "success": true,
-                "is_admin": s.account.is_admin,
-                "username": s.account.username,
-                "userId": s.account.id,
-                "token": s.token,
-            });
-            Ok(with_session_cookie(&state, &s, body))
+fn login_body(s: &SignedIn) -> Value {
+    json!({
+        "success": true,
+        "is_admin": s.account.is_admin,
+        "username": s.account.username,
+        "userId": s.account.id,
+        "token": s.token,
+    })
+}
+
+async fn login(
+    State(state): State<AppState>,
+    client: ClientMeta,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> Result<Response, AppError> {
+    let device = trusted_device(&headers);
+    let ctx = SignInContext {
+        remember: req.remember_me,
+        client: &client,
+        trusted_device: device.as_deref(),
+        mfa_ttl: totp::MFA_TTL_USERS_API,
+    };
+    match accounts::sign_in_with_password(&state, &req.username, req.password, ctx).await? {
+        LoginOutcome::SignedIn(s) => Ok(with_session_cookie(&state, &s, login_body(&s))),
+        LoginOutcome::MfaRequired { mfa_token } => {
+            Ok(Json(json!({ "success": true, "requires_totp": true, "temp_token": mfa_token })).into_response())
         }
     }
+}
+
+async fn totp_setup(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, AppError> {
+    let e = totp::begin_enrollment(&state, &caller).await?;
+    Ok(Json(json!({ "secret": e.secret_base32, "qr_code": e.qr_code })))
+}
+
+#[derive(Deserialize)]
+struct EnableRequest {
+    totp_code: String,
+}
+
+async fn totp_enable(State(state): State<AppState>, caller: Caller, ApiJson(req): ApiJson<EnableRequest>) -> Result<Json<Value>, AppError> {
+    let codes = totp::enable(&state, &caller, &req.totp_code).await?;
+    Ok(Json(json!({ "message": "Two-factor sign-in is on. Save your backup codes.", "backup_codes": codes })))
+}
+
+#[derive(Deserialize)]
+struct ProofRequest {
+    password: Option<String>,
+    totp_code: Option<String>,
+}
+
+impl From<ProofRequest> for Proof {
+    fn from(r: ProofRequest) -> Self {
+        Proof { password: r.password, totp_code: r.totp_code }
+    }
+}
+
+async fn totp_disable(State(state): State<AppState>, caller: Caller, ApiJson(req): ApiJson<ProofRequest>) -> Result<Json<Value>, AppError> {
+    totp::disable(&state, &caller, req.into()).await?;
+    Ok(Json(json!({ "success": true })))
+}
+
+async fn totp_backup_codes(State(state): State<AppState>, caller: Caller, ApiJson(req): ApiJson<ProofRequest>) -> Result<Json<Value>, AppError> {
+    let codes = totp::regenerate_backup_codes(&state, &caller, req.into()).await?;
+    Ok(Json(json!({ "backup_codes": codes })))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct VerifyLoginRequest {
+    #[serde(rename = "temp_token")]
+    temp_token: String,
+    #[serde(rename = "totp_code")]
+    totp_code: String,
+    #[serde(default)]
+    remember_me: bool,
+}
+
+/// `rememberMe` here both lengthens the session to 30 days and trusts this device for 30 days.
+async fn totp_verify_login(State(state): State<AppState>, client: ClientMeta, ApiJson(req): ApiJson<VerifyLoginRequest>) -> Result<Response, AppError> {
+    let step = totp::complete_sign_in(&state, &req.temp_token, &req.totp_code, req.remember_me, req.remember_me, &client).await?;
+    let body = login_body(&step.signed_in);
+    Ok(with_second_step_cookies(&state, &step, body))
 }
 
 async fn logout(State(state): State<AppState>, LockedCaller(caller): LockedCaller) -> Result<Response, AppError> {
@@ -83,7 +163,7 @@ async fn me(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>
         "is_admin": account.is_admin,
         "is_oidc": account.is_oidc,
         "is_dual_auth": account.is_oidc && account.has_password,
-        "totp_enabled": false,
+        "totp_enabled": account.totp_enabled,
         "data_unlocked": false,
     })))
 }

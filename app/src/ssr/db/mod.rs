@@ -2,6 +2,7 @@
 pub mod rate_limits;
 pub mod sessions;
 pub mod settings;
+pub mod two_factor;
 pub mod users;
 
 use crate::error::AppError;

@@ -11,9 +11,14 @@ pub struct UserRow {
     pub is_oidc: bool,
     pub tokens_valid_after: i64,
     pub created_at: i64,
+    pub totp_enabled: bool,
+    pub totp_secret_enc: Option<String>,
+    pub totp_pending_enc: Option<String>,
+    pub totp_last_step: Option<i64>,
 }
 
-const COLUMNS: &str = "id, username, display_name, password_hash, is_admin, is_oidc, tokens_valid_after, created_at";
+const COLUMNS: &str = "id, username, display_name, password_hash, is_admin, is_oidc, tokens_valid_after, created_at, \
+                       totp_enabled, totp_secret_enc, totp_pending_enc, totp_last_step";
 
 pub struct NewUser<'a> {
     pub id: &'a str,
@@ -82,4 +87,44 @@ pub async fn bump_tokens_valid_after(pool: &SqlitePool, id: &str, at: i64) -> Re
         .execute(pool)
         .await
         .map(|_| ())
+}
+
+/// Records a TOTP setup that is not enabled yet; sign-in is unchanged until it is.
+pub async fn set_totp_pending(pool: &SqlitePool, id: &str, sealed: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET totp_pending_enc = ? WHERE id = ?").bind(sealed).bind(id).execute(pool).await.map(|_| ())
+}
+
+/// Turns the pending seed into the active one. Only one of two racing enables wins.
+pub async fn enable_totp(pool: &SqlitePool, id: &str, sealed: &str) -> Result<bool, sqlx::Error> {
+    sqlx::query(
+        "UPDATE users SET totp_secret_enc = ?, totp_pending_enc = NULL, totp_enabled = 1
+         WHERE id = ? AND totp_enabled = 0",
+    )
+    .bind(sealed)
+    .bind(id)
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected() == 1)
+}
+
+pub async fn disable_totp(pool: &SqlitePool, id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE users SET totp_secret_enc = NULL, totp_pending_enc = NULL, totp_enabled = 0, totp_last_step = NULL WHERE id = ?",
+    )
+    .bind(id)
+    .execute(pool)
+    .await
+    .map(|_| ())
+}
+
+/// Claims a TOTP step: succeeds only if no step at or after it was accepted before, so a
+/// code cannot be replayed, not even by two requests racing on two nodes.
+pub async fn claim_totp_step(pool: &SqlitePool, id: &str, step: i64) -> Result<bool, sqlx::Error> {
+    sqlx::query("UPDATE users SET totp_last_step = ? WHERE id = ? AND (totp_last_step IS NULL OR totp_last_step < ?)")
+        .bind(step)
+        .bind(id)
+        .bind(step)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected() == 1)
 }

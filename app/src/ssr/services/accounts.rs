@@ -18,6 +18,7 @@ pub struct Account {
     pub is_admin: bool,
     pub is_oidc: bool,
     pub has_password: bool,
+    pub totp_enabled: bool,
 }
 
 impl From<UserRow> for Account {
@@ -29,6 +30,7 @@ impl From<UserRow> for Account {
             is_admin: u.is_admin,
             is_oidc: u.is_oidc,
             has_password: u.password_hash.is_some(),
+            totp_enabled: u.totp_enabled,
         }
     }
 }
@@ -37,6 +39,19 @@ impl From<UserRow> for Account {
 #[derive(Debug, Clone)]
 pub enum LoginOutcome {
     SignedIn(SignedIn),
+    /// The password was right; a second factor is owed. `mfa_token` is MFA-pending only.
+    MfaRequired { mfa_token: String },
+}
+
+/// What a password sign-in is given besides the credentials.
+pub struct SignInContext<'a> {
+    pub remember: bool,
+    pub client: &'a ClientMeta,
+    /// This browser's trusted-device cookie, if any.
+    pub trusted_device: Option<&'a str>,
+    /// Lifetime of the MFA-pending token: [`super::totp::MFA_TTL_AUTH_API`] or
+    /// [`super::totp::MFA_TTL_USERS_API`], as the route's document gives.
+    pub mfa_ttl: i64,
 }
 
 pub async fn needs_setup(state: &AppState) -> Result<bool, AppError> {
@@ -133,9 +148,9 @@ pub async fn sign_in_with_password(
     state: &AppState,
     username: &str,
     password: String,
-    remember: bool,
-    client: &ClientMeta,
+    ctx: SignInContext<'_>,
 ) -> Result<LoginOutcome, AppError> {
+    let client = ctx.client;
     if username.trim().is_empty() {
         return Err(AppError::invalid("invalid_request", Some("username"), "Enter your username."));
     }
@@ -157,7 +172,11 @@ pub async fn sign_in_with_password(
         return Err(AppError::InvalidCredentials);
     };
     rate_limit::clear(state, &user_limit).await?;
-    let signed_in = sessions::start_session(state, Account::from(user), client, remember).await?;
+    if user.totp_enabled && !super::totp::is_trusted_device(state, &user.id, ctx.trusted_device).await? {
+        let mfa_token = super::totp::open_challenge(state, &user.id, ctx.remember, ctx.mfa_ttl).await?;
+        return Ok(LoginOutcome::MfaRequired { mfa_token });
+    }
+    let signed_in = sessions::start_session(state, Account::from(user), client, ctx.remember).await?;
     Ok(LoginOutcome::SignedIn(signed_in))
 }
 

@@ -6,3 +6,4 @@ pub mod rate_limit;
 pub mod sessions;
 pub mod settings;
 pub mod tokens;
+pub mod totp;

@@ -146,8 +146,9 @@ pub async fn revoke_all_sessions(
     Ok(count)
 }
 
-/// Hook for the trusted-device store (two-factor sign-in); revoke-all forgets them.
-async fn forget_trusted_devices(_state: &AppState, _user_id: &str) -> Result<(), AppError> {
+/// Revoke-all also forgets the user's trusted devices: the next sign-in asks for the code again.
+async fn forget_trusted_devices(state: &AppState, user_id: &str) -> Result<(), AppError> {
+    db::two_factor::forget_trusted_devices(&state.pool, user_id).await?;
     Ok(())
 }
 

@@ -1,0 +1,122 @@
+//! The `backup_codes`, `trusted_devices` and `mfa_challenges` tables.
+use sqlx::{FromRow, SqlitePool};
+
+#[derive(Debug, Clone, FromRow)]
+pub struct BackupCodeRow {
+    pub id: String,
+    pub code_hash: String,
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct ChallengeRow {
+    pub id: String,
+    pub user_id: String,
+    pub remember: bool,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+}
+
+/// Replaces a user's backup codes with new hashed ones, in one transaction.
+pub async fn replace_backup_codes(pool: &SqlitePool, user_id: &str, rows: &[(String, String)]) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("DELETE FROM backup_codes WHERE user_id = ?").bind(user_id).execute(&mut *tx).await?;
+    for (id, hash) in rows {
+        sqlx::query("INSERT INTO backup_codes (id, user_id, code_hash) VALUES (?, ?, ?)")
+            .bind(id)
+            .bind(user_id)
+            .bind(hash)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await
+}
+
+pub async fn unused_backup_codes(pool: &SqlitePool, user_id: &str) -> Result<Vec<BackupCodeRow>, sqlx::Error> {
+    sqlx::query_as("SELECT id, code_hash FROM backup_codes WHERE user_id = ? AND used_at IS NULL")
+        .bind(user_id)
+        .fetch_all(pool)
+        .await
+}
+
+/// Marks a backup code used; false when another request used it first.
+pub async fn use_backup_code(pool: &SqlitePool, id: &str, now: i64) -> Result<bool, sqlx::Error> {
+    sqlx::query("UPDATE backup_codes SET used_at = ? WHERE id = ? AND used_at IS NULL")
+        .bind(now)
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected() == 1)
+}
+
+pub async fn delete_backup_codes(pool: &SqlitePool, user_id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM backup_codes WHERE user_id = ?").bind(user_id).execute(pool).await.map(|_| ())
+}
+
+pub async fn insert_trusted_device(
+    pool: &SqlitePool,
+    id: &str,
+    user_id: &str,
+    token_hash: &str,
+    device_info: &str,
+    now: i64,
+    expires_at: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO trusted_devices (id, user_id, token_hash, device_info, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(id)
+    .bind(user_id)
+    .bind(token_hash)
+    .bind(device_info)
+    .bind(now)
+    .bind(expires_at)
+    .execute(pool)
+    .await
+    .map(|_| ())
+}
+
+pub async fn is_trusted_device(pool: &SqlitePool, user_id: &str, token_hash: &str, now: i64) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM trusted_devices WHERE user_id = ? AND token_hash = ? AND expires_at > ?)")
+        .bind(user_id)
+        .bind(token_hash)
+        .bind(now)
+        .fetch_one(pool)
+        .await
+}
+
+pub async fn forget_trusted_devices(pool: &SqlitePool, user_id: &str) -> Result<u64, sqlx::Error> {
+    sqlx::query("DELETE FROM trusted_devices WHERE user_id = ?").bind(user_id).execute(pool).await.map(|r| r.rows_affected())
+}
+
+pub async fn insert_challenge(pool: &SqlitePool, id: &str, user_id: &str, remember: bool, now: i64, expires_at: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO mfa_challenges (id, user_id, remember, created_at, expires_at) VALUES (?, ?, ?, ?, ?)")
+        .bind(id)
+        .bind(user_id)
+        .bind(remember)
+        .bind(now)
+        .bind(expires_at)
+        .execute(pool)
+        .await
+        .map(|_| ())
+}
+
+pub async fn find_challenge(pool: &SqlitePool, id: &str) -> Result<Option<ChallengeRow>, sqlx::Error> {
+    sqlx::query_as("SELECT id, user_id, remember, expires_at, used_at FROM mfa_challenges WHERE id = ?")
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+}
+
+/// Spends a challenge; false when it was already spent.
+pub async fn use_challenge(pool: &SqlitePool, id: &str, now: i64) -> Result<bool, sqlx::Error> {
+    sqlx::query("UPDATE mfa_challenges SET used_at = ? WHERE id = ? AND used_at IS NULL")
+        .bind(now)
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected() == 1)
+}
+
+pub async fn prune_challenges(pool: &SqlitePool, before: i64) -> Result<u64, sqlx::Error> {
+    sqlx::query("DELETE FROM mfa_challenges WHERE expires_at < ?").bind(before).execute(pool).await.map(|r| r.rows_affected())
+}

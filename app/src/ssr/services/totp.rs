@@ -1,0 +1,370 @@
+//! Two-factor sign-in: TOTP enrollment, codes accepted once, backup codes, trusted devices and
+//! the second sign-in step.
+use super::accounts::Account;
+use super::auth::Caller;
+use super::passwords;
+use super::rate_limit::{self, Limit};
+use super::sessions::{self, ClientMeta, SignedIn};
+use super::tokens::{self, TokenKind};
+use crate::domain::SecondFactor;
+use crate::error::AppError;
+use crate::ssr::db::{self, two_factor, users::UserRow};
+use crate::ssr::keys::{digest, new_id, random_hex};
+use crate::ssr::AppState;
+use rand::Rng;
+use subtle::ConstantTimeEq;
+use totp_rs::{Algorithm, TOTP};
+
+pub const STEP_SECS: u64 = 30;
+/// How long the MFA-pending token of `/auth/login` lives.
+pub const MFA_TTL_AUTH_API: i64 = 5 * 60;
+/// How long the `temp_token` of `/users/login` lives.
+pub const MFA_TTL_USERS_API: i64 = 10 * 60;
+pub const TRUSTED_DEVICE_SECS: i64 = 30 * 24 * 3600;
+pub const BACKUP_CODE_COUNT: usize = 8;
+const ISSUER: &str = "Portcullis";
+
+/// Wrong second factors per user: 5 per 5 minutes, then `429`.
+fn failures(user_id: &str) -> Limit {
+    Limit::new("mfa", user_id, 5, 5 * 60)
+}
+
+fn totp(secret: Vec<u8>, account: &str) -> Result<TOTP, AppError> {
+    TOTP::new(Algorithm::SHA1, 6, 1, STEP_SECS, secret, Some(ISSUER.into()), account.into()).map_err(|e| {
+        tracing::error!(error = %e, "cannot build a TOTP");
+        AppError::Internal
+    })
+}
+
+/// The 6-digit code for `secret` at Unix time `t` (SHA-1, 30 s steps).
+pub fn code_at(secret: &[u8], t: u64) -> String {
+    TOTP::new_unchecked(Algorithm::SHA1, 6, 1, STEP_SECS, secret.to_vec(), None, String::new()).generate(t)
+}
+
+fn seed_context(user_id: &str) -> String {
+    format!("totp-seed:{user_id}")
+}
+
+/// What the enrollment screen shows. The secret is shown once, to its owner.
+pub struct Enrollment {
+    pub secret_base32: String,
+    pub otpauth_url: String,
+    /// `data:image/svg+xml;base64,…` of the otpauth URL.
+    pub qr_code: String,
+}
+
+async fn load_user(state: &AppState, user_id: &str) -> Result<UserRow, AppError> {
+    db::users::find_by_id(&state.pool, user_id).await?.ok_or(AppError::Unauthenticated)
+}
+
+/// Starts (or restarts) enrollment: a fresh 160-bit seed, stored sealed as pending. Nothing
+/// about sign-in changes until [`enable`] confirms a code.
+#[tracing::instrument(skip_all)]
+pub async fn begin_enrollment(state: &AppState, caller: &Caller) -> Result<Enrollment, AppError> {
+    let user = load_user(state, &caller.user_id).await?;
+    if user.totp_enabled {
+        return Err(AppError::invalid("totp_already_enabled", None, "Two-factor sign-in is already on."));
+    }
+    let mut seed = [0u8; 20];
+    rand::rngs::OsRng.fill(&mut seed);
+    let t = totp(seed.to_vec(), &user.username)?;
+    let sealed = state.keys.seal(&seed, &seed_context(&user.id))?;
+    db::users::set_totp_pending(&state.pool, &user.id, &sealed).await?;
+    let url = t.get_url();
+    let svg = qrcode::QrCode::new(url.as_bytes())
+        .map_err(|e| {
+            tracing::error!(error = %e, "QR encoding failed");
+            AppError::Internal
+        })?
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(220, 220)
+        .quiet_zone(true)
+        .build();
+    use base64::Engine;
+    Ok(Enrollment {
+        secret_base32: t.get_secret_base32(),
+        otpauth_url: url,
+        qr_code: format!("data:image/svg+xml;base64,{}", base64::engine::general_purpose::STANDARD.encode(svg)),
+    })
+}
+
+/// Accepts `code` for `secret` within ±1 step, and only once: the matching step is claimed in
+/// the database, so the same code (or an older one) is refused afterwards.
+async fn accept_code(state: &AppState, user_id: &str, secret: &[u8], code: &str) -> Result<bool, AppError> {
+    let now = state.now().max(0) as u64;
+    let current = now / STEP_SECS;
+    for step in [current + 1, current, current.saturating_sub(1)] {
+        let expected = code_at(secret, step * STEP_SECS);
+        if bool::from(expected.as_bytes().ct_eq(code.as_bytes())) {
+            return Ok(db::users::claim_totp_step(&state.pool, user_id, step as i64).await?);
+        }
+    }
+    Ok(false)
+}
+
+fn active_seed(state: &AppState, user: &UserRow) -> Result<Vec<u8>, AppError> {
+    let sealed = user.totp_secret_enc.as_deref().ok_or(AppError::Internal)?;
+    state.keys.open(sealed, &seed_context(&user.id))
+}
+
+/// Refuses with `429` once the user has used up their wrong tries.
+async fn guard(state: &AppState, user_id: &str) -> Result<(), AppError> {
+    rate_limit::check(state, &failures(user_id)).await
+}
+
+/// Counts one wrong try and answers the `401` with what is left.
+async fn wrong(state: &AppState, user_id: &str) -> Result<AppError, AppError> {
+    let limit = failures(user_id);
+    rate_limit::record(state, &limit).await?;
+    let (used, _) = db::rate_limits::window(&state.pool, &limit.bucket, state.now() - limit.window + 1).await?;
+    Ok(AppError::WrongSecret {
+        code: "invalid_code".into(),
+        message: "That code is not right. Check your authenticator app and try again.".into(),
+        remaining_attempts: Some((limit.max - used).max(0) as u32),
+    })
+}
+
+fn new_backup_code() -> String {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    let mut rng = rand::rngs::OsRng;
+    (0..10).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect()
+}
+
+/// Makes 8 new backup codes, stores their argon2id hashes (replacing the old ones) and
+/// answers them for display as `xxxxx-xxxxx`, once.
+async fn issue_backup_codes(state: &AppState, user_id: &str) -> Result<Vec<String>, AppError> {
+    let codes: Vec<String> = (0..BACKUP_CODE_COUNT).map(|_| new_backup_code()).collect();
+    let mut rows = Vec::with_capacity(codes.len());
+    for c in &codes {
+        rows.push((new_id(), passwords::hash_secret(c.clone()).await?));
+    }
+    two_factor::replace_backup_codes(&state.pool, user_id, &rows).await?;
+    Ok(codes.into_iter().map(|c| format!("{}-{}", &c[..5], &c[5..])).collect())
+}
+
+/// Spends a backup code if it is one of the user's unused ones.
+async fn accept_backup_code(state: &AppState, user_id: &str, code: &str) -> Result<bool, AppError> {
+    for row in two_factor::unused_backup_codes(&state.pool, user_id).await? {
+        if passwords::verify(code.to_owned(), Some(row.code_hash)).await? {
+            return Ok(two_factor::use_backup_code(&state.pool, &row.id, state.now()).await?);
+        }
+    }
+    Ok(false)
+}
+
+/// Confirms enrollment with a current code: turns two-factor on, answers 8 backup codes, and
+/// signs out the user's other sessions and trusted devices.
+#[tracing::instrument(skip_all)]
+pub async fn enable(state: &AppState, caller: &Caller, code: &str) -> Result<Vec<String>, AppError> {
+    let code = SecondFactor::parse_totp("totp_code", code)?;
+    let user = load_user(state, &caller.user_id).await?;
+    if user.totp_enabled {
+        return Err(AppError::invalid("totp_already_enabled", None, "Two-factor sign-in is already on."));
+    }
+    let sealed = user
+        .totp_pending_enc
+        .as_deref()
+        .ok_or_else(|| AppError::invalid("totp_setup_required", None, "Start two-factor setup first."))?;
+    guard(state, &user.id).await?;
+    let seed = state.keys.open(sealed, &seed_context(&user.id))?;
+    if !accept_code(state, &user.id, &seed, &code).await? {
+        return Err(wrong(state, &user.id).await?);
+    }
+    if !db::users::enable_totp(&state.pool, &user.id, sealed).await? {
+        return Err(AppError::invalid("totp_already_enabled", None, "Two-factor sign-in is already on."));
+    }
+    let codes = issue_backup_codes(state, &user.id).await?;
+    db::sessions::revoke_all_for_user(&state.pool, &user.id, Some(&caller.session_id), state.now()).await?;
+    two_factor::forget_trusted_devices(&state.pool, &user.id).await?;
+    tracing::info!(user = %user.id, "two-factor sign-in enabled");
+    Ok(codes)
+}
+
+/// What proves it is really the user before two-factor is turned off or its codes replaced.
+#[derive(Default)]
+pub struct Proof {
+    pub password: Option<String>,
+    pub totp_code: Option<String>,
+}
+
+async fn check_proof(state: &AppState, user: &UserRow, proof: Proof) -> Result<(), AppError> {
+    let password = proof.password.filter(|p| !p.is_empty());
+    let code = proof.totp_code.filter(|c| !c.trim().is_empty());
+    if !user.totp_enabled {
+        return Err(AppError::invalid("totp_not_enabled", None, "Two-factor sign-in is not on."));
+    }
+    if password.is_none() && code.is_none() {
+        return Err(AppError::invalid("invalid_request", None, "Give your password or a current code from your app."));
+    }
+    guard(state, &user.id).await?;
+    if let Some(code) = code {
+        let code = SecondFactor::parse_totp("totp_code", &code)?;
+        let seed = active_seed(state, user)?;
+        if accept_code(state, &user.id, &seed, &code).await? {
+            return Ok(());
+        }
+        return Err(wrong(state, &user.id).await?);
+    }
+    let ok = passwords::verify(password.unwrap_or_default(), user.password_hash.clone()).await?;
+    if ok {
+        Ok(())
+    } else {
+        rate_limit::record(state, &failures(&user.id)).await?;
+        Err(AppError::InvalidCredentials)
+    }
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn disable(state: &AppState, caller: &Caller, proof: Proof) -> Result<(), AppError> {
+    let user = load_user(state, &caller.user_id).await?;
+    check_proof(state, &user, proof).await?;
+    db::users::disable_totp(&state.pool, &user.id).await?;
+    two_factor::delete_backup_codes(&state.pool, &user.id).await?;
+    two_factor::forget_trusted_devices(&state.pool, &user.id).await?;
+    tracing::info!(user = %user.id, "two-factor sign-in disabled");
+    Ok(())
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn regenerate_backup_codes(state: &AppState, caller: &Caller, proof: Proof) -> Result<Vec<String>, AppError> {
+    let user = load_user(state, &caller.user_id).await?;
+    check_proof(state, &user, proof).await?;
+    issue_backup_codes(state, &user.id).await
+}
+
+pub async fn is_enabled(state: &AppState, user_id: &str) -> Result<bool, AppError> {
+    Ok(load_user(state, user_id).await?.totp_enabled)
+}
+
+/// Opens a second-step challenge and answers its MFA-pending token.
+pub async fn open_challenge(state: &AppState, user_id: &str, remember: bool, ttl: i64) -> Result<String, AppError> {
+    let now = state.now();
+    let id = new_id();
+    two_factor::prune_challenges(&state.pool, now - 3600).await?;
+    two_factor::insert_challenge(&state.pool, &id, user_id, remember, now, now + ttl).await?;
+    tokens::mint(&state.keys, TokenKind::MfaPending, user_id, &id, now, now + ttl)
+}
+
+/// Whether this browser's trusted-device cookie vouches for the user.
+pub async fn is_trusted_device(state: &AppState, user_id: &str, device_token: Option<&str>) -> Result<bool, AppError> {
+    match device_token {
+        Some(t) if t.len() == 64 => Ok(two_factor::is_trusted_device(&state.pool, user_id, &digest(t), state.now()).await?),
+        _ => Ok(false),
+    }
+}
+
+/// A completed second step: the session, and the trusted-device cookie value when asked for.
+pub struct SecondStep {
+    pub signed_in: SignedIn,
+    pub trusted_device: Option<String>,
+}
+
+/// Finishes a sign-in with a TOTP or backup code. The MFA-pending token works once; wrong
+/// codes answer `401` with `remainingAttempts`, and the sixth in 5 minutes `429`.
+#[tracing::instrument(skip_all)]
+pub async fn complete_sign_in(
+    state: &AppState,
+    mfa_token: &str,
+    code: &str,
+    remember: bool,
+    trust_device: bool,
+    client: &ClientMeta,
+) -> Result<SecondStep, AppError> {
+    let now = state.now();
+    let claims = tokens::verify(&state.keys, mfa_token, TokenKind::MfaPending, now).ok_or(AppError::InvalidToken)?;
+    let challenge = two_factor::find_challenge(&state.pool, &claims.sid).await?.ok_or(AppError::InvalidToken)?;
+    if challenge.user_id != claims.sub || challenge.used_at.is_some() || challenge.expires_at <= now {
+        return Err(AppError::InvalidToken);
+    }
+    let factor = SecondFactor::parse("code", code)?;
+    guard(state, &challenge.user_id).await?;
+    let user = load_user(state, &challenge.user_id).await.map_err(|_| AppError::InvalidToken)?;
+    if !user.totp_enabled {
+        return Err(AppError::InvalidToken);
+    }
+    let ok = match &factor {
+        SecondFactor::Totp(c) => accept_code(state, &user.id, &active_seed(state, &user)?, c).await?,
+        SecondFactor::Backup(c) => accept_backup_code(state, &user.id, c).await?,
+    };
+    if !ok {
+        return Err(wrong(state, &user.id).await?);
+    }
+    if !two_factor::use_challenge(&state.pool, &challenge.id, now).await? {
+        return Err(AppError::InvalidToken);
+    }
+    rate_limit::clear(state, &failures(&user.id)).await?;
+    let signed_in = sessions::start_session(state, Account::from(user), client, remember || challenge.remember).await?;
+    let trusted_device = if trust_device {
+        let token = random_hex(32);
+        let (_, info) = client.device();
+        two_factor::insert_trusted_device(
+            &state.pool,
+            &new_id(),
+            &signed_in.account.id,
+            &digest(&token),
+            &info,
+            now,
+            now + TRUSTED_DEVICE_SECS,
+        )
+        .await?;
+        Some(token)
+    } else {
+        None
+    };
+    Ok(SecondStep { signed_in, trusted_device })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hotp(secret: &[u8], counter: u64, digits: usize, alg: Algorithm) -> String {
+        // A TOTP with a 1-second step at time t is HOTP at counter t.
+        TOTP::new_unchecked(alg, digits, 0, 1, secret.to_vec(), None, String::new()).generate(counter)
+    }
+
+    #[test]
+    fn rfc_4226_hotp_vectors_pass() {
+        let secret = b"12345678901234567890";
+        let expected = ["755224", "287082", "359152", "969429", "338314", "254676", "287922", "162583", "399871", "520489"];
+        for (counter, want) in expected.iter().enumerate() {
+            assert_eq!(hotp(secret, counter as u64, 6, Algorithm::SHA1), *want, "counter {counter}");
+        }
+    }
+
+    #[test]
+    fn rfc_6238_appendix_b_vectors_pass() {
+        let sha1 = b"12345678901234567890".to_vec();
+        let sha256 = b"12345678901234567890123456789012".to_vec();
+        let sha512 = b"1234567890123456789012345678901234567890123456789012345678901234".to_vec();
+        let table: [(u64, &str, &str, &str); 6] = [
+            (59, "94287082", "46119246", "90693936"),
+            (1111111109, "07081804", "68084774", "25091201"),
+            (1111111111, "14050471", "67062674", "99943326"),
+            (1234567890, "89005924", "91819424", "93441116"),
+            (2000000000, "69279037", "90698825", "38618901"),
+            (20000000000, "65353130", "77737706", "47863826"),
+        ];
+        for (t, a, b, c) in table {
+            let gen = |alg, secret: &Vec<u8>| TOTP::new_unchecked(alg, 8, 0, 30, secret.clone(), None, String::new()).generate(t);
+            assert_eq!(gen(Algorithm::SHA1, &sha1), a, "SHA1 at {t}");
+            assert_eq!(gen(Algorithm::SHA256, &sha256), b, "SHA256 at {t}");
+            assert_eq!(gen(Algorithm::SHA512, &sha512), c, "SHA512 at {t}");
+        }
+    }
+
+    #[test]
+    fn our_six_digit_codes_are_the_low_digits_of_the_rfc_values() {
+        assert_eq!(code_at(b"12345678901234567890", 59), "287082");
+        assert_eq!(code_at(b"12345678901234567890", 1111111109), "081804");
+    }
+
+    #[test]
+    fn backup_codes_are_ten_unambiguous_characters() {
+        let c = new_backup_code();
+        assert_eq!(c.len(), 10);
+        assert!(c.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit()));
+        assert!(!c.contains(['0', '1', 'l', 'o', 'i']));
+        assert_eq!(SecondFactor::parse("c", &format!("{}-{}", &c[..5], &c[5..])).unwrap(), SecondFactor::Backup(c));
+    }
+}
