@@ -129,3 +129,68 @@ impl TestApp {
         (r.body["token"].as_str().unwrap().to_owned(), r.body["userId"].as_str().unwrap().to_owned())
     }
 }
+
+/// RFC 4648 base32 without padding, as TOTP secrets are shown.
+pub fn base32_decode(s: &str) -> Vec<u8> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let mut out = Vec::new();
+    let (mut buf, mut bits) = (0u32, 0u32);
+    for c in s.trim_end_matches('=').bytes() {
+        let v = ALPHABET.iter().position(|&a| a == c.to_ascii_uppercase()).expect("base32 digit") as u32;
+        buf = (buf << 5) | v;
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buf >> bits) as u8);
+            buf &= (1 << bits) - 1;
+        }
+    }
+    out
+}
+
+impl TestApp {
+    pub fn now(&self) -> i64 {
+        use app::ssr::clock::Clock;
+        self.clock.now()
+    }
+
+    /// The current TOTP code for a secret, at the test clock's time.
+    pub fn code(&self, secret: &[u8]) -> String {
+        app::ssr::services::totp::code_at(secret, self.now() as u64)
+    }
+
+    /// Turns on two-factor for the token's user; answers (secret, backup codes).
+    /// The clock then moves one step on, so the next code is fresh.
+    pub async fn enable_totp(&self, token: &str) -> (Vec<u8>, Vec<String>) {
+        let r = self.post("/api/users/totp/setup", Some(token), json!({})).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let secret = base32_decode(r.body["secret"].as_str().unwrap());
+        let r = self.post("/api/users/totp/enable", Some(token), json!({"totp_code": self.code(&secret)})).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let codes = r.body["backup_codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect();
+        self.clock.advance(30);
+        (secret, codes)
+    }
+
+    /// Sends a request with a raw Cookie header.
+    pub async fn post_with_cookie(&self, path: &str, cookie: &str, body: Value) -> Reply {
+        let res = self.client.post(format!("{}{path}", self.base)).header("cookie", cookie).json(&body).send().await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = res.json().await.unwrap_or(Value::Null);
+        Reply { status, body, headers }
+    }
+}
+
+/// The value of a cookie set by a reply.
+pub fn cookie_value(reply: &Reply, name: &str) -> Option<String> {
+    reply
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next())
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}

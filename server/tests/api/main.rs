@@ -5,3 +5,4 @@ mod sessions_routes;
 mod settings_routes;
 mod tokens;
 mod rate_limits;
+mod two_factor;
