@@ -1,10 +1,12 @@
 //! The document shell and the router.
-use crate::pages::{HomePage, LoginPage, RegisterPage, SessionsPage, SetupPage};
+use crate::pages::{HomePage, LoginPage, MfaPage, RegisterPage, SecurityPage, SessionsPage, SetupPage};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{path, SsrMode};
 
+/// Every page renders in `SsrMode::Async`: the server waits for the page's data and sends
+/// finished HTML, so pages read and their forms post before (or without) the WASM.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
         <!DOCTYPE html>
@@ -36,11 +38,13 @@ pub fn App() -> impl IntoView {
                 <main class="auth-wrap"><section class="card auth-card"><h1>"Not found"</h1>
                 <p class="lead">"There is no page here."</p><a class="btn btn-primary" href="/">"Go home"</a></section></main>
             }>
-                <Route path=path!("/") view=HomePage/>
-                <Route path=path!("/setup") view=SetupPage/>
-                <Route path=path!("/login") view=LoginPage/>
-                <Route path=path!("/register") view=RegisterPage/>
-                <Route path=path!("/sessions") view=SessionsPage/>
+                <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
+                <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async/>
+                <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
+                <Route path=path!("/register") view=RegisterPage ssr=SsrMode::Async/>
+                <Route path=path!("/login/mfa") view=MfaPage ssr=SsrMode::Async/>
+                <Route path=path!("/sessions") view=SessionsPage ssr=SsrMode::Async/>
+                <Route path=path!("/security") view=SecurityPage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

@@ -19,6 +19,7 @@ pub fn form_error<T: Clone + Send + Sync + 'static>(result: Signal<Option<Result
             AppError::RateLimited { remaining_time, .. } => {
                 format!("Too many attempts. Try again in {} minute(s).", remaining_time.div_ceil(60))
             }
+            AppError::WrongSecret { message, remaining_attempts: Some(n), .. } => format!("{message} {n} tries left."),
             other => other.to_string(),
         }),
         _ => None,
@@ -41,6 +42,15 @@ pub fn Field(
     #[prop(into)] error: Signal<Option<String>>,
 ) -> impl IntoView {
     let id = format!("f-{name}");
+    // `autofocus` only acts on a full page load; after a client-side navigation, focus here.
+    let input = NodeRef::<leptos::html::Input>::new();
+    if autofocus {
+        Effect::new(move |_| {
+            if let Some(el) = input.get() {
+                let _ = el.focus();
+            }
+        });
+    }
     let err_id = format!("{id}-error");
     let hint_id = format!("{id}-hint");
     let described = {
@@ -60,6 +70,7 @@ pub fn Field(
         <div class="field" class:field-invalid=move || error.get().is_some()>
             <label for=id.clone()>{label}</label>
             <input
+                node_ref=input
                 id=id
                 name=name
                 type=kind
@@ -127,6 +138,7 @@ pub fn AppFrame(children: ChildrenFn) -> impl IntoView {
             <nav aria-label="Main">
                 <A href="/">"Home"</A>
                 <A href="/sessions">"Sessions"</A>
+                <A href="/security">"Security"</A>
             </nav>
             <div class="topbar-user">
                 <Suspense fallback=|| ()>

@@ -8,7 +8,7 @@ use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 
-const PUBLIC_PAGES: &[&str] = &["/login", "/register"];
+const PUBLIC_PAGES: &[&str] = &["/login", "/login/mfa", "/register"];
 const PRIVATE_PAGES: &[&str] = &["/", "/sessions", "/security"];
 
 pub async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Response {

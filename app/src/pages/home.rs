@@ -22,6 +22,10 @@ pub fn HomePage() -> impl IntoView {
                                     <h2>"Sessions"</h2>
                                     <p>"See where you are signed in and sign out devices you do not recognise."</p>
                                 </a>
+                                <a class="card tile" href="/security">
+                                    <h2>"Account security"</h2>
+                                    <p>"Two-factor sign-in and backup codes."</p>
+                                </a>
                             </div>
                         }.into_any(),
                         Ok(None) => view! { <p class="notice notice-error" role="alert">"Your session has ended. " <a href="/login">"Sign in again"</a></p> }.into_any(),

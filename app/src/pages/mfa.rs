@@ -1,0 +1,54 @@
+//! The second sign-in step: a code from the authenticator app, or a backup code.
+use crate::api::VerifySecondFactor;
+use crate::components::{field_error, form_error, AuthCard, FormStatus, Submit};
+use leptos::prelude::*;
+
+#[component]
+pub fn MfaPage() -> impl IntoView {
+    let action = ServerAction::<VerifySecondFactor>::new();
+    let result = Signal::derive(move || action.value().get());
+    let error = field_error(result, "code");
+    let general = Signal::derive(move || match result.get() {
+        Some(Err(crate::error::AppError::InvalidToken)) => {
+            Some("This sign-in has expired. Start again with your password.".into())
+        }
+        _ => form_error(result).get(),
+    });
+    let backup = RwSignal::new(false);
+    let input = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |_| {
+        if let Some(el) = input.get() {
+            let _ = el.focus();
+        }
+    });
+    view! {
+        <AuthCard title="Two-factor sign-in" lead="Enter the 6-digit code from your authenticator app.">
+            <ActionForm action=action attr:class="stack">
+                <div class="field" class:field-invalid=move || error.get().is_some()>
+                    <label for="f-code">{move || if backup.get() { "Backup code" } else { "Authentication code" }}</label>
+                    <input node_ref=input id="f-code" name="code" required=true autofocus=true autocomplete="one-time-code"
+                        class="code-input"
+                        inputmode=move || if backup.get() { "text" } else { "numeric" }
+                        maxlength=move || if backup.get() { "11" } else { "7" }
+                        placeholder=move || if backup.get() { "xxxxx-xxxxx" } else { "123456" }
+                        aria-invalid=move || if error.get().is_some() { "true" } else { "false" }
+                        aria-describedby="f-code-error"/>
+                    <p class="field-error" id="f-code-error" role="alert" hidden=move || error.get().is_none()>
+                        {move || error.get().unwrap_or_default()}
+                    </p>
+                </div>
+                <button type="button" class="link-button" aria-pressed=move || backup.get().to_string()
+                    on:click=move |_| backup.update(|b| *b = !*b)>
+                    {move || if backup.get() { "Use a code from my app instead" } else { "Use a backup code instead" }}
+                </button>
+                <label class="check">
+                    <input type="checkbox" name="trust" value="on"/>
+                    <span>"Trust this device for 30 days"</span>
+                </label>
+                <FormStatus error=general/>
+                <Submit label="Verify" busy_label="Verifying…" pending=action.pending()/>
+            </ActionForm>
+            <p class="switch"><a href="/login">"Start over"</a></p>
+        </AuthCard>
+    }
+}
