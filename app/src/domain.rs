@@ -224,6 +224,29 @@ impl fmt::Debug for SecondFactor {
     }
 }
 
+/// A terminal's container id: opaque, 1–128 printable ASCII characters (no spaces).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerId(String);
+
+impl ContainerId {
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        if raw.is_empty() || raw.len() > 128 || !raw.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(FieldError::new(
+                "containerId",
+                "invalid_container_id",
+                "A container id is 1 to 128 printable characters without spaces.",
+            ));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+}
+
+impl AsRef<str> for ContainerId {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -284,6 +307,15 @@ mod tests {
         assert_eq!(SecondFactor::parse("c", "123 456").unwrap(), SecondFactor::Totp("123456".into()));
         assert_eq!(SecondFactor::parse("c", "ABCDE-12345").unwrap(), SecondFactor::Backup("abcde12345".into()));
         assert!(SecondFactor::parse("c", "12345").is_err());
+    }
+
+    #[test]
+    fn a_container_id_is_up_to_128_printable_characters() {
+        assert!(ContainerId::parse("cont_123").is_ok());
+        assert!(ContainerId::parse(&"x".repeat(128)).is_ok());
+        for bad in ["".to_string(), "x".repeat(129), "a b".into(), "a\tb".into(), "é".into()] {
+            assert!(ContainerId::parse(&bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

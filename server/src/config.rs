@@ -28,6 +28,10 @@ pub struct Args {
     /// Comma-separated proxy addresses or CIDRs whose X-Forwarded-For is believed.
     #[arg(long, env = "PORTCULLIS_TRUSTED_PROXIES", default_value = "")]
     pub trusted_proxies: String,
+    /// Secret the terminal gateway sends as a Bearer token to redeem WebSocket tickets
+    /// (at least 32 characters); the redeem route is off while it is unset.
+    #[arg(long, env = "PORTCULLIS_GATEWAY_SECRET", hide_env_values = true)]
+    pub gateway_secret: Option<String>,
     /// Folder holding the built front end (`pkg/`, CSS, assets).
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,
@@ -43,6 +47,7 @@ pub struct Settings {
     pub public_url: String,
     pub log: String,
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub gateway_secret: Option<String>,
     pub site_root: String,
 }
 
@@ -93,6 +98,11 @@ impl Args {
                     .map_err(|_| bad("PORTCULLIS_TRUSTED_PROXIES", format!("{s:?} is not an IP address or CIDR")))
             })
             .collect::<Result<_, _>>()?;
+        if let Some(g) = &self.gateway_secret {
+            if g.chars().count() < 32 {
+                return Err(bad("PORTCULLIS_GATEWAY_SECRET", "must be at least 32 characters"));
+            }
+        }
         tracing_subscriber::EnvFilter::try_new(&self.log)
             .map_err(|e| bad("PORTCULLIS_LOG", format!("{:?} is not a log filter: {e}", self.log)))?;
         Ok(Settings {
@@ -103,6 +113,7 @@ impl Args {
             public_url,
             log: self.log,
             trusted_proxies,
+            gateway_secret: self.gateway_secret,
             site_root: self.site_root,
         })
     }
@@ -119,6 +130,7 @@ impl Settings {
             public_url: "http://127.0.0.1".into(),
             log: "warn".into(),
             trusted_proxies: Vec::new(),
+            gateway_secret: None,
             site_root: "target/site".into(),
         }
     }

@@ -72,7 +72,11 @@ impl Application {
             pool,
             keys: Arc::new(keys),
             clock,
-            config: Arc::new(RuntimeConfig { public_url: settings.public_url, trusted_proxies: settings.trusted_proxies }),
+            config: Arc::new(RuntimeConfig {
+                public_url: settings.public_url,
+                trusted_proxies: settings.trusted_proxies,
+                gateway_secret: settings.gateway_secret,
+            }),
             log_control,
             leptos_options,
         };

@@ -131,3 +131,16 @@ impl FromRequestParts<AppState> for LockedCaller {
         authenticate(state, presented_token(&parts.headers).as_deref(), Gate::AllowLocked).await.map(LockedCaller)
     }
 }
+
+/// The terminal gateway's credential: compared in constant time; the route is `404` while no
+/// secret is configured, and a wrong or missing secret is `401`.
+pub fn check_gateway_secret(state: &AppState, presented: Option<&str>) -> Result<(), AppError> {
+    use subtle::ConstantTimeEq;
+    let Some(expected) = state.config.gateway_secret.as_deref() else {
+        return Err(AppError::not_found("not_found", "No such API route."));
+    };
+    match presented {
+        Some(p) if bool::from(super::keys::digest(p).as_bytes().ct_eq(super::keys::digest(expected).as_bytes())) => Ok(()),
+        _ => Err(AppError::Unauthenticated),
+    }
+}

@@ -13,6 +13,8 @@ pub struct RuntimeConfig {
     pub public_url: String,
     /// Peers whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// The Bearer secret of the terminal gateway; the ticket-redeem route is off without it.
+    pub gateway_secret: Option<String>,
 }
 
 impl RuntimeConfig {

@@ -1,7 +1,7 @@
 //! `/api/auth`: sign-in flows in auth-api.txt's camelCase shape.
 use super::{clearing_session_cookie, trusted_device, with_second_step_cookies, with_session_cookie, ApiJson};
 use app::ssr::services::accounts::SignInContext;
-use app::ssr::services::totp;
+use app::ssr::services::{terminals, totp};
 use axum::http::HeaderMap;
 use app::error::AppError;
 use app::ssr::http::LockedCaller;
@@ -26,6 +26,8 @@ pub fn router() -> Router<AppState> {
         .route("/auth/login/mfa", post(login_mfa))
         .route("/auth/logout", post(logout))
         .route("/auth/me", get(me))
+        .route("/auth/ws-ticket", post(ws_ticket))
+        .route("/auth/ws-ticket/redeem", post(redeem_ws_ticket))
 }
 
 fn role(is_admin: bool) -> &'static str {
@@ -122,4 +124,35 @@ async fn me(caller: Caller) -> Json<Value> {
         "permissions": caller.permissions(),
         "dismissedWarnings": [],
     }}))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TicketRequest {
+    terminal_id: Option<String>,
+}
+
+async fn ws_ticket(State(state): State<AppState>, caller: Caller, ApiJson(req): ApiJson<TicketRequest>) -> Result<Json<Value>, AppError> {
+    let terminal = req.terminal_id.as_deref().map(app::domain::ContainerId::parse).transpose()?;
+    let ticket = terminals::issue_ticket(&state, &caller, terminal.as_ref()).await?;
+    Ok(Json(json!({ "ticket": ticket })))
+}
+
+#[derive(Deserialize)]
+struct RedeemRequest {
+    ticket: String,
+}
+
+/// For the terminal gateway only: `Authorization: Bearer <PORTCULLIS_GATEWAY_SECRET>`.
+/// The route does not exist (404) while no gateway secret is configured.
+async fn redeem_ws_ticket(State(state): State<AppState>, headers: HeaderMap, ApiJson(req): ApiJson<RedeemRequest>) -> Result<Json<Value>, AppError> {
+    let presented = app::ssr::http::presented_token(&headers);
+    app::ssr::http::check_gateway_secret(&state, presented.as_deref())?;
+    let holder = terminals::redeem_ticket(&state, &req.ticket).await?;
+    Ok(Json(json!({
+        "userId": holder.user_id,
+        "username": holder.username,
+        "permissions": holder.permissions,
+        "terminalId": holder.terminal_id,
+    })))
 }

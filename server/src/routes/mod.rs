@@ -1,5 +1,6 @@
 //! REST adapters under `/api`: parse input, call one service, shape the output.
 mod auth;
+mod security;
 mod users;
 
 use app::error::AppError;
@@ -17,6 +18,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(auth::router())
         .merge(users::router())
+        .merge(security::router())
         .fallback(|| async { AppError::not_found("not_found", "No such API route.") })
 }
 

@@ -45,7 +45,20 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the app on an existing data directory (a "restart").
 pub async fn spawn_app_in(dir: Arc<tempfile::TempDir>, clock: ManualClock) -> TestApp {
-    let settings = Settings::for_tests(dir.path().to_path_buf());
+    spawn_app_with(dir, clock, |_| {}).await
+}
+
+pub const GATEWAY_SECRET: &str = "gateway-secret-gateway-secret-0123456789";
+
+/// Starts the app with a terminal-gateway secret configured.
+pub async fn spawn_app_with_gateway() -> TestApp {
+    let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
+    spawn_app_with(dir, ManualClock::new(START), |s| s.gateway_secret = Some(GATEWAY_SECRET.into())).await
+}
+
+pub async fn spawn_app_with(dir: Arc<tempfile::TempDir>, clock: ManualClock, tweak: impl FnOnce(&mut Settings)) -> TestApp {
+    let mut settings = Settings::for_tests(dir.path().to_path_buf());
+    tweak(&mut settings);
     let app = Application::build(settings, Arc::new(clock.clone()), None).await.expect("app builds");
     let base = format!("http://127.0.0.1:{}", app.port());
     let state = app.state().clone();

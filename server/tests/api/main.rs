@@ -6,3 +6,5 @@ mod settings_routes;
 mod tokens;
 mod rate_limits;
 mod two_factor;
+mod screen_lock;
+mod terminals;

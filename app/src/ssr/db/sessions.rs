@@ -27,6 +27,9 @@ pub struct SessionAuthRow {
     pub is_admin: bool,
     pub is_oidc: bool,
     pub tokens_valid_after: i64,
+    pub locked_at: Option<i64>,
+    pub has_passcode: bool,
+    pub lock_after_minutes: i64,
 }
 
 /// A session as listed, with its owner's name.
@@ -65,7 +68,8 @@ pub async fn insert(pool: &SqlitePool, s: &SessionRow) -> Result<(), sqlx::Error
 pub async fn find_with_user(pool: &SqlitePool, session_id: &str) -> Result<Option<SessionAuthRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT s.id AS session_id, s.user_id, s.expires_at, s.last_active_at, s.revoked_at,
-                u.username, u.display_name, u.is_admin, u.is_oidc, u.tokens_valid_after
+                u.username, u.display_name, u.is_admin, u.is_oidc, u.tokens_valid_after,
+                s.locked_at, u.passcode_hash IS NOT NULL AS has_passcode, u.lock_after_minutes
          FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?",
     )
     .bind(session_id)
@@ -133,4 +137,25 @@ pub async fn list(pool: &SqlitePool, user_id: Option<&str>, now: i64) -> Result<
     .bind(user_id)
     .fetch_all(pool)
     .await
+}
+
+/// Locks every live session of a user (manual lock): each must unlock with the passcode.
+pub async fn lock_all_for_user(pool: &SqlitePool, user_id: &str, now: i64) -> Result<u64, sqlx::Error> {
+    sqlx::query("UPDATE sessions SET locked_at = ? WHERE user_id = ? AND revoked_at IS NULL AND locked_at IS NULL AND expires_at > ?")
+        .bind(now)
+        .bind(user_id)
+        .bind(now)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
+}
+
+/// Locks one session (the server noticed it idle).
+pub async fn lock(pool: &SqlitePool, id: &str, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE sessions SET locked_at = ? WHERE id = ? AND locked_at IS NULL").bind(now).bind(id).execute(pool).await.map(|_| ())
+}
+
+/// Clears every lock of a user (the passcode was removed, so no one could unlock).
+pub async fn unlock_all_for_user(pool: &SqlitePool, user_id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE sessions SET locked_at = NULL WHERE user_id = ?").bind(user_id).execute(pool).await.map(|_| ())
 }

@@ -15,10 +15,14 @@ pub struct UserRow {
     pub totp_secret_enc: Option<String>,
     pub totp_pending_enc: Option<String>,
     pub totp_last_step: Option<i64>,
+    pub passcode_hash: Option<String>,
+    pub lock_after_minutes: i64,
+    pub single_session_mode: bool,
 }
 
 const COLUMNS: &str = "id, username, display_name, password_hash, is_admin, is_oidc, tokens_valid_after, created_at, \
-                       totp_enabled, totp_secret_enc, totp_pending_enc, totp_last_step";
+                       totp_enabled, totp_secret_enc, totp_pending_enc, totp_last_step, \
+                       passcode_hash, lock_after_minutes, single_session_mode";
 
 pub struct NewUser<'a> {
     pub id: &'a str,
@@ -127,4 +131,23 @@ pub async fn claim_totp_step(pool: &SqlitePool, id: &str, step: i64) -> Result<b
         .execute(pool)
         .await
         .map(|r| r.rows_affected() == 1)
+}
+
+/// Sets (or, with `None`, removes) the screen-lock passcode, and optionally the auto-lock minutes.
+pub async fn set_passcode(pool: &SqlitePool, id: &str, hash: Option<&str>, lock_after_minutes: Option<i64>) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET passcode_hash = ?, lock_after_minutes = COALESCE(?, lock_after_minutes) WHERE id = ?")
+        .bind(hash)
+        .bind(lock_after_minutes)
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|_| ())
+}
+
+pub async fn set_lock_after_minutes(pool: &SqlitePool, id: &str, minutes: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET lock_after_minutes = ? WHERE id = ?").bind(minutes).bind(id).execute(pool).await.map(|_| ())
+}
+
+pub async fn set_single_session_mode(pool: &SqlitePool, id: &str, on: bool) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET single_session_mode = ? WHERE id = ?").bind(on).bind(id).execute(pool).await.map(|_| ())
 }

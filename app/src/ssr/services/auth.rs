@@ -29,6 +29,8 @@ pub struct Caller {
     pub is_oidc: bool,
     pub session_id: String,
     pub issued_at: i64,
+    /// The session is screen-locked (only [`Gate::AllowLocked`] routes see such a caller).
+    pub locked: bool,
 }
 
 impl Caller {
@@ -75,10 +77,21 @@ pub async fn authenticate(state: &AppState, token: Option<&str>, gate: Gate) -> 
     if row.user_id != claims.sub || row.revoked_at.is_some() || row.expires_at <= now {
         return Err(AppError::Unauthenticated);
     }
+    // The screen lock: locked by hand (every session of the user), or idle for longer than the
+    // user's auto-lock time. The server decides this itself, so a client that never runs the
+    // browser's timer cannot dodge it; an idle lock is written down so it outlives the request.
+    let idle = row.has_passcode && now - row.last_active_at >= row.lock_after_minutes * 60;
+    let locked = row.has_passcode && (row.locked_at.is_some() || idle);
+    if idle && row.locked_at.is_none() {
+        db::sessions::lock(&state.pool, &row.session_id, now).await?;
+    }
     if claims.iat < row.tokens_valid_after {
         return Err(AppError::Unauthenticated);
     }
-    let _ = gate;
+    if locked && gate == Gate::Unlocked {
+        return Err(AppError::AccountLocked);
+    }
+    // Only requests that do something count as activity; the lock-screen routes do not.
     if gate == Gate::Unlocked && now - row.last_active_at >= TOUCH_EVERY {
         db::sessions::touch(&state.pool, &row.session_id, now).await?;
     }
@@ -90,5 +103,6 @@ pub async fn authenticate(state: &AppState, token: Option<&str>, gate: Gate) -> 
         is_oidc: row.is_oidc,
         session_id: row.session_id,
         issued_at: claims.iat,
+        locked,
     })
 }

@@ -70,25 +70,46 @@ pub struct SessionInfo {
     pub is_current: bool,
 }
 
+/// Starts a session after a sign-in (any method). In single-session mode every other session
+/// of the user is revoked at once.
 #[tracing::instrument(skip_all, fields(user = %account.id))]
 pub async fn start_session(state: &AppState, account: Account, client: &ClientMeta, remember: bool) -> Result<SignedIn, AppError> {
     let now = state.now();
     let lifetime = if remember { REMEMBER_SECS } else { settings::session_timeout_hours(state).await? * 3600 };
     let (device_type, device_info) = client.device();
+    let signed_in = insert_session(state, account, device_type, device_info, client.ip.clone(), now + lifetime).await?;
+    let single = db::users::find_by_id(&state.pool, &signed_in.account.id).await?.is_some_and(|u| u.single_session_mode);
+    if single {
+        let n = db::sessions::revoke_all_for_user(&state.pool, &signed_in.account.id, Some(&signed_in.session_id), now).await?;
+        tracing::info!(revoked = n, "single-session mode: other sessions revoked at sign-in");
+    }
+    Ok(signed_in)
+}
+
+/// Writes a session row and mints its token.
+pub(crate) async fn insert_session(
+    state: &AppState,
+    account: Account,
+    device_type: String,
+    device_info: String,
+    ip_address: String,
+    expires_at: i64,
+) -> Result<SignedIn, AppError> {
+    let now = state.now();
     let row = SessionRow {
         id: new_id(),
         user_id: account.id.clone(),
         device_type,
         device_info,
-        ip_address: client.ip.clone(),
+        ip_address,
         created_at: now,
-        expires_at: now + lifetime,
+        expires_at,
         last_active_at: now,
         revoked_at: None,
     };
     db::sessions::insert(&state.pool, &row).await?;
     let token = tokens::mint(&state.keys, TokenKind::Access, &account.id, &row.id, now, row.expires_at)?;
-    Ok(SignedIn { token, session_id: row.id, expires_at: row.expires_at, max_age: lifetime, account })
+    Ok(SignedIn { token, session_id: row.id, expires_at: row.expires_at, max_age: (expires_at - now).max(0), account })
 }
 
 /// Ends the caller's own session (logout).

@@ -232,6 +232,22 @@ pub async fn regenerate_backup_codes(state: &AppState, caller: &Caller, proof: P
     issue_backup_codes(state, &user.id).await
 }
 
+/// Proves a current TOTP code for a signed-in user (terminal locks): one use per code, wrong
+/// codes counted toward the same 5-per-5-minutes limit as sign-in.
+pub async fn prove_code(state: &AppState, user_id: &str, code: &str) -> Result<(), AppError> {
+    let code = SecondFactor::parse_totp("code", code)?;
+    let user = load_user(state, user_id).await?;
+    if !user.totp_enabled {
+        return Err(AppError::invalid("mfa_required", None, "Two-factor sign-in is not on."));
+    }
+    guard(state, user_id).await?;
+    if accept_code(state, user_id, &active_seed(state, &user)?, &code).await? {
+        Ok(())
+    } else {
+        Err(wrong(state, user_id).await?)
+    }
+}
+
 pub async fn is_enabled(state: &AppState, user_id: &str) -> Result<bool, AppError> {
     Ok(load_user(state, user_id).await?.totp_enabled)
 }
