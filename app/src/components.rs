@@ -1,5 +1,6 @@
 //! The building blocks every page shares: the frame, form fields tied to their errors, status lines.
-use crate::api::{whoami, MeView, SignOut};
+use crate::api::{security_state, whoami, MeView, SignOut};
+use crate::lock::{IdleWatch, LockCtx, LockScreen};
 use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -12,16 +13,21 @@ pub fn field_error<T: Clone + Send + Sync + 'static>(result: Signal<Option<Resul
     })
 }
 
+/// An error as a sentence for people.
+pub fn describe(e: &AppError) -> String {
+    match e {
+        AppError::RateLimited { remaining_time, .. } => {
+            format!("Too many attempts. Try again in {} minute(s).", remaining_time.div_ceil(60))
+        }
+        AppError::WrongSecret { message, remaining_attempts: Some(n), .. } => format!("{message} {n} tries left."),
+        other => other.to_string(),
+    }
+}
+
 /// The error of the last submission that belongs to no single field.
 pub fn form_error<T: Clone + Send + Sync + 'static>(result: Signal<Option<Result<T, AppError>>>) -> Signal<Option<String>> {
     Signal::derive(move || match result.get() {
-        Some(Err(e)) if e.field().is_none() => Some(match &e {
-            AppError::RateLimited { remaining_time, .. } => {
-                format!("Too many attempts. Try again in {} minute(s).", remaining_time.div_ceil(60))
-            }
-            AppError::WrongSecret { message, remaining_attempts: Some(n), .. } => format!("{message} {n} tries left."),
-            other => other.to_string(),
-        }),
+        Some(Err(e)) if e.field().is_none() => Some(describe(&e)),
         _ => None,
     })
 }
@@ -126,35 +132,51 @@ pub fn AuthCard(#[prop(into)] title: String, #[prop(into)] lead: String, childre
     }
 }
 
-/// The signed-in frame: header with navigation, who is signed in, and sign-out.
+/// The signed-in frame: header with navigation, who is signed in, sign-out, and the lock screen.
+/// When the session is locked the page is rendered inert and hidden behind the lock screen,
+/// on the server too, so nothing behind it is readable even before the WASM loads.
 #[component]
 pub fn AppFrame(children: ChildrenFn) -> impl IntoView {
     let me = Resource::new(|| (), |_| whoami());
+    let security = Resource::new(|| (), |_| security_state());
     let sign_out = ServerAction::<SignOut>::new();
+    let lock = LockCtx::new();
+    provide_context(lock);
+    let children = StoredValue::new(children);
     view! {
-        <a class="skip-link" href="#main">"Skip to content"</a>
-        <header class="topbar">
-            <A href="/" attr:class="brand"><span class="brand-mark" aria-hidden="true"></span>"Portcullis"</A>
-            <nav aria-label="Main">
-                <A href="/">"Home"</A>
-                <A href="/sessions">"Sessions"</A>
-                <A href="/security">"Security"</A>
-            </nav>
-            <div class="topbar-user">
-                <Suspense fallback=|| ()>
-                    {move || Suspend::new(async move {
-                        me.await.ok().flatten().map(|u: MeView| view! {
-                            <span class="who" data-testid="signed-in-as">{u.display_name}</span>
-                        })
-                    })}
-                </Suspense>
-                <ActionForm action=sign_out>
-                    <button type="submit" class="btn btn-ghost" disabled=move || sign_out.pending().get()>
-                        {move || if sign_out.pending().get() { "Signing out…" } else { "Sign out" }}
-                    </button>
-                </ActionForm>
-            </div>
-        </header>
-        <main id="main" class="page">{children()}</main>
+        <Suspense fallback=|| view! { <p class="muted page">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let user: Option<MeView> = me.await.ok().flatten();
+                if let Ok(Some(s)) = security.await {
+                    lock.locked.set(s.locked);
+                    lock.lock_after.set(s.has_passcode.then_some(s.lock_after_minutes));
+                }
+                view! {
+                    <div class="app" class:concealed=move || lock.locked.get()
+                        inert=move || lock.locked.get() aria-hidden=move || lock.locked.get().then_some("true")>
+                        <a class="skip-link" href="#main">"Skip to content"</a>
+                        <header class="topbar">
+                            <A href="/" attr:class="brand"><span class="brand-mark" aria-hidden="true"></span>"Portcullis"</A>
+                            <nav aria-label="Main">
+                                <A href="/">"Home"</A>
+                                <A href="/sessions">"Sessions"</A>
+                                <A href="/security">"Security"</A>
+                            </nav>
+                            <div class="topbar-user">
+                                {user.map(|u| view! { <span class="who" data-testid="signed-in-as">{u.display_name}</span> })}
+                                <ActionForm action=sign_out>
+                                    <button type="submit" class="btn btn-ghost" disabled=move || sign_out.pending().get()>
+                                        {move || if sign_out.pending().get() { "Signing out…" } else { "Sign out" }}
+                                    </button>
+                                </ActionForm>
+                            </div>
+                        </header>
+                        <main id="main" class="page">{children.with_value(|c| c())}</main>
+                    </div>
+                    <LockScreen/>
+                    <IdleWatch/>
+                }
+            })}
+        </Suspense>
     }
 }

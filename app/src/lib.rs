@@ -4,6 +4,7 @@ mod app;
 pub mod components;
 pub mod domain;
 pub mod error;
+pub mod lock;
 pub mod pages;
 
 pub use app::{shell, App};

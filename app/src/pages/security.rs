@@ -1,6 +1,11 @@
 //! Account security: two-factor sign-in (enroll, backup codes, turn off).
-use crate::api::{two_factor_enabled, ConfirmTwoFactor, ReplaceBackupCodes, StartTwoFactor, TurnOffTwoFactor};
-use crate::components::{field_error, form_error, AppFrame, Field, FormStatus, Submit};
+use crate::api::{
+    list_terminal_locks, security_state, two_factor_enabled, ConfirmTwoFactor, LockTerminal, RemoveScreenPasscode,
+    ReplaceBackupCodes, SetAutoLock, SetScreenPasscode, SetSingleSession, StartTwoFactor, TurnOffTwoFactor, UnlockTerminal,
+    VerifyTerminal,
+};
+use crate::lock::LockCtx;
+use crate::components::{describe, field_error, form_error, AppFrame, Field, FormStatus, Submit};
 use leptos::prelude::*;
 
 #[component]
@@ -8,8 +13,10 @@ pub fn SecurityPage() -> impl IntoView {
     view! {
         <AppFrame>
             <h1>"Account security"</h1>
-            <p class="lead">"Protect your sign-in with a second factor."</p>
+            <p class="lead">"Two-factor sign-in, the screen lock, and locks on your terminals."</p>
             <TwoFactorSection/>
+            <ScreenLockSection/>
+            <TerminalLocksSection/>
         </AppFrame>
     }
 }
@@ -173,5 +180,205 @@ fn Enroll(secret: String, qr: String, confirm: ServerAction<ConfirmTwoFactor>) -
                 </li>
             </ol>
         </div>
+    }
+}
+
+const MINUTE_CHOICES: [i64; 7] = [5, 10, 15, 30, 45, 60, 120];
+
+#[component]
+fn MinutesSelect(#[prop(into)] id: String, selected: i64) -> impl IntoView {
+    view! {
+        <select id=id name="lock_after_minutes" class="select">
+            {MINUTE_CHOICES.iter().map(|m| view! { <option value=m.to_string() selected=*m == selected>{format!("{m} minutes")}</option> }).collect_view()}
+        </select>
+    }
+}
+
+#[component]
+fn ScreenLockSection() -> impl IntoView {
+    let lock = use_context::<LockCtx>();
+    let set_passcode = ServerAction::<SetScreenPasscode>::new();
+    let remove = ServerAction::<RemoveScreenPasscode>::new();
+    let auto = ServerAction::<SetAutoLock>::new();
+    let single = ServerAction::<SetSingleSession>::new();
+    let state = Resource::new(
+        move || (set_passcode.version().get(), remove.version().get(), auto.version().get(), single.version().get()),
+        |_| security_state(),
+    );
+    // Keep the page's inactivity timer in step with what was just saved.
+    Effect::new(move |_| {
+        if let (Some(Ok(Some(s))), Some(ctx)) = (state.get(), lock) {
+            ctx.lock_after.set(s.has_passcode.then_some(s.lock_after_minutes));
+        }
+    });
+    let set_result = Signal::derive(move || set_passcode.value().get());
+    let remove_result = Signal::derive(move || remove.value().get());
+    let status = move || -> Option<(&'static str, String)> {
+        if set_passcode.pending().get() || remove.pending().get() || auto.pending().get() || single.pending().get() {
+            return Some(("notice", "Saving…".into()));
+        }
+        if let Some(Ok(())) = set_passcode.value().get() {
+            return Some(("notice notice-ok", "Passcode saved. The screen lock is on.".into()));
+        }
+        if let Some(Ok(())) = remove.value().get() {
+            return Some(("notice notice-ok", "Passcode removed. The screen lock is off.".into()));
+        }
+        match auto.value().get() {
+            Some(Ok(m)) => return Some(("notice notice-ok", format!("Auto-lock after {m} minutes."))),
+            Some(Err(e)) => return Some(("notice notice-error", e.to_string())),
+            None => {}
+        }
+        match single.value().get() {
+            Some(Ok(true)) => Some(("notice notice-ok", "Single-session mode is on; your other sessions were signed out.".into())),
+            Some(Ok(false)) => Some(("notice notice-ok", "Single-session mode is off.".into())),
+            Some(Err(e)) => Some(("notice notice-error", e.to_string())),
+            None => None,
+        }
+    };
+    view! {
+        <section class="card section" aria-labelledby="sl-title">
+            <div class="section-head">
+                <h2 id="sl-title">"Screen lock"</h2>
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let on = state.await.ok().flatten().map(|s| s.has_passcode).unwrap_or(false);
+                        view! { <span class=if on { "badge badge-ok" } else { "badge" } data-testid="sl-status">{if on { "On" } else { "Off" }}</span> }
+                    })}
+                </Transition>
+            </div>
+            <p role="status" aria-live="polite" class=move || status().map(|s| s.0).unwrap_or("notice") hidden=move || status().is_none()>
+                {move || status().map(|s| s.1).unwrap_or_default()}
+            </p>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    let Some(s) = state.await.ok().flatten() else { return view! { <p class="muted">"Sign in again to change these settings."</p> }.into_any() };
+                    let has = s.has_passcode;
+                    view! {
+                        <p>"A 6-digit passcode hides your terminals when you step away: after a while without input, or when you lock by hand."</p>
+                        <details class="confirm" open=!has>
+                            <summary class="btn btn-ghost">{if has { "Change passcode…" } else { "Set a passcode…" }}</summary>
+                            <ActionForm action=set_passcode attr:class="stack">
+                                {has.then(|| view! {
+                                    <Field name="current_passcode" label="Current passcode" kind="password" inputmode="numeric"
+                                        autocomplete="off" maxlength="6" error=form_error(set_result)/>
+                                })}
+                                <Field name="new_passcode" label="New passcode (6 digits)" kind="password" inputmode="numeric"
+                                    autocomplete="off" maxlength="6" required=true error=field_error(set_result, "new_passcode")/>
+                                <div class="field">
+                                    <label for="sl-minutes">"Lock after"</label>
+                                    <MinutesSelect id="sl-minutes" selected=s.lock_after_minutes/>
+                                </div>
+                                {(!has).then(|| view! { <FormStatus error=form_error(set_result)/> })}
+                                <Submit label="Save passcode" busy_label="Saving…" pending=set_passcode.pending()/>
+                            </ActionForm>
+                        </details>
+                        {has.then(|| view! {
+                            <ActionForm action=auto attr:class="row inline-form">
+                                <label for="sl-auto">"Lock after"</label>
+                                <MinutesSelect id="sl-auto" selected=s.lock_after_minutes/>
+                                <button type="submit" class="btn btn-ghost" disabled=move || auto.pending().get()>"Save"</button>
+                            </ActionForm>
+                            <div class="row">
+                                <button type="button" class="btn btn-primary" data-testid="lock-now"
+                                    on:click=move |_| { if let Some(ctx) = lock { ctx.engage() } }>"Lock now"</button>
+                            </div>
+                            <details class="confirm">
+                                <summary class="btn btn-danger">"Remove passcode…"</summary>
+                                <ActionForm action=remove attr:class="stack">
+                                    <p class="muted">"The screen lock turns off. Confirm with your current passcode."</p>
+                                    <Field name="current_passcode" label="Current passcode" kind="password" inputmode="numeric"
+                                        autocomplete="off" maxlength="6" required=true error=form_error(remove_result)/>
+                                    <Submit label="Remove passcode" busy_label="Removing…" pending=remove.pending()/>
+                                </ActionForm>
+                            </details>
+                        })}
+                        <ActionForm action=single attr:class="stack single-session">
+                            <label class="check">
+                                <input type="checkbox" name="enabled" value="on" checked=s.single_session_mode/>
+                                <span>"Single-session mode: signing in anywhere signs out everywhere else"</span>
+                            </label>
+                            <div><button type="submit" class="btn btn-ghost" disabled=move || single.pending().get()>"Save"</button></div>
+                        </ActionForm>
+                    }.into_any()
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn TerminalLocksSection() -> impl IntoView {
+    let lock = ServerAction::<LockTerminal>::new();
+    let unlock = ServerAction::<UnlockTerminal>::new();
+    let verify = ServerAction::<VerifyTerminal>::new();
+    let locks = Resource::new(move || (lock.version().get(), unlock.version().get()), |_| list_terminal_locks());
+    let lock_result = Signal::derive(move || lock.value().get());
+    let status = move || -> Option<(&'static str, String)> {
+        if lock.pending().get() || unlock.pending().get() || verify.pending().get() {
+            return Some(("notice", "Checking…".into()));
+        }
+        if let Some(Err(e)) = unlock.value().get() {
+            return Some(("notice notice-error", describe(&e)));
+        }
+        match verify.value().get() {
+            Some(Ok(until)) => Some(("notice notice-ok", format!("Access granted to this session until {}.", until.replace('T', " ").replace('Z', " UTC")))),
+            Some(Err(e)) => Some(("notice notice-error", describe(&e))),
+            None => unlock.value().get().map(|_| ("notice notice-ok", "Terminal unlocked.".into())),
+        }
+    };
+    view! {
+        <section class="card section" aria-labelledby="tl-title">
+            <div class="section-head"><h2 id="tl-title">"Terminal locks"</h2></div>
+            <p>"A locked terminal opens only after a code from your authenticator app. Verifying grants this session 15 minutes; unlocking removes the lock."</p>
+            <p role="status" aria-live="polite" class=move || status().map(|s| s.0).unwrap_or("notice") hidden=move || status().is_none()>
+                {move || status().map(|s| s.1).unwrap_or_default()}
+            </p>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match locks.await {
+                        Ok(list) if list.is_empty() => view! { <p class="muted" data-testid="no-terminal-locks">"No terminal is locked."</p> }.into_any(),
+                        Ok(list) => view! {
+                            <ul class="session-list" data-testid="terminal-locks">
+                                {list.into_iter().map(|t| {
+                                    let id = t.container_id.clone();
+                                    let id2 = t.container_id.clone();
+                                    let (verify_id, unlock_id) = (format!("tv-{}", t.container_id), format!("tu-{}", t.container_id));
+                                    let (verify_label, unlock_label) = (format!("Code for {}", t.container_id), format!("Code to unlock {}", t.container_id));
+                                    view! {
+                                        <li class="card session terminal-lock">
+                                            <div class="session-main">
+                                                <p class="session-title mono">{t.container_id.clone()}</p>
+                                                <p class="muted small">"locked " {t.locked_at.replace('T', " ").replace('Z', " UTC")}</p>
+                                            </div>
+                                            <ActionForm action=verify attr:class="row inline-form">
+                                                <input type="hidden" name="container_id" value=id/>
+                                                <label class="visually-hidden" for=verify_id.clone()>{verify_label}</label>
+                                                <input id=verify_id name="code" class="code-small" inputmode="numeric" autocomplete="one-time-code" maxlength="6" placeholder="123456" required=true/>
+                                                <button type="submit" class="btn btn-ghost" name="verify">"Verify"</button>
+                                            </ActionForm>
+                                            <ActionForm action=unlock attr:class="row inline-form">
+                                                <input type="hidden" name="container_id" value=id2/>
+                                                <label class="visually-hidden" for=unlock_id.clone()>{unlock_label}</label>
+                                                <input id=unlock_id name="code" class="code-small" inputmode="numeric" autocomplete="one-time-code" maxlength="6" placeholder="123456" required=true/>
+                                                <button type="submit" class="btn btn-danger">"Unlock"</button>
+                                            </ActionForm>
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                        Err(e) => view! { <p class="notice notice-error" role="alert">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+            <ActionForm action=lock attr:class="stack lock-terminal">
+                <Field name="container_id" label="Lock a terminal by its container id" hint="For example cont_123; up to 128 characters."
+                    error=Signal::derive(move || match lock_result.get() {
+                        Some(Err(e)) => Some(e.to_string()),
+                        _ => None,
+                    })/>
+                <div><Submit label="Lock terminal" busy_label="Locking…" pending=lock.pending()/></div>
+            </ActionForm>
+        </section>
     }
 }

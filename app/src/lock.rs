@@ -1,0 +1,239 @@
+//! The lock screen and the browser's inactivity timer. The server enforces the lock on its own
+//! (see `ssr::services::auth`); this makes the page follow it: it hides the page behind a
+//! passcode dialog on manual lock, after `lock_after_minutes` without input, when another tab
+//! locks, and when any request answers `403 account_locked`.
+use crate::api::{lock_now, SignOut, UnlockScreen};
+use crate::error::AppError;
+use leptos::prelude::*;
+
+/// The page's lock state, shared by the frame, the lock screen and the security page.
+#[derive(Clone, Copy)]
+pub struct LockCtx {
+    pub locked: RwSignal<bool>,
+    /// Minutes of inactivity before the browser locks; `None` when no passcode is set.
+    pub lock_after: RwSignal<Option<i64>>,
+}
+
+/// Other tabs of this browser learn about lock and unlock through this localStorage key.
+#[cfg(feature = "hydrate")]
+const STORAGE_KEY: &str = "portcullis-lock";
+
+impl LockCtx {
+    pub fn new() -> Self {
+        Self { locked: RwSignal::new(false), lock_after: RwSignal::new(None) }
+    }
+
+    /// Shows the lock screen if an answer says the account is locked.
+    pub fn note(&self, e: &AppError) {
+        if matches!(e, AppError::AccountLocked) {
+            self.locked.set(true);
+        }
+    }
+
+    /// Locks on the server, shows the lock screen, and tells the other tabs.
+    pub fn engage(self) {
+        #[cfg(feature = "hydrate")]
+        leptos::task::spawn_local(async move {
+            let _ = lock_now().await;
+            self.locked.set(true);
+            broadcast("lock");
+        });
+        #[cfg(not(feature = "hydrate"))]
+        let _ = lock_now;
+    }
+}
+
+impl Default for LockCtx {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(feature = "hydrate")]
+fn broadcast(kind: &str) {
+    if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+        let _ = storage.set_item(STORAGE_KEY, &format!("{kind}:{}", js_sys::Date::now()));
+    }
+}
+
+/// Starts the inactivity timer and the cross-tab listener (browser only).
+///
+/// Input (pointer, keys, touch, wheel, scroll) and the tab becoming visible count as activity.
+/// Elapsed time is read from the wall clock, so time spent hidden or asleep counts: a laptop
+/// that wakes after the limit locks at once. Activity is reported to the server at most once a
+/// minute and only after real input, never by a timer, so the server's idle lock agrees.
+#[component]
+pub fn IdleWatch() -> impl IntoView {
+    #[cfg(feature = "hydrate")]
+    {
+        use crate::api::{report_activity, security_state};
+        use std::cell::Cell;
+        use std::rc::Rc;
+        use std::time::Duration;
+        let ctx = expect_context::<LockCtx>();
+        Effect::new(move |installed: Option<()>| {
+            if installed.is_some() {
+                return;
+            }
+            let last_input = Rc::new(Cell::new(js_sys::Date::now()));
+            let last_report = Rc::new(Cell::new(0.0f64));
+            let idle_too_long = {
+                let last_input = last_input.clone();
+                move || match ctx.lock_after.get_untracked() {
+                    Some(m) => js_sys::Date::now() - last_input.get() >= (m as f64) * 60_000.0,
+                    None => false,
+                }
+            };
+            let on_input = {
+                let (last_input, last_report, idle_too_long) = (last_input.clone(), last_report.clone(), idle_too_long.clone());
+                move |_: web_sys::Event| {
+                    if ctx.locked.get_untracked() || ctx.lock_after.get_untracked().is_none() {
+                        return;
+                    }
+                    if idle_too_long() {
+                        ctx.engage();
+                        return;
+                    }
+                    let now = js_sys::Date::now();
+                    last_input.set(now);
+                    if now - last_report.get() >= 60_000.0 {
+                        last_report.set(now);
+                        leptos::task::spawn_local(async move {
+                            if let Err(e) = report_activity().await {
+                                ctx.note(&e);
+                            }
+                        });
+                    }
+                }
+            };
+            // Everything installed here is removed when the frame unmounts (client-side navigation
+            // mounts a new frame with its own watcher).
+            let mut listeners = Vec::new();
+            for name in ["pointerdown", "pointermove", "keydown", "touchstart", "wheel", "scroll", "visibilitychange"] {
+                let handler = on_input.clone();
+                listeners.push(window_event_listener_untyped(name, move |ev| {
+                    if name == "visibilitychange" && document().visibility_state() != web_sys::VisibilityState::Visible {
+                        return;
+                    }
+                    handler(ev)
+                }));
+            }
+            listeners.push(window_event_listener_untyped("storage", move |ev| {
+                let key = ev.dyn_ref::<web_sys::StorageEvent>().and_then(|e| e.key());
+                if key.as_deref() == Some(STORAGE_KEY) {
+                    leptos::task::spawn_local(async move {
+                        if let Ok(Some(s)) = security_state().await {
+                            ctx.locked.set(s.locked);
+                        }
+                    });
+                }
+            }));
+            let ticker = set_interval_with_handle(
+                move || {
+                    if !ctx.locked.get_untracked() && idle_too_long() {
+                        ctx.engage();
+                    }
+                },
+                Duration::from_secs(1),
+            )
+            .ok();
+            on_cleanup(move || {
+                for l in listeners {
+                    l.remove();
+                }
+                if let Some(t) = ticker {
+                    t.clear();
+                }
+            });
+        });
+    }
+}
+
+#[cfg(feature = "hydrate")]
+use wasm_bindgen::JsCast;
+
+/// The full-screen passcode dialog. The page behind it is inert and invisible.
+#[component]
+pub fn LockScreen() -> impl IntoView {
+    let ctx = expect_context::<LockCtx>();
+    let unlock = ServerAction::<UnlockScreen>::new();
+    let sign_out = ServerAction::<SignOut>::new();
+    let countdown = RwSignal::new(0u64);
+    let input = NodeRef::<leptos::html::Input>::new();
+
+    Effect::new(move |_| match unlock.value().get() {
+        Some(Ok(())) => {
+            ctx.locked.set(false);
+            unlock.clear();
+            #[cfg(feature = "hydrate")]
+            broadcast("unlock");
+        }
+        Some(Err(AppError::RateLimited { remaining_time, .. })) => countdown.set(remaining_time),
+        _ => {}
+    });
+    Effect::new(move |_| {
+        if ctx.locked.get() {
+            if let Some(el) = input.get() {
+                let _ = el.focus();
+            }
+        }
+    });
+    Effect::new(move |started: Option<()>| {
+        if started.is_none() {
+            let handle = set_interval_with_handle(
+                move || {
+                    if countdown.get_untracked() > 0 {
+                        countdown.update(|n| *n -= 1);
+                    }
+                },
+                std::time::Duration::from_secs(1),
+            )
+            .ok();
+            on_cleanup(move || {
+                if let Some(h) = handle {
+                    h.clear();
+                }
+            });
+        }
+    });
+    let message = move || match unlock.value().get() {
+        Some(Err(AppError::RateLimited { .. })) if countdown.get() > 0 => {
+            let n = countdown.get();
+            Some(format!("Too many wrong passcodes. Try again in {}:{:02}.", n / 60, n % 60))
+        }
+        Some(Err(AppError::RateLimited { .. })) => Some("You can try again now.".to_string()),
+        Some(Err(AppError::WrongSecret { .. })) => Some("Incorrect passcode. Try again.".to_string()),
+        Some(Err(e)) => Some(e.to_string()),
+        _ => None,
+    };
+    view! {
+        <Show when=move || ctx.locked.get()>
+            <div class="lock-backdrop">
+                <div class="card lock-card" role="dialog" aria-modal="true" aria-labelledby="lock-title" aria-describedby="lock-lead" data-testid="lock-screen">
+                    <div class="lock-icon" aria-hidden="true"></div>
+                    <h2 id="lock-title">"Portcullis is locked"</h2>
+                    <p id="lock-lead" class="muted">"Enter your 6-digit passcode to continue where you left off."</p>
+                    <ActionForm action=unlock attr:class="stack">
+                        <div class="field" class:field-invalid=move || message().is_some()>
+                            <label for="lock-passcode">"Passcode"</label>
+                            <input node_ref=input id="lock-passcode" name="passcode" type="password" inputmode="numeric"
+                                autocomplete="off" maxlength="6" pattern="[0-9]{6}" required=true autofocus=true class="code-input"
+                                aria-invalid=move || if message().is_some() { "true" } else { "false" }
+                                aria-describedby="lock-error"/>
+                            <p id="lock-error" class="field-error" role="alert" hidden=move || message().is_none()>
+                                {move || message().unwrap_or_default()}
+                            </p>
+                        </div>
+                        <button type="submit" class="btn btn-primary"
+                            disabled=move || { unlock.pending().get() || countdown.get() > 0 }>
+                            {move || if unlock.pending().get() { "Unlocking…" } else { "Unlock" }}
+                        </button>
+                    </ActionForm>
+                    <ActionForm action=sign_out>
+                        <button type="submit" class="link-button">"Sign out instead"</button>
+                    </ActionForm>
+                </div>
+            </div>
+        </Show>
+    }
+}
