@@ -30,6 +30,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    // One lock state for the whole page life: client-side navigation swaps frames, not the lock.
+    provide_context(crate::lock::LockCtx::new());
     view! {
         <Stylesheet id="leptos" href="/pkg/portcullis.css"/>
         <Title text="Portcullis"/>

@@ -140,8 +140,7 @@ pub fn AppFrame(children: ChildrenFn) -> impl IntoView {
     let me = Resource::new(|| (), |_| whoami());
     let security = Resource::new(|| (), |_| security_state());
     let sign_out = ServerAction::<SignOut>::new();
-    let lock = LockCtx::new();
-    provide_context(lock);
+    let lock = expect_context::<LockCtx>();
     let children = StoredValue::new(children);
     view! {
         <Suspense fallback=|| view! { <p class="muted page">"Loading…"</p> }>

@@ -12,6 +12,9 @@ pub struct LockCtx {
     pub locked: RwSignal<bool>,
     /// Minutes of inactivity before the browser locks; `None` when no passcode is set.
     pub lock_after: RwSignal<Option<i64>>,
+    /// Counts unlocks. Page data fetched while locked holds "locked" errors, so resources list
+    /// this in their source (see [`LockCtx::unlocks`]) and fetch again once the page is back.
+    unlocked: RwSignal<u32>,
 }
 
 /// Other tabs of this browser learn about lock and unlock through this localStorage key.
@@ -20,7 +23,25 @@ const STORAGE_KEY: &str = "portcullis-lock";
 
 impl LockCtx {
     pub fn new() -> Self {
-        Self { locked: RwSignal::new(false), lock_after: RwSignal::new(None) }
+        Self { locked: RwSignal::new(false), lock_after: RwSignal::new(None), unlocked: RwSignal::new(0) }
+    }
+
+    /// The page's lock state, provided once by `App`.
+    pub fn get() -> Self {
+        expect_context::<LockCtx>()
+    }
+
+    /// Tracks unlocks: put this in a resource's source to refetch after the page comes back.
+    pub fn unlocks(&self) -> u32 {
+        self.unlocked.try_get().unwrap_or(0)
+    }
+
+    /// Sets the lock state; going from locked to unlocked counts as an unlock.
+    pub fn set_locked(&self, locked: bool) {
+        if self.locked.try_get_untracked() == Some(true) && !locked {
+            self.unlocked.try_update(|n| *n += 1);
+        }
+        self.locked.try_set(locked);
     }
 
     /// Shows the lock screen if an answer says the account is locked.
@@ -35,7 +56,7 @@ impl LockCtx {
         #[cfg(feature = "hydrate")]
         leptos::task::spawn_local(async move {
             let _ = lock_now().await;
-            self.locked.set(true);
+            self.locked.try_set(true);
             broadcast("lock");
         });
         #[cfg(not(feature = "hydrate"))]
@@ -79,7 +100,7 @@ pub fn IdleWatch() -> impl IntoView {
             let last_report = Rc::new(Cell::new(0.0f64));
             let idle_too_long = {
                 let last_input = last_input.clone();
-                move || match ctx.lock_after.get_untracked() {
+                move || match ctx.lock_after.try_get_untracked().flatten() {
                     Some(m) => js_sys::Date::now() - last_input.get() >= (m as f64) * 60_000.0,
                     None => false,
                 }
@@ -87,7 +108,7 @@ pub fn IdleWatch() -> impl IntoView {
             let on_input = {
                 let (last_input, last_report, idle_too_long) = (last_input.clone(), last_report.clone(), idle_too_long.clone());
                 move |_: web_sys::Event| {
-                    if ctx.locked.get_untracked() || ctx.lock_after.get_untracked().is_none() {
+                    if ctx.locked.try_get_untracked().unwrap_or(true) || ctx.lock_after.try_get_untracked().flatten().is_none() {
                         return;
                     }
                     if idle_too_long() {
@@ -123,14 +144,14 @@ pub fn IdleWatch() -> impl IntoView {
                 if key.as_deref() == Some(STORAGE_KEY) {
                     leptos::task::spawn_local(async move {
                         if let Ok(Some(s)) = security_state().await {
-                            ctx.locked.set(s.locked);
+                            ctx.set_locked(s.locked);
                         }
                     });
                 }
             }));
             let ticker = set_interval_with_handle(
                 move || {
-                    if !ctx.locked.get_untracked() && idle_too_long() {
+                    if !ctx.locked.try_get_untracked().unwrap_or(true) && idle_too_long() {
                         ctx.engage();
                     }
                 },
@@ -163,13 +184,20 @@ pub fn LockScreen() -> impl IntoView {
 
     Effect::new(move |_| match unlock.value().get() {
         Some(Ok(())) => {
-            ctx.locked.set(false);
+            ctx.set_locked(false);
             unlock.clear();
             #[cfg(feature = "hydrate")]
             broadcast("unlock");
         }
         Some(Err(AppError::RateLimited { remaining_time, .. })) => countdown.set(remaining_time),
-        _ => {}
+        Some(Err(_)) => {
+            // A wrong passcode: empty the field and put the cursor back for the next try.
+            if let Some(el) = input.get_untracked() {
+                el.set_value("");
+                let _ = el.focus();
+            }
+        }
+        None => {}
     });
     Effect::new(move |_| {
         if ctx.locked.get() {
@@ -182,8 +210,8 @@ pub fn LockScreen() -> impl IntoView {
         if started.is_none() {
             let handle = set_interval_with_handle(
                 move || {
-                    if countdown.get_untracked() > 0 {
-                        countdown.update(|n| *n -= 1);
+                    if countdown.try_get_untracked().unwrap_or(0) > 0 {
+                        countdown.try_update(|n| *n -= 1);
                     }
                 },
                 std::time::Duration::from_secs(1),

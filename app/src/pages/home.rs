@@ -1,11 +1,13 @@
 //! Home: who is signed in and where to go next.
 use crate::api::whoami;
 use crate::components::AppFrame;
+use crate::lock::LockCtx;
 use leptos::prelude::*;
 
 #[component]
 pub fn HomePage() -> impl IntoView {
-    let me = Resource::new(|| (), |_| whoami());
+    let lock = LockCtx::get();
+    let me = Resource::new(move || lock.unlocks(), |_| whoami());
     view! {
         <AppFrame>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>

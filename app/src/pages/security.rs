@@ -65,7 +65,8 @@ fn TwoFactorSection() -> impl IntoView {
     let regenerate = ServerAction::<ReplaceBackupCodes>::new();
     // Bumped when the user confirms they saved the codes: only then does the status refresh.
     let done = RwSignal::new(0u32);
-    let enabled = Resource::new(move || (done.get(), turn_off.version().get()), |_| two_factor_enabled());
+    let page_lock = LockCtx::get();
+    let enabled = Resource::new(move || (done.get(), turn_off.version().get(), page_lock.unlocks()), |_| two_factor_enabled());
     let confirm_result = Signal::derive(move || confirm.value().get());
     let off_result = Signal::derive(move || turn_off.value().get());
     let regen_result = Signal::derive(move || regenerate.value().get());
@@ -196,19 +197,19 @@ fn MinutesSelect(#[prop(into)] id: String, selected: i64) -> impl IntoView {
 
 #[component]
 fn ScreenLockSection() -> impl IntoView {
-    let lock = use_context::<LockCtx>();
+    let lock = LockCtx::get();
     let set_passcode = ServerAction::<SetScreenPasscode>::new();
     let remove = ServerAction::<RemoveScreenPasscode>::new();
     let auto = ServerAction::<SetAutoLock>::new();
     let single = ServerAction::<SetSingleSession>::new();
     let state = Resource::new(
-        move || (set_passcode.version().get(), remove.version().get(), auto.version().get(), single.version().get()),
+        move || (set_passcode.version().get(), remove.version().get(), auto.version().get(), single.version().get(), lock.unlocks()),
         |_| security_state(),
     );
     // Keep the page's inactivity timer in step with what was just saved.
     Effect::new(move |_| {
-        if let (Some(Ok(Some(s))), Some(ctx)) = (state.get(), lock) {
-            ctx.lock_after.set(s.has_passcode.then_some(s.lock_after_minutes));
+        if let Some(Ok(Some(s))) = state.get() {
+            lock.lock_after.set(s.has_passcode.then_some(s.lock_after_minutes));
         }
     });
     let set_result = Signal::derive(move || set_passcode.value().get());
@@ -280,7 +281,7 @@ fn ScreenLockSection() -> impl IntoView {
                             </ActionForm>
                             <div class="row">
                                 <button type="button" class="btn btn-primary" data-testid="lock-now"
-                                    on:click=move |_| { if let Some(ctx) = lock { ctx.engage() } }>"Lock now"</button>
+                                    on:click=move |_| lock.engage()>"Lock now"</button>
                             </div>
                             <details class="confirm">
                                 <summary class="btn btn-danger">"Remove passcode…"</summary>
@@ -311,7 +312,8 @@ fn TerminalLocksSection() -> impl IntoView {
     let lock = ServerAction::<LockTerminal>::new();
     let unlock = ServerAction::<UnlockTerminal>::new();
     let verify = ServerAction::<VerifyTerminal>::new();
-    let locks = Resource::new(move || (lock.version().get(), unlock.version().get()), |_| list_terminal_locks());
+    let page_lock = LockCtx::get();
+    let locks = Resource::new(move || (lock.version().get(), unlock.version().get(), page_lock.unlocks()), |_| list_terminal_locks());
     let lock_result = Signal::derive(move || lock.value().get());
     let status = move || -> Option<(&'static str, String)> {
         if lock.pending().get() || unlock.pending().get() || verify.pending().get() {

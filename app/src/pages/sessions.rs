@@ -1,14 +1,16 @@
 //! Sessions: every device signed in, this one marked, each revocable.
 use crate::api::{list_my_sessions, RevokeOneSession, RevokeOtherSessions, SessionView};
 use crate::components::AppFrame;
+use crate::lock::LockCtx;
 use leptos::prelude::*;
 
 #[component]
 pub fn SessionsPage() -> impl IntoView {
     let revoke = ServerAction::<RevokeOneSession>::new();
     let revoke_others = ServerAction::<RevokeOtherSessions>::new();
+    let lock = LockCtx::get();
     let sessions = Resource::new(
-        move || (revoke.version().get(), revoke_others.version().get()),
+        move || (revoke.version().get(), revoke_others.version().get(), lock.unlocks()),
         |_| list_my_sessions(),
     );
     let status = move || {
