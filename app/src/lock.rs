@@ -47,8 +47,26 @@ impl LockCtx {
     /// Shows the lock screen if an answer says the account is locked.
     pub fn note(&self, e: &AppError) {
         if matches!(e, AppError::AccountLocked) {
-            self.locked.set(true);
+            self.locked.try_set(true);
         }
+    }
+
+    /// Passes a server answer through, showing the lock screen if it says the account is locked
+    /// (another device or a script locked it). Wrap resource fetches with it.
+    pub fn check<T>(self, r: Result<T, AppError>) -> Result<T, AppError> {
+        if let Err(e) = &r {
+            self.note(e);
+        }
+        r
+    }
+
+    /// Watches an action's answers the same way as [`LockCtx::check`].
+    pub fn watch<T: Clone + Send + Sync + 'static>(self, value: impl Fn() -> Option<Result<T, AppError>> + 'static) {
+        Effect::new(move |_| {
+            if let Some(Err(e)) = value() {
+                self.note(&e);
+            }
+        });
     }
 
     /// Locks on the server, shows the lock screen, and tells the other tabs.

@@ -113,6 +113,21 @@ test('a second tab locks when the first locks, and a reload keeps the lock', asy
   await other.close();
 });
 
+test('a lock set elsewhere shows the lock screen on the next request the page makes', async ({ page }) => {
+  await signIn(page);
+  await page.goto('/sessions');
+  await hydrated(page);
+  await expect(page.getByTestId('this-device')).toBeVisible();
+  // Locked out of band (another device, a script): the page has not been told.
+  expect((await page.request.post('/api/security/lock')).status()).toBe(200);
+  await expect(page.getByTestId('lock-screen')).toHaveCount(0);
+  await page.getByRole('button', { name: 'Sign out all other sessions' }).click();
+  await expect(page.getByTestId('lock-screen')).toBeVisible();
+  await unlockWith(page, PASSCODE);
+  await expect(page.getByTestId('lock-screen')).toHaveCount(0);
+  await expect(page.getByTestId('this-device')).toBeVisible();
+});
+
 test('sign out instead leaves the lock screen for the sign-in page', async ({ page }) => {
   await signIn(page);
   await hydrated(page);

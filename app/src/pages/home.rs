@@ -7,7 +7,7 @@ use leptos::prelude::*;
 #[component]
 pub fn HomePage() -> impl IntoView {
     let lock = LockCtx::get();
-    let me = Resource::new(move || lock.unlocks(), |_| whoami());
+    let me = Resource::new(move || lock.unlocks(), move |_| async move { lock.check(whoami().await) });
     view! {
         <AppFrame>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>

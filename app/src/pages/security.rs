@@ -66,10 +66,14 @@ fn TwoFactorSection() -> impl IntoView {
     // Bumped when the user confirms they saved the codes: only then does the status refresh.
     let done = RwSignal::new(0u32);
     let page_lock = LockCtx::get();
-    let enabled = Resource::new(move || (done.get(), turn_off.version().get(), page_lock.unlocks()), |_| two_factor_enabled());
+    let enabled = Resource::new(move || (done.get(), turn_off.version().get(), page_lock.unlocks()), move |_| async move { page_lock.check(two_factor_enabled().await) });
     let confirm_result = Signal::derive(move || confirm.value().get());
     let off_result = Signal::derive(move || turn_off.value().get());
     let regen_result = Signal::derive(move || regenerate.value().get());
+    page_lock.watch(move || start.value().get());
+    page_lock.watch(move || confirm.value().get());
+    page_lock.watch(move || turn_off.value().get());
+    page_lock.watch(move || regenerate.value().get());
     let finish = Callback::new(move |_| {
         confirm.clear();
         start.clear();
@@ -204,8 +208,11 @@ fn ScreenLockSection() -> impl IntoView {
     let single = ServerAction::<SetSingleSession>::new();
     let state = Resource::new(
         move || (set_passcode.version().get(), remove.version().get(), auto.version().get(), single.version().get(), lock.unlocks()),
-        |_| security_state(),
+        move |_| async move { lock.check(security_state().await) },
     );
+    lock.watch(move || set_passcode.value().get());
+    lock.watch(move || auto.value().get());
+    lock.watch(move || single.value().get());
     // Keep the page's inactivity timer in step with what was just saved.
     Effect::new(move |_| {
         if let Some(Ok(Some(s))) = state.get() {
@@ -313,7 +320,9 @@ fn TerminalLocksSection() -> impl IntoView {
     let unlock = ServerAction::<UnlockTerminal>::new();
     let verify = ServerAction::<VerifyTerminal>::new();
     let page_lock = LockCtx::get();
-    let locks = Resource::new(move || (lock.version().get(), unlock.version().get(), page_lock.unlocks()), |_| list_terminal_locks());
+    let locks = Resource::new(move || (lock.version().get(), unlock.version().get(), page_lock.unlocks()), move |_| async move { page_lock.check(list_terminal_locks().await) });
+    page_lock.watch(move || lock.value().get());
+    page_lock.watch(move || verify.value().get());
     let lock_result = Signal::derive(move || lock.value().get());
     let status = move || -> Option<(&'static str, String)> {
         if lock.pending().get() || unlock.pending().get() || verify.pending().get() {

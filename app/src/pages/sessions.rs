@@ -11,8 +11,10 @@ pub fn SessionsPage() -> impl IntoView {
     let lock = LockCtx::get();
     let sessions = Resource::new(
         move || (revoke.version().get(), revoke_others.version().get(), lock.unlocks()),
-        |_| list_my_sessions(),
+        move |_| async move { lock.check(list_my_sessions().await) },
     );
+    lock.watch(move || revoke.value().get());
+    lock.watch(move || revoke_others.value().get());
     let status = move || {
         if revoke.pending().get() || revoke_others.pending().get() {
             return Some(("notice", "Revoking…".to_string()));
