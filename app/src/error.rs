@@ -53,6 +53,10 @@ impl AppError {
     pub fn conflict(code: &str, message: impl Into<String>) -> Self {
         Self::Conflict { code: code.into(), message: message.into() }
     }
+    /// A wrong current password given to confirm a change: `401 invalid_credentials`.
+    pub fn wrong_password() -> Self {
+        Self::WrongSecret { code: "invalid_credentials".into(), message: "That is not your current password.".into(), remaining_attempts: None }
+    }
     pub fn rate_limited(remaining_time: u64) -> Self {
         Self::RateLimited { code: "rate_limited".into(), remaining_time }
     }

@@ -38,10 +38,20 @@ impl LogControl for ReloadableLog {
     }
 }
 
-/// Installs the global subscriber and hands back the switch the `log-level` setting uses.
+/// Installs the global subscriber (logging to stderr) and hands back the switch the
+/// `log-level` setting uses.
 pub fn init_tracing(filter: &str) -> Arc<dyn LogControl> {
+    init_tracing_to(filter, std::io::stderr, true)
+}
+
+/// The same, logging to any writer (the tests read the log this way).
+pub fn init_tracing_to<W>(filter: &str, writer: W, ansi: bool) -> Arc<dyn LogControl>
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
     let (layer, handle) = reload::Layer::new(EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info")));
-    tracing_subscriber::registry().with(layer).with(tracing_subscriber::fmt::layer()).init();
+    let fmt = tracing_subscriber::fmt::layer().with_writer(writer).with_ansi(ansi);
+    tracing_subscriber::registry().with(layer).with(fmt).init();
     Arc::new(ReloadableLog(handle))
 }
 
@@ -76,10 +86,18 @@ impl Application {
                 public_url: settings.public_url,
                 trusted_proxies: settings.trusted_proxies,
                 gateway_secret: settings.gateway_secret,
+                default_log_level: app::ssr::services::settings::LOG_LEVELS
+                    .into_iter()
+                    .find(|l| settings.log.trim().eq_ignore_ascii_case(l))
+                    .unwrap_or("info")
+                    .to_owned(),
             }),
             log_control,
             leptos_options,
         };
+        if let Err(e) = app::ssr::services::settings::restore_log_level(&state).await {
+            tracing::warn!(error = %e, "could not restore the saved log level");
+        }
         tokio::task::spawn_blocking(passwords::warm_up);
         let router = router(state.clone());
         Ok(Self { listener, router, state })

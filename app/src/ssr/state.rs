@@ -15,6 +15,8 @@ pub struct RuntimeConfig {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// The Bearer secret of the terminal gateway; the ticket-redeem route is off without it.
     pub gateway_secret: Option<String>,
+    /// The log level `GET /users/log-level` reports until an admin changes it.
+    pub default_log_level: String,
 }
 
 impl RuntimeConfig {

@@ -8,7 +8,10 @@ use app::error::AppError;
 use app::ssr::clock::rfc3339;
 use app::ssr::db;
 use app::ssr::http::LockedCaller;
+use app::ssr::db::api_keys::ApiKeyRow;
 use app::ssr::services::accounts::{self, LoginOutcome};
+use app::ssr::services::{admin, api_keys, password_reset};
+use axum::http::StatusCode;
 use app::ssr::services::auth::Caller;
 use app::ssr::services::sessions::{self, ClientMeta};
 use app::ssr::services::settings::{self, Toggle};
@@ -41,6 +44,19 @@ pub fn router() -> Router<AppState> {
         .route("/users/password-login-allowed", get(get_password_login).patch(set_password_login))
         .route("/users/password-reset-allowed", get(get_password_reset).patch(set_password_reset))
         .route("/users/session-timeout", get(get_session_timeout).patch(set_session_timeout))
+        .route("/users/log-level", get(get_log_level).patch(set_log_level))
+        .route("/users/guacamole-settings", get(get_guacamole).patch(set_guacamole))
+        .route("/users/change-password", post(change_password))
+        .route("/users/initiate-reset", post(initiate_reset))
+        .route("/users/verify-reset-code", post(verify_reset_code))
+        .route("/users/complete-reset", post(complete_reset))
+        .route("/users/list", get(list_users))
+        .route("/users/make-admin", post(make_admin))
+        .route("/users/remove-admin", post(remove_admin))
+        .route("/users/delete-account", delete(delete_account))
+        .route("/users/delete-user", delete(delete_user))
+        .route("/users/api-keys", get(list_api_keys).post(create_api_key))
+        .route("/users/api-keys/{key_id}", delete(delete_api_key))
 }
 
 #[derive(Deserialize)]
@@ -275,4 +291,192 @@ async fn set_session_timeout(State(state): State<AppState>, caller: Caller, ApiJ
     let admin = caller.require_admin()?;
     settings::set_session_timeout_hours(&admin, &state, req.timeout_hours).await?;
     Ok(Json(json!({ "timeoutHours": req.timeout_hours })))
+}
+
+#[derive(Deserialize)]
+struct LevelRequest {
+    level: String,
+}
+
+async fn get_log_level(State(state): State<AppState>) -> Result<Json<Value>, AppError> {
+    Ok(Json(json!({ "level": settings::log_level(&state).await? })))
+}
+
+async fn set_log_level(State(state): State<AppState>, caller: Caller, ApiJson(req): ApiJson<LevelRequest>) -> Result<Json<Value>, AppError> {
+    let admin = caller.require_admin()?;
+    settings::set_log_level(&admin, &state, &req.level).await?;
+    Ok(Json(json!({ "level": settings::log_level(&state).await? })))
+}
+
+fn guacamole_body(g: settings::Guacamole) -> Json<Value> {
+    Json(json!({ "enabled": g.enabled, "url": g.url }))
+}
+
+async fn get_guacamole(State(state): State<AppState>) -> Result<Json<Value>, AppError> {
+    Ok(guacamole_body(settings::guacamole(&state).await?))
+}
+
+#[derive(Deserialize)]
+struct GuacamoleRequest {
+    enabled: Option<bool>,
+    url: Option<String>,
+}
+
+async fn set_guacamole(State(state): State<AppState>, caller: Caller, ApiJson(req): ApiJson<GuacamoleRequest>) -> Result<Json<Value>, AppError> {
+    let admin = caller.require_admin()?;
+    Ok(guacamole_body(settings::set_guacamole(&admin, &state, req.enabled, req.url.as_deref()).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ChangePasswordRequest {
+    old_password: String,
+    new_password: String,
+}
+
+/// Every session ends, this one too: the cookie is cleared and the client signs in again.
+async fn change_password(State(state): State<AppState>, caller: Caller, ApiJson(req): ApiJson<ChangePasswordRequest>) -> Result<Response, AppError> {
+    accounts::change_password(&state, &caller, req.old_password, req.new_password).await?;
+    let body = json!({ "success": true, "message": "Password changed. Every session has been signed out; sign in again." });
+    Ok(clearing_session_cookie(&state, body))
+}
+
+#[derive(Deserialize)]
+struct InitiateResetRequest {
+    username: String,
+}
+
+async fn initiate_reset(State(state): State<AppState>, client: ClientMeta, ApiJson(req): ApiJson<InitiateResetRequest>) -> Result<Json<Value>, AppError> {
+    password_reset::initiate(&state, &req.username, &client.ip).await?;
+    Ok(Json(json!({ "message": password_reset::INITIATED })))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct VerifyResetRequest {
+    username: String,
+    reset_code: String,
+}
+
+async fn verify_reset_code(State(state): State<AppState>, ApiJson(req): ApiJson<VerifyResetRequest>) -> Result<Json<Value>, AppError> {
+    let token = password_reset::verify_code(&state, &req.username, &req.reset_code).await?;
+    Ok(Json(json!({ "tempToken": token })))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CompleteResetRequest {
+    username: String,
+    temp_token: String,
+    new_password: String,
+}
+
+async fn complete_reset(State(state): State<AppState>, ApiJson(req): ApiJson<CompleteResetRequest>) -> Result<Json<Value>, AppError> {
+    password_reset::complete(&state, &req.username, &req.temp_token, req.new_password).await?;
+    Ok(Json(json!({ "success": true, "message": "Password reset. Sign in with your new password." })))
+}
+
+async fn list_users(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, AppError> {
+    let users: Vec<Value> = admin::list_users(&caller, &state)
+        .await?
+        .into_iter()
+        .map(|u| {
+            json!({
+                "id": u.account.id,
+                "username": u.account.username,
+                "is_admin": u.account.is_admin,
+                "is_oidc": u.account.is_oidc,
+                "totp_enabled": u.account.totp_enabled,
+                "created_at": rfc3339(u.created_at),
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "users": users })))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TargetRequest {
+    user_id: Option<String>,
+    username: Option<String>,
+}
+
+async fn make_admin(State(state): State<AppState>, caller: Caller, ApiJson(req): ApiJson<TargetRequest>) -> Result<Json<Value>, AppError> {
+    let admin_user = caller.require_admin()?;
+    let target = admin::find_target(&state, req.user_id.as_deref(), req.username.as_deref()).await?;
+    admin::make_admin(&admin_user, &state, &target).await?;
+    Ok(Json(json!({ "success": true })))
+}
+
+async fn remove_admin(State(state): State<AppState>, caller: Caller, ApiJson(req): ApiJson<TargetRequest>) -> Result<Json<Value>, AppError> {
+    let admin_user = caller.require_admin()?;
+    let target = admin::find_target(&state, req.user_id.as_deref(), req.username.as_deref()).await?;
+    admin::remove_admin(&admin_user, &state, &target).await?;
+    Ok(Json(json!({ "success": true })))
+}
+
+#[derive(Deserialize)]
+struct PasswordRequest {
+    password: String,
+}
+
+async fn delete_account(State(state): State<AppState>, caller: Caller, ApiJson(req): ApiJson<PasswordRequest>) -> Result<Response, AppError> {
+    accounts::delete_own_account(&state, &caller, req.password).await?;
+    Ok(clearing_session_cookie(&state, json!({ "success": true })))
+}
+
+#[derive(Deserialize)]
+struct UsernameRequest {
+    username: String,
+}
+
+async fn delete_user(State(state): State<AppState>, caller: Caller, ApiJson(req): ApiJson<UsernameRequest>) -> Result<Json<Value>, AppError> {
+    let admin_user = caller.require_admin()?;
+    admin::delete_user(&admin_user, &state, &req.username).await?;
+    Ok(Json(json!({ "success": true })))
+}
+
+fn api_key_body(k: &ApiKeyRow) -> Value {
+    json!({
+        "id": k.id,
+        "name": k.name,
+        "userId": k.user_id,
+        "username": k.username,
+        "tokenPrefix": k.token_prefix,
+        "createdAt": rfc3339(k.created_at),
+        "expiresAt": k.expires_at.map(rfc3339),
+        "lastUsedAt": k.last_used_at.map(rfc3339),
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateKeyRequest {
+    name: String,
+    user_id: String,
+    expires_at: Option<String>,
+}
+
+async fn create_api_key(State(state): State<AppState>, caller: Caller, ApiJson(req): ApiJson<CreateKeyRequest>) -> Result<Response, AppError> {
+    let admin_user = caller.require_admin()?;
+    let expires = req.expires_at.as_deref().map(|e| api_keys::parse_expiry(e, state.now())).transpose()?;
+    let created = api_keys::create(&admin_user, &state, &req.name, &req.user_id, expires).await?;
+    let mut body = api_key_body(&created.key);
+    if let Some(obj) = body.as_object_mut() {
+        obj.remove("lastUsedAt");
+        obj.insert("token".into(), created.token.into());
+    }
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+async fn list_api_keys(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, AppError> {
+    let admin_user = caller.require_admin()?;
+    let keys: Vec<Value> = api_keys::list(&admin_user, &state).await?.iter().map(api_key_body).collect();
+    Ok(Json(json!({ "apiKeys": keys })))
+}
+
+async fn delete_api_key(State(state): State<AppState>, caller: Caller, Path(key_id): Path<String>) -> Result<Json<Value>, AppError> {
+    let admin_user = caller.require_admin()?;
+    api_keys::delete(&admin_user, &state, &key_id).await?;
+    Ok(Json(json!({ "success": true })))
 }

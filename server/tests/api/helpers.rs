@@ -4,7 +4,8 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use server::config::Settings;
 use server::startup::Application;
-use std::sync::Arc;
+use app::ssr::state::LogControl;
+use std::sync::{Arc, Mutex, OnceLock};
 
 pub const ADMIN_PASSWORD: &str = "grumpy-lantern-orbit-41";
 pub const USER_PASSWORD: &str = "velvet-cactus-harbor-77";
@@ -56,10 +57,51 @@ pub async fn spawn_app_with_gateway() -> TestApp {
     spawn_app_with(dir, ManualClock::new(START), |s| s.gateway_secret = Some(GATEWAY_SECRET.into())).await
 }
 
+/// Everything the apps of this test binary log, as the server log would show it.
+#[derive(Clone, Default)]
+pub struct LogBuffer(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'w> tracing_subscriber::fmt::MakeWriter<'w> for LogBuffer {
+    type Writer = LogBuffer;
+    fn make_writer(&'w self) -> LogBuffer {
+        self.clone()
+    }
+}
+
+struct Log {
+    buffer: LogBuffer,
+    control: Arc<dyn LogControl>,
+}
+
+fn log() -> &'static Log {
+    static LOG: OnceLock<Log> = OnceLock::new();
+    LOG.get_or_init(|| {
+        let buffer = LogBuffer::default();
+        let control = server::startup::init_tracing_to("warn", buffer.clone(), false);
+        Log { buffer, control }
+    })
+}
+
+/// The server log so far (all apps of this test binary share it).
+pub fn server_log() -> String {
+    String::from_utf8_lossy(&log().buffer.0.lock().unwrap()).into_owned()
+}
+
 pub async fn spawn_app_with(dir: Arc<tempfile::TempDir>, clock: ManualClock, tweak: impl FnOnce(&mut Settings)) -> TestApp {
     let mut settings = Settings::for_tests(dir.path().to_path_buf());
     tweak(&mut settings);
-    let app = Application::build(settings, Arc::new(clock.clone()), None).await.expect("app builds");
+    let control = log().control.clone();
+    let app = Application::build(settings, Arc::new(clock.clone()), Some(control)).await.expect("app builds");
     let base = format!("http://127.0.0.1:{}", app.port());
     let state = app.state().clone();
     tokio::spawn(app.run_until_stopped());
@@ -102,6 +144,10 @@ impl TestApp {
 
     pub async fn delete(&self, path: &str, token: Option<&str>) -> Reply {
         self.send(reqwest::Method::DELETE, path, token, None).await
+    }
+
+    pub async fn delete_with(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
+        self.send(reqwest::Method::DELETE, path, token, Some(body)).await
     }
 
     /// Sends a raw body with a content type, for malformed-input tests.

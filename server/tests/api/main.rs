@@ -8,3 +8,6 @@ mod rate_limits;
 mod two_factor;
 mod screen_lock;
 mod terminals;
+mod accounts_admin;
+mod api_keys;
+mod password_reset;

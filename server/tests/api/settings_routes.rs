@@ -59,3 +59,39 @@ async fn an_unknown_api_route_is_a_json_404() {
     let r = app.get("/api/users/nothing-here", None).await;
     assert_eq!((r.status.as_u16(), r.code()), (404, "not_found"));
 }
+
+#[tokio::test]
+async fn the_log_level_changes_at_once_and_survives_a_restart() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let (alice, _) = app.user("alice").await;
+    assert_eq!(app.get("/api/users/log-level", None).await.body, json!({"level": "warn"}), "the configured level");
+    assert_eq!(app.patch("/api/users/log-level", Some(&alice), json!({"level": "debug"})).await.status, 403);
+    for bad in [json!({"level": "verbose"}), json!({"level": 3}), json!({})] {
+        assert_eq!(app.patch("/api/users/log-level", Some(&admin), bad.clone()).await.status, 400, "{bad}");
+    }
+    let r = app.patch("/api/users/log-level", Some(&admin), json!({"level": "debug"})).await;
+    assert_eq!(r.body, json!({"level": "debug"}));
+    let before = server_log().len();
+    app.get("/api/users/me", Some(&admin)).await;
+    assert!(server_log()[before..].contains("DEBUG"), "debug lines appear at once");
+    app.patch("/api/users/log-level", Some(&admin), json!({"level": "warn"})).await;
+    let again = spawn_app_in(app.dir.clone(), app.clock.clone()).await;
+    assert_eq!(again.get("/api/users/log-level", None).await.body, json!({"level": "warn"}));
+}
+
+#[tokio::test]
+async fn guacamole_settings_are_admin_set_and_checked() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let (alice, _) = app.user("alice").await;
+    assert_eq!(app.get("/api/users/guacamole-settings", None).await.body, json!({"enabled": true, "url": "guacd:4822"}));
+    assert_eq!(app.patch("/api/users/guacamole-settings", Some(&alice), json!({"enabled": false})).await.status, 403);
+    for bad in [json!({"url": "guacd"}), json!({"url": "guacd:99999"}), json!({"enabled": "no"}), json!({})] {
+        assert_eq!(app.patch("/api/users/guacamole-settings", Some(&admin), bad.clone()).await.status, 400, "{bad}");
+    }
+    let r = app.patch("/api/users/guacamole-settings", Some(&admin), json!({"enabled": false, "url": "10.0.0.7:4822"})).await;
+    assert_eq!(r.body, json!({"enabled": false, "url": "10.0.0.7:4822"}));
+    let r = app.patch("/api/users/guacamole-settings", Some(&admin), json!({"enabled": true})).await;
+    assert_eq!(r.body, json!({"enabled": true, "url": "10.0.0.7:4822"}), "the url is kept");
+}

@@ -1,4 +1,6 @@
 //! All SQL, one file per table or aggregate.
+pub mod api_keys;
+pub mod password_resets;
 pub mod rate_limits;
 pub mod sessions;
 pub mod settings;

@@ -151,3 +151,45 @@ pub async fn set_lock_after_minutes(pool: &SqlitePool, id: &str, minutes: i64) -
 pub async fn set_single_session_mode(pool: &SqlitePool, id: &str, on: bool) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE users SET single_session_mode = ? WHERE id = ?").bind(on).bind(id).execute(pool).await.map(|_| ())
 }
+
+/// Every user, oldest first.
+pub async fn list(pool: &SqlitePool) -> Result<Vec<UserRow>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM users ORDER BY created_at, username_key")).fetch_all(pool).await
+}
+
+/// Replaces the password hash and, in the same statement, stops every token issued before `now`.
+pub async fn set_password(pool: &SqlitePool, id: &str, hash: &str, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET password_hash = ?, tokens_valid_after = MAX(tokens_valid_after, ?) WHERE id = ?")
+        .bind(hash)
+        .bind(now)
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|_| ())
+}
+
+/// Grants or takes away the admin role. Taking it away never leaves the instance without an
+/// admin: the check and the change are one statement. Answers whether the row changed.
+pub async fn set_admin(pool: &SqlitePool, id: &str, admin: bool) -> Result<bool, sqlx::Error> {
+    let sql = if admin {
+        "UPDATE users SET is_admin = 1 WHERE id = ? AND is_admin = 0"
+    } else {
+        "UPDATE users SET is_admin = 0 WHERE id = ? AND is_admin = 1
+         AND (SELECT COUNT(*) FROM users WHERE is_admin = 1) > 1"
+    };
+    sqlx::query(sql).bind(id).execute(pool).await.map(|r| r.rows_affected() == 1)
+}
+
+/// Deletes a user with everything that hangs off them (sessions, keys, codes, locks: the
+/// foreign keys cascade). A sole admin is never deleted: the check is inside the statement.
+/// Answers whether the user was deleted.
+pub async fn delete(pool: &SqlitePool, id: &str) -> Result<bool, sqlx::Error> {
+    sqlx::query(
+        "DELETE FROM users WHERE id = ?
+         AND (is_admin = 0 OR (SELECT COUNT(*) FROM users WHERE is_admin = 1) > 1)",
+    )
+    .bind(id)
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected() == 1)
+}

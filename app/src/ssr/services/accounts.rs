@@ -1,4 +1,5 @@
 //! Accounts: first-run setup, registration and password sign-in.
+use super::auth::Caller;
 use super::passwords;
 use super::rate_limit::{self, Limit};
 use super::sessions::{self, ClientMeta, SignedIn};
@@ -182,4 +183,61 @@ pub async fn sign_in_with_password(
 
 pub async fn count_users(_admin: &super::auth::AdminUser, state: &AppState) -> Result<i64, AppError> {
     Ok(db::users::count(&state.pool).await?)
+}
+
+/// Checks the caller's current password for a sensitive change. Wrong guesses count toward the
+/// same per-username failure limit as sign-in, so a borrowed session cannot brute-force it.
+async fn confirm_password(state: &AppState, user: &UserRow, field: &'static str, password: String) -> Result<(), AppError> {
+    if password.is_empty() {
+        return Err(AppError::invalid("invalid_request", Some(field), "Enter your current password."));
+    }
+    let Some(stored) = user.password_hash.clone() else {
+        return Err(AppError::forbidden("oidc_only", "This account signs in through single sign-on and has no password."));
+    };
+    let limit = Limit::login_user(&user.username.to_ascii_lowercase());
+    rate_limit::check(state, &limit).await?;
+    if !passwords::verify(password, Some(stored)).await? {
+        rate_limit::record(state, &limit).await?;
+        return Err(AppError::wrong_password());
+    }
+    Ok(())
+}
+
+/// Changes the caller's password. Every session of the user ends (this one too), every token
+/// issued before now stops working, trusted devices are forgotten and an open reset is voided.
+#[tracing::instrument(skip_all)]
+pub async fn change_password(state: &AppState, caller: &Caller, old_password: String, new_password: String) -> Result<(), AppError> {
+    if new_password.is_empty() {
+        return Err(AppError::invalid("invalid_request", Some("newPassword"), "Enter a new password."));
+    }
+    let user = db::users::find_by_id(&state.pool, &caller.user_id).await?.ok_or(AppError::Unauthenticated)?;
+    confirm_password(state, &user, "oldPassword", old_password).await?;
+    let username = Username::parse(&user.username).map_err(|_| AppError::Internal)?;
+    let hash = new_password_hash("newPassword", &username, &user.display_name, new_password).await?;
+    replace_password(state, &user.id, &hash).await?;
+    tracing::info!(user = %user.id, "password changed; every session ended");
+    Ok(())
+}
+
+/// Stores a new password hash and cuts off everything the old one let in.
+pub(crate) async fn replace_password(state: &AppState, user_id: &str, hash: &str) -> Result<(), AppError> {
+    let now = state.now();
+    db::users::set_password(&state.pool, user_id, hash, now).await?;
+    db::sessions::revoke_all_for_user(&state.pool, user_id, None, now).await?;
+    db::two_factor::forget_trusted_devices(&state.pool, user_id).await?;
+    db::password_resets::delete(&state.pool, user_id).await?;
+    Ok(())
+}
+
+/// Deletes the caller's own account after the password is confirmed. Accounts without a
+/// password (single sign-on only) and the last admin cannot.
+#[tracing::instrument(skip_all)]
+pub async fn delete_own_account(state: &AppState, caller: &Caller, password: String) -> Result<(), AppError> {
+    let user = db::users::find_by_id(&state.pool, &caller.user_id).await?.ok_or(AppError::Unauthenticated)?;
+    confirm_password(state, &user, "password", password).await?;
+    if !db::users::delete(&state.pool, &user.id).await? {
+        return Err(AppError::forbidden("last_admin", "You are the last admin: make someone else admin first."));
+    }
+    tracing::info!(user = %user.id, "account deleted by its owner");
+    Ok(())
 }

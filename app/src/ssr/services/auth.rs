@@ -31,6 +31,9 @@ pub struct Caller {
     pub issued_at: i64,
     /// The session is screen-locked (only [`Gate::AllowLocked`] routes see such a caller).
     pub locked: bool,
+    /// Set when the caller authenticated with an API key rather than a session; `session_id`
+    /// is then empty.
+    pub api_key_id: Option<String>,
 }
 
 impl Caller {
@@ -39,6 +42,15 @@ impl Caller {
             ALL_PERMISSIONS
         } else {
             USER_PERMISSIONS
+        }
+    }
+
+    /// The caller's session, for what is bound to one (WebSocket tickets, terminal grants,
+    /// unlock, logout). An API key has none.
+    pub fn session(&self) -> Result<&str, AppError> {
+        match self.api_key_id {
+            None => Ok(&self.session_id),
+            Some(_) => Err(AppError::forbidden("session_required", "This needs a signed-in session; an API key cannot do it.")),
         }
     }
 
@@ -63,7 +75,7 @@ impl AdminUser {
 }
 
 /// How often, at most, a session's last-active time is written.
-const TOUCH_EVERY: i64 = 30;
+pub(crate) const TOUCH_EVERY: i64 = 30;
 
 /// Checks, in order: signature, algorithm, issuer, audience, expiry and kind of the token;
 /// that its session row exists, is not revoked and not expired; that the user still exists
@@ -72,6 +84,9 @@ const TOUCH_EVERY: i64 = 30;
 pub async fn authenticate(state: &AppState, token: Option<&str>, gate: Gate) -> Result<Caller, AppError> {
     let now = state.now();
     let token = token.ok_or(AppError::Unauthenticated)?;
+    if token.starts_with(super::api_keys::PREFIX) {
+        return super::api_keys::authenticate(state, token).await;
+    }
     let claims = tokens::verify(&state.keys, token, TokenKind::Access, now).ok_or(AppError::Unauthenticated)?;
     let row = db::sessions::find_with_user(&state.pool, &claims.sid).await?.ok_or(AppError::Unauthenticated)?;
     if row.user_id != claims.sub || row.revoked_at.is_some() || row.expires_at <= now {
@@ -104,5 +119,6 @@ pub async fn authenticate(state: &AppState, token: Option<&str>, gate: Gate) -> 
         session_id: row.session_id,
         issued_at: claims.iat,
         locked,
+        api_key_id: None,
     })
 }

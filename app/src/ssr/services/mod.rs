@@ -1,6 +1,9 @@
 //! The service layer: every rule of the product lives here, one file per domain concept.
 pub mod accounts;
+pub mod admin;
+pub mod api_keys;
 pub mod auth;
+pub mod password_reset;
 pub mod passwords;
 pub mod rate_limit;
 pub mod screen_lock;

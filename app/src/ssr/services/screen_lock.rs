@@ -144,13 +144,14 @@ pub async fn lock(state: &AppState, caller: &Caller) -> Result<i64, AppError> {
 /// same device and until the same expiry, replaces it.
 #[tracing::instrument(skip_all)]
 pub async fn unlock(state: &AppState, caller: &Caller, passcode: &str) -> Result<SignedIn, AppError> {
+    let session_id = caller.session()?;
     let typed = Passcode::parse("passcode", passcode)?;
     let u = user(state, caller).await?;
     if u.passcode_hash.is_none() {
         return Err(no_passcode());
     }
     verify_passcode(state, &u, &typed).await?;
-    let old = db::sessions::find(&state.pool, &caller.session_id).await?.ok_or(AppError::Unauthenticated)?;
+    let old = db::sessions::find(&state.pool, session_id).await?.ok_or(AppError::Unauthenticated)?;
     let account: Account = find_account(state, &u.id).await?;
     let fresh = sessions::insert_session(state, account, old.device_type, old.device_info, old.ip_address, old.expires_at).await?;
     db::sessions::revoke(&state.pool, &old.id, state.now()).await?;

@@ -114,7 +114,7 @@ pub(crate) async fn insert_session(
 
 /// Ends the caller's own session (logout).
 pub async fn end_session(state: &AppState, caller: &Caller) -> Result<(), AppError> {
-    db::sessions::revoke(&state.pool, &caller.session_id, state.now()).await?;
+    db::sessions::revoke(&state.pool, caller.session()?, state.now()).await?;
     Ok(())
 }
 

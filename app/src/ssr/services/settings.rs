@@ -50,3 +50,114 @@ pub async fn set_session_timeout_hours(_admin: &AdminUser, state: &AppState, hou
     db::settings::set(&state.pool, SESSION_TIMEOUT_KEY, &hours.to_string()).await?;
     Ok(())
 }
+
+/// The levels `PATCH /users/log-level` accepts.
+pub const LOG_LEVELS: [&str; 4] = ["debug", "info", "warn", "error"];
+const LOG_LEVEL_KEY: &str = "log_level";
+
+/// The current log level: what an admin set last, else the configured one.
+pub async fn log_level(state: &AppState) -> Result<String, AppError> {
+    Ok(db::settings::get(&state.pool, LOG_LEVEL_KEY).await?.unwrap_or_else(|| state.config.default_log_level.clone()))
+}
+
+/// Changes the log level at once (on this node; others pick it up at their next start) and
+/// keeps it across restarts.
+pub async fn set_log_level(admin: &AdminUser, state: &AppState, level: &str) -> Result<(), AppError> {
+    let level = level.trim().to_ascii_lowercase();
+    if !LOG_LEVELS.contains(&level.as_str()) {
+        return Err(AppError::invalid("invalid_request", Some("level"), "The level is one of debug, info, warn, error."));
+    }
+    apply_log_level(state, &level)?;
+    db::settings::set(&state.pool, LOG_LEVEL_KEY, &level).await?;
+    tracing::warn!(level = %level, by = %admin.caller().user_id, "log level changed");
+    Ok(())
+}
+
+fn apply_log_level(state: &AppState, level: &str) -> Result<(), AppError> {
+    if let Some(control) = &state.log_control {
+        control.set_level(level).map_err(|e| {
+            tracing::error!(error = %e, "log level change failed");
+            AppError::Internal
+        })?;
+    }
+    Ok(())
+}
+
+/// At start: an admin's earlier choice wins over the configured level.
+pub async fn restore_log_level(state: &AppState) -> Result<(), AppError> {
+    if let Some(level) = db::settings::get(&state.pool, LOG_LEVEL_KEY).await? {
+        apply_log_level(state, &level)?;
+    }
+    Ok(())
+}
+
+/// Where the terminal platform's Guacamole daemon (RDP/VNC proxy) is. Portcullis keeps the
+/// setting for the platform to read; it does not run guacd itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Guacamole {
+    pub enabled: bool,
+    pub url: String,
+}
+
+const GUAC_ENABLED_KEY: &str = "guacamole_enabled";
+const GUAC_URL_KEY: &str = "guacamole_url";
+pub const DEFAULT_GUACD: &str = "guacd:4822";
+
+pub async fn guacamole(state: &AppState) -> Result<Guacamole, AppError> {
+    Ok(Guacamole {
+        enabled: db::settings::get(&state.pool, GUAC_ENABLED_KEY).await?.map_or(true, |v| v == "true"),
+        url: db::settings::get(&state.pool, GUAC_URL_KEY).await?.unwrap_or_else(|| DEFAULT_GUACD.into()),
+    })
+}
+
+/// Changes either or both; `url` must be `host:port`.
+pub async fn set_guacamole(admin: &AdminUser, state: &AppState, enabled: Option<bool>, url: Option<&str>) -> Result<Guacamole, AppError> {
+    if enabled.is_none() && url.is_none() {
+        return Err(AppError::invalid("invalid_request", None, "Give enabled, url or both."));
+    }
+    let url = url.map(parse_host_port).transpose()?;
+    if let Some(url) = &url {
+        db::settings::set(&state.pool, GUAC_URL_KEY, url).await?;
+    }
+    if let Some(on) = enabled {
+        db::settings::set(&state.pool, GUAC_ENABLED_KEY, if on { "true" } else { "false" }).await?;
+    }
+    tracing::info!(by = %admin.caller().user_id, "Guacamole settings changed");
+    guacamole(state).await
+}
+
+/// `host:port`: a DNS name, IPv4 address or `[IPv6]`, and a port 1–65535.
+fn parse_host_port(raw: &str) -> Result<String, AppError> {
+    let bad = || AppError::invalid("invalid_request", Some("url"), "Give the address as host:port, for example guacd:4822.");
+    let raw = raw.trim();
+    let (host, port) = raw.rsplit_once(':').ok_or_else(bad)?;
+    let port: u16 = port.parse().map_err(|_| bad())?;
+    let host_ok = if let Some(v6) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        v6.parse::<std::net::Ipv6Addr>().is_ok()
+    } else {
+        !host.is_empty()
+            && host.len() <= 253
+            && host.split('.').all(|l| {
+                !l.is_empty() && l.len() <= 63 && !l.starts_with('-') && !l.ends_with('-') && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            })
+    };
+    if port == 0 || !host_ok {
+        return Err(bad());
+    }
+    Ok(format!("{host}:{port}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_host_port;
+
+    #[test]
+    fn guacd_addresses_are_host_and_port() {
+        for ok in ["guacd:4822", "10.0.0.5:4822", "[::1]:4822", "guacd.internal.example:1"] {
+            assert_eq!(parse_host_port(ok).unwrap(), ok);
+        }
+        for bad in ["guacd", "guacd:0", "guacd:65536", ":4822", "gu acd:4822", "http://guacd:4822", "[nope]:4822", "-x:1"] {
+            assert!(parse_host_port(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -39,9 +39,10 @@ pub async fn unlock(state: &AppState, caller: &Caller, container: &ContainerId, 
 /// Grants this session access to the terminal for 15 minutes, without removing the lock.
 /// Answers the grant's expiry.
 pub async fn verify(state: &AppState, caller: &Caller, container: &ContainerId, code: &str) -> Result<i64, AppError> {
+    let session_id = caller.session()?;
     totp::prove_code(state, &caller.user_id, code).await?;
     let expires = state.now() + GRANT_SECS;
-    terminals::grant(&state.pool, &caller.session_id, container.as_ref(), expires).await?;
+    terminals::grant(&state.pool, session_id, container.as_ref(), expires).await?;
     Ok(expires)
 }
 
@@ -52,16 +53,17 @@ pub async fn list_locked(state: &AppState, caller: &Caller) -> Result<Vec<termin
 /// Issues a single-use ticket, valid 30 s, bound to the caller's session and (optionally) a
 /// terminal. An MFA-locked terminal needs a live grant for this session.
 pub async fn issue_ticket(state: &AppState, caller: &Caller, terminal: Option<&ContainerId>) -> Result<String, AppError> {
+    let session_id = caller.session()?;
     let now = state.now();
     if let Some(t) = terminal {
         let locked = terminals::lock_time(&state.pool, &caller.user_id, t.as_ref()).await?.is_some();
-        if locked && !terminals::has_live_grant(&state.pool, &caller.session_id, t.as_ref(), now).await? {
+        if locked && !terminals::has_live_grant(&state.pool, session_id, t.as_ref(), now).await? {
             return Err(AppError::forbidden("terminal_mfa_locked", "This terminal is locked; verify with a code from your app first."));
         }
     }
     terminals::prune_tickets(&state.pool, now - 3600).await?;
     let ticket = random_hex(32);
-    terminals::insert_ticket(&state.pool, &digest(&ticket), &caller.session_id, &caller.user_id, terminal.map(|t| t.as_ref()), now + TICKET_SECS)
+    terminals::insert_ticket(&state.pool, &digest(&ticket), session_id, &caller.user_id, terminal.map(|t| t.as_ref()), now + TICKET_SECS)
         .await?;
     Ok(ticket)
 }

@@ -1,0 +1,65 @@
+//! The `password_resets` table: at most one open reset per user.
+use sqlx::{FromRow, SqlitePool};
+
+#[derive(Debug, Clone, FromRow)]
+pub struct ResetRow {
+    pub user_id: String,
+    pub code_hash: String,
+    pub expires_at: i64,
+    pub token_id: Option<String>,
+    pub verified_at: Option<i64>,
+}
+
+/// Opens a reset, replacing any earlier one (its code stops working).
+pub async fn open(pool: &SqlitePool, user_id: &str, code_hash: &str, now: i64, expires_at: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO password_resets (user_id, code_hash, created_at, expires_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (user_id) DO UPDATE SET code_hash = excluded.code_hash, created_at = excluded.created_at,
+             expires_at = excluded.expires_at, token_id = NULL, verified_at = NULL",
+    )
+    .bind(user_id)
+    .bind(code_hash)
+    .bind(now)
+    .bind(expires_at)
+    .execute(pool)
+    .await
+    .map(|_| ())
+}
+
+pub async fn find(pool: &SqlitePool, user_id: &str) -> Result<Option<ResetRow>, sqlx::Error> {
+    sqlx::query_as("SELECT user_id, code_hash, expires_at, token_id, verified_at FROM password_resets WHERE user_id = ?")
+        .bind(user_id)
+        .fetch_optional(pool)
+        .await
+}
+
+/// Marks the code verified and names the token that may finish the reset. Only the first of
+/// two racing verifications wins.
+pub async fn mark_verified(pool: &SqlitePool, user_id: &str, token_id: &str, now: i64, expires_at: i64) -> Result<bool, sqlx::Error> {
+    sqlx::query(
+        "UPDATE password_resets SET token_id = ?, verified_at = ?, expires_at = ?
+         WHERE user_id = ? AND verified_at IS NULL",
+    )
+    .bind(token_id)
+    .bind(now)
+    .bind(expires_at)
+    .bind(user_id)
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected() == 1)
+}
+
+/// Ends the reset that `token_id` names. Answers whether it was still open.
+pub async fn consume(pool: &SqlitePool, user_id: &str, token_id: &str, now: i64) -> Result<bool, sqlx::Error> {
+    sqlx::query("DELETE FROM password_resets WHERE user_id = ? AND token_id = ? AND expires_at > ?")
+        .bind(user_id)
+        .bind(token_id)
+        .bind(now)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected() == 1)
+}
+
+pub async fn delete(pool: &SqlitePool, user_id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM password_resets WHERE user_id = ?").bind(user_id).execute(pool).await.map(|_| ())
+}

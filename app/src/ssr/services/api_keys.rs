@@ -1,0 +1,128 @@
+//! API keys: admin-made, each acting as one user, shown once, stored as a digest.
+//!
+//! Decisions: a key is not a session, so the screen lock (which guards an unattended browser)
+//! does not apply to it and it cannot do what is bound to a session (WebSocket tickets,
+//! terminal grants, unlock, logout); it never creates or deletes keys, whatever its user may
+//! do; a password change leaves keys alone (delete the key to cut it off, effective at once).
+use super::auth::{AdminUser, Caller, TOUCH_EVERY};
+use crate::error::AppError;
+use crate::ssr::db::{self, api_keys::{ApiKeyRow, NewApiKey}};
+use crate::ssr::keys::{digest, new_id, random_hex};
+use crate::ssr::AppState;
+
+/// Every key starts with this; the rest is 64 hex digits (32 random bytes).
+pub const PREFIX: &str = "pcs_";
+/// How much of the key is kept in clear to tell keys apart.
+const SHOWN_PREFIX: usize = 12;
+const MAX_NAME: usize = 100;
+
+/// A key just made: the only time its full value exists outside the caller's hands.
+#[derive(Debug, Clone)]
+pub struct CreatedKey {
+    pub key: ApiKeyRow,
+    pub token: String,
+}
+
+/// Reads `expiresAt`: RFC 3339, or a plain date meaning the end of that day (UTC).
+/// It must lie in the future.
+pub fn parse_expiry(raw: &str, now: i64) -> Result<i64, AppError> {
+    use time::format_description::well_known::Rfc3339;
+    let raw = raw.trim();
+    let bad = || AppError::invalid("invalid_request", Some("expiresAt"), "Give the expiry as an ISO 8601 date or date-time.");
+    let at = match time::OffsetDateTime::parse(raw, &Rfc3339) {
+        Ok(t) => t.unix_timestamp(),
+        Err(_) => {
+            let fmt = time::macros::format_description!("[year]-[month]-[day]");
+            let day = time::Date::parse(raw, &fmt).map_err(|_| bad())?;
+            day.with_hms(23, 59, 59).map_err(|_| bad())?.assume_utc().unix_timestamp()
+        }
+    };
+    if at <= now {
+        return Err(AppError::invalid("invalid_request", Some("expiresAt"), "The expiry must be in the future."));
+    }
+    Ok(at)
+}
+
+/// Makes a key acting as `user_id`. Only a signed-in admin can, never another key.
+#[tracing::instrument(skip_all)]
+pub async fn create(admin: &AdminUser, state: &AppState, name: &str, user_id: &str, expires_at: Option<i64>) -> Result<CreatedKey, AppError> {
+    refuse_keys(admin)?;
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > MAX_NAME {
+        return Err(AppError::invalid("invalid_request", Some("name"), "Name the key (1 to 100 characters)."));
+    }
+    if db::users::find_by_id(&state.pool, user_id).await?.is_none() {
+        return Err(AppError::not_found("user_not_found", "No such user."));
+    }
+    let token = format!("{PREFIX}{}", random_hex(32));
+    let id = new_id();
+    let prefix: String = token.chars().take(SHOWN_PREFIX).collect();
+    let hash = digest(&token);
+    db::api_keys::insert(
+        &state.pool,
+        &NewApiKey { id: &id, name, user_id, token_hash: &hash, token_prefix: &prefix, created_at: state.now(), expires_at },
+    )
+    .await?;
+    tracing::info!(key = %id, user = %user_id, by = %admin.caller().user_id, "API key created");
+    let key = db::api_keys::find(&state.pool, &id).await?.ok_or(AppError::Internal)?;
+    Ok(CreatedKey { key, token })
+}
+
+pub async fn list(admin: &AdminUser, state: &AppState) -> Result<Vec<ApiKeyRow>, AppError> {
+    refuse_keys(admin)?;
+    Ok(db::api_keys::list(&state.pool).await?)
+}
+
+/// Deletes a key; its next request is `401`.
+pub async fn delete(admin: &AdminUser, state: &AppState, id: &str) -> Result<(), AppError> {
+    refuse_keys(admin)?;
+    if !db::api_keys::delete(&state.pool, id).await? {
+        return Err(AppError::not_found("api_key_not_found", "No such API key."));
+    }
+    tracing::info!(key = %id, by = %admin.caller().user_id, "API key deleted");
+    Ok(())
+}
+
+fn refuse_keys(admin: &AdminUser) -> Result<(), AppError> {
+    match admin.caller().api_key_id {
+        None => Ok(()),
+        Some(_) => Err(AppError::forbidden("forbidden", "An API key cannot create or delete API keys.")),
+    }
+}
+
+/// The caller a key stands for. Unknown, deleted and expired keys are `401` at once.
+pub(crate) async fn authenticate(state: &AppState, token: &str) -> Result<Caller, AppError> {
+    let now = state.now();
+    let row = db::api_keys::find_for_auth(&state.pool, &digest(token)).await?.ok_or(AppError::Unauthenticated)?;
+    if row.expires_at.is_some_and(|t| t <= now) {
+        return Err(AppError::Unauthenticated);
+    }
+    if row.last_used_at.is_none_or(|t| now - t >= TOUCH_EVERY) {
+        db::api_keys::touch(&state.pool, &row.id, now).await?;
+    }
+    Ok(Caller {
+        user_id: row.user_id,
+        username: row.username,
+        display_name: row.display_name,
+        is_admin: row.is_admin,
+        is_oidc: row.is_oidc,
+        session_id: String::new(),
+        issued_at: now,
+        locked: false,
+        api_key_id: Some(row.id),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expiry_is_iso_8601_and_in_the_future() {
+        let now = 1_800_000_000;
+        assert_eq!(parse_expiry("2030-01-01T00:00:00Z", now).unwrap(), 1_893_456_000);
+        assert_eq!(parse_expiry("2030-01-01", now).unwrap(), 1_893_456_000 + 86_399);
+        assert!(parse_expiry("2001-01-01T00:00:00Z", now).is_err());
+        assert!(parse_expiry("tomorrow", now).is_err());
+    }
+}

@@ -1,0 +1,125 @@
+//! Password reset without email, as users-api.txt specifies: a 6-digit code written to the
+//! server log (the operator reads it and hands it over), valid 15 minutes; verifying it yields
+//! a reset token of its own kind, valid 10 minutes and good for one reset.
+//!
+//! Decisions: the code is logged at `warn`, so it still shows when the log level is `warn`
+//! (not at `error`); a new request replaces an older code; five wrong codes per username in
+//! 15 minutes answer `429`; accounts without a password (single sign-on only) get no code,
+//! with the same answer as an unknown name.
+use super::rate_limit::{self, Limit};
+use super::settings::{self, Toggle};
+use super::tokens::{self, TokenKind};
+use super::{accounts, passwords};
+use crate::domain::{Password, Username};
+use crate::error::AppError;
+use crate::ssr::db;
+use crate::ssr::keys::new_id;
+use crate::ssr::AppState;
+
+pub const CODE_SECS: i64 = 15 * 60;
+pub const TOKEN_SECS: i64 = 10 * 60;
+
+/// What `/users/initiate-reset` answers, whether or not the account exists.
+pub const INITIATED: &str = "If that account exists, a reset code valid for 15 minutes has been written to the server log. Ask your administrator for it.";
+
+fn username_key(field: &'static str, raw: &str) -> Result<String, AppError> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Err(AppError::invalid("invalid_request", Some(field), "Enter your username."));
+    }
+    Ok(raw.to_ascii_lowercase())
+}
+
+async fn ensure_enabled(state: &AppState) -> Result<(), AppError> {
+    if settings::toggle(state, Toggle::PasswordReset).await? {
+        Ok(())
+    } else {
+        Err(AppError::forbidden("password_reset_disabled", "Password reset is turned off on this instance."))
+    }
+}
+
+fn six_digits() -> String {
+    use rand::Rng;
+    format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000u32))
+}
+
+/// Starts a reset. At most 10 requests per 15 minutes per client IP, so the log cannot be flooded.
+#[tracing::instrument(skip_all)]
+pub async fn initiate(state: &AppState, username: &str, ip: &str) -> Result<(), AppError> {
+    ensure_enabled(state).await?;
+    let key = username_key("username", username)?;
+    rate_limit::take(state, &Limit::new("reset-ip", ip, 10, 15 * 60)).await?;
+    let user = db::users::find_by_key(&state.pool, &key).await?.filter(|u| u.password_hash.is_some());
+    let code = six_digits();
+    // Hash even for an unknown name, so the answer takes as long either way.
+    let hash = passwords::hash_secret(code.clone()).await?;
+    let Some(user) = user else {
+        tracing::info!(ip = %ip, "password reset asked for an unknown or password-less account");
+        return Ok(());
+    };
+    let now = state.now();
+    db::password_resets::open(&state.pool, &user.id, &hash, now, now + CODE_SECS).await?;
+    tracing::warn!(username = %user.username, code = %code, "password reset code issued; valid for 15 minutes");
+    Ok(())
+}
+
+/// Checks a reset code and answers the reset token.
+#[tracing::instrument(skip_all)]
+pub async fn verify_code(state: &AppState, username: &str, code: &str) -> Result<String, AppError> {
+    ensure_enabled(state).await?;
+    let key = username_key("username", username)?;
+    let code = code.trim();
+    let invalid = || AppError::invalid("invalid_code", Some("resetCode"), "That code is wrong or has expired.");
+    if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(invalid());
+    }
+    let limit = Limit::new("reset-verify", &key, 5, 15 * 60);
+    rate_limit::check(state, &limit).await?;
+    let now = state.now();
+    let user = db::users::find_by_key(&state.pool, &key).await?;
+    let open = match &user {
+        Some(u) => db::password_resets::find(&state.pool, &u.id).await?.filter(|r| r.verified_at.is_none() && r.expires_at > now),
+        None => None,
+    };
+    let ok = passwords::verify(code.to_owned(), open.as_ref().map(|r| r.code_hash.clone())).await?;
+    let (Some(user), true) = (user, ok) else {
+        rate_limit::record(state, &limit).await?;
+        return Err(invalid());
+    };
+    let token_id = new_id();
+    if !db::password_resets::mark_verified(&state.pool, &user.id, &token_id, now, now + TOKEN_SECS).await? {
+        return Err(invalid());
+    }
+    rate_limit::clear(state, &limit).await?;
+    tokens::mint(&state.keys, TokenKind::Reset, &user.id, &token_id, now, now + TOKEN_SECS)
+}
+
+/// Sets the new password with a reset token. Every session ends and trusted devices are
+/// forgotten. A weak password is refused before the token is spent, so the user can retry.
+#[tracing::instrument(skip_all)]
+pub async fn complete(state: &AppState, username: &str, temp_token: &str, new_password: String) -> Result<(), AppError> {
+    ensure_enabled(state).await?;
+    let key = username_key("username", username)?;
+    if new_password.is_empty() {
+        return Err(AppError::invalid("invalid_request", Some("newPassword"), "Enter a new password."));
+    }
+    let bad_token = || AppError::invalid("invalid_token", Some("tempToken"), "This reset has expired or was already used. Start again.");
+    let now = state.now();
+    let claims = tokens::verify(&state.keys, temp_token.trim(), TokenKind::Reset, now).ok_or_else(bad_token)?;
+    let user = db::users::find_by_key(&state.pool, &key)
+        .await?
+        .ok_or_else(|| AppError::not_found("user_not_found", "No such user."))?;
+    if claims.sub != user.id {
+        return Err(bad_token());
+    }
+    let username = Username::parse(&user.username).map_err(|_| AppError::Internal)?;
+    let password = Password::parse_for("newPassword", new_password)?;
+    passwords::check_strength("newPassword", &password, &[username.as_ref(), &user.display_name])?;
+    let hash = passwords::hash(&password).await?;
+    if !db::password_resets::consume(&state.pool, &user.id, &claims.sid, now).await? {
+        return Err(bad_token());
+    }
+    accounts::replace_password(state, &user.id, &hash).await?;
+    tracing::info!(user = %user.id, "password reset completed; every session ended");
+    Ok(())
+}

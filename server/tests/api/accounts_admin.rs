@@ -1,0 +1,139 @@
+use crate::helpers::*;
+use serde_json::json;
+
+const NEW_PASSWORD: &str = "sturdy-meadow-copper-58";
+
+#[tokio::test]
+async fn changing_the_password_ends_every_session_and_the_new_one_signs_in() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let (alice, _) = app.user("alice").await;
+    let (other, _) = app.login("alice", USER_PASSWORD).await;
+    let r = app.post("/api/users/change-password", Some(&alice), json!({"oldPassword": USER_PASSWORD, "newPassword": NEW_PASSWORD})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["success"], true);
+    assert!(r.set_cookie().contains("jwt=;"), "the session cookie is cleared");
+    assert_eq!(app.get("/api/users/me", Some(&alice)).await.status, 401, "this session ended");
+    assert_eq!(app.get("/api/users/me", Some(&other)).await.status, 401, "other sessions ended");
+    let r = app.post("/api/users/login", None, json!({"username": "alice", "password": USER_PASSWORD})).await;
+    assert_eq!(r.status, 401, "the old password no longer works");
+    app.login("alice", NEW_PASSWORD).await;
+}
+
+#[tokio::test]
+async fn changing_the_password_needs_the_right_current_one_and_a_strong_new_one() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let (alice, _) = app.user("alice").await;
+    let r = app.post("/api/users/change-password", Some(&alice), json!({"oldPassword": "not-my-password-1", "newPassword": NEW_PASSWORD})).await;
+    assert_eq!((r.status.as_u16(), r.code()), (401, "invalid_credentials"));
+    let r = app.post("/api/users/change-password", Some(&alice), json!({"oldPassword": USER_PASSWORD, "newPassword": "password123"})).await;
+    assert_eq!((r.status.as_u16(), r.code()), (400, "weak_password"));
+    for bad in [json!({"oldPassword": USER_PASSWORD}), json!({"newPassword": NEW_PASSWORD}), json!({"oldPassword": "", "newPassword": NEW_PASSWORD}), json!({"oldPassword": 5, "newPassword": NEW_PASSWORD})] {
+        assert_eq!(app.post("/api/users/change-password", Some(&alice), bad.clone()).await.status, 400, "{bad}");
+    }
+    assert_eq!(app.post("/api/users/change-password", None, json!({"oldPassword": USER_PASSWORD, "newPassword": NEW_PASSWORD})).await.status, 401);
+    assert_eq!(app.get("/api/users/me", Some(&alice)).await.status, 200, "failed attempts change nothing");
+    app.login("alice", USER_PASSWORD).await;
+}
+
+#[tokio::test]
+async fn the_user_list_shows_every_user_without_secrets() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let (alice, _) = app.user("alice").await;
+    let r = app.get("/api/users/list", Some(&alice)).await;
+    assert_eq!(r.status, 200);
+    let users = r.body["users"].as_array().unwrap();
+    assert_eq!(users.len(), 2);
+    assert_eq!(users[0]["username"], "admin");
+    assert_eq!(users[0]["is_admin"], true);
+    assert_eq!(users[1]["username"], "alice");
+    for key in ["id", "username", "is_admin", "is_oidc", "totp_enabled", "created_at"] {
+        assert!(users[1].get(key).is_some(), "{key}");
+    }
+    assert!(!r.body.to_string().contains("argon2"), "no hashes");
+    assert_eq!(app.get("/api/users/list", None).await.status, 401);
+    app.enable_totp(&admin).await;
+    let r = app.get("/api/users/list", Some(&alice)).await;
+    assert_eq!(r.body["users"][0]["totp_enabled"], true);
+}
+
+#[tokio::test]
+async fn admins_grant_and_remove_the_admin_role_which_applies_on_the_next_request() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let (alice, alice_id) = app.user("alice").await;
+    assert_eq!(app.get("/api/users/count", Some(&alice)).await.status, 403);
+    assert_eq!(app.post("/api/users/make-admin", Some(&alice), json!({"username": "alice"})).await.status, 403, "not an admin");
+    let r = app.post("/api/users/make-admin", Some(&admin), json!({"userId": alice_id})).await;
+    assert_eq!(r.body, json!({"success": true}));
+    assert_eq!(app.get("/api/users/count", Some(&alice)).await.status, 200, "alice is admin at once");
+    let r = app.post("/api/users/make-admin", Some(&admin), json!({"username": "ALICE"})).await;
+    assert_eq!((r.status.as_u16(), r.code()), (400, "already_admin"));
+    let r = app.post("/api/users/remove-admin", Some(&admin), json!({"username": "alice"})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(app.get("/api/users/count", Some(&alice)).await.status, 403, "alice is a user again at once");
+    let r = app.post("/api/users/remove-admin", Some(&admin), json!({"username": "alice"})).await;
+    assert_eq!((r.status.as_u16(), r.code()), (400, "not_admin"));
+    let r = app.post("/api/users/remove-admin", Some(&admin), json!({"username": "admin"})).await;
+    assert_eq!((r.status.as_u16(), r.code()), (400, "cannot_demote_self"));
+    assert_eq!(app.post("/api/users/make-admin", Some(&admin), json!({"username": "nobody"})).await.status, 404);
+    assert_eq!(app.post("/api/users/make-admin", Some(&admin), json!({})).await.status, 400);
+    assert_eq!(app.post("/api/users/make-admin", Some(&admin), json!({"userId": 7})).await.status, 400);
+}
+
+#[tokio::test]
+async fn deleting_your_own_account_needs_the_password_and_never_removes_the_last_admin() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let (alice, _) = app.user("alice").await;
+    let r = app.delete_with("/api/users/delete-account", Some(&alice), json!({"password": "wrong-password-here"})).await;
+    assert_eq!((r.status.as_u16(), r.code()), (401, "invalid_credentials"));
+    assert_eq!(app.delete_with("/api/users/delete-account", Some(&alice), json!({})).await.status, 400);
+    let r = app.delete_with("/api/users/delete-account", Some(&admin), json!({"password": ADMIN_PASSWORD})).await;
+    assert_eq!((r.status.as_u16(), r.code()), (403, "last_admin"));
+    assert_eq!(app.get("/api/users/me", Some(&admin)).await.status, 200, "the admin is still there");
+    let r = app.delete_with("/api/users/delete-account", Some(&alice), json!({"password": USER_PASSWORD})).await;
+    assert_eq!(r.body, json!({"success": true}));
+    assert_eq!(app.get("/api/users/me", Some(&alice)).await.status, 401, "the session went with the account");
+    let r = app.post("/api/users/login", None, json!({"username": "alice", "password": USER_PASSWORD})).await;
+    assert_eq!(r.status, 401);
+    assert_eq!(app.get("/api/users/count", Some(&admin)).await.body, json!({"count": 1}));
+    // The name is free again.
+    app.user("alice").await;
+}
+
+#[tokio::test]
+async fn admins_delete_other_users_with_everything_they_had() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let (alice, alice_id) = app.user("alice").await;
+    app.enable_totp(&alice).await;
+    let r = app.post("/api/users/api-keys", Some(&admin), json!({"name": "alice's script", "userId": alice_id})).await;
+    let key = r.body["token"].as_str().unwrap().to_owned();
+    assert_eq!(app.delete_with("/api/users/delete-user", Some(&alice), json!({"username": "admin"})).await.status, 403);
+    let r = app.delete_with("/api/users/delete-user", Some(&admin), json!({"username": "admin"})).await;
+    assert_eq!((r.status.as_u16(), r.code()), (400, "cannot_delete_self"));
+    assert_eq!(app.delete_with("/api/users/delete-user", Some(&admin), json!({"username": "ghost"})).await.status, 404);
+    assert_eq!(app.delete_with("/api/users/delete-user", Some(&admin), json!({})).await.status, 400);
+    let r = app.delete_with("/api/users/delete-user", Some(&admin), json!({"username": "alice"})).await;
+    assert_eq!(r.body, json!({"success": true}));
+    assert_eq!(app.get("/api/users/me", Some(&alice)).await.status, 401, "her session is gone");
+    assert_eq!(app.get("/api/users/me", Some(&key)).await.status, 401, "her API key is gone");
+    assert_eq!(app.get("/api/users/api-keys", Some(&admin)).await.body, json!({"apiKeys": []}));
+    let sessions = app.get("/api/users/sessions", Some(&admin)).await;
+    assert!(sessions.body["sessions"].as_array().unwrap().iter().all(|s| s["username"] == "admin"));
+}
+
+#[tokio::test]
+async fn a_demoted_admin_cannot_leave_the_instance_without_an_admin() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let (alice, alice_id) = app.user("alice").await;
+    app.post("/api/users/make-admin", Some(&admin), json!({"userId": alice_id})).await;
+    // Two admins: alice can delete the first admin, and is then the last one.
+    assert_eq!(app.delete_with("/api/users/delete-user", Some(&alice), json!({"username": "admin"})).await.status, 200);
+    let r = app.delete_with("/api/users/delete-account", Some(&alice), json!({"password": USER_PASSWORD})).await;
+    assert_eq!((r.status.as_u16(), r.code()), (403, "last_admin"));
+}
