@@ -56,6 +56,11 @@ mod edge {
         set_cookie(crate::ssr::http::http_only_cookie(state, crate::ssr::http::MFA_COOKIE, token, max_age));
     }
 
+    /// Sets one of our HttpOnly cookies (an empty value with `max_age` 0 removes it).
+    pub fn set_named(state: &AppState, name: &str, value: &str, max_age: i64) {
+        set_cookie(crate::ssr::http::http_only_cookie(state, name, value, max_age));
+    }
+
     pub fn set_trusted(state: &AppState, value: &str) {
         set_cookie(crate::ssr::http::trusted_device_cookie(state, value));
     }
@@ -383,4 +388,270 @@ pub async fn verify_terminal(container_id: String, code: String) -> Result<Strin
     let (state, caller) = edge::caller(Gate::Unlocked).await?;
     let id = crate::domain::ContainerId::parse(&container_id)?;
     Ok(crate::ssr::clock::rfc3339(terminals::verify(&state, &caller, &id, &code).await?))
+}
+
+// ---- Account: password change, account deletion, password reset ----
+
+#[server(prefix = "/rpc")]
+pub async fn change_my_password(old_password: String, new_password: String, confirm_password: String) -> Result<(), AppError> {
+    use crate::ssr::services::{accounts, auth::Gate};
+    if new_password != confirm_password {
+        return Err(AppError::invalid("invalid_request", Some("confirm_password"), "The two new passwords differ."));
+    }
+    let (state, caller) = edge::caller(Gate::Unlocked).await?;
+    accounts::change_password(&state, &caller, old_password, new_password)
+        .await
+        .map_err(|e| e.rename_field("newPassword", Some("new_password")).rename_field("oldPassword", Some("old_password")))?;
+    edge::end(&state);
+    leptos_axum::redirect("/login?password_changed=1");
+    Ok(())
+}
+
+#[server(prefix = "/rpc")]
+pub async fn delete_my_account(password: String) -> Result<(), AppError> {
+    use crate::ssr::services::{accounts, auth::Gate};
+    let (state, caller) = edge::caller(Gate::Unlocked).await?;
+    accounts::delete_own_account(&state, &caller, password).await?;
+    edge::end(&state);
+    leptos_axum::redirect("/login?account_deleted=1");
+    Ok(())
+}
+
+#[server(prefix = "/rpc")]
+pub async fn password_reset_open() -> Result<bool, AppError> {
+    use crate::ssr::services::settings::{toggle, Toggle};
+    toggle(&edge::state()?, Toggle::PasswordReset).await
+}
+
+/// Query-string encoding for the username carried between the reset steps.
+pub fn encode_query(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[server(prefix = "/rpc")]
+pub async fn request_reset(username: String) -> Result<(), AppError> {
+    let (state, client) = edge::client()?;
+    crate::ssr::services::password_reset::initiate(&state, &username, &client.ip).await?;
+    leptos_axum::redirect(&format!("/reset?step=code&username={}", encode_query(username.trim())));
+    Ok(())
+}
+
+/// A right code leaves the reset token in a short-lived HttpOnly cookie for the last step.
+#[server(prefix = "/rpc")]
+pub async fn check_reset_code(username: String, reset_code: String) -> Result<(), AppError> {
+    use crate::ssr::services::password_reset;
+    let state = edge::state()?;
+    let token = password_reset::verify_code(&state, &username, &reset_code).await.map_err(|e| e.rename_field("resetCode", Some("reset_code")))?;
+    edge::set_named(&state, crate::ssr::http::RESET_COOKIE, &token, password_reset::TOKEN_SECS);
+    leptos_axum::redirect(&format!("/reset?step=password&username={}", encode_query(username.trim())));
+    Ok(())
+}
+
+#[server(prefix = "/rpc")]
+pub async fn finish_reset(username: String, new_password: String, confirm_password: String) -> Result<(), AppError> {
+    use crate::ssr::http::{cookie, RESET_COOKIE};
+    if new_password != confirm_password {
+        return Err(AppError::invalid("invalid_request", Some("confirm_password"), "The two new passwords differ."));
+    }
+    let state = edge::state()?;
+    let token = cookie(&edge::headers()?, RESET_COOKIE).unwrap_or_default();
+    crate::ssr::services::password_reset::complete(&state, &username, &token, new_password)
+        .await
+        .map_err(|e| e.rename_field("newPassword", Some("new_password")).rename_field("tempToken", None))?;
+    edge::set_named(&state, RESET_COOKIE, "", 0);
+    leptos_axum::redirect("/login?password_reset=1");
+    Ok(())
+}
+
+// ---- Admin: instance settings, users, API keys ----
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InstanceView {
+    pub registration: bool,
+    pub password_login: bool,
+    pub password_reset: bool,
+    pub timeout_hours: i64,
+    pub log_level: String,
+    pub guacamole_enabled: bool,
+    pub guacamole_url: String,
+}
+
+#[server(prefix = "/rpc")]
+pub async fn instance_settings() -> Result<InstanceView, AppError> {
+    use crate::ssr::services::{auth::Gate, settings};
+    let (state, caller) = edge::caller(Gate::Unlocked).await?;
+    caller.require_admin()?;
+    let s = settings::sign_in_settings(&state).await?;
+    let g = settings::guacamole(&state).await?;
+    Ok(InstanceView {
+        registration: s.registration,
+        password_login: s.password_login,
+        password_reset: s.password_reset,
+        timeout_hours: s.timeout_hours,
+        log_level: settings::log_level(&state).await?,
+        guacamole_enabled: g.enabled,
+        guacamole_url: g.url,
+    })
+}
+
+#[server(prefix = "/rpc")]
+pub async fn save_sign_in_settings(
+    registration: Option<String>,
+    password_login: Option<String>,
+    password_reset: Option<String>,
+    timeout_hours: String,
+) -> Result<(), AppError> {
+    use crate::ssr::services::{auth::Gate, settings};
+    let (state, caller) = edge::caller(Gate::Unlocked).await?;
+    let admin = caller.require_admin()?;
+    let timeout_hours = timeout_hours
+        .trim()
+        .parse()
+        .map_err(|_| AppError::invalid("invalid_request", Some("timeout_hours"), "Give the timeout as a whole number of hours."))?;
+    let s = settings::SignInSettings {
+        registration: registration.is_some(),
+        password_login: password_login.is_some(),
+        password_reset: password_reset.is_some(),
+        timeout_hours,
+    };
+    settings::save_sign_in_settings(&admin, &state, s).await.map_err(|e| e.rename_field("timeoutHours", Some("timeout_hours")))
+}
+
+#[server(prefix = "/rpc")]
+pub async fn save_log_level(level: String) -> Result<(), AppError> {
+    use crate::ssr::services::{auth::Gate, settings};
+    let (state, caller) = edge::caller(Gate::Unlocked).await?;
+    settings::set_log_level(&caller.require_admin()?, &state, &level).await
+}
+
+#[server(prefix = "/rpc")]
+pub async fn save_guacamole(enabled: Option<String>, url: String) -> Result<(), AppError> {
+    use crate::ssr::services::{auth::Gate, settings};
+    let (state, caller) = edge::caller(Gate::Unlocked).await?;
+    settings::set_guacamole(&caller.require_admin()?, &state, Some(enabled.is_some()), Some(&url)).await.map(|_| ())
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserView {
+    pub id: String,
+    pub username: String,
+    pub is_admin: bool,
+    pub is_oidc: bool,
+    pub totp_enabled: bool,
+    pub created_at: String,
+    pub is_me: bool,
+}
+
+#[server(prefix = "/rpc")]
+pub async fn list_all_users() -> Result<Vec<UserView>, AppError> {
+    use crate::ssr::services::{admin, auth::Gate};
+    let (state, caller) = edge::caller(Gate::Unlocked).await?;
+    let caller = caller.require_admin()?.caller().clone();
+    Ok(admin::list_users(&caller, &state)
+        .await?
+        .into_iter()
+        .map(|u| UserView {
+            is_me: u.account.id == caller.user_id,
+            id: u.account.id,
+            username: u.account.username,
+            is_admin: u.account.is_admin,
+            is_oidc: u.account.is_oidc,
+            totp_enabled: u.account.totp_enabled,
+            created_at: crate::ssr::clock::rfc3339(u.created_at),
+        })
+        .collect())
+}
+
+/// `role` is `admin` or `user`.
+#[server(prefix = "/rpc")]
+pub async fn set_user_role(user_id: String, role: String) -> Result<(), AppError> {
+    use crate::ssr::services::{admin, auth::Gate};
+    let (state, caller) = edge::caller(Gate::Unlocked).await?;
+    let admin_user = caller.require_admin()?;
+    let target = admin::find_target(&state, Some(&user_id), None).await?;
+    match role.as_str() {
+        "admin" => admin::make_admin(&admin_user, &state, &target).await,
+        "user" => admin::remove_admin(&admin_user, &state, &target).await,
+        _ => Err(AppError::bad_request("The role is admin or user.")),
+    }
+}
+
+#[server(prefix = "/rpc")]
+pub async fn remove_user(username: String) -> Result<(), AppError> {
+    use crate::ssr::services::{admin, auth::Gate};
+    let (state, caller) = edge::caller(Gate::Unlocked).await?;
+    admin::delete_user(&caller.require_admin()?, &state, &username).await
+}
+
+/// Signs a user out everywhere; answers how many sessions ended.
+#[server(prefix = "/rpc")]
+pub async fn sign_out_user(user_id: String) -> Result<u64, AppError> {
+    use crate::ssr::services::{auth::Gate, sessions};
+    let (state, caller) = edge::caller(Gate::Unlocked).await?;
+    sessions::revoke_all_sessions(&state, &caller, Some(&user_id), false).await
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiKeyView {
+    pub id: String,
+    pub name: String,
+    pub username: String,
+    pub token_prefix: String,
+    pub created_at: String,
+    pub expires_at: Option<String>,
+    pub last_used_at: Option<String>,
+}
+
+#[cfg(feature = "ssr")]
+fn key_view(k: crate::ssr::db::api_keys::ApiKeyRow) -> ApiKeyView {
+    use crate::ssr::clock::rfc3339;
+    ApiKeyView {
+        id: k.id,
+        name: k.name,
+        username: k.username,
+        token_prefix: k.token_prefix,
+        created_at: rfc3339(k.created_at),
+        expires_at: k.expires_at.map(rfc3339),
+        last_used_at: k.last_used_at.map(rfc3339),
+    }
+}
+
+#[server(prefix = "/rpc")]
+pub async fn list_api_keys() -> Result<Vec<ApiKeyView>, AppError> {
+    use crate::ssr::services::{api_keys, auth::Gate};
+    let (state, caller) = edge::caller(Gate::Unlocked).await?;
+    Ok(api_keys::list(&caller.require_admin()?, &state).await?.into_iter().map(key_view).collect())
+}
+
+/// A new key: the full token is in this answer only.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewKeyView {
+    pub key: ApiKeyView,
+    pub token: String,
+}
+
+/// `expires_on` is a date (`YYYY-MM-DD`) or empty for a key that does not expire.
+#[server(prefix = "/rpc")]
+pub async fn create_api_key(name: String, user_id: String, expires_on: String) -> Result<NewKeyView, AppError> {
+    use crate::ssr::services::{api_keys, auth::Gate};
+    let (state, caller) = edge::caller(Gate::Unlocked).await?;
+    let admin = caller.require_admin()?;
+    let expires = match expires_on.trim() {
+        "" => None,
+        d => Some(api_keys::parse_expiry(d, state.now()).map_err(|e| e.rename_field("expiresAt", Some("expires_on")))?),
+    };
+    let created = api_keys::create(&admin, &state, &name, &user_id, expires).await?;
+    Ok(NewKeyView { key: key_view(created.key), token: created.token })
+}
+
+#[server(prefix = "/rpc")]
+pub async fn delete_api_key(key_id: String) -> Result<(), AppError> {
+    use crate::ssr::services::{api_keys, auth::Gate};
+    let (state, caller) = edge::caller(Gate::Unlocked).await?;
+    api_keys::delete(&caller.require_admin()?, &state, &key_id).await
 }

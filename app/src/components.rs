@@ -45,6 +45,8 @@ pub fn Field(
     #[prop(into, optional)] inputmode: Option<String>,
     #[prop(into, optional)] pattern: Option<String>,
     #[prop(into, optional)] maxlength: Option<String>,
+    /// What the input starts with (a saved setting).
+    #[prop(into, optional)] value: Option<String>,
     #[prop(into)] error: Signal<Option<String>>,
 ) -> impl IntoView {
     let id = format!("f-{name}");
@@ -86,6 +88,7 @@ pub fn Field(
                 inputmode=inputmode
                 pattern=pattern
                 maxlength=maxlength
+                value=value
                 aria-invalid=move || if error.get().is_some() { "true" } else { "false" }
                 aria-describedby=described
             />
@@ -160,6 +163,8 @@ pub fn AppFrame(children: ChildrenFn) -> impl IntoView {
                                 <A href="/">"Home"</A>
                                 <A href="/sessions">"Sessions"</A>
                                 <A href="/security">"Security"</A>
+                                <A href="/account">"Account"</A>
+                                {user.as_ref().is_some_and(|u| u.is_admin).then(|| view! { <A href="/admin">"Admin"</A> })}
                             </nav>
                             <div class="topbar-user">
                                 {user.map(|u| view! { <span class="who" data-testid="signed-in-as">{u.display_name}</span> })}
@@ -177,5 +182,33 @@ pub fn AppFrame(children: ChildrenFn) -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// What an action's status line says: pending, done (with `done`'s words) or failed.
+pub fn outcome<T: Clone + Send + Sync + 'static>(
+    pending: Signal<bool>,
+    value: Signal<Option<Result<T, AppError>>>,
+    done: impl Fn(&T) -> String + Send + Sync + 'static,
+) -> Signal<Option<(&'static str, String)>> {
+    Signal::derive(move || {
+        if pending.get() {
+            return Some(("notice", "Working…".to_string()));
+        }
+        match value.get() {
+            Some(Ok(v)) => Some(("notice notice-ok", done(&v))),
+            Some(Err(e)) if e.field().is_none() => Some(("notice notice-error", describe(&e))),
+            _ => None,
+        }
+    })
+}
+
+/// A live status line for [`outcome`].
+#[component]
+pub fn StatusLine(#[prop(into)] status: Signal<Option<(&'static str, String)>>) -> impl IntoView {
+    view! {
+        <p role="status" aria-live="polite" class=move || status.get().map(|s| s.0).unwrap_or("notice") hidden=move || status.get().is_none()>
+            {move || status.get().map(|s| s.1).unwrap_or_default()}
+        </p>
     }
 }

@@ -61,6 +61,15 @@ impl AppError {
         Self::RateLimited { code: "rate_limited".into(), remaining_time }
     }
 
+    /// Ties a field error to the page's name for the field (pages use snake_case inputs where
+    /// the REST body is camelCase). `to: None` makes it a form-level error.
+    pub fn rename_field(self, from: &str, to: Option<&str>) -> Self {
+        match self {
+            Self::Invalid { code, field: Some(f), message } if f == from => Self::Invalid { code, field: to.map(Into::into), message },
+            e => e,
+        }
+    }
+
     /// The HTTP status for this error: the one status table of the service.
     pub fn status(&self) -> u16 {
         match self {

@@ -8,8 +8,8 @@ use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 
-const PUBLIC_PAGES: &[&str] = &["/login", "/login/mfa", "/register"];
-const PRIVATE_PAGES: &[&str] = &["/", "/sessions", "/security"];
+const PUBLIC_PAGES: &[&str] = &["/login", "/login/mfa", "/register", "/reset"];
+const PRIVATE_PAGES: &[&str] = &["/", "/sessions", "/security", "/account", "/admin"];
 
 pub async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path();

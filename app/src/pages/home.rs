@@ -26,8 +26,18 @@ pub fn HomePage() -> impl IntoView {
                                 </a>
                                 <a class="card tile" href="/security">
                                     <h2>"Account security"</h2>
-                                    <p>"Two-factor sign-in and backup codes."</p>
+                                    <p>"Two-factor sign-in, the screen lock and terminal locks."</p>
                                 </a>
+                                <a class="card tile" href="/account">
+                                    <h2>"Account"</h2>
+                                    <p>"Change your password or delete your account."</p>
+                                </a>
+                                {u.is_admin.then(|| view! {
+                                    <a class="card tile" href="/admin">
+                                        <h2>"Administration"</h2>
+                                        <p>"Sign-in settings, users and API keys."</p>
+                                    </a>
+                                })}
                             </div>
                         }.into_any(),
                         Ok(None) => view! { <p class="notice notice-error" role="alert">"Your session has ended. " <a href="/login">"Sign in again"</a></p> }.into_any(),

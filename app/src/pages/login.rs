@@ -1,5 +1,5 @@
 //! Password sign-in.
-use crate::api::{registration_open, SignIn};
+use crate::api::{password_reset_open, registration_open, SignIn};
 use crate::components::{field_error, form_error, AuthCard, Field, FormStatus, Submit};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -9,11 +9,24 @@ pub fn LoginPage() -> impl IntoView {
     let action = ServerAction::<SignIn>::new();
     let result = Signal::derive(move || action.value().get());
     let open = Resource::new(|| (), |_| registration_open());
+    let reset_open = Resource::new(|| (), |_| password_reset_open());
     let query = use_query_map();
-    let registered = move || query.read().get("registered").is_some();
+    // What the previous page finished, said once here.
+    let notice = move || {
+        let q = query.read();
+        [
+            ("registered", "Account created. Sign in with it now."),
+            ("password_changed", "Password changed and every session signed out. Sign in with your new password."),
+            ("password_reset", "Password reset. Sign in with your new password."),
+            ("account_deleted", "Your account has been deleted."),
+        ]
+        .into_iter()
+        .find(|(k, _)| q.get(k).is_some())
+        .map(|(_, m)| m)
+    };
     view! {
         <AuthCard title="Sign in" lead="Sign in to reach your terminals.">
-            <p class="notice notice-ok" role="status" hidden=move || !registered()>"Account created. Sign in with it now."</p>
+            <p class="notice notice-ok" role="status" hidden=move || notice().is_none()>{move || notice().unwrap_or_default()}</p>
             <ActionForm action=action attr:class="stack" attr:novalidate=true>
                 <Field name="username" label="Username" autocomplete="username" required=true autofocus=true
                     error=field_error(result, "username")/>
@@ -28,9 +41,12 @@ pub fn LoginPage() -> impl IntoView {
             </ActionForm>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
-                    open.await.unwrap_or(false).then(|| view! {
-                        <p class="switch">"New here? " <a href="/register">"Create an account"</a></p>
-                    })
+                    let register = open.await.unwrap_or(false);
+                    let reset = reset_open.await.unwrap_or(false);
+                    view! {
+                        {reset.then(|| view! { <p class="switch"><a href="/reset">"Forgot your password?"</a></p> })}
+                        {register.then(|| view! { <p class="switch">"New here? " <a href="/register">"Create an account"</a></p> })}
+                    }
                 })}
             </Suspense>
         </AuthCard>

@@ -1,16 +1,22 @@
 //! The pages, one file each.
+mod account;
+mod admin;
 mod home;
 mod login;
 mod mfa;
 mod register;
+mod reset;
 mod security;
 mod sessions;
 mod setup;
 
+pub use account::AccountPage;
+pub use admin::AdminPage;
 pub use home::HomePage;
 pub use login::LoginPage;
 pub use mfa::MfaPage;
 pub use register::RegisterPage;
+pub use reset::ResetPage;
 pub use security::SecurityPage;
 pub use sessions::SessionsPage;
 pub use setup::SetupPage;

@@ -14,6 +14,8 @@ pub const SESSION_COOKIE: &str = "jwt";
 pub const TRUSTED_DEVICE_COOKIE: &str = "pc_trusted";
 /// The MFA-pending token between the two sign-in pages (not used by the REST routes).
 pub const MFA_COOKIE: &str = "pc_mfa";
+/// The password-reset token between the reset page's last two steps.
+pub const RESET_COOKIE: &str = "pc_reset";
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {

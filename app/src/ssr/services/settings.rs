@@ -161,3 +161,29 @@ mod tests {
         }
     }
 }
+
+/// The sign-in settings the admin page saves together.
+#[derive(Debug, Clone, Copy)]
+pub struct SignInSettings {
+    pub registration: bool,
+    pub password_login: bool,
+    pub password_reset: bool,
+    pub timeout_hours: i64,
+}
+
+pub async fn sign_in_settings(state: &AppState) -> Result<SignInSettings, AppError> {
+    Ok(SignInSettings {
+        registration: toggle(state, Toggle::Registration).await?,
+        password_login: toggle(state, Toggle::PasswordLogin).await?,
+        password_reset: toggle(state, Toggle::PasswordReset).await?,
+        timeout_hours: session_timeout_hours(state).await?,
+    })
+}
+
+/// Saves all sign-in settings; the timeout is checked before anything is written.
+pub async fn save_sign_in_settings(admin: &AdminUser, state: &AppState, s: SignInSettings) -> Result<(), AppError> {
+    set_session_timeout_hours(admin, state, s.timeout_hours).await?;
+    set_toggle(admin, state, Toggle::Registration, s.registration).await?;
+    set_toggle(admin, state, Toggle::PasswordLogin, s.password_login).await?;
+    set_toggle(admin, state, Toggle::PasswordReset, s.password_reset).await
+}

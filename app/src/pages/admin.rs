@@ -1,0 +1,330 @@
+//! The admin page: sign-in settings, logging, Guacamole, users and API keys.
+use crate::api::{
+    instance_settings, list_all_users, list_api_keys, ApiKeyView, CreateApiKey, DeleteApiKey, InstanceView, RemoveUser,
+    SaveGuacamole, SaveLogLevel, SaveSignInSettings, SetUserRole, SignOutUser, UserView,
+};
+use crate::components::{describe, field_error, outcome, AppFrame, Field, StatusLine, Submit};
+use crate::error::AppError;
+use crate::lock::LockCtx;
+use leptos::prelude::*;
+
+#[component]
+pub fn AdminPage() -> impl IntoView {
+    let lock = LockCtx::get();
+    let settings = Resource::new(move || lock.unlocks(), move |_| async move { lock.check(instance_settings().await) });
+    view! {
+        <AppFrame>
+            <h1>"Administration"</h1>
+            <p class="lead">"How people sign in to this instance, who they are, and the keys that act for them."</p>
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match settings.await {
+                        Ok(s) => view! {
+                            <SignInSection s=s.clone()/>
+                            <div class="two-col">
+                                <LoggingSection level=s.log_level.clone()/>
+                                <GuacamoleSection enabled=s.guacamole_enabled url=s.guacamole_url.clone()/>
+                            </div>
+                            <UsersSection/>
+                            <ApiKeysSection/>
+                        }.into_any(),
+                        Err(AppError::Forbidden { .. }) => view! {
+                            <p class="notice notice-error" role="alert">"Only administrators can see this page."</p>
+                        }.into_any(),
+                        Err(e) => view! { <p class="notice notice-error" role="alert">{describe(&e)}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </AppFrame>
+    }
+}
+
+#[component]
+fn SignInSection(s: InstanceView) -> impl IntoView {
+    let save = ServerAction::<SaveSignInSettings>::new();
+    LockCtx::get().watch(move || save.value().get());
+    let result = Signal::derive(move || save.value().get());
+    let status = outcome(save.pending().into(), result, |_| "Sign-in settings saved.".into());
+    view! {
+        <section class="card section" aria-labelledby="si-title">
+            <h2 id="si-title">"Sign-in"</h2>
+            <ActionForm action=save attr:class="stack">
+                <fieldset class="checks">
+                    <legend class="visually-hidden">"Sign-in options"</legend>
+                    <label class="check"><input type="checkbox" name="registration" value="on" checked=s.registration/>
+                        <span>"Anyone can create an account"</span></label>
+                    <label class="check"><input type="checkbox" name="password_login" value="on" checked=s.password_login/>
+                        <span>"Password sign-in"</span></label>
+                    <label class="check"><input type="checkbox" name="password_reset" value="on" checked=s.password_reset/>
+                        <span>"Password reset with a code from the server log"</span></label>
+                </fieldset>
+                <Field name="timeout_hours" label="Sessions last (hours)" kind="number" inputmode="numeric" required=true
+                    hint="1 to 720. Applies to sessions started from now on; “keep me signed in” lasts 30 days."
+                    value=s.timeout_hours.to_string() error=field_error(result, "timeout_hours")/>
+                <StatusLine status=status/>
+                <Submit label="Save sign-in settings" busy_label="Saving…" pending=save.pending()/>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn LoggingSection(level: String) -> impl IntoView {
+    let save = ServerAction::<SaveLogLevel>::new();
+    LockCtx::get().watch(move || save.value().get());
+    let status = outcome(save.pending().into(), Signal::derive(move || save.value().get()), |_| "Log level changed.".into());
+    view! {
+        <section class="card section" aria-labelledby="log-title">
+            <h2 id="log-title">"Server log"</h2>
+            <ActionForm action=save attr:class="stack">
+                <div class="field">
+                    <label for="log-level">"Log level"</label>
+                    <select id="log-level" name="level" class="select">
+                        {["debug", "info", "warn", "error"].into_iter().map(|l| view! {
+                            <option value=l selected=l == level>{l}</option>
+                        }).collect_view()}
+                    </select>
+                    <p class="hint">"Takes effect at once. Reset codes are logged at warn."</p>
+                </div>
+                <StatusLine status=status/>
+                <Submit label="Save" busy_label="Saving…" pending=save.pending()/>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn GuacamoleSection(enabled: bool, url: String) -> impl IntoView {
+    let save = ServerAction::<SaveGuacamole>::new();
+    LockCtx::get().watch(move || save.value().get());
+    let result = Signal::derive(move || save.value().get());
+    let status = outcome(save.pending().into(), result, |_| "Guacamole settings saved.".into());
+    view! {
+        <section class="card section" aria-labelledby="guac-title">
+            <h2 id="guac-title">"Remote desktop (Guacamole)"</h2>
+            <ActionForm action=save attr:class="stack">
+                <label class="check"><input type="checkbox" name="enabled" value="on" checked=enabled/>
+                    <span>"Enable RDP and VNC through guacd"</span></label>
+                <Field name="url" label="guacd address" hint="host:port, for example guacd:4822" value=url required=true
+                    error=field_error(result, "url")/>
+                <StatusLine status=status/>
+                <Submit label="Save" busy_label="Saving…" pending=save.pending()/>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn UsersSection() -> impl IntoView {
+    let role = ServerAction::<SetUserRole>::new();
+    let remove = ServerAction::<RemoveUser>::new();
+    let sign_out = ServerAction::<SignOutUser>::new();
+    let lock = LockCtx::get();
+    lock.watch(move || role.value().get());
+    lock.watch(move || remove.value().get());
+    lock.watch(move || sign_out.value().get());
+    let users = Resource::new(
+        move || (role.version().get(), remove.version().get(), lock.unlocks()),
+        move |_| async move { lock.check(list_all_users().await) },
+    );
+    let pending = Signal::derive(move || role.pending().get() || remove.pending().get() || sign_out.pending().get());
+    let status = Signal::derive(move || {
+        if pending.get() {
+            return Some(("notice", "Working…".to_string()));
+        }
+        let failed = |e: AppError| Some(("notice notice-error", describe(&e)));
+        // The most recent action speaks; each clears when another runs.
+        if let Some(r) = sign_out.value().get() {
+            return r.map_or_else(failed, |n| Some(("notice notice-ok", format!("Signed out of {n} session(s)."))));
+        }
+        if let Some(r) = remove.value().get() {
+            return r.map_or_else(failed, |_| Some(("notice notice-ok", "User deleted.".to_string())));
+        }
+        role.value().get().and_then(|r| r.map_or_else(failed, |_| Some(("notice notice-ok", "Role changed.".to_string()))))
+    });
+    let clear_others = move |keep: u8| {
+        if keep != 0 { role.clear() }
+        if keep != 1 { remove.clear() }
+        if keep != 2 { sign_out.clear() }
+    };
+    Effect::new(move |_| if role.pending().get() { clear_others(0) });
+    Effect::new(move |_| if remove.pending().get() { clear_others(1) });
+    Effect::new(move |_| if sign_out.pending().get() { clear_others(2) });
+    view! {
+        <section class="card section" aria-labelledby="users-title">
+            <h2 id="users-title">"Users"</h2>
+            <StatusLine status=status/>
+            <Transition fallback=|| view! { <p class="muted">"Loading users…"</p> }>
+                {move || Suspend::new(async move {
+                    match users.await {
+                        Ok(list) => view! {
+                            <ul class="rows" data-testid="user-list">
+                                {list.into_iter().map(|u| view! { <UserRow u=u role=role remove=remove sign_out=sign_out/> }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                        Err(e) => view! { <p class="notice notice-error" role="alert">{describe(&e)}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn UserRow(u: UserView, role: ServerAction<SetUserRole>, remove: ServerAction<RemoveUser>, sign_out: ServerAction<SignOutUser>) -> impl IntoView {
+    let (next_role, role_label) = if u.is_admin { ("user", "Remove admin") } else { ("admin", "Make admin") };
+    let created = u.created_at.split('T').next().unwrap_or_default().to_owned();
+    let name = u.username.clone();
+    let (id_for_role, id_for_signout, name_for_row) = (u.id.clone(), u.id.clone(), u.username.clone());
+    let manage = (!u.is_me).then(|| {
+        let n = u.username.clone();
+        let (role_aria, delete_aria) = (format!("{role_label}: {n}"), format!("Delete {n}…"));
+        let (warning, confirm) = (format!("{n} and all their sessions, keys and settings are removed for good."), format!("Delete {n}"));
+        view! {
+            <ActionForm action=role>
+                <input type="hidden" name="user_id" value=id_for_role/>
+                <input type="hidden" name="role" value=next_role/>
+                <button type="submit" class="btn btn-ghost" aria-label=role_aria>{role_label}</button>
+            </ActionForm>
+            <details class="confirm inline">
+                <summary class="btn btn-danger" aria-label=delete_aria>"Delete…"</summary>
+                <ActionForm action=remove attr:class="stack">
+                    <input type="hidden" name="username" value=n/>
+                    <p class="muted small">{warning}</p>
+                    <button type="submit" class="btn btn-danger">{confirm}</button>
+                </ActionForm>
+            </details>
+        }
+    });
+    view! {
+        <li class="row-item" data-testid="user-row" data-username=name_for_row>
+            <div class="row-main">
+                <p class="row-title">
+                    {u.username.clone()}
+                    {u.is_me.then(|| view! { <span class="badge badge-accent">"You"</span> })}
+                    {u.is_admin.then(|| view! { <span class="badge">"Admin"</span> })}
+                    {u.totp_enabled.then(|| view! { <span class="badge badge-ok">"2FA"</span> })}
+                    {u.is_oidc.then(|| view! { <span class="badge">"SSO"</span> })}
+                </p>
+                <p class="muted small">"Joined " <time datetime=u.created_at.clone()>{created}</time></p>
+            </div>
+            <div class="row-actions">
+                <ActionForm action=sign_out>
+                    <input type="hidden" name="user_id" value=id_for_signout/>
+                    <button type="submit" class="btn btn-ghost" aria-label=format!("Sign out {name} everywhere")>"Sign out everywhere"</button>
+                </ActionForm>
+                {manage}
+            </div>
+        </li>
+    }
+}
+
+#[component]
+fn ApiKeysSection() -> impl IntoView {
+    let create = ServerAction::<CreateApiKey>::new();
+    let delete = ServerAction::<DeleteApiKey>::new();
+    let lock = LockCtx::get();
+    lock.watch(move || create.value().get());
+    lock.watch(move || delete.value().get());
+    let keys = Resource::new(
+        move || (create.version().get(), delete.version().get(), lock.unlocks()),
+        move |_| async move { lock.check(list_api_keys().await) },
+    );
+    let users = Resource::new(move || lock.unlocks(), move |_| async move { list_all_users().await });
+    let created = Signal::derive(move || create.value().get());
+    let deleted = outcome(delete.pending().into(), Signal::derive(move || delete.value().get()), |_| "API key deleted. It stopped working at once.".into());
+    let copied = RwSignal::new(false);
+    view! {
+        <section class="card section" aria-labelledby="keys-title">
+            <h2 id="keys-title">"API keys"</h2>
+            <p class="muted">"A key acts as its user from scripts and outside clients: send it as " <code>"Authorization: Bearer pcs_…"</code> ". It is shown once."</p>
+            {move || match created.get() {
+                Some(Ok(k)) => {
+                    let token = k.token.clone();
+                    let copy = move |_| {
+                        #[cfg(feature = "hydrate")]
+                        if let Some(w) = web_sys::window() {
+                            let _ = w.navigator().clipboard().write_text(&token);
+                            copied.set(true);
+                        }
+                        #[cfg(not(feature = "hydrate"))]
+                        let _ = &token;
+                    };
+                    Some(view! {
+                        <div class="notice notice-ok stack" role="status" data-testid="new-key">
+                            <p>{format!("Key “{}” for {} created. Copy it now: it will not be shown again.", k.key.name, k.key.username)}</p>
+                            <div class="row">
+                                <code class="secret" data-testid="new-key-token">{k.token.clone()}</code>
+                                <button type="button" class="btn btn-ghost" on:click=copy>{move || if copied.get() { "Copied" } else { "Copy" }}</button>
+                            </div>
+                        </div>
+                    }.into_any())
+                }
+                _ => None,
+            }}
+            <details class="confirm" open=move || matches!(created.get(), Some(Err(_)))>
+                <summary class="btn btn-primary">"New API key…"</summary>
+                <ActionForm action=create attr:class="stack narrow" attr:novalidate=true>
+                    <Field name="name" label="Name" hint="What uses it, for example “backup script”." required=true maxlength="100"
+                        error=field_error(created, "name")/>
+                    <div class="field">
+                        <label for="key-user">"Acts as"</label>
+                        <Suspense fallback=|| view! { <select id="key-user" name="user_id" class="select" disabled=true></select> }>
+                            {move || Suspend::new(async move {
+                                let list = users.await.unwrap_or_default();
+                                view! {
+                                    <select id="key-user" name="user_id" class="select">
+                                        {list.into_iter().map(|u| view! { <option value=u.id selected=u.is_me>{u.username}</option> }).collect_view()}
+                                    </select>
+                                }
+                            })}
+                        </Suspense>
+                    </div>
+                    <Field name="expires_on" label="Expires on (optional)" kind="date" hint="Leave empty for a key that does not expire."
+                        error=field_error(created, "expires_on")/>
+                    {move || match created.get() {
+                        Some(Err(e)) if e.field().is_none() => Some(view! { <p class="notice notice-error" role="alert">{describe(&e)}</p> }),
+                        _ => None,
+                    }}
+                    <Submit label="Create key" busy_label="Creating…" pending=create.pending()/>
+                </ActionForm>
+            </details>
+            <StatusLine status=deleted/>
+            <Transition fallback=|| view! { <p class="muted">"Loading keys…"</p> }>
+                {move || Suspend::new(async move {
+                    match keys.await {
+                        Ok(list) if list.is_empty() => view! { <p class="muted" data-testid="no-keys">"No API keys yet."</p> }.into_any(),
+                        Ok(list) => view! {
+                            <ul class="rows" data-testid="key-list">
+                                {list.into_iter().map(|k| view! { <KeyRow k=k delete=delete/> }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                        Err(e) => view! { <p class="notice notice-error" role="alert">{describe(&e)}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+fn day(t: &str) -> String {
+    t.split('T').next().unwrap_or_default().to_owned()
+}
+
+#[component]
+fn KeyRow(k: ApiKeyView, delete: ServerAction<DeleteApiKey>) -> impl IntoView {
+    let expires = k.expires_at.as_deref().map_or("never expires".to_owned(), |t| format!("expires {}", day(t)));
+    let used = k.last_used_at.as_deref().map_or("never used".to_owned(), |t| format!("last used {}", t.replace('T', " ").replace('Z', " UTC")));
+    view! {
+        <li class="row-item" data-testid="key-row">
+            <div class="row-main">
+                <p class="row-title">{k.name.clone()} " " <code class="muted small">{format!("{}…", k.token_prefix)}</code></p>
+                <p class="muted small">{format!("acts as {} · created {} · {expires} · {used}", k.username, day(&k.created_at))}</p>
+            </div>
+            <ActionForm action=delete>
+                <input type="hidden" name="key_id" value=k.id.clone()/>
+                <button type="submit" class="btn btn-danger" aria-label=format!("Delete key {}", k.name) disabled=move || delete.pending().get()>"Delete"</button>
+            </ActionForm>
+        </li>
+    }
+}
