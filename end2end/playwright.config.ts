@@ -8,6 +8,8 @@ const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'portcullis-e2e-'));
 const port = Number(process.env.E2E_PORT ?? 3210);
 const root = path.resolve(__dirname, '..');
 const binary = process.env.PORTCULLIS_BIN ?? path.join(root, 'target/debug/portcullis');
+// The server log goes to a file the tests read (the password-reset code is written there).
+export const serverLog = path.join(root, 'target/e2e-server.log');
 
 export default defineConfig({
   testDir: './tests',
@@ -29,7 +31,7 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: binary,
+    command: `exec "${binary}" 2> "${serverLog}"`,
     cwd: root,
     url: `http://127.0.0.1:${port}/api/auth/status`,
     reuseExistingServer: false,

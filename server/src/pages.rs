@@ -37,3 +37,23 @@ pub async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Re
     }
     next.run(req).await
 }
+
+/// Server functions answer every error with `500` (server_fn 0.8). The body is our [`AppError`],
+/// so the status is put right here: a wrong password from a page is `401`, as over REST, and
+/// real server faults stay the only `500`s in the log.
+pub async fn rpc_status(req: Request, next: Next) -> Response {
+    use axum::http::StatusCode;
+    let is_rpc = req.uri().path().starts_with("/rpc/");
+    let res = next.run(req).await;
+    if !is_rpc || res.status() != StatusCode::INTERNAL_SERVER_ERROR || !res.headers().contains_key("serverfnerror") {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 256 * 1024).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    if let Ok(e) = serde_json::from_slice::<app::error::AppError>(&bytes) {
+        parts.status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
+}

@@ -41,7 +41,8 @@ impl LogControl for ReloadableLog {
 /// Installs the global subscriber (logging to stderr) and hands back the switch the
 /// `log-level` setting uses.
 pub fn init_tracing(filter: &str) -> Arc<dyn LogControl> {
-    init_tracing_to(filter, std::io::stderr, true)
+    use std::io::IsTerminal;
+    init_tracing_to(filter, std::io::stderr, std::io::stderr().is_terminal())
 }
 
 /// The same, logging to any writer (the tests read the log this way).
@@ -141,6 +142,7 @@ pub fn router(state: AppState) -> Router {
         .leptos_routes_with_context(&state, routes, || {}, move || app::shell(opts.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(|| {}, app::shell))
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::pages::gate))
+        .layer(axum::middleware::from_fn(crate::pages::rpc_status))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))

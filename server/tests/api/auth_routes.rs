@@ -212,3 +212,22 @@ async fn pages_send_visitors_to_setup_then_to_login() {
     let r = app.get("/setup", None).await;
     assert_eq!(r.headers["location"], "/login");
 }
+
+#[tokio::test]
+async fn a_page_server_function_answers_errors_with_their_own_status_not_500() {
+    use leptos::server_fn::ServerFn;
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let res = app
+        .client
+        .post(format!("{}{}", app.base, app::api::SignIn::PATH))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("accept", "application/json")
+        .body("username=admin&password=not-the-password")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body, serde_json::json!("InvalidCredentials"));
+}

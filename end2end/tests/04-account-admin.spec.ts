@@ -1,0 +1,135 @@
+import { test, expect, Page } from '@playwright/test';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+const ADMIN = 'admin';
+const ADMIN_PASSWORD = 'grumpy-lantern-orbit-41';
+const SERVER_LOG = path.resolve(__dirname, '../../target/e2e-server.log');
+
+async function hydrated(page: Page) {
+  await page.waitForSelector('body[data-hydrated="1"]', { state: 'attached' });
+}
+
+async function shot(page: Page, name: string) {
+  await page.screenshot({ path: `screenshots/${name}.png`, fullPage: true });
+}
+
+async function signIn(page: Page, username: string, password: string) {
+  await page.goto('/login');
+  await hydrated(page);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/$/);
+}
+
+/** The last reset code the server logged for this user. */
+function loggedResetCode(username: string): string {
+  const log = fs.readFileSync(SERVER_LOG, 'utf8');
+  const matches = [...log.matchAll(new RegExp(`username=${username} code=(\\d{6})`, 'g'))];
+  expect(matches.length).toBeGreaterThan(0);
+  return matches[matches.length - 1][1];
+}
+
+test('admins change sign-in settings, roles, users and API keys from the admin page', async ({ page }) => {
+  test.setTimeout(120_000);
+  expect((await page.request.post('/api/users/create', { data: { username: 'mira', password: 'copper-kettle-season-19' } })).status()).toBe(200);
+  await signIn(page, ADMIN, ADMIN_PASSWORD);
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' }).click();
+  await expect(page).toHaveURL(/\/admin$/);
+  await expect(page.getByRole('heading', { name: 'Administration' })).toBeVisible();
+
+  // Sign-in settings: a bad timeout is refused on its field; a good save takes effect.
+  const timeout = page.getByLabel('Sessions last (hours)');
+  await timeout.fill('0');
+  await page.getByRole('button', { name: 'Save sign-in settings' }).click();
+  await expect(timeout).toHaveAttribute('aria-invalid', 'true');
+  await timeout.fill('12');
+  await page.getByLabel('Anyone can create an account').uncheck();
+  await page.getByRole('button', { name: 'Save sign-in settings' }).click();
+  await expect(page.getByText('Sign-in settings saved.')).toBeVisible();
+  expect(await (await page.request.get('/api/users/registration-allowed')).json()).toEqual({ allowed: false });
+  expect(await (await page.request.get('/api/users/session-timeout')).json()).toEqual({ timeoutHours: 12 });
+  await page.getByLabel('Anyone can create an account').check();
+  await page.getByRole('button', { name: 'Save sign-in settings' }).click();
+  await expect(page.getByText('Sign-in settings saved.')).toBeVisible();
+  expect(await (await page.request.get('/api/users/registration-allowed')).json()).toEqual({ allowed: true });
+
+  // Roles.
+  const mira = page.locator('[data-testid="user-row"][data-username="mira"]');
+  await mira.getByRole('button', { name: 'Make admin: mira' }).click();
+  await expect(page.getByText('Role changed.')).toBeVisible();
+  await expect(mira.getByText('Admin', { exact: true })).toBeVisible();
+  await mira.getByRole('button', { name: 'Remove admin: mira' }).click();
+  await expect(mira.getByRole('button', { name: 'Make admin: mira' })).toBeVisible();
+
+  // An API key for mira: shown once, works as mira, stops working when deleted.
+  await page.getByText('New API key…').click();
+  await page.getByLabel('Name').fill('backup script');
+  await page.getByLabel('Acts as').selectOption({ label: 'mira' });
+  await page.getByRole('button', { name: 'Create key' }).click();
+  const token = (await page.getByTestId('new-key-token').textContent())!.trim();
+  expect(token).toMatch(/^pcs_[0-9a-f]{64}$/);
+  const asMira = await page.request.get('/api/users/me', { headers: { Authorization: `Bearer ${token}` } });
+  expect((await asMira.json()).username).toBe('mira');
+  await expect(page.getByTestId('key-row')).toHaveCount(1);
+  await shot(page, '40-admin');
+  await page.getByRole('button', { name: 'Delete key backup script' }).click();
+  await expect(page.getByText('API key deleted. It stopped working at once.')).toBeVisible();
+  await expect(page.getByTestId('no-keys')).toBeVisible();
+  expect((await page.request.get('/api/users/me', { headers: { Authorization: `Bearer ${token}` } })).status()).toBe(401);
+
+  // Delete mira, with a confirmation step.
+  await mira.getByText('Delete…').click();
+  await mira.getByRole('button', { name: 'Delete mira' }).click();
+  await expect(page.getByText('User deleted.')).toBeVisible();
+  await expect(mira).toHaveCount(0);
+});
+
+test('a user changes their password, and resets a forgotten one with the code from the server log', async ({ page }) => {
+  test.setTimeout(120_000);
+  const first = 'linen-orchard-falcon-27';
+  const second = 'pebble-summit-violin-64';
+  const third = 'quartz-harbor-mosaic-35';
+  expect((await page.request.post('/api/users/create', { data: { username: 'nils', password: first } })).status()).toBe(200);
+  await signIn(page, 'nils', first);
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Account' }).click();
+  await expect(page).toHaveURL(/\/account$/);
+  await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' })).toHaveCount(0);
+
+  await page.getByLabel('Current password').fill('not-the-password');
+  await page.getByLabel('New password', { exact: true }).fill(second);
+  await page.getByLabel('New password again').fill(second);
+  await page.getByRole('button', { name: 'Change password' }).click();
+  await expect(page.getByText('That is not your current password.')).toBeVisible();
+  await shot(page, '41-account-wrong-password');
+  await page.getByLabel('Current password').fill(first);
+  await page.getByRole('button', { name: 'Change password' }).click();
+  await expect(page).toHaveURL(/\/login\?password_changed=1$/);
+  await expect(page.getByText('Password changed and every session signed out.')).toBeVisible();
+  await signIn(page, 'nils', second);
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(/\/login$/);
+
+  // Forgotten: ask for a code, read it from the server log as the admin would, set a new password.
+  await hydrated(page);
+  await page.getByRole('link', { name: 'Forgot your password?' }).click();
+  await expect(page).toHaveURL(/\/reset$/);
+  await page.getByLabel('Username').fill('nils');
+  await page.getByRole('button', { name: 'Request a reset code' }).click();
+  await expect(page).toHaveURL(/\/reset\?step=code&username=nils$/);
+  const code = loggedResetCode('nils');
+  await page.getByLabel('Reset code').fill(code === '000000' ? '111111' : '000000');
+  await page.getByRole('button', { name: 'Check code' }).click();
+  await expect(page.getByLabel('Reset code')).toHaveAttribute('aria-invalid', 'true');
+  await shot(page, '42-reset-wrong-code');
+  await page.getByLabel('Reset code').fill(code);
+  await page.getByRole('button', { name: 'Check code' }).click();
+  await expect(page).toHaveURL(/\/reset\?step=password&username=nils$/);
+  await page.getByLabel('New password', { exact: true }).fill(third);
+  await page.getByLabel('New password again').fill(third);
+  await page.getByRole('button', { name: 'Set new password' }).click();
+  await expect(page).toHaveURL(/\/login\?password_reset=1$/);
+  await expect(page.getByText('Password reset. Sign in with your new password.')).toBeVisible();
+  await signIn(page, 'nils', third);
+});
