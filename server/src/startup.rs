@@ -94,6 +94,7 @@ impl Application {
                     .to_owned(),
             }),
             log_control,
+            vault: Arc::default(),
             leptos_options,
         };
         if let Err(e) = app::ssr::services::settings::restore_log_level(&state).await {
@@ -122,6 +123,7 @@ impl Application {
             loop {
                 tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
                 let _ = rate_limit::prune(&state).await;
+                let _ = app::ssr::services::vault::prune(&state).await;
             }
         });
         axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())

@@ -132,37 +132,44 @@ mod tests {
 /// another row or purpose does not open.
 impl InstanceKeys {
     pub fn seal(&self, plaintext: &[u8], context: &str) -> Result<String, crate::error::AppError> {
-        use aes_gcm::aead::{Aead, KeyInit, Payload};
-        use aes_gcm::{Aes256Gcm, Nonce};
-        use base64::Engine;
-        let cipher = Aes256Gcm::new_from_slice(&self.encryption).map_err(|_| crate::error::AppError::Internal)?;
-        let mut nonce = [0u8; 12];
-        rand::rngs::OsRng.fill_bytes(&mut nonce);
-        let ct = cipher
-            .encrypt(Nonce::from_slice(&nonce), Payload { msg: plaintext, aad: context.as_bytes() })
-            .map_err(|_| crate::error::AppError::Internal)?;
-        let mut out = nonce.to_vec();
-        out.extend_from_slice(&ct);
-        Ok(base64::engine::general_purpose::STANDARD.encode(out))
+        seal_with(&self.encryption, plaintext, context)
     }
 
     pub fn open(&self, sealed: &str, context: &str) -> Result<Vec<u8>, crate::error::AppError> {
-        use aes_gcm::aead::{Aead, KeyInit, Payload};
-        use aes_gcm::{Aes256Gcm, Nonce};
-        use base64::Engine;
-        let fail = || {
+        open_with(&self.encryption, sealed, context).ok_or_else(|| {
             tracing::error!(context, "a sealed value does not open with the instance key");
             crate::error::AppError::Internal
-        };
-        let raw = base64::engine::general_purpose::STANDARD.decode(sealed).map_err(|_| fail())?;
-        if raw.len() < 12 + 16 {
-            return Err(fail());
-        }
-        let cipher = Aes256Gcm::new_from_slice(&self.encryption).map_err(|_| fail())?;
-        cipher
-            .decrypt(Nonce::from_slice(&raw[..12]), Payload { msg: &raw[12..], aad: context.as_bytes() })
-            .map_err(|_| fail())
+        })
     }
+}
+
+/// AES-256-GCM with a random nonce, `context` as associated data; base64 of nonce ‖ ciphertext.
+pub fn seal_with(key: &[u8; 32], plaintext: &[u8], context: &str) -> Result<String, crate::error::AppError> {
+    use aes_gcm::aead::{Aead, KeyInit, Payload};
+    use aes_gcm::{Aes256Gcm, Nonce};
+    use base64::Engine;
+    let cipher = Aes256Gcm::new_from_slice(key).map_err(|_| crate::error::AppError::Internal)?;
+    let mut nonce = [0u8; 12];
+    rand::rngs::OsRng.fill_bytes(&mut nonce);
+    let ct = cipher
+        .encrypt(Nonce::from_slice(&nonce), Payload { msg: plaintext, aad: context.as_bytes() })
+        .map_err(|_| crate::error::AppError::Internal)?;
+    let mut out = nonce.to_vec();
+    out.extend_from_slice(&ct);
+    Ok(base64::engine::general_purpose::STANDARD.encode(out))
+}
+
+/// Opens what [`seal_with`] sealed; `None` for a wrong key, context or a damaged value.
+pub fn open_with(key: &[u8; 32], sealed: &str, context: &str) -> Option<Vec<u8>> {
+    use aes_gcm::aead::{Aead, KeyInit, Payload};
+    use aes_gcm::{Aes256Gcm, Nonce};
+    use base64::Engine;
+    let raw = base64::engine::general_purpose::STANDARD.decode(sealed).ok()?;
+    if raw.len() < 12 + 16 {
+        return None;
+    }
+    let cipher = Aes256Gcm::new_from_slice(key).ok()?;
+    cipher.decrypt(Nonce::from_slice(&raw[..12]), Payload { msg: &raw[12..], aad: context.as_bytes() }).ok()
 }
 
 #[cfg(test)]

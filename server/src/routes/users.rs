@@ -10,7 +10,7 @@ use app::ssr::db;
 use app::ssr::http::LockedCaller;
 use app::ssr::db::api_keys::ApiKeyRow;
 use app::ssr::services::accounts::{self, LoginOutcome};
-use app::ssr::services::{admin, api_keys, password_reset};
+use app::ssr::services::{admin, api_keys, password_reset, vault};
 use axum::http::StatusCode;
 use app::ssr::services::auth::Caller;
 use app::ssr::services::sessions::{self, ClientMeta};
@@ -18,7 +18,7 @@ use app::ssr::services::settings::{self, Toggle};
 use app::ssr::AppState;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -57,6 +57,10 @@ pub fn router() -> Router<AppState> {
         .route("/users/delete-user", delete(delete_user))
         .route("/users/api-keys", get(list_api_keys).post(create_api_key))
         .route("/users/api-keys/{key_id}", delete(delete_api_key))
+        .route("/users/data-status", get(data_status))
+        .route("/users/unlock-data", post(unlock_data))
+        .route("/users/vault", get(list_vault))
+        .route("/users/vault/{name}", put(put_vault_item).delete(delete_vault_item))
 }
 
 #[derive(Deserialize)]
@@ -180,7 +184,7 @@ async fn me(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>
         "is_oidc": account.is_oidc,
         "is_dual_auth": account.is_oidc && account.has_password,
         "totp_enabled": account.totp_enabled,
-        "data_unlocked": false,
+        "data_unlocked": vault::is_unlocked(&state, &caller),
     })))
 }
 
@@ -478,5 +482,45 @@ async fn list_api_keys(State(state): State<AppState>, caller: Caller) -> Result<
 async fn delete_api_key(State(state): State<AppState>, caller: Caller, Path(key_id): Path<String>) -> Result<Json<Value>, AppError> {
     let admin_user = caller.require_admin()?;
     api_keys::delete(&admin_user, &state, &key_id).await?;
+    Ok(Json(json!({ "success": true })))
+}
+
+async fn data_status(State(state): State<AppState>, caller: Caller) -> Json<Value> {
+    let unlocked = vault::is_unlocked(&state, &caller);
+    let message = if unlocked { "Your encrypted data is unlocked." } else { "Your encrypted data is locked. Unlock it with your password." };
+    Json(json!({ "unlocked": unlocked, "message": message }))
+}
+
+async fn unlock_data(State(state): State<AppState>, caller: Caller, ApiJson(req): ApiJson<PasswordRequest>) -> Result<Json<Value>, AppError> {
+    vault::unlock_with_password(&state, &caller, req.password).await?;
+    Ok(Json(json!({ "success": true, "message": "Your encrypted data is unlocked for this session." })))
+}
+
+async fn list_vault(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, AppError> {
+    let items: Vec<Value> = vault::list(&state, &caller)
+        .await?
+        .into_iter()
+        .map(|i| json!({ "name": i.name, "value": i.value, "updated_at": rfc3339(i.updated_at) }))
+        .collect();
+    Ok(Json(json!({ "items": items })))
+}
+
+#[derive(Deserialize)]
+struct VaultValue {
+    value: String,
+}
+
+async fn put_vault_item(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    ApiJson(req): ApiJson<VaultValue>,
+) -> Result<Json<Value>, AppError> {
+    vault::put(&state, &caller, &name, &req.value).await?;
+    Ok(Json(json!({ "success": true })))
+}
+
+async fn delete_vault_item(State(state): State<AppState>, caller: Caller, Path(name): Path<String>) -> Result<Json<Value>, AppError> {
+    vault::delete(&state, &caller, &name).await?;
     Ok(Json(json!({ "success": true })))
 }

@@ -11,3 +11,4 @@ mod terminals;
 mod accounts_admin;
 mod api_keys;
 mod password_reset;
+mod vault;

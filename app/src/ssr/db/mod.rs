@@ -7,6 +7,7 @@ pub mod settings;
 pub mod terminals;
 pub mod two_factor;
 pub mod users;
+pub mod vault;
 
 use crate::error::AppError;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};

@@ -157,17 +157,6 @@ pub async fn list(pool: &SqlitePool) -> Result<Vec<UserRow>, sqlx::Error> {
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM users ORDER BY created_at, username_key")).fetch_all(pool).await
 }
 
-/// Replaces the password hash and, in the same statement, stops every token issued before `now`.
-pub async fn set_password(pool: &SqlitePool, id: &str, hash: &str, now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE users SET password_hash = ?, tokens_valid_after = MAX(tokens_valid_after, ?) WHERE id = ?")
-        .bind(hash)
-        .bind(now)
-        .bind(id)
-        .execute(pool)
-        .await
-        .map(|_| ())
-}
-
 /// Grants or takes away the admin role. Taking it away never leaves the instance without an
 /// admin: the check and the change are one statement. Answers whether the row changed.
 pub async fn set_admin(pool: &SqlitePool, id: &str, admin: bool) -> Result<bool, sqlx::Error> {

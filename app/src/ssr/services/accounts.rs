@@ -174,10 +174,12 @@ pub async fn sign_in_with_password(
     };
     rate_limit::clear(state, &user_limit).await?;
     if user.totp_enabled && !super::totp::is_trusted_device(state, &user.id, ctx.trusted_device).await? {
-        let mfa_token = super::totp::open_challenge(state, &user.id, ctx.remember, ctx.mfa_ttl).await?;
+        let (mfa_token, challenge) = super::totp::open_challenge(state, &user.id, ctx.remember, ctx.mfa_ttl).await?;
+        super::vault::unlock_on_sign_in(state, &user.id, password.expose(), &super::vault::challenge_slot(&challenge)).await?;
         return Ok(LoginOutcome::MfaRequired { mfa_token });
     }
     let signed_in = sessions::start_session(state, Account::from(user), client, ctx.remember).await?;
+    super::vault::unlock_on_sign_in(state, &signed_in.account.id, password.expose(), &signed_in.session_id).await?;
     Ok(LoginOutcome::SignedIn(signed_in))
 }
 
@@ -187,7 +189,7 @@ pub async fn count_users(_admin: &super::auth::AdminUser, state: &AppState) -> R
 
 /// Checks the caller's current password for a sensitive change. Wrong guesses count toward the
 /// same per-username failure limit as sign-in, so a borrowed session cannot brute-force it.
-async fn confirm_password(state: &AppState, user: &UserRow, field: &'static str, password: String) -> Result<(), AppError> {
+pub(crate) async fn confirm_password(state: &AppState, user: &UserRow, field: &'static str, password: String) -> Result<(), AppError> {
     if password.is_empty() {
         return Err(AppError::invalid("invalid_request", Some(field), "Enter your current password."));
     }
@@ -211,18 +213,21 @@ pub async fn change_password(state: &AppState, caller: &Caller, old_password: St
         return Err(AppError::invalid("invalid_request", Some("newPassword"), "Enter a new password."));
     }
     let user = db::users::find_by_id(&state.pool, &caller.user_id).await?.ok_or(AppError::Unauthenticated)?;
-    confirm_password(state, &user, "oldPassword", old_password).await?;
+    confirm_password(state, &user, "oldPassword", old_password.clone()).await?;
     let username = Username::parse(&user.username).map_err(|_| AppError::Internal)?;
-    let hash = new_password_hash("newPassword", &username, &user.display_name, new_password).await?;
-    replace_password(state, &user.id, &hash).await?;
+    let hash = new_password_hash("newPassword", &username, &user.display_name, new_password.clone()).await?;
+    let vault = super::vault::rewrap(state, &user.id, &old_password, &new_password).await?;
+    replace_password(state, &user.id, &hash, vault).await?;
     tracing::info!(user = %user.id, "password changed; every session ended");
     Ok(())
 }
 
-/// Stores a new password hash and cuts off everything the old one let in.
-pub(crate) async fn replace_password(state: &AppState, user_id: &str, hash: &str) -> Result<(), AppError> {
+/// Stores a new password hash (with what it does to the vault) and cuts off everything the
+/// old one let in.
+pub(crate) async fn replace_password(state: &AppState, user_id: &str, hash: &str, vault: db::vault::VaultChange) -> Result<(), AppError> {
     let now = state.now();
-    db::users::set_password(&state.pool, user_id, hash, now).await?;
+    db::vault::set_password(&state.pool, user_id, hash, now, vault).await?;
+    state.vault.forget_user(user_id);
     db::sessions::revoke_all_for_user(&state.pool, user_id, None, now).await?;
     db::two_factor::forget_trusted_devices(&state.pool, user_id).await?;
     db::password_resets::delete(&state.pool, user_id).await?;
@@ -235,6 +240,7 @@ pub(crate) async fn replace_password(state: &AppState, user_id: &str, hash: &str
 pub async fn delete_own_account(state: &AppState, caller: &Caller, password: String) -> Result<(), AppError> {
     let user = db::users::find_by_id(&state.pool, &caller.user_id).await?.ok_or(AppError::Unauthenticated)?;
     confirm_password(state, &user, "password", password).await?;
+    state.vault.forget_user(&user.id);
     if !db::users::delete(&state.pool, &user.id).await? {
         return Err(AppError::forbidden("last_admin", "You are the last admin: make someone else admin first."));
     }

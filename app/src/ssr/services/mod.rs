@@ -12,3 +12,4 @@ pub mod settings;
 pub mod terminals;
 pub mod tokens;
 pub mod totp;
+pub mod vault;

@@ -119,7 +119,7 @@ pub async fn complete(state: &AppState, username: &str, temp_token: &str, new_pa
     if !db::password_resets::consume(&state.pool, &user.id, &claims.sid, now).await? {
         return Err(bad_token());
     }
-    accounts::replace_password(state, &user.id, &hash).await?;
-    tracing::info!(user = %user.id, "password reset completed; every session ended");
+    accounts::replace_password(state, &user.id, &hash, crate::ssr::db::vault::VaultChange::Clear).await?;
+    tracing::info!(user = %user.id, "password reset completed; every session ended; encrypted data cleared");
     Ok(())
 }

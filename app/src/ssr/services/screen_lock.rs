@@ -155,6 +155,7 @@ pub async fn unlock(state: &AppState, caller: &Caller, passcode: &str) -> Result
     let account: Account = find_account(state, &u.id).await?;
     let fresh = sessions::insert_session(state, account, old.device_type, old.device_info, old.ip_address, old.expires_at).await?;
     db::sessions::revoke(&state.pool, &old.id, state.now()).await?;
+    state.vault.carry(&old.id, &fresh.session_id);
     Ok(fresh)
 }
 

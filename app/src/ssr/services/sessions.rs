@@ -114,7 +114,9 @@ pub(crate) async fn insert_session(
 
 /// Ends the caller's own session (logout).
 pub async fn end_session(state: &AppState, caller: &Caller) -> Result<(), AppError> {
-    db::sessions::revoke(&state.pool, caller.session()?, state.now()).await?;
+    let session = caller.session()?;
+    db::sessions::revoke(&state.pool, session, state.now()).await?;
+    state.vault.forget(session);
     Ok(())
 }
 

@@ -253,12 +253,14 @@ pub async fn is_enabled(state: &AppState, user_id: &str) -> Result<bool, AppErro
 }
 
 /// Opens a second-step challenge and answers its MFA-pending token.
-pub async fn open_challenge(state: &AppState, user_id: &str, remember: bool, ttl: i64) -> Result<String, AppError> {
+/// Answers the token and the challenge id.
+pub async fn open_challenge(state: &AppState, user_id: &str, remember: bool, ttl: i64) -> Result<(String, String), AppError> {
     let now = state.now();
     let id = new_id();
     two_factor::prune_challenges(&state.pool, now - 3600).await?;
     two_factor::insert_challenge(&state.pool, &id, user_id, remember, now, now + ttl).await?;
-    tokens::mint(&state.keys, TokenKind::MfaPending, user_id, &id, now, now + ttl)
+    let token = tokens::mint(&state.keys, TokenKind::MfaPending, user_id, &id, now, now + ttl)?;
+    Ok((token, id))
 }
 
 /// Whether this browser's trusted-device cookie vouches for the user.
@@ -310,6 +312,7 @@ pub async fn complete_sign_in(
     }
     rate_limit::clear(state, &failures(&user.id)).await?;
     let signed_in = sessions::start_session(state, Account::from(user), client, remember || challenge.remember).await?;
+    state.vault.carry(&super::vault::challenge_slot(&challenge.id), &signed_in.session_id);
     let trusted_device = if trust_device {
         let token = random_hex(32);
         let (_, info) = client.device();
