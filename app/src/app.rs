@@ -1,5 +1,5 @@
 //! The document shell and the router.
-use crate::pages::{AccountPage, AdminPage, ResetPage, HomePage, LoginPage, MfaPage, RegisterPage, SecurityPage, SessionsPage, SetupPage};
+use crate::pages::{VaultPage, AccountPage, AdminPage, ResetPage, HomePage, LoginPage, MfaPage, RegisterPage, SecurityPage, SessionsPage, SetupPage};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
@@ -49,6 +49,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/security") view=SecurityPage ssr=SsrMode::Async/>
                 <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async/>
+                <Route path=path!("/vault") view=VaultPage ssr=SsrMode::Async/>
                 <Route path=path!("/reset") view=ResetPage ssr=SsrMode::Async/>
             </Routes>
         </Router>

@@ -163,6 +163,7 @@ pub fn AppFrame(children: ChildrenFn) -> impl IntoView {
                                 <A href="/">"Home"</A>
                                 <A href="/sessions">"Sessions"</A>
                                 <A href="/security">"Security"</A>
+                                <A href="/vault">"Vault"</A>
                                 <A href="/account">"Account"</A>
                                 {user.as_ref().is_some_and(|u| u.is_admin).then(|| view! { <A href="/admin">"Admin"</A> })}
                             </nav>

@@ -9,7 +9,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 
 const PUBLIC_PAGES: &[&str] = &["/login", "/login/mfa", "/register", "/reset"];
-const PRIVATE_PAGES: &[&str] = &["/", "/sessions", "/security", "/account", "/admin"];
+const PRIVATE_PAGES: &[&str] = &["/", "/sessions", "/security", "/account", "/admin", "/vault"];
 
 pub async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path();

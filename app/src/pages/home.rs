@@ -28,6 +28,10 @@ pub fn HomePage() -> impl IntoView {
                                     <h2>"Account security"</h2>
                                     <p>"Two-factor sign-in, the screen lock and terminal locks."</p>
                                 </a>
+                                <a class="card tile" href="/vault">
+                                    <h2>"Vault"</h2>
+                                    <p>"Keys and notes encrypted with a key only your password opens."</p>
+                                </a>
                                 <a class="card tile" href="/account">
                                     <h2>"Account"</h2>
                                     <p>"Change your password or delete your account."</p>

@@ -8,6 +8,7 @@ mod register;
 mod reset;
 mod security;
 mod sessions;
+mod vault;
 mod setup;
 
 pub use account::AccountPage;
@@ -20,3 +21,4 @@ pub use reset::ResetPage;
 pub use security::SecurityPage;
 pub use sessions::SessionsPage;
 pub use setup::SetupPage;
+pub use vault::VaultPage;

@@ -40,7 +40,7 @@ pub fn ResetPage() -> impl IntoView {
                         "password" => view! {
                             <ActionForm action=finish attr:class="stack" attr:novalidate=true>
                                 <input type="hidden" name="username" value=username()/>
-                                <p>"Choose a new password for " <strong>{username()}</strong> ". Every session of the account will sign out."</p>
+                                <p>"Choose a new password for " <strong>{username()}</strong> ". Every session of the account will sign out, and items in the vault are removed: without the old password nobody can open them."</p>
                                 <Field name="new_password" label="New password" kind="password" autocomplete="new-password" required=true autofocus=true
                                     hint="At least 8 characters; a few unrelated words make a strong one." error=field_error(finished, "new_password")/>
                                 <Field name="confirm_password" label="New password again" kind="password" autocomplete="new-password" required=true

@@ -1,0 +1,47 @@
+import { test, expect, Page } from '@playwright/test';
+
+const USER = 'vera';
+const PASSWORD = 'harbor-willow-crayon-83';
+
+async function hydrated(page: Page) {
+  await page.waitForSelector('body[data-hydrated="1"]', { state: 'attached' });
+}
+
+test('the vault opens with the password, keeps an item masked until shown, and deletes it', async ({ page }) => {
+  expect((await page.request.post('/api/users/create', { data: { username: USER, password: PASSWORD } })).status()).toBe(200);
+  await page.goto('/login');
+  await hydrated(page);
+  await page.getByLabel('Username').fill(USER);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/$/);
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Vault' }).click();
+  await expect(page.getByTestId('vault-status')).toHaveText('Locked');
+
+  await page.getByLabel('Password').fill('not-the-password');
+  await page.getByRole('button', { name: 'Unlock vault' }).click();
+  await expect(page.getByText('That is not your current password.')).toBeVisible();
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Unlock vault' }).click();
+  await expect(page.getByTestId('vault-status')).toHaveText('Unlocked');
+
+  await page.getByLabel('Name').fill('db-root');
+  await page.getByLabel('Secret').fill('correct-horse-battery');
+  await page.getByRole('button', { name: 'Save item' }).click();
+  const item = page.getByTestId('vault-item');
+  await expect(item).toHaveCount(1);
+  await expect(item).toContainText('db-root');
+  await expect(item).not.toContainText('correct-horse-battery');
+  await expect(page.getByLabel('Secret')).toHaveValue('');
+  await item.getByRole('button', { name: 'Show db-root' }).click();
+  await expect(item).toContainText('correct-horse-battery');
+  await page.screenshot({ path: 'screenshots/50-vault.png', fullPage: true });
+
+  // The item is really stored: the REST route with this browser's session reads it.
+  const listed = await (await page.request.get('/api/users/vault')).json();
+  expect(listed.items[0]).toMatchObject({ name: 'db-root', value: 'correct-horse-battery' });
+
+  await item.getByRole('button', { name: 'Delete db-root' }).click();
+  await expect(page.getByText('Item deleted.')).toBeVisible();
+  await expect(page.getByTestId('vault-item')).toHaveCount(0);
+});
