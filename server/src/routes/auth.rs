@@ -1,7 +1,7 @@
 //! `/api/auth`: sign-in flows in auth-api.txt's camelCase shape.
 use super::{clearing_session_cookie, trusted_device, with_second_step_cookies, with_session_cookie, ApiJson};
 use app::ssr::services::accounts::SignInContext;
-use app::ssr::services::{terminals, totp};
+use app::ssr::services::{ldap, terminals, totp};
 use axum::http::HeaderMap;
 use app::error::AppError;
 use app::ssr::http::LockedCaller;
@@ -24,6 +24,9 @@ pub fn router() -> Router<AppState> {
         .route("/auth/providers", get(providers))
         .route("/auth/login", post(login))
         .route("/auth/login/mfa", post(login_mfa))
+        .route("/auth/login/ldap", post(login_ldap))
+        .route("/auth/ldap/test", post(ldap_test))
+        .route("/auth/ldap/config", get(get_ldap_config).put(put_ldap_config).delete(delete_ldap_config))
         .route("/auth/logout", post(logout))
         .route("/auth/me", get(me))
         .route("/auth/ws-ticket", post(ws_ticket))
@@ -67,7 +70,7 @@ async fn setup(State(state): State<AppState>, client: ClientMeta, ApiJson(req): 
 async fn providers(State(state): State<AppState>) -> Result<Json<Value>, AppError> {
     Ok(Json(json!({
         "local": settings::toggle(&state, Toggle::PasswordLogin).await?,
-        "ldap": false,
+        "ldap": ldap::is_enabled(&state).await?,
         "oidc": false,
         "oidcButtonLabel": "Sign in with SSO",
     })))
@@ -87,8 +90,24 @@ async fn login(
 ) -> Result<Response, AppError> {
     let device = trusted_device(&headers);
     let ctx = SignInContext { remember: false, client: &client, trusted_device: device.as_deref(), mfa_ttl: totp::MFA_TTL_AUTH_API };
-    match accounts::sign_in_with_password(&state, &req.username, req.password, ctx).await? {
-        LoginOutcome::SignedIn(s) => Ok(signed_in_response(&state, &s)),
+    login_answer(&state, accounts::sign_in_with_password(&state, &req.username, req.password, ctx).await?)
+}
+
+/// The same answers as `/auth/login`, the directory checking the password.
+async fn login_ldap(
+    State(state): State<AppState>,
+    client: ClientMeta,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> Result<Response, AppError> {
+    let device = trusted_device(&headers);
+    let ctx = SignInContext { remember: false, client: &client, trusted_device: device.as_deref(), mfa_ttl: totp::MFA_TTL_AUTH_API };
+    login_answer(&state, ldap::sign_in(&state, &req.username, req.password, ctx).await?)
+}
+
+fn login_answer(state: &AppState, outcome: LoginOutcome) -> Result<Response, AppError> {
+    match outcome {
+        LoginOutcome::SignedIn(s) => Ok(signed_in_response(state, &s)),
         LoginOutcome::MfaRequired { mfa_token } => {
             Ok(Json(json!({ "mfaRequired": true, "mfaToken": mfa_token, "mfaMethod": "totp" })).into_response())
         }
@@ -155,4 +174,76 @@ async fn redeem_ws_ticket(State(state): State<AppState>, headers: HeaderMap, Api
         "permissions": holder.permissions,
         "terminalId": holder.terminal_id,
     })))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LdapTestRequest {
+    url: String,
+    bind_dn: String,
+    bind_password: String,
+    search_base: String,
+}
+
+/// Needs `settings.manage`. A directory that refuses or does not answer is `200 {success:false}`.
+async fn ldap_test(State(_state): State<AppState>, caller: Caller, ApiJson(req): ApiJson<LdapTestRequest>) -> Result<Json<Value>, AppError> {
+    let admin = caller.require_admin()?;
+    Ok(Json(match ldap::test_connection(&admin, &req.url, &req.bind_dn, &req.bind_password, &req.search_base).await? {
+        Ok(()) => json!({ "success": true }),
+        Err(error) => json!({ "success": false, "error": error }),
+    }))
+}
+
+async fn get_ldap_config(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, AppError> {
+    caller.require_admin()?;
+    Ok(Json(match ldap::config(&state).await? {
+        None => json!({ "enabled": false, "configured": false }),
+        Some(c) => json!({
+            "enabled": c.enabled,
+            "configured": true,
+            "url": c.url,
+            "bindDn": c.bind_dn,
+            "hasBindPassword": !c.bind_password.is_empty(),
+            "searchBase": c.search_base,
+            "userAttribute": c.user_attribute,
+            "displayNameAttribute": c.display_name_attribute,
+        }),
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LdapConfigRequest {
+    #[serde(default = "yes")]
+    enabled: bool,
+    url: String,
+    bind_dn: String,
+    bind_password: Option<String>,
+    search_base: String,
+    user_attribute: Option<String>,
+    display_name_attribute: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+async fn put_ldap_config(State(state): State<AppState>, caller: Caller, ApiJson(req): ApiJson<LdapConfigRequest>) -> Result<Json<Value>, AppError> {
+    let admin = caller.require_admin()?;
+    let input = ldap::ConfigInput {
+        enabled: req.enabled,
+        url: req.url,
+        bind_dn: req.bind_dn,
+        bind_password: req.bind_password,
+        search_base: req.search_base,
+        user_attribute: req.user_attribute,
+        display_name_attribute: req.display_name_attribute,
+    };
+    ldap::save_config(&admin, &state, input).await?;
+    Ok(Json(json!({ "success": true })))
+}
+
+async fn delete_ldap_config(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, AppError> {
+    ldap::delete_config(&caller.require_admin()?, &state).await?;
+    Ok(Json(json!({ "success": true })))
 }

@@ -12,3 +12,5 @@ mod accounts_admin;
 mod api_keys;
 mod password_reset;
 mod vault;
+mod directory;
+mod ldap;

@@ -13,3 +13,7 @@ pub async fn set(pool: &SqlitePool, key: &str, value: &str) -> Result<(), sqlx::
         .await
         .map(|_| ())
 }
+
+pub async fn delete(pool: &SqlitePool, key: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM settings WHERE key = ?").bind(key).execute(pool).await.map(|_| ())
+}

@@ -18,11 +18,12 @@ pub struct UserRow {
     pub passcode_hash: Option<String>,
     pub lock_after_minutes: i64,
     pub single_session_mode: bool,
+    pub ldap_dn: Option<String>,
 }
 
 const COLUMNS: &str = "id, username, display_name, password_hash, is_admin, is_oidc, tokens_valid_after, created_at, \
                        totp_enabled, totp_secret_enc, totp_pending_enc, totp_last_step, \
-                       passcode_hash, lock_after_minutes, single_session_mode";
+                       passcode_hash, lock_after_minutes, single_session_mode, ldap_dn";
 
 pub struct NewUser<'a> {
     pub id: &'a str,
@@ -30,6 +31,8 @@ pub struct NewUser<'a> {
     pub username_key: &'a str,
     pub display_name: &'a str,
     pub password_hash: Option<&'a str>,
+    /// The directory entry of an LDAP account.
+    pub ldap_dn: Option<&'a str>,
     pub now: i64,
 }
 
@@ -48,8 +51,8 @@ pub async fn insert(pool: &SqlitePool, u: &NewUser<'_>, admission: Admission) ->
         Admission::AdminIfFirst => "",
     };
     let sql = format!(
-        "INSERT INTO users (id, username, username_key, display_name, password_hash, is_admin, tokens_valid_after, created_at)
-         SELECT ?, ?, ?, ?, ?, NOT EXISTS (SELECT 1 FROM users), ?, ? {guard}
+        "INSERT INTO users (id, username, username_key, display_name, password_hash, ldap_dn, is_admin, tokens_valid_after, created_at)
+         SELECT ?, ?, ?, ?, ?, ?, NOT EXISTS (SELECT 1 FROM users), ?, ? {guard}
          RETURNING is_admin"
     );
     sqlx::query_scalar::<_, bool>(&sql)
@@ -58,6 +61,7 @@ pub async fn insert(pool: &SqlitePool, u: &NewUser<'_>, admission: Admission) ->
         .bind(u.username_key)
         .bind(u.display_name)
         .bind(u.password_hash)
+        .bind(u.ldap_dn)
         .bind(u.now)
         .bind(u.now)
         .fetch_optional(pool)
@@ -181,4 +185,19 @@ pub async fn delete(pool: &SqlitePool, id: &str) -> Result<bool, sqlx::Error> {
     .execute(pool)
     .await
     .map(|r| r.rows_affected() == 1)
+}
+
+pub async fn find_by_ldap_dn(pool: &SqlitePool, dn: &str) -> Result<Option<UserRow>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE ldap_dn = ?")).bind(dn).fetch_optional(pool).await
+}
+
+/// Links a freshly created account to its directory entry and keeps its display name current.
+pub async fn set_ldap_identity(pool: &SqlitePool, id: &str, dn: &str, display_name: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET ldap_dn = ?, display_name = ? WHERE id = ?")
+        .bind(dn)
+        .bind(display_name)
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|_| ())
 }

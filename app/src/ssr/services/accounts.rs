@@ -96,6 +96,7 @@ pub async fn set_up_instance(
         username_key: &key,
         display_name: display.as_ref(),
         password_hash: Some(&hash),
+        ldap_dn: None,
         now: state.now(),
     };
     // The emptiness check is repeated inside the INSERT: of two racing setups only one wins.
@@ -127,6 +128,7 @@ pub async fn register(state: &AppState, username: &str, password: String) -> Res
         username_key: &key,
         display_name: username.as_ref(),
         password_hash: Some(&hash),
+        ldap_dn: None,
         now: state.now(),
     };
     match db::users::insert(&state.pool, &user, Admission::AdminIfFirst).await {
@@ -173,13 +175,29 @@ pub async fn sign_in_with_password(
         return Err(AppError::InvalidCredentials);
     };
     rate_limit::clear(state, &user_limit).await?;
+    finish_first_factor(state, user, &ctx, Some(password.expose())).await
+}
+
+/// After the first factor (a local or a directory password): the second step when TOTP is on
+/// and this browser is not trusted, else the session. `vault_password` opens the user's vault
+/// when it is their local password.
+pub(crate) async fn finish_first_factor(
+    state: &AppState,
+    user: UserRow,
+    ctx: &SignInContext<'_>,
+    vault_password: Option<&str>,
+) -> Result<LoginOutcome, AppError> {
     if user.totp_enabled && !super::totp::is_trusted_device(state, &user.id, ctx.trusted_device).await? {
         let (mfa_token, challenge) = super::totp::open_challenge(state, &user.id, ctx.remember, ctx.mfa_ttl).await?;
-        super::vault::unlock_on_sign_in(state, &user.id, password.expose(), &super::vault::challenge_slot(&challenge)).await?;
+        if let Some(p) = vault_password {
+            super::vault::unlock_on_sign_in(state, &user.id, p, &super::vault::challenge_slot(&challenge)).await?;
+        }
         return Ok(LoginOutcome::MfaRequired { mfa_token });
     }
-    let signed_in = sessions::start_session(state, Account::from(user), client, ctx.remember).await?;
-    super::vault::unlock_on_sign_in(state, &signed_in.account.id, password.expose(), &signed_in.session_id).await?;
+    let signed_in = sessions::start_session(state, Account::from(user), ctx.client, ctx.remember).await?;
+    if let Some(p) = vault_password {
+        super::vault::unlock_on_sign_in(state, &signed_in.account.id, p, &signed_in.session_id).await?;
+    }
     Ok(LoginOutcome::SignedIn(signed_in))
 }
 

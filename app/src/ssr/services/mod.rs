@@ -12,4 +12,5 @@ pub mod settings;
 pub mod terminals;
 pub mod tokens;
 pub mod totp;
+pub mod ldap;
 pub mod vault;
