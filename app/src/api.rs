@@ -121,7 +121,7 @@ pub async fn set_up_instance(username: String, display_name: String, password: S
 /// Password step. When a second factor is owed, the MFA-pending token goes into a short-lived
 /// HttpOnly cookie and the browser moves to `/login/mfa`, with or without JavaScript.
 #[server(prefix = "/rpc")]
-pub async fn sign_in(username: String, password: String, remember: Option<String>) -> Result<(), AppError> {
+pub async fn sign_in(username: String, password: String, remember: Option<String>, method: Option<String>) -> Result<(), AppError> {
     use crate::ssr::http::{cookie, TRUSTED_DEVICE_COOKIE};
     use crate::ssr::services::accounts::{sign_in_with_password, LoginOutcome, SignInContext};
     use crate::ssr::services::totp::MFA_TTL_USERS_API;
@@ -133,7 +133,12 @@ pub async fn sign_in(username: String, password: String, remember: Option<String
         trusted_device: device.as_deref(),
         mfa_ttl: MFA_TTL_USERS_API,
     };
-    match sign_in_with_password(&state, &username, password, ctx).await? {
+    let outcome = if method.as_deref() == Some("ldap") {
+        crate::ssr::services::ldap::sign_in(&state, &username, password, ctx).await?
+    } else {
+        sign_in_with_password(&state, &username, password, ctx).await?
+    };
+    match outcome {
         LoginOutcome::SignedIn(s) => {
             edge::start(&state, &s);
             leptos_axum::redirect("/");
@@ -701,4 +706,83 @@ pub async fn remove_vault_item(name: String) -> Result<(), AppError> {
     use crate::ssr::services::{auth::Gate, vault};
     let (state, caller) = edge::caller(Gate::Unlocked).await?;
     vault::delete(&state, &caller, &name).await
+}
+
+// ---- Directory (LDAP) ----
+
+#[server(prefix = "/rpc")]
+pub async fn ldap_sign_in_open() -> Result<bool, AppError> {
+    crate::ssr::services::ldap::is_enabled(&edge::state()?).await
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct LdapView {
+    pub enabled: bool,
+    pub url: String,
+    pub bind_dn: String,
+    pub has_bind_password: bool,
+    pub search_base: String,
+    pub user_attribute: String,
+    pub display_name_attribute: String,
+}
+
+#[server(prefix = "/rpc")]
+pub async fn ldap_settings() -> Result<LdapView, AppError> {
+    use crate::ssr::services::{auth::Gate, ldap};
+    let (state, caller) = edge::caller(Gate::Unlocked).await?;
+    caller.require_admin()?;
+    Ok(match ldap::config(&state).await? {
+        None => LdapView { user_attribute: "uid".into(), display_name_attribute: "cn".into(), ..LdapView::default() },
+        Some(c) => LdapView {
+            enabled: c.enabled,
+            url: c.url,
+            bind_dn: c.bind_dn,
+            has_bind_password: !c.bind_password.is_empty(),
+            search_base: c.search_base,
+            user_attribute: c.user_attribute,
+            display_name_attribute: c.display_name_attribute,
+        },
+    })
+}
+
+/// Saves the directory settings, or with `test` set only tries them. Answers what to tell the admin.
+#[server(prefix = "/rpc")]
+pub async fn save_ldap_settings(
+    enabled: Option<String>,
+    url: String,
+    bind_dn: String,
+    bind_password: String,
+    search_base: String,
+    user_attribute: String,
+    display_name_attribute: String,
+    test: Option<String>,
+) -> Result<String, AppError> {
+    use crate::ssr::services::{auth::Gate, ldap};
+    let (state, caller) = edge::caller(Gate::Unlocked).await?;
+    let admin = caller.require_admin()?;
+    let rename = |e: AppError| {
+        e.rename_field("bindDn", Some("bind_dn"))
+            .rename_field("bindPassword", Some("bind_password"))
+            .rename_field("searchBase", Some("search_base"))
+            .rename_field("userAttribute", Some("user_attribute"))
+            .rename_field("displayNameAttribute", Some("display_name_attribute"))
+    };
+    if test.is_some() {
+        let password = Some(bind_password.as_str()).filter(|p| !p.is_empty());
+        return match ldap::test_connection(&admin, &state, &url, &bind_dn, password, &search_base).await.map_err(rename)? {
+            Ok(()) => Ok("The directory answered: the service account can bind and read the search base.".into()),
+            Err(why) => Err(AppError::invalid("ldap_test_failed", None, why)),
+        };
+    }
+    let input = ldap::ConfigInput {
+        enabled: enabled.is_some(),
+        url,
+        bind_dn,
+        bind_password: Some(bind_password).filter(|p| !p.is_empty()),
+        search_base,
+        user_attribute: Some(user_attribute),
+        display_name_attribute: Some(display_name_attribute),
+    };
+    ldap::save_config(&admin, &state, input).await.map_err(rename)?;
+    Ok("Directory settings saved.".into())
 }

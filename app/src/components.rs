@@ -36,6 +36,8 @@ pub fn form_error<T: Clone + Send + Sync + 'static>(result: Signal<Option<Result
 #[component]
 pub fn Field(
     #[prop(into)] name: String,
+    /// The input's id when the page has two fields of one name (default `f-<name>`).
+    #[prop(into, optional)] id: Option<String>,
     #[prop(into)] label: String,
     #[prop(into, default = "text".into())] kind: String,
     #[prop(into, optional)] autocomplete: Option<String>,
@@ -49,7 +51,7 @@ pub fn Field(
     #[prop(into, optional)] value: Option<String>,
     #[prop(into)] error: Signal<Option<String>>,
 ) -> impl IntoView {
-    let id = format!("f-{name}");
+    let id = id.unwrap_or_else(|| format!("f-{name}"));
     // `autofocus` only acts on a full page load; after a client-side navigation, focus here.
     let input = NodeRef::<leptos::html::Input>::new();
     if autofocus {

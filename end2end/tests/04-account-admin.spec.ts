@@ -65,7 +65,7 @@ test('admins change sign-in settings, roles, users and API keys from the admin p
 
   // An API key for mira: shown once, works as mira, stops working when deleted.
   await page.getByText('New API key…').click();
-  await page.getByLabel('Name').fill('backup script');
+  await page.getByLabel('Name', { exact: true }).fill('backup script');
   await page.getByLabel('Acts as').selectOption({ label: 'mira' });
   await page.getByRole('button', { name: 'Create key' }).click();
   const token = (await page.getByTestId('new-key-token').textContent())!.trim();

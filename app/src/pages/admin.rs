@@ -1,6 +1,6 @@
 //! The admin page: sign-in settings, logging, Guacamole, users and API keys.
 use crate::api::{
-    instance_settings, list_all_users, list_api_keys, ApiKeyView, CreateApiKey, DeleteApiKey, InstanceView, RemoveUser,
+    instance_settings, ldap_settings, list_all_users, list_api_keys, ApiKeyView, LdapView, SaveLdapSettings, CreateApiKey, DeleteApiKey, InstanceView, RemoveUser,
     SaveGuacamole, SaveLogLevel, SaveSignInSettings, SetUserRole, SignOutUser, UserView,
 };
 use crate::components::{describe, field_error, outcome, AppFrame, Field, StatusLine, Submit};
@@ -12,19 +12,25 @@ use leptos::prelude::*;
 pub fn AdminPage() -> impl IntoView {
     let lock = LockCtx::get();
     let settings = Resource::new(move || lock.unlocks(), move |_| async move { lock.check(instance_settings().await) });
+    let directory = Resource::new(move || lock.unlocks(), move |_| async move { lock.check(ldap_settings().await) });
     view! {
         <AppFrame>
             <h1>"Administration"</h1>
             <p class="lead">"How people sign in to this instance, who they are, and the keys that act for them."</p>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
-                    match settings.await {
+                    let settings = settings.await;
+                    match settings {
                         Ok(s) => view! {
                             <SignInSection s=s.clone()/>
                             <div class="two-col">
                                 <LoggingSection level=s.log_level.clone()/>
                                 <GuacamoleSection enabled=s.guacamole_enabled url=s.guacamole_url.clone()/>
                             </div>
+                            {match directory.await {
+                                Ok(d) => Some(view! { <LdapSection d=d/> }),
+                                Err(_) => None,
+                            }}
                             <UsersSection/>
                             <ApiKeysSection/>
                         }.into_any(),
@@ -105,7 +111,7 @@ fn GuacamoleSection(enabled: bool, url: String) -> impl IntoView {
             <ActionForm action=save attr:class="stack">
                 <label class="check"><input type="checkbox" name="enabled" value="on" checked=enabled/>
                     <span>"Enable RDP and VNC through guacd"</span></label>
-                <Field name="url" label="guacd address" hint="host:port, for example guacd:4822" value=url required=true
+                <Field name="url" id="guac-url" label="guacd address" hint="host:port, for example guacd:4822" value=url required=true
                     error=field_error(result, "url")/>
                 <StatusLine status=status/>
                 <Submit label="Save" busy_label="Saving…" pending=save.pending()/>
@@ -326,5 +332,43 @@ fn KeyRow(k: ApiKeyView, delete: ServerAction<DeleteApiKey>) -> impl IntoView {
                 <button type="submit" class="btn btn-danger" aria-label=format!("Delete key {}", k.name) disabled=move || delete.pending().get()>"Delete"</button>
             </ActionForm>
         </li>
+    }
+}
+
+#[component]
+fn LdapSection(d: LdapView) -> impl IntoView {
+    let save = ServerAction::<SaveLdapSettings>::new();
+    LockCtx::get().watch(move || save.value().get());
+    let result = Signal::derive(move || save.value().get());
+    let status = outcome(save.pending().into(), result, |m: &String| m.clone());
+    let password_hint = if d.has_bind_password { "Leave empty to keep the stored password." } else { "Stored encrypted; never shown again." };
+    view! {
+        <section class="card section" aria-labelledby="ldap-title">
+            <h2 id="ldap-title">"Directory (LDAP)"</h2>
+            <p class="muted">"People sign in with their directory name and password; an account is made for them at their first sign-in. The service account only searches."</p>
+            <ActionForm action=save attr:class="stack narrow" attr:novalidate=true>
+                <label class="check"><input type="checkbox" name="enabled" value="on" checked=d.enabled/>
+                    <span>"Allow sign-in with directory accounts"</span></label>
+                <Field name="url" id="ldap-url" label="Directory URL" hint="ldap://host:389 or ldaps://host:636" value=d.url required=true
+                    error=field_error(result, "url")/>
+                <Field name="bind_dn" label="Service account DN" hint="For example cn=reader,dc=example,dc=org" value=d.bind_dn required=true
+                    error=field_error(result, "bind_dn")/>
+                <Field name="bind_password" label="Service account password" kind="password" autocomplete="new-password" hint=password_hint
+                    error=field_error(result, "bind_password")/>
+                <Field name="search_base" label="Search base" hint="Where people are, for example ou=people,dc=example,dc=org" value=d.search_base
+                    required=true error=field_error(result, "search_base")/>
+                <div class="two-col">
+                    <Field name="user_attribute" label="Username attribute" hint="uid, or sAMAccountName for Active Directory" value=d.user_attribute
+                        error=field_error(result, "user_attribute")/>
+                    <Field name="display_name_attribute" label="Display name attribute" value=d.display_name_attribute
+                        error=field_error(result, "display_name_attribute")/>
+                </div>
+                <StatusLine status=status/>
+                <div class="row">
+                    <Submit label="Save directory settings" busy_label="Working…" pending=save.pending()/>
+                    <button type="submit" name="test" value="1" class="btn btn-ghost" disabled=move || save.pending().get()>"Test connection"</button>
+                </div>
+            </ActionForm>
+        </section>
     }
 }

@@ -1,5 +1,5 @@
 //! Password sign-in.
-use crate::api::{password_reset_open, registration_open, SignIn};
+use crate::api::{ldap_sign_in_open, password_reset_open, registration_open, SignIn};
 use crate::components::{field_error, form_error, AuthCard, Field, FormStatus, Submit};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -10,6 +10,7 @@ pub fn LoginPage() -> impl IntoView {
     let result = Signal::derive(move || action.value().get());
     let open = Resource::new(|| (), |_| registration_open());
     let reset_open = Resource::new(|| (), |_| password_reset_open());
+    let ldap_open = Resource::new(|| (), |_| ldap_sign_in_open());
     let query = use_query_map();
     // What the previous page finished, said once here.
     let notice = move || {
@@ -32,6 +33,17 @@ pub fn LoginPage() -> impl IntoView {
                     error=field_error(result, "username")/>
                 <Field name="password" label="Password" kind="password" autocomplete="current-password" required=true
                     error=field_error(result, "password")/>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        ldap_open.await.unwrap_or(false).then(|| view! {
+                            <fieldset class="methods">
+                                <legend>"Account"</legend>
+                                <label class="check"><input type="radio" name="method" value="local" checked=true/><span>"Portcullis account"</span></label>
+                                <label class="check"><input type="radio" name="method" value="ldap"/><span>"Directory (LDAP) account"</span></label>
+                            </fieldset>
+                        })
+                    })}
+                </Suspense>
                 <label class="check">
                     <input type="checkbox" name="remember" value="on"/>
                     <span>"Keep me signed in for 30 days"</span>

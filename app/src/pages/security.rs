@@ -108,8 +108,8 @@ fn TwoFactorSection() -> impl IntoView {
                                 <summary class="btn btn-ghost">"Regenerate backup codes…"</summary>
                                 <ActionForm action=regenerate attr:class="stack">
                                     <p class="muted">"Your old backup codes stop working. Confirm with your password or a current code."</p>
-                                    <Field name="password" label="Password" kind="password" autocomplete="current-password" error=field_error(regen_result, "password")/>
-                                    <Field name="totp_code" label="Or a code from your app" inputmode="numeric" autocomplete="one-time-code" error=field_error(regen_result, "totp_code")/>
+                                    <Field name="password" id="regen-password" label="Password" kind="password" autocomplete="current-password" error=field_error(regen_result, "password")/>
+                                    <Field name="totp_code" id="regen-code" label="Or a code from your app" inputmode="numeric" autocomplete="one-time-code" error=field_error(regen_result, "totp_code")/>
                                     <FormStatus error=form_error(regen_result)/>
                                     <Submit label="Regenerate codes" busy_label="Regenerating…" pending=regenerate.pending()/>
                                 </ActionForm>
@@ -118,8 +118,8 @@ fn TwoFactorSection() -> impl IntoView {
                                 <summary class="btn btn-danger">"Turn off two-factor sign-in…"</summary>
                                 <ActionForm action=turn_off attr:class="stack">
                                     <p class="muted">"Your account will be protected by your password alone. Confirm with your password or a current code."</p>
-                                    <Field name="password" label="Password" kind="password" autocomplete="current-password" error=field_error(off_result, "password")/>
-                                    <Field name="totp_code" label="Or a code from your app" inputmode="numeric" autocomplete="one-time-code" error=field_error(off_result, "totp_code")/>
+                                    <Field name="password" id="off-password" label="Password" kind="password" autocomplete="current-password" error=field_error(off_result, "password")/>
+                                    <Field name="totp_code" id="off-code" label="Or a code from your app" inputmode="numeric" autocomplete="one-time-code" error=field_error(off_result, "totp_code")/>
                                     <FormStatus error=form_error(off_result)/>
                                     <Submit label="Turn off" busy_label="Turning off…" pending=turn_off.pending()/>
                                 </ActionForm>
@@ -267,7 +267,7 @@ fn ScreenLockSection() -> impl IntoView {
                             <summary class="btn btn-ghost">{if has { "Change passcode…" } else { "Set a passcode…" }}</summary>
                             <ActionForm action=set_passcode attr:class="stack">
                                 {has.then(|| view! {
-                                    <Field name="current_passcode" label="Current passcode" kind="password" inputmode="numeric"
+                                    <Field name="current_passcode" id="sl-current" label="Current passcode" kind="password" inputmode="numeric"
                                         autocomplete="off" maxlength="6" error=form_error(set_result)/>
                                 })}
                                 <Field name="new_passcode" label="New passcode (6 digits)" kind="password" inputmode="numeric"
@@ -294,7 +294,7 @@ fn ScreenLockSection() -> impl IntoView {
                                 <summary class="btn btn-danger">"Remove passcode…"</summary>
                                 <ActionForm action=remove attr:class="stack">
                                     <p class="muted">"The screen lock turns off. Confirm with your current passcode."</p>
-                                    <Field name="current_passcode" label="Current passcode" kind="password" inputmode="numeric"
+                                    <Field name="current_passcode" id="rm-current" label="Current passcode" kind="password" inputmode="numeric"
                                         autocomplete="off" maxlength="6" required=true error=form_error(remove_result)/>
                                     <Submit label="Remove passcode" busy_label="Removing…" pending=remove.pending()/>
                                 </ActionForm>

@@ -186,9 +186,12 @@ struct LdapTestRequest {
 }
 
 /// Needs `settings.manage`. A directory that refuses or does not answer is `200 {success:false}`.
-async fn ldap_test(State(_state): State<AppState>, caller: Caller, ApiJson(req): ApiJson<LdapTestRequest>) -> Result<Json<Value>, AppError> {
+async fn ldap_test(State(state): State<AppState>, caller: Caller, ApiJson(req): ApiJson<LdapTestRequest>) -> Result<Json<Value>, AppError> {
     let admin = caller.require_admin()?;
-    Ok(Json(match ldap::test_connection(&admin, &req.url, &req.bind_dn, &req.bind_password, &req.search_base).await? {
+    if req.bind_password.is_empty() {
+        return Err(AppError::invalid("invalid_request", Some("bindPassword"), "Give the service account's password."));
+    }
+    Ok(Json(match ldap::test_connection(&admin, &state, &req.url, &req.bind_dn, Some(&req.bind_password), &req.search_base).await? {
         Ok(()) => json!({ "success": true }),
         Err(error) => json!({ "success": false, "error": error }),
     }))

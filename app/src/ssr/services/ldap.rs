@@ -181,20 +181,26 @@ async fn probe(url: &str, bind_dn: &str, bind_password: &str, search_base: &str)
     Ok(())
 }
 
-/// `POST /auth/ldap/test`: answers `Ok(Err(reason))` when the directory refuses or is unreachable.
+/// `POST /auth/ldap/test`: answers `Ok(Err(reason))` when the directory refuses or is
+/// unreachable. Without a password (the admin page's form) the stored one is used.
 pub async fn test_connection(
     _admin: &AdminUser,
+    state: &AppState,
     url: &str,
     bind_dn: &str,
-    bind_password: &str,
+    bind_password: Option<&str>,
     search_base: &str,
 ) -> Result<Result<(), String>, AppError> {
     let url = check_url(url)?;
     let bind_dn = required("bindDn", bind_dn, "service account DN")?;
     let search_base = required("searchBase", search_base, "search base")?;
-    if bind_password.is_empty() {
+    let stored = match bind_password.filter(|p| !p.is_empty()) {
+        Some(_) => None,
+        None => config(state).await?.map(|c| c.bind_password),
+    };
+    let Some(bind_password) = bind_password.filter(|p| !p.is_empty()).or(stored.as_deref()) else {
         return Err(AppError::invalid("invalid_request", Some("bindPassword"), "Give the service account's password."));
-    }
+    };
     match tokio::time::timeout(TIMEOUT, probe(&url, &bind_dn, bind_password, &search_base)).await {
         Err(_) => Ok(Err("The directory did not answer in time.".into())),
         Ok(Err(DirError::Refused(m) | DirError::Unreachable(m))) => Ok(Err(format!("Could not use the directory: {m}"))),
