@@ -11,15 +11,15 @@ pub enum AppError {
     /// Bad input: `code` is `invalid_request` or a more precise one; `field` ties it to a form input.
     #[error("{message}")]
     Invalid { code: String, field: Option<String>, message: String },
-    #[error("authentication required")]
+    #[error("Sign in first.")]
     Unauthenticated,
-    #[error("this token is invalid or has expired")]
+    #[error("This sign-in step has expired or was already used. Start again.")]
     InvalidToken,
-    #[error("invalid username or password")]
+    #[error("Invalid username or password.")]
     InvalidCredentials,
     #[error("{message}")]
     WrongSecret { code: String, message: String, remaining_attempts: Option<u32> },
-    #[error("the account is locked; unlock it with your passcode")]
+    #[error("The account is locked. Unlock it with your passcode.")]
     AccountLocked,
     #[error("{message}")]
     Forbidden { code: String, message: String },
@@ -29,11 +29,11 @@ pub enum AppError {
     Conflict { code: String, message: String },
     #[error("{message}")]
     Locked { code: String, message: String },
-    #[error("too many attempts; try again in {remaining_time} s")]
+    #[error("Too many attempts. Try again in {remaining_time} seconds.")]
     RateLimited { code: String, remaining_time: u64 },
-    #[error("the database is not answering")]
+    #[error("A service Portcullis depends on is not answering. Try again shortly.")]
     Unavailable,
-    #[error("something went wrong on the server")]
+    #[error("Something went wrong on the server.")]
     Internal,
 }
 

@@ -44,7 +44,7 @@ test('fresh instance: setup, sign out, sign in, see this device, revoke it', asy
   await page.getByLabel('Username').fill(ADMIN);
   await page.getByLabel('Password').fill('not-the-password');
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByRole('alert').filter({ hasText: 'invalid username or password' })).toBeVisible();
+  await expect(page.getByRole('alert').filter({ hasText: 'Invalid username or password.' })).toBeVisible();
   await expect(page.getByLabel('Username')).toHaveValue(ADMIN);
   await shot(page, '05-login-failed');
 

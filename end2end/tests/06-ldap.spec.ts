@@ -85,7 +85,7 @@ test('an admin connects the directory, and a directory user signs in from the lo
   await page.getByLabel('Username').fill('lara');
   await page.getByLabel('Password').fill('not-her-password');
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByText('invalid username or password')).toBeVisible();
+  await expect(page.getByText('Invalid username or password.')).toBeVisible();
   await page.screenshot({ path: 'screenshots/61-login-ldap.png', fullPage: true });
   await page.getByLabel('Password').fill('tomb-raider-pass-91');
   await page.getByRole('button', { name: 'Sign in' }).click();
