@@ -30,7 +30,9 @@ pub async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Re
         return Redirect::to(if signed_in { "/" } else { "/login" }).into_response();
     }
     if PRIVATE_PAGES.contains(&path) && !signed_in {
-        return Redirect::to("/login").into_response();
+        // Keep the query: a failed single sign-on lands on `/?sso_error=…` and the sign-in page says why.
+        let query = req.uri().query().map(|q| format!("?{q}")).unwrap_or_default();
+        return Redirect::to(&format!("/login{query}")).into_response();
     }
     if PUBLIC_PAGES.contains(&path) && signed_in {
         return Redirect::to("/").into_response();

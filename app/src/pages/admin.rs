@@ -1,6 +1,6 @@
 //! The admin page: sign-in settings, logging, Guacamole, users and API keys.
 use crate::api::{
-    instance_settings, ldap_settings, list_all_users, list_api_keys, ApiKeyView, LdapView, SaveLdapSettings, CreateApiKey, DeleteApiKey, InstanceView, RemoveUser,
+    instance_settings, ldap_settings, oidc_settings, OidcView, SaveOidcSettings, list_all_users, list_api_keys, ApiKeyView, LdapView, SaveLdapSettings, CreateApiKey, DeleteApiKey, InstanceView, RemoveUser,
     SaveGuacamole, SaveLogLevel, SaveSignInSettings, SetUserRole, SignOutUser, UserView,
 };
 use crate::components::{describe, field_error, outcome, AppFrame, Field, StatusLine, Submit};
@@ -13,6 +13,7 @@ pub fn AdminPage() -> impl IntoView {
     let lock = LockCtx::get();
     let settings = Resource::new(move || lock.unlocks(), move |_| async move { lock.check(instance_settings().await) });
     let directory = Resource::new(move || lock.unlocks(), move |_| async move { lock.check(ldap_settings().await) });
+    let sso = Resource::new(move || lock.unlocks(), move |_| async move { lock.check(oidc_settings().await) });
     view! {
         <AppFrame>
             <h1>"Administration"</h1>
@@ -29,6 +30,10 @@ pub fn AdminPage() -> impl IntoView {
                             </div>
                             {match directory.await {
                                 Ok(d) => Some(view! { <LdapSection d=d/> }),
+                                Err(_) => None,
+                            }}
+                            {match sso.await {
+                                Ok(o) => Some(view! { <OidcSection o=o/> }),
                                 Err(_) => None,
                             }}
                             <UsersSection/>
@@ -367,6 +372,48 @@ fn LdapSection(d: LdapView) -> impl IntoView {
                 <div class="row">
                     <Submit label="Save directory settings" busy_label="Working…" pending=save.pending()/>
                     <button type="submit" name="test" value="1" class="btn btn-ghost" disabled=move || save.pending().get()>"Test connection"</button>
+                </div>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn OidcSection(o: OidcView) -> impl IntoView {
+    let save = ServerAction::<SaveOidcSettings>::new();
+    LockCtx::get().watch(move || save.value().get());
+    let result = Signal::derive(move || save.value().get());
+    let status = outcome(save.pending().into(), result, |m: &String| m.clone());
+    let secret_hint = if o.has_client_secret { "Leave empty to keep the stored secret." } else { "Stored encrypted." };
+    view! {
+        <section class="card section" aria-labelledby="oidc-title">
+            <div class="section-head">
+                <h2 id="oidc-title">"Single sign-on (OpenID Connect)"</h2>
+                <span class=if o.configured { "badge badge-ok" } else { "badge" }>{if o.configured { "On" } else { "Off" }}</span>
+            </div>
+            <p class="muted">"Register Portcullis with your provider using this redirect URI: " <code>{o.redirect_uri.clone()}</code></p>
+            <ActionForm action=save attr:class="stack narrow" attr:novalidate=true>
+                <Field name="client_id" id="oidc-client-id" label="Client ID" value=o.client_id error=field_error(result, "client_id")/>
+                <Field name="client_secret" id="oidc-client-secret" label="Client secret" kind="password" autocomplete="new-password"
+                    hint=secret_hint error=field_error(result, "client_secret")/>
+                <Field name="issuer_url" label="Issuer URL" hint="For example https://auth.example.org" value=o.issuer_url error=field_error(result, "issuer_url")/>
+                <Field name="authorization_url" label="Authorization URL" value=o.authorization_url error=field_error(result, "authorization_url")/>
+                <Field name="token_url" label="Token URL" value=o.token_url error=field_error(result, "token_url")/>
+                <Field name="userinfo_url" label="Userinfo URL (optional)" hint="Found through discovery when empty." value=o.userinfo_url
+                    error=field_error(result, "userinfo_url")/>
+                <div class="two-col">
+                    <Field name="identifier_path" label="Identifier claim" value=o.identifier_path error=field_error(result, "identifier_path")/>
+                    <Field name="name_path" label="Display name claim" value=o.name_path error=field_error(result, "name_path")/>
+                </div>
+                <Field name="scopes" label="Scopes" value=o.scopes error=field_error(result, "scopes")/>
+                <Field name="allowed_users" label="Allowed users (optional)" hint="Comma-separated identifiers or @domains; empty allows everyone the provider signs in."
+                    value=o.allowed_users error=field_error(result, "allowed_users")/>
+                <StatusLine status=status/>
+                <div class="row">
+                    <Submit label="Save single sign-on" busy_label="Saving…" pending=save.pending()/>
+                    {o.configured.then(|| view! {
+                        <button type="submit" name="remove" value="1" class="btn btn-danger" disabled=move || save.pending().get()>"Turn off"</button>
+                    })}
                 </div>
             </ActionForm>
         </section>

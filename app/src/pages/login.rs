@@ -1,5 +1,5 @@
 //! Password sign-in.
-use crate::api::{ldap_sign_in_open, password_reset_open, registration_open, SignIn};
+use crate::api::{sso_open, ldap_sign_in_open, password_reset_open, registration_open, SignIn};
 use crate::components::{field_error, form_error, AuthCard, Field, FormStatus, Submit};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -11,7 +11,13 @@ pub fn LoginPage() -> impl IntoView {
     let open = Resource::new(|| (), |_| registration_open());
     let reset_open = Resource::new(|| (), |_| password_reset_open());
     let ldap_open = Resource::new(|| (), |_| ldap_sign_in_open());
+    let sso = Resource::new(|| (), |_| sso_open());
     let query = use_query_map();
+    // A single sign-on that failed comes back here with the reason.
+    let sso_error = move || {
+        let q = query.read();
+        q.get("error").or_else(|| q.get("sso_error")).filter(|m| !m.is_empty())
+    };
     // What the previous page finished, said once here.
     let notice = move || {
         let q = query.read();
@@ -28,6 +34,15 @@ pub fn LoginPage() -> impl IntoView {
     view! {
         <AuthCard title="Sign in" lead="Sign in to reach your terminals.">
             <p class="notice notice-ok" role="status" hidden=move || notice().is_none()>{move || notice().unwrap_or_default()}</p>
+            <p class="notice notice-error" role="alert" hidden=move || sso_error().is_none() data-testid="sso-error">{move || sso_error().unwrap_or_default()}</p>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    sso.await.unwrap_or(false).then(|| view! {
+                        <a class="btn btn-ghost btn-block" href="/api/users/oidc/login" rel="external">"Sign in with SSO"</a>
+                        <p class="divider"><span>"or"</span></p>
+                    })
+                })}
+            </Suspense>
             <ActionForm action=action attr:class="stack" attr:novalidate=true>
                 <Field name="username" label="Username" autocomplete="username" required=true autofocus=true
                     error=field_error(result, "username")/>

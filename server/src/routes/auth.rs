@@ -1,7 +1,7 @@
 //! `/api/auth`: sign-in flows in auth-api.txt's camelCase shape.
 use super::{clearing_session_cookie, trusted_device, with_second_step_cookies, with_session_cookie, ApiJson};
 use app::ssr::services::accounts::SignInContext;
-use app::ssr::services::{ldap, terminals, totp};
+use app::ssr::services::{ldap, oidc, terminals, totp};
 use axum::http::HeaderMap;
 use app::error::AppError;
 use app::ssr::http::LockedCaller;
@@ -25,6 +25,8 @@ pub fn router() -> Router<AppState> {
         .route("/auth/login", post(login))
         .route("/auth/login/mfa", post(login_mfa))
         .route("/auth/login/ldap", post(login_ldap))
+        .route("/auth/oidc/authorize", get(oidc_authorize))
+        .route("/auth/oidc/callback", get(oidc_callback))
         .route("/auth/ldap/test", post(ldap_test))
         .route("/auth/ldap/config", get(get_ldap_config).put(put_ldap_config).delete(delete_ldap_config))
         .route("/auth/logout", post(logout))
@@ -71,7 +73,7 @@ async fn providers(State(state): State<AppState>) -> Result<Json<Value>, AppErro
     Ok(Json(json!({
         "local": settings::toggle(&state, Toggle::PasswordLogin).await?,
         "ldap": ldap::is_enabled(&state).await?,
-        "oidc": false,
+        "oidc": oidc::config(&state).await?.is_some(),
         "oidcButtonLabel": "Sign in with SSO",
     })))
 }
@@ -249,4 +251,19 @@ async fn put_ldap_config(State(state): State<AppState>, caller: Caller, ApiJson(
 async fn delete_ldap_config(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, AppError> {
     ldap::delete_config(&caller.require_admin()?, &state).await?;
     Ok(Json(json!({ "success": true })))
+}
+
+async fn oidc_authorize(State(state): State<AppState>) -> Result<Json<Value>, AppError> {
+    let started = oidc::begin(&state, oidc::Flow::Auth, false).await?;
+    Ok(Json(json!({ "url": started.url })))
+}
+
+async fn oidc_callback(
+    State(state): State<AppState>,
+    client: ClientMeta,
+    headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<super::users::CallbackQuery>,
+) -> Response {
+    let outcome = super::users::finish_sso(&state, oidc::Flow::Auth, q, &client, &headers).await;
+    super::sso_redirect(&state, outcome, "/?sso=success", |m| format!("/?sso_error={m}"))
 }

@@ -1,7 +1,7 @@
 //! REST adapters under `/api`: parse input, call one service, shape the output.
 mod auth;
 mod security;
-mod users;
+pub(crate) mod users;
 
 use app::error::AppError;
 use app::ssr::http::{clear_session_cookie, session_cookie};
@@ -73,4 +73,39 @@ pub fn trusted_device(headers: &axum::http::HeaderMap) -> Option<String> {
 /// A JSON answer that also removes the session cookie.
 pub fn clearing_session_cookie(state: &AppState, body: serde_json::Value) -> Response {
     (AppendHeaders([(header::SET_COOKIE, clear_session_cookie(state))]), axum::Json(body)).into_response()
+}
+
+/// The end of a single sign-on in the browser: cookies, then a redirect. A sign-in that owes
+/// a second step goes to the code page with the MFA-pending token in its short-lived cookie.
+pub fn sso_redirect(
+    state: &AppState,
+    outcome: Result<app::ssr::services::accounts::LoginOutcome, AppError>,
+    success: &str,
+    failure: impl Fn(&str) -> String,
+) -> Response {
+    use app::ssr::services::accounts::LoginOutcome;
+    use axum::response::Redirect;
+    match outcome {
+        Ok(LoginOutcome::SignedIn(s)) => {
+            (AppendHeaders([(header::SET_COOKIE, session_cookie(state, &s.token, s.max_age))]), Redirect::to(success)).into_response()
+        }
+        Ok(LoginOutcome::MfaRequired { mfa_token }) => {
+            let ttl = app::ssr::services::totp::MFA_TTL_USERS_API;
+            let cookie = app::ssr::http::http_only_cookie(state, app::ssr::http::MFA_COOKIE, &mfa_token, ttl);
+            (AppendHeaders([(header::SET_COOKIE, cookie)]), Redirect::to("/login/mfa")).into_response()
+        }
+        Err(e) => {
+            let message: String = url_encode(&e.to_string());
+            Redirect::to(&failure(&message)).into_response()
+        }
+    }
+}
+
+fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

@@ -10,7 +10,8 @@ use app::ssr::db;
 use app::ssr::http::LockedCaller;
 use app::ssr::db::api_keys::ApiKeyRow;
 use app::ssr::services::accounts::{self, LoginOutcome};
-use app::ssr::services::{admin, api_keys, password_reset, vault};
+use app::ssr::services::{admin, api_keys, oidc, password_reset, vault};
+use axum::extract::Query;
 use axum::http::StatusCode;
 use app::ssr::services::auth::Caller;
 use app::ssr::services::sessions::{self, ClientMeta};
@@ -57,6 +58,13 @@ pub fn router() -> Router<AppState> {
         .route("/users/delete-user", delete(delete_user))
         .route("/users/api-keys", get(list_api_keys).post(create_api_key))
         .route("/users/api-keys/{key_id}", delete(delete_api_key))
+        .route("/users/oidc-config", get(oidc_public_config).post(save_oidc_config).delete(delete_oidc_config))
+        .route("/users/oidc-config/admin", get(oidc_admin_config))
+        .route("/users/oidc/authorize", get(oidc_authorize))
+        .route("/users/oidc/login", get(oidc_login))
+        .route("/users/oidc/callback", get(oidc_callback))
+        .route("/users/link-oidc-to-password", post(link_oidc))
+        .route("/users/unlink-oidc-from-password", post(unlink_oidc))
         .route("/users/data-status", get(data_status))
         .route("/users/unlock-data", post(unlock_data))
         .route("/users/vault", get(list_vault))
@@ -522,5 +530,133 @@ async fn put_vault_item(
 
 async fn delete_vault_item(State(state): State<AppState>, caller: Caller, Path(name): Path<String>) -> Result<Json<Value>, AppError> {
     vault::delete(&state, &caller, &name).await?;
+    Ok(Json(json!({ "success": true })))
+}
+
+async fn oidc_public_config(State(state): State<AppState>) -> Result<Json<Value>, AppError> {
+    Ok(Json(match oidc::config(&state).await? {
+        None => Value::Null,
+        Some(c) => json!({ "client_id": c.client_id, "issuer_url": c.issuer_url, "authorization_url": c.authorization_url, "scopes": c.scopes }),
+    }))
+}
+
+async fn oidc_admin_config(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, AppError> {
+    caller.require_admin()?;
+    Ok(Json(match oidc::config(&state).await? {
+        None => Value::Null,
+        Some(c) => json!({
+            "client_id": c.client_id,
+            "client_secret": c.client_secret,
+            "issuer_url": c.issuer_url,
+            "authorization_url": c.authorization_url,
+            "token_url": c.token_url,
+            "userinfo_url": c.userinfo_url,
+            "identifier_path": c.identifier_path,
+            "name_path": c.name_path,
+            "scopes": c.scopes,
+            "allowed_users": c.allowed_users,
+        }),
+    }))
+}
+
+#[derive(Deserialize, Default)]
+struct OidcConfigRequest {
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    issuer_url: Option<String>,
+    authorization_url: Option<String>,
+    token_url: Option<String>,
+    userinfo_url: Option<String>,
+    identifier_path: Option<String>,
+    name_path: Option<String>,
+    scopes: Option<String>,
+    allowed_users: Option<String>,
+}
+
+async fn save_oidc_config(State(state): State<AppState>, caller: Caller, ApiJson(r): ApiJson<OidcConfigRequest>) -> Result<Json<Value>, AppError> {
+    let admin_user = caller.require_admin()?;
+    let input = oidc::ConfigInput {
+        client_id: r.client_id,
+        client_secret: r.client_secret,
+        issuer_url: r.issuer_url,
+        authorization_url: r.authorization_url,
+        token_url: r.token_url,
+        userinfo_url: r.userinfo_url,
+        identifier_path: r.identifier_path,
+        name_path: r.name_path,
+        scopes: r.scopes,
+        allowed_users: r.allowed_users,
+    };
+    oidc::save_config(&admin_user, &state, input).await?;
+    Ok(Json(json!({ "success": true })))
+}
+
+async fn delete_oidc_config(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, AppError> {
+    oidc::delete_config(&caller.require_admin()?, &state).await?;
+    Ok(Json(json!({ "success": true })))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AuthorizeQuery {
+    remember_me: Option<String>,
+}
+
+async fn oidc_authorize(State(state): State<AppState>, Query(q): Query<AuthorizeQuery>) -> Result<Json<Value>, AppError> {
+    let started = oidc::begin(&state, oidc::Flow::Users, q.remember_me.as_deref() == Some("true")).await?;
+    Ok(Json(json!({ "auth_url": started.url, "state": started.state, "nonce": started.nonce })))
+}
+
+/// Not in users-api.txt: the same start as `/users/oidc/authorize`, answered as a redirect,
+/// so the sign-in page's "Sign in with SSO" is a plain link that works without JavaScript.
+async fn oidc_login(State(state): State<AppState>, Query(q): Query<AuthorizeQuery>) -> Response {
+    match oidc::begin(&state, oidc::Flow::Users, q.remember_me.as_deref() == Some("true")).await {
+        Ok(started) => axum::response::Redirect::to(&started.url).into_response(),
+        Err(e) => super::sso_redirect(&state, Err(e), "/", |m| format!("/login?error={m}")),
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error_description: Option<String>,
+    error: Option<String>,
+}
+
+pub(super) async fn finish_sso(state: &AppState, flow: oidc::Flow, q: CallbackQuery, client: &ClientMeta, headers: &HeaderMap) -> Result<LoginOutcome, AppError> {
+    if let Some(err) = q.error_description.or(q.error) {
+        tracing::info!(error = %err, "the identity provider ended the sign-in");
+        return Err(AppError::invalid("sso_failed", None, "The identity provider did not sign you in."));
+    }
+    let device = trusted_device(headers);
+    oidc::finish(state, flow, q.code.as_deref().unwrap_or(""), q.state.as_deref().unwrap_or(""), client, device.as_deref()).await
+}
+
+async fn oidc_callback(State(state): State<AppState>, client: ClientMeta, headers: HeaderMap, Query(q): Query<CallbackQuery>) -> Response {
+    let outcome = finish_sso(&state, oidc::Flow::Users, q, &client, &headers).await;
+    super::sso_redirect(&state, outcome, "/", |m| format!("/login?error={m}"))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LinkRequest {
+    oidc_user_id: String,
+    target_username: String,
+}
+
+async fn link_oidc(State(state): State<AppState>, caller: Caller, ApiJson(r): ApiJson<LinkRequest>) -> Result<Json<Value>, AppError> {
+    oidc::link_to_password(&caller.require_admin()?, &state, &r.oidc_user_id, &r.target_username).await?;
+    Ok(Json(json!({ "success": true })))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UnlinkRequest {
+    user_id: String,
+}
+
+async fn unlink_oidc(State(state): State<AppState>, caller: Caller, ApiJson(r): ApiJson<UnlinkRequest>) -> Result<Json<Value>, AppError> {
+    oidc::unlink_from_password(&caller.require_admin()?, &state, &r.user_id).await?;
     Ok(Json(json!({ "success": true })))
 }

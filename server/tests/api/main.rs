@@ -14,3 +14,4 @@ mod password_reset;
 mod vault;
 mod directory;
 mod ldap;
+mod oidc;

@@ -1,5 +1,6 @@
 //! All SQL, one file per table or aggregate.
 pub mod api_keys;
+pub mod oidc;
 pub mod password_resets;
 pub mod rate_limits;
 pub mod sessions;

@@ -33,6 +33,8 @@ pub struct NewUser<'a> {
     pub password_hash: Option<&'a str>,
     /// The directory entry of an LDAP account.
     pub ldap_dn: Option<&'a str>,
+    /// The identifier an OpenID provider knows an SSO account by.
+    pub oidc_subject: Option<&'a str>,
     pub now: i64,
 }
 
@@ -51,8 +53,8 @@ pub async fn insert(pool: &SqlitePool, u: &NewUser<'_>, admission: Admission) ->
         Admission::AdminIfFirst => "",
     };
     let sql = format!(
-        "INSERT INTO users (id, username, username_key, display_name, password_hash, ldap_dn, is_admin, tokens_valid_after, created_at)
-         SELECT ?, ?, ?, ?, ?, ?, NOT EXISTS (SELECT 1 FROM users), ?, ? {guard}
+        "INSERT INTO users (id, username, username_key, display_name, password_hash, ldap_dn, oidc_subject, is_oidc, is_admin, tokens_valid_after, created_at)
+         SELECT ?, ?, ?, ?, ?, ?, ?, ? IS NOT NULL, NOT EXISTS (SELECT 1 FROM users), ?, ? {guard}
          RETURNING is_admin"
     );
     sqlx::query_scalar::<_, bool>(&sql)
@@ -62,6 +64,8 @@ pub async fn insert(pool: &SqlitePool, u: &NewUser<'_>, admission: Admission) ->
         .bind(u.display_name)
         .bind(u.password_hash)
         .bind(u.ldap_dn)
+        .bind(u.oidc_subject)
+        .bind(u.oidc_subject)
         .bind(u.now)
         .bind(u.now)
         .fetch_optional(pool)

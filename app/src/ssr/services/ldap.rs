@@ -289,6 +289,7 @@ async fn local_account(state: &AppState, typed: &str, dn: &str, display: Option<
         display_name: display.as_ref(),
         password_hash: None,
         ldap_dn: Some(dn),
+        oidc_subject: None,
         now: state.now(),
     };
     match db::users::insert(&state.pool, &row, Admission::AdminIfFirst).await {

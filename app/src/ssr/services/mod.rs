@@ -3,6 +3,7 @@ pub mod accounts;
 pub mod admin;
 pub mod api_keys;
 pub mod auth;
+pub mod oidc;
 pub mod password_reset;
 pub mod passwords;
 pub mod rate_limit;

@@ -1,0 +1,92 @@
+import { test, expect, Browser, Page } from '@playwright/test';
+import { spawn, ChildProcess } from 'node:child_process';
+import * as net from 'node:net';
+import * as path from 'node:path';
+
+// A real OpenID provider (npm oidc-provider) on a free loopback port for this file.
+let provider: ChildProcess | undefined;
+let issuer = '';
+const ADMIN_PASSWORD = 'grumpy-lantern-orbit-41';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = net.createServer().listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1', () => { s.destroy(); resolve(true); });
+    s.on('error', () => resolve(false));
+  });
+}
+
+test.beforeAll(async ({ baseURL }) => {
+  const port = await freePort();
+  issuer = `http://127.0.0.1:${port}`;
+  const redirects = [`${baseURL}/api/users/oidc/callback`, `${baseURL}/api/auth/oidc/callback`].join(',');
+  provider = spawn('node', [path.resolve(__dirname, '../oidc/provider.mjs'), String(port), redirects], { stdio: 'ignore' });
+  for (let i = 0; i < 200 && !(await listening(port)); i++) await new Promise((r) => setTimeout(r, 50));
+});
+
+test.afterAll(() => { provider?.kill(); });
+
+async function hydrated(page: Page) {
+  await page.waitForSelector('body[data-hydrated="1"]', { state: 'attached' });
+}
+
+/** Signs in at the provider's own pages as `login`, from Portcullis's sign-in page. */
+async function ssoAs(browser: Browser, login: string): Promise<Page> {
+  const page = await (await browser.newContext()).newPage();
+  await page.goto('/login');
+  await hydrated(page);
+  await page.getByRole('link', { name: 'Sign in with SSO' }).click();
+  await expect(page).toHaveURL(new RegExp(`^${issuer}/interaction/`));
+  await page.locator('input[name="login"]').fill(login);
+  await page.locator('input[name="password"]').fill('anything');
+  await page.getByRole('button', { name: 'Sign-in' }).click();
+  await page.getByRole('button', { name: 'Continue' }).click();
+  return page;
+}
+
+test('single sign-on with a real OpenID provider: first sign-in makes the account, others are refused', async ({ page, browser }) => {
+  test.setTimeout(120_000);
+  const login = await page.request.post('/api/users/login', { data: { username: 'admin', password: ADMIN_PASSWORD } });
+  expect(login.status()).toBe(200);
+  const saved = await page.request.post('/api/users/oidc-config', {
+    data: {
+      client_id: 'portcullis',
+      client_secret: 'portcullis-client-secret-0123456789',
+      issuer_url: issuer,
+      authorization_url: `${issuer}/auth`,
+      token_url: `${issuer}/token`,
+      identifier_path: 'sub',
+      name_path: 'name',
+      scopes: 'openid email profile',
+      allowed_users: '@example.org',
+    },
+  });
+  expect(saved.status()).toBe(200);
+
+  const olivia = await ssoAs(browser, 'olivia');
+  await expect(olivia).toHaveURL(/\/$/);
+  await expect(olivia.getByRole('heading', { name: 'Welcome, Olivia Oidc' })).toBeVisible();
+  const me = await (await olivia.request.get('/api/users/me')).json();
+  expect(me).toMatchObject({ username: 'olivia', is_oidc: true, is_dual_auth: false, is_admin: false });
+  await olivia.screenshot({ path: 'screenshots/70-sso-home.png', fullPage: true });
+
+  // A provider account named like the local admin gets its own account, never the admin's.
+  const impostor = await ssoAs(browser, 'admin');
+  await expect(impostor).toHaveURL(/\/$/);
+  const them = await (await impostor.request.get('/api/users/me')).json();
+  expect(them).toMatchObject({ username: 'admin-2', is_admin: false });
+
+  // Not on the allowed list: back to the sign-in page with the reason.
+  const mallory = await ssoAs(browser, 'mallory');
+  await expect(mallory).toHaveURL(/\/login\?error=/);
+  await expect(mallory.getByTestId('sso-error')).toContainText('not allowed');
+  await mallory.screenshot({ path: 'screenshots/71-sso-refused.png', fullPage: true });
+});
