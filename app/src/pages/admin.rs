@@ -18,26 +18,17 @@ pub fn AdminPage() -> impl IntoView {
         <AppFrame>
             <h1>"Administration"</h1>
             <p class="lead">"How people sign in to this instance, who they are, and the keys that act for them."</p>
+            // Each part waits for its own data; nothing is created inside another part's wait,
+            // so the page hydrates the same way every time.
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
-                    let settings = settings.await;
-                    match settings {
+                    match settings.await {
                         Ok(s) => view! {
                             <SignInSection s=s.clone()/>
                             <div class="two-col">
                                 <LoggingSection level=s.log_level.clone()/>
                                 <GuacamoleSection enabled=s.guacamole_enabled url=s.guacamole_url.clone()/>
                             </div>
-                            {match directory.await {
-                                Ok(d) => Some(view! { <LdapSection d=d/> }),
-                                Err(_) => None,
-                            }}
-                            {match sso.await {
-                                Ok(o) => Some(view! { <OidcSection o=o/> }),
-                                Err(_) => None,
-                            }}
-                            <UsersSection/>
-                            <ApiKeysSection/>
                         }.into_any(),
                         Err(AppError::Forbidden { .. }) => view! {
                             <p class="notice notice-error" role="alert">"Only administrators can see this page."</p>
@@ -46,6 +37,14 @@ pub fn AdminPage() -> impl IntoView {
                     }
                 })}
             </Suspense>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move { directory.await.ok().map(|d| view! { <LdapSection d=d/> }) })}
+            </Suspense>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move { sso.await.ok().map(|o| view! { <OidcSection o=o/> }) })}
+            </Suspense>
+            <UsersSection/>
+            <ApiKeysSection/>
         </AppFrame>
     }
 }
@@ -162,22 +161,23 @@ fn UsersSection() -> impl IntoView {
     Effect::new(move |_| if remove.pending().get() { clear_others(1) });
     Effect::new(move |_| if sign_out.pending().get() { clear_others(2) });
     view! {
-        <section class="card section" aria-labelledby="users-title">
-            <h2 id="users-title">"Users"</h2>
-            <StatusLine status=status/>
-            <Transition fallback=|| view! { <p class="muted">"Loading users…"</p> }>
-                {move || Suspend::new(async move {
-                    match users.await {
-                        Ok(list) => view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match users.await {
+                    Ok(list) => Some(view! {
+                        <section class="card section" aria-labelledby="users-title">
+                            <h2 id="users-title">"Users"</h2>
+                            <StatusLine status=status/>
                             <ul class="rows" data-testid="user-list">
                                 {list.into_iter().map(|u| view! { <UserRow u=u role=role remove=remove sign_out=sign_out/> }).collect_view()}
                             </ul>
-                        }.into_any(),
-                        Err(e) => view! { <p class="notice notice-error" role="alert">{describe(&e)}</p> }.into_any(),
-                    }
-                })}
-            </Transition>
-        </section>
+                        </section>
+                    }.into_any()),
+                    Err(AppError::Forbidden { .. }) => None,
+                    Err(e) => Some(view! { <p class="notice notice-error" role="alert">{describe(&e)}</p> }.into_any()),
+                }
+            })}
+        </Transition>
     }
 }
 
@@ -246,7 +246,8 @@ fn ApiKeysSection() -> impl IntoView {
     let deleted = outcome(delete.pending().into(), Signal::derive(move || delete.value().get()), |_| "API key deleted. It stopped working at once.".into());
     let copied = RwSignal::new(false);
     view! {
-        <section class="card section" aria-labelledby="keys-title">
+        <section class="card section" aria-labelledby="keys-title"
+            hidden=move || matches!(keys.get(), Some(Err(AppError::Forbidden { .. })))>
             <h2 id="keys-title">"API keys"</h2>
             <p class="muted">"A key acts as its user from scripts and outside clients: send it as " <code>"Authorization: Bearer pcs_…"</code> ". It is shown once."</p>
             {move || match created.get() {
@@ -310,6 +311,7 @@ fn ApiKeysSection() -> impl IntoView {
                                 {list.into_iter().map(|k| view! { <KeyRow k=k delete=delete/> }).collect_view()}
                             </ul>
                         }.into_any(),
+                        Err(AppError::Forbidden { .. }) => ().into_any(),
                         Err(e) => view! { <p class="notice notice-error" role="alert">{describe(&e)}</p> }.into_any(),
                     }
                 })}
