@@ -428,7 +428,7 @@ pub async fn password_reset_open() -> Result<bool, AppError> {
     toggle(&edge::state()?, Toggle::PasswordReset).await
 }
 
-/// Query-string encoding for the username carried between the reset steps.
+/// Percent-encodes everything but unreserved characters (query values, data: URLs).
 pub fn encode_query(s: &str) -> String {
     s.bytes()
         .map(|b| match b {

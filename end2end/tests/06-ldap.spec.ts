@@ -1,7 +1,7 @@
 import { test, expect, Page } from '@playwright/test';
 import { spawn, spawnSync, ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
+import { freePort, waitForPort } from './net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
@@ -9,22 +9,6 @@ import * as path from 'node:path';
 const BASE = 'dc=example,dc=org';
 let slapd: ChildProcess | undefined;
 let url = '';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1', () => { s.destroy(); resolve(true); });
-    s.on('error', () => resolve(false));
-  });
-}
 
 test.beforeAll(async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portcullis-slapd-'));
@@ -37,7 +21,7 @@ test.beforeAll(async () => {
   const port = await freePort();
   url = `ldap://127.0.0.1:${port}`;
   slapd = spawn('/usr/sbin/slapd', ['-f', path.join(dir, 'slapd.conf'), '-h', `${url}/`, '-d', '0'], { stdio: 'ignore' });
-  for (let i = 0; i < 200 && !(await listening(port)); i++) await new Promise((r) => setTimeout(r, 50));
+  await waitForPort(port);
   const seed = [
     `dn: ${BASE}`, 'objectClass: dcObject', 'objectClass: organization', 'dc: example', 'o: Example', '',
     `dn: ou=people,${BASE}`, 'objectClass: organizationalUnit', 'ou: people', '',

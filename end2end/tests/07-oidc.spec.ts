@@ -1,6 +1,6 @@
 import { test, expect, Browser, Page } from '@playwright/test';
 import { spawn, ChildProcess } from 'node:child_process';
-import * as net from 'node:net';
+import { freePort, waitForPort } from './net';
 import * as path from 'node:path';
 
 // A real OpenID provider (npm oidc-provider) on a free loopback port for this file.
@@ -8,28 +8,12 @@ let provider: ChildProcess | undefined;
 let issuer = '';
 const ADMIN_PASSWORD = 'grumpy-lantern-orbit-41';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1', () => { s.destroy(); resolve(true); });
-    s.on('error', () => resolve(false));
-  });
-}
-
 test.beforeAll(async ({ baseURL }) => {
   const port = await freePort();
   issuer = `http://127.0.0.1:${port}`;
   const redirects = [`${baseURL}/api/users/oidc/callback`, `${baseURL}/api/auth/oidc/callback`].join(',');
   provider = spawn('node', [path.resolve(__dirname, '../oidc/provider.mjs'), String(port), redirects], { stdio: 'ignore' });
-  for (let i = 0; i < 200 && !(await listening(port)); i++) await new Promise((r) => setTimeout(r, 50));
+  await waitForPort(port);
 });
 
 test.afterAll(() => { provider?.kill(); });

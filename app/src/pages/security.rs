@@ -28,7 +28,7 @@ fn BackupCodes(codes: Vec<String>, on_done: Callback<()>) -> impl IntoView {
         "Portcullis backup codes\nEach code works once, in place of a code from your app.\n\n{}\n",
         codes.join("\n")
     );
-    let href = format!("data:text/plain;charset=utf-8,{}", encode_uri(&text));
+    let href = format!("data:text/plain;charset=utf-8,{}", crate::api::encode_query(&text));
     let saved = RwSignal::new(false);
     view! {
         <div class="stack" data-testid="backup-codes">
@@ -48,14 +48,6 @@ fn BackupCodes(codes: Vec<String>, on_done: Callback<()>) -> impl IntoView {
     }
 }
 
-fn encode_uri(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
 
 #[component]
 fn TwoFactorSection() -> impl IntoView {

@@ -91,8 +91,7 @@ async fn login(
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> Result<Response, AppError> {
     let device = trusted_device(&headers);
-    let ctx = SignInContext { remember: false, client: &client, trusted_device: device.as_deref(), mfa_ttl: totp::MFA_TTL_AUTH_API };
-    login_answer(&state, accounts::sign_in_with_password(&state, &req.username, req.password, ctx).await?)
+    login_answer(&state, accounts::sign_in_with_password(&state, &req.username, req.password, auth_api_context(&client, &device)).await?)
 }
 
 /// The same answers as `/auth/login`, the directory checking the password.
@@ -103,8 +102,12 @@ async fn login_ldap(
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> Result<Response, AppError> {
     let device = trusted_device(&headers);
-    let ctx = SignInContext { remember: false, client: &client, trusted_device: device.as_deref(), mfa_ttl: totp::MFA_TTL_AUTH_API };
-    login_answer(&state, ldap::sign_in(&state, &req.username, req.password, ctx).await?)
+    login_answer(&state, ldap::sign_in(&state, &req.username, req.password, auth_api_context(&client, &device)).await?)
+}
+
+/// auth-api.txt's sign-ins: no "remember me", a 5-minute second step.
+fn auth_api_context<'a>(client: &'a ClientMeta, device: &'a Option<String>) -> SignInContext<'a> {
+    SignInContext { remember: false, client, trusted_device: device.as_deref(), mfa_ttl: totp::MFA_TTL_AUTH_API }
 }
 
 fn login_answer(state: &AppState, outcome: LoginOutcome) -> Result<Response, AppError> {
@@ -216,34 +219,8 @@ async fn get_ldap_config(State(state): State<AppState>, caller: Caller) -> Resul
     }))
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct LdapConfigRequest {
-    #[serde(default = "yes")]
-    enabled: bool,
-    url: String,
-    bind_dn: String,
-    bind_password: Option<String>,
-    search_base: String,
-    user_attribute: Option<String>,
-    display_name_attribute: Option<String>,
-}
-
-fn yes() -> bool {
-    true
-}
-
-async fn put_ldap_config(State(state): State<AppState>, caller: Caller, ApiJson(req): ApiJson<LdapConfigRequest>) -> Result<Json<Value>, AppError> {
+async fn put_ldap_config(State(state): State<AppState>, caller: Caller, ApiJson(input): ApiJson<ldap::ConfigInput>) -> Result<Json<Value>, AppError> {
     let admin = caller.require_admin()?;
-    let input = ldap::ConfigInput {
-        enabled: req.enabled,
-        url: req.url,
-        bind_dn: req.bind_dn,
-        bind_password: req.bind_password,
-        search_base: req.search_base,
-        user_attribute: req.user_attribute,
-        display_name_attribute: req.display_name_attribute,
-    };
     ldap::save_config(&admin, &state, input).await?;
     Ok(Json(json!({ "success": true })))
 }

@@ -95,17 +95,8 @@ pub fn sso_redirect(
             (AppendHeaders([(header::SET_COOKIE, cookie)]), Redirect::to("/login/mfa")).into_response()
         }
         Err(e) => {
-            let message: String = url_encode(&e.to_string());
+            let message = app::api::encode_query(&e.to_string());
             Redirect::to(&failure(&message)).into_response()
         }
     }
-}
-
-fn url_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

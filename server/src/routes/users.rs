@@ -559,34 +559,8 @@ async fn oidc_admin_config(State(state): State<AppState>, caller: Caller) -> Res
     }))
 }
 
-#[derive(Deserialize, Default)]
-struct OidcConfigRequest {
-    client_id: Option<String>,
-    client_secret: Option<String>,
-    issuer_url: Option<String>,
-    authorization_url: Option<String>,
-    token_url: Option<String>,
-    userinfo_url: Option<String>,
-    identifier_path: Option<String>,
-    name_path: Option<String>,
-    scopes: Option<String>,
-    allowed_users: Option<String>,
-}
-
-async fn save_oidc_config(State(state): State<AppState>, caller: Caller, ApiJson(r): ApiJson<OidcConfigRequest>) -> Result<Json<Value>, AppError> {
+async fn save_oidc_config(State(state): State<AppState>, caller: Caller, ApiJson(input): ApiJson<oidc::ConfigInput>) -> Result<Json<Value>, AppError> {
     let admin_user = caller.require_admin()?;
-    let input = oidc::ConfigInput {
-        client_id: r.client_id,
-        client_secret: r.client_secret,
-        issuer_url: r.issuer_url,
-        authorization_url: r.authorization_url,
-        token_url: r.token_url,
-        userinfo_url: r.userinfo_url,
-        identifier_path: r.identifier_path,
-        name_path: r.name_path,
-        scopes: r.scopes,
-        allowed_users: r.allowed_users,
-    };
     oidc::save_config(&admin_user, &state, input).await?;
     Ok(Json(json!({ "success": true })))
 }

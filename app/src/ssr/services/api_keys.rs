@@ -17,7 +17,8 @@ const SHOWN_PREFIX: usize = 12;
 const MAX_NAME: usize = 100;
 
 /// A key just made: the only time its full value exists outside the caller's hands.
-#[derive(Debug, Clone)]
+/// No `Debug`: the token must not reach a log line.
+#[derive(Clone)]
 pub struct CreatedKey {
     pub key: ApiKeyRow,
     pub token: String,

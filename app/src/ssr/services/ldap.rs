@@ -29,8 +29,9 @@ const SEAL_CONTEXT: &str = "ldap-bind-password";
 /// How long one directory conversation may take, connecting included.
 const TIMEOUT: Duration = Duration::from_secs(8);
 
-/// The directory settings. `bind_password` is the plain value in memory only.
-#[derive(Debug, Clone, Default)]
+/// The directory settings. `bind_password` is the plain value in memory only (no `Debug`,
+/// so it cannot reach a log line).
+#[derive(Clone, Default)]
 pub struct LdapConfig {
     pub enabled: bool,
     pub url: String,
@@ -53,9 +54,12 @@ struct Stored {
     display_name_attribute: String,
 }
 
-/// What an admin sends to change the settings; `bind_password: None` keeps the stored one.
-#[derive(Debug, Clone)]
+/// What an admin sends to change the settings (the REST body, camelCase);
+/// `bind_password: None` keeps the stored one.
+#[derive(Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ConfigInput {
+    #[serde(default = "enabled_by_default")]
     pub enabled: bool,
     pub url: String,
     pub bind_dn: String,
@@ -63,6 +67,10 @@ pub struct ConfigInput {
     pub search_base: String,
     pub user_attribute: Option<String>,
     pub display_name_attribute: Option<String>,
+}
+
+fn enabled_by_default() -> bool {
+    true
 }
 
 pub async fn config(state: &AppState) -> Result<Option<LdapConfig>, AppError> {

@@ -48,7 +48,8 @@ impl Flow {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// The provider settings. No `Debug`: `client_secret` must not reach a log line.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OidcConfig {
     pub client_id: String,
     #[serde(skip)]
@@ -70,8 +71,8 @@ struct Stored {
     client_secret_sealed: String,
 }
 
-/// What an admin sends. All empty (or missing) turns single sign-on off.
-#[derive(Debug, Clone, Default)]
+/// What an admin sends (the REST body). All empty (or missing) turns single sign-on off.
+#[derive(Clone, Default, Deserialize)]
 pub struct ConfigInput {
     pub client_id: Option<String>,
     pub client_secret: Option<String>,
