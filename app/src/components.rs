@@ -8,19 +8,24 @@ use leptos_router::components::A;
 /// The error that belongs to `field`, if the last submission failed on it.
 pub fn field_error<T: Clone + Send + Sync + 'static>(result: Signal<Option<Result<T, AppError>>>, field: &'static str) -> Signal<Option<String>> {
     Signal::derive(move || match result.get() {
-        Some(Err(e)) if e.field() == Some(field) => Some(e.to_string()),
+        Some(Err(e)) if e.field().is_some_and(|f| same_field(f, field)) => Some(e.to_string()),
         _ => None,
     })
 }
 
+/// Whether an error's field (the REST body's name, `newPassword`) is this form input
+/// (`new_password`): the same words, whatever the case convention.
+fn same_field(error_field: &str, input: &str) -> bool {
+    let words = |s: &str| s.chars().filter(|c| *c != '_').flat_map(char::to_lowercase).collect::<String>();
+    words(error_field) == words(input)
+}
+
 /// An error as a sentence for people.
 pub fn describe(e: &AppError) -> String {
-    match e {
-        AppError::RateLimited { remaining_time, .. } => {
-            format!("Too many attempts. Try again in {} minute(s).", remaining_time.div_ceil(60))
-        }
-        AppError::WrongSecret { message, remaining_attempts: Some(n), .. } => format!("{message} {n} tries left."),
-        other => other.to_string(),
+    match (e.remaining_time(), e.remaining_attempts()) {
+        (Some(t), _) => format!("Too many attempts. Try again in {} minute(s).", t.div_ceil(60)),
+        (None, Some(n)) => format!("{e} {n} tries left."),
+        (None, None) => e.to_string(),
     }
 }
 

@@ -1,17 +1,18 @@
 //! Checked input types shared by the server and the WASM front end: parse, don't validate.
+use crate::error::ErrorKind;
 use std::fmt;
 
 /// Why an input was refused, tied to the form field it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
     pub field: &'static str,
-    pub code: &'static str,
+    pub kind: ErrorKind,
     pub message: String,
 }
 
 impl FieldError {
-    fn new(field: &'static str, code: &'static str, message: impl Into<String>) -> Self {
-        Self { field, code, message: message.into() }
+    fn new(field: &'static str, kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self { field, kind, message: message.into() }
     }
 }
 
@@ -27,25 +28,21 @@ impl Username {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let s = raw.trim();
         if s.is_empty() {
-            return Err(FieldError::new("username", "invalid_username", "Enter a username."));
+            return Err(FieldError::new("username", ErrorKind::InvalidUsername, "Enter a username."));
         }
         let n = s.chars().count();
         if !(Self::MIN..=Self::MAX).contains(&n) {
-            return Err(FieldError::new(
-                "username",
-                "invalid_username",
+            return Err(FieldError::new("username", ErrorKind::InvalidUsername,
                 format!("A username has {} to {} characters.", Self::MIN, Self::MAX),
             ));
         }
         if !s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@')) {
-            return Err(FieldError::new(
-                "username",
-                "invalid_username",
+            return Err(FieldError::new("username", ErrorKind::InvalidUsername,
                 "Use only letters, digits and . _ - @ in a username.",
             ));
         }
         if !s.starts_with(|c: char| c.is_ascii_alphanumeric()) {
-            return Err(FieldError::new("username", "invalid_username", "A username starts with a letter or digit."));
+            return Err(FieldError::new("username", ErrorKind::InvalidUsername, "A username starts with a letter or digit."));
         }
         Ok(Self(s.to_owned()))
     }
@@ -86,13 +83,13 @@ impl Password {
     /// As [`Password::parse`], naming the form field the error belongs to.
     pub fn parse_for(field: &'static str, raw: String) -> Result<Self, FieldError> {
         if raw.is_empty() {
-            return Err(FieldError::new(field, "invalid_password", "Enter a password."));
+            return Err(FieldError::new(field, ErrorKind::InvalidPassword, "Enter a password."));
         }
         if raw.len() > Self::MAX_BYTES {
-            return Err(FieldError::new(field, "invalid_password", "A password is at most 1024 bytes."));
+            return Err(FieldError::new(field, ErrorKind::InvalidPassword, "A password is at most 1024 bytes."));
         }
         if raw.chars().count() < Self::MIN_CHARS {
-            return Err(FieldError::new(field, "weak_password", "Use at least 8 characters."));
+            return Err(FieldError::new(field, ErrorKind::WeakPassword, "Use at least 8 characters."));
         }
         Ok(Self(raw))
     }
@@ -116,10 +113,10 @@ pub struct LoginPassword(String);
 impl LoginPassword {
     pub fn parse(raw: String) -> Result<Self, FieldError> {
         if raw.is_empty() {
-            return Err(FieldError::new("password", "invalid_request", "Enter your password."));
+            return Err(FieldError::new("password", ErrorKind::InvalidRequest, "Enter your password."));
         }
         if raw.len() > Password::MAX_BYTES {
-            return Err(FieldError::new("password", "invalid_request", "A password is at most 1024 bytes."));
+            return Err(FieldError::new("password", ErrorKind::InvalidRequest, "A password is at most 1024 bytes."));
         }
         Ok(Self(raw))
     }
@@ -143,10 +140,10 @@ impl DisplayName {
     pub fn parse(raw: &str, fallback: &Username) -> Result<Self, FieldError> {
         let s = raw.trim();
         if s.chars().count() > 128 {
-            return Err(FieldError::new("displayName", "invalid_display_name", "A display name has at most 128 characters."));
+            return Err(FieldError::new("displayName", ErrorKind::InvalidDisplayName, "A display name has at most 128 characters."));
         }
         if s.chars().any(char::is_control) {
-            return Err(FieldError::new("displayName", "invalid_display_name", "A display name cannot hold control characters."));
+            return Err(FieldError::new("displayName", ErrorKind::InvalidDisplayName, "A display name cannot hold control characters."));
         }
         Ok(Self(if s.is_empty() { fallback.as_ref().to_owned() } else { s.to_owned() }))
     }
@@ -172,7 +169,7 @@ impl Passcode {
         if six_digits(raw) {
             Ok(Self(raw.to_owned()))
         } else {
-            Err(FieldError::new(field, "invalid_passcode_format", "A passcode is exactly 6 digits."))
+            Err(FieldError::new(field, ErrorKind::InvalidPasscodeFormat, "A passcode is exactly 6 digits."))
         }
     }
 
@@ -204,7 +201,7 @@ impl SecondFactor {
         if compact.len() == 10 && compact.chars().all(|c| c.is_ascii_alphanumeric()) {
             return Ok(Self::Backup(compact.to_ascii_lowercase()));
         }
-        Err(FieldError::new(field, "invalid_code", "Enter the 6-digit code from your app or a 10-character backup code."))
+        Err(FieldError::new(field, ErrorKind::MalformedCode, "Enter the 6-digit code from your app or a 10-character backup code."))
     }
 
     /// Only a TOTP code, as terminal locks and enrollment require.
@@ -213,7 +210,7 @@ impl SecondFactor {
         if six_digits(&compact) {
             Ok(compact)
         } else {
-            Err(FieldError::new(field, "invalid_code", "Enter the 6-digit code from your authenticator app."))
+            Err(FieldError::new(field, ErrorKind::MalformedCode, "Enter the 6-digit code from your authenticator app."))
         }
     }
 }
@@ -231,9 +228,7 @@ pub struct ContainerId(String);
 impl ContainerId {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         if raw.is_empty() || raw.len() > 128 || !raw.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(FieldError::new(
-                "containerId",
-                "invalid_container_id",
+            return Err(FieldError::new("containerId", ErrorKind::InvalidContainerId,
                 "A container id is 1 to 128 printable characters without spaces.",
             ));
         }
@@ -279,10 +274,10 @@ mod tests {
 
     #[test]
     fn a_password_needs_eight_characters_and_at_most_1024_bytes() {
-        assert_eq!(Password::parse("short".into()).unwrap_err().code, "weak_password");
+        assert_eq!(Password::parse("short".into()).unwrap_err().kind.wire().1, "weak_password");
         assert!(Password::parse("éééééééé".into()).is_ok(), "characters, not bytes, count toward the minimum");
         assert!(Password::parse("x".repeat(1024)).is_ok());
-        assert_eq!(Password::parse("x".repeat(1025)).unwrap_err().code, "invalid_password");
+        assert_eq!(Password::parse("x".repeat(1025)).unwrap_err().kind.wire().1, "invalid_password");
         assert!(Password::parse(String::new()).is_err());
     }
 
@@ -298,7 +293,7 @@ mod tests {
     fn a_passcode_is_exactly_six_ascii_digits() {
         assert!(Passcode::parse("p", "012345").is_ok());
         for bad in ["12345", "1234567", "12345a", "١٢٣٤٥٦", " 123456"] {
-            assert_eq!(Passcode::parse("p", bad).unwrap_err().code, "invalid_passcode_format", "{bad:?}");
+            assert_eq!(Passcode::parse("p", bad).unwrap_err().kind.wire().1, "invalid_passcode_format", "{bad:?}");
         }
     }
 

@@ -1,133 +1,319 @@
-//! The one public error type: every failure a caller can branch on, and the one table mapping it to HTTP.
+//! The one public error type: every failure a caller can branch on, and the one table mapping
+//! it to an HTTP status and a wire code.
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
-/// Every error a route or server function can answer with.
-///
-/// It is WASM-safe so pages receive the same `code` a REST client sees. Internal
-/// causes never travel in it: they are logged once where they happen and become
-/// [`AppError::Internal`].
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
-pub enum AppError {
-    /// Bad input: `code` is `invalid_request` or a more precise one; `field` ties it to a form input.
-    #[error("{message}")]
-    Invalid { code: String, field: Option<String>, message: String },
-    #[error("Sign in first.")]
+/// Every failure a caller can tell apart. [`ErrorKind::wire`] is the only place a status or a
+/// wire code is chosen; two kinds may share a wire code where the documents give one code two
+/// statuses (a malformed code is `400 invalid_code`, a wrong one `401 invalid_code`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ErrorKind {
+    // Input
+    InvalidRequest,
+    InvalidUsername,
+    InvalidPassword,
+    WeakPassword,
+    InvalidDisplayName,
+    InvalidPasscodeFormat,
+    /// A second-factor code that is not a code at all (wrong length or characters).
+    MalformedCode,
+    InvalidContainerId,
+    // Who is calling
     Unauthenticated,
-    #[error("This sign-in step has expired or was already used. Start again.")]
+    /// An MFA-pending token that is expired, used or not one.
     InvalidToken,
-    #[error("Invalid username or password.")]
     InvalidCredentials,
-    #[error("{message}")]
-    WrongSecret { code: String, message: String, remaining_attempts: Option<u32> },
-    #[error("The account is locked. Unlock it with your passcode.")]
+    /// A wrong current password given to confirm a change.
+    WrongPassword,
     AccountLocked,
-    #[error("{message}")]
-    Forbidden { code: String, message: String },
-    #[error("{message}")]
-    NotFound { code: String, message: String },
-    #[error("{message}")]
-    Conflict { code: String, message: String },
-    #[error("{message}")]
-    Locked { code: String, message: String },
-    #[error("Too many attempts. Try again in {remaining_time} seconds.")]
-    RateLimited { code: String, remaining_time: u64 },
-    #[error("A service Portcullis depends on is not answering. Try again shortly.")]
+    Forbidden,
+    SessionRequired,
+    NotFound,
+    // Accounts and instance
+    AlreadySetUp,
+    SetupRequired,
+    RegistrationDisabled,
+    PasswordLoginDisabled,
+    PasswordResetDisabled,
+    UsernameTaken,
+    UserNotFound,
+    LastAdmin,
+    AlreadyAdmin,
+    NotAdmin,
+    CannotDemoteSelf,
+    CannotDeleteSelf,
+    OidcOnly,
+    SessionNotFound,
+    ApiKeyNotFound,
+    // Password reset
+    WrongResetCode,
+    InvalidResetToken,
+    // Vault
+    ItemNotFound,
+    DataLocked,
+    // Two-factor
+    /// A well-formed second-factor code that is not right (`remainingAttempts` may follow).
+    WrongCode,
+    TotpAlreadyEnabled,
+    TotpNotEnabled,
+    TotpSetupRequired,
+    MfaRequired,
+    // Screen lock and terminals
+    IncorrectPasscode,
+    NoPasscode,
+    TerminalMfaLocked,
+    // Directory and single sign-on
+    IncompleteConfig,
+    LdapDisabled,
+    AccountConflict,
+    LdapTestFailed,
+    OidcDisabled,
+    SsoNotAllowed,
+    SsoFailed,
+    AlreadyLinked,
+    NotDual,
+    NotOidcOnly,
+    NotPasswordAccount,
+    WouldDropAdmin,
+    // Limits and the server itself
+    RateLimited,
+    TooManyAttempts,
     Unavailable,
-    #[error("Something went wrong on the server.")]
     Internal,
 }
 
+impl ErrorKind {
+    /// The one status table: HTTP status and the snake_case code clients branch on.
+    pub const fn wire(self) -> (u16, &'static str) {
+        use ErrorKind::*;
+        match self {
+            InvalidRequest => (400, "invalid_request"),
+            InvalidUsername => (400, "invalid_username"),
+            InvalidPassword => (400, "invalid_password"),
+            WeakPassword => (400, "weak_password"),
+            InvalidDisplayName => (400, "invalid_display_name"),
+            InvalidPasscodeFormat => (400, "invalid_passcode_format"),
+            MalformedCode => (400, "invalid_code"),
+            InvalidContainerId => (400, "invalid_container_id"),
+            Unauthenticated => (401, "unauthenticated"),
+            InvalidToken => (401, "invalid_token"),
+            InvalidCredentials => (401, "invalid_credentials"),
+            WrongPassword => (401, "invalid_credentials"),
+            AccountLocked => (403, "account_locked"),
+            Forbidden => (403, "forbidden"),
+            SessionRequired => (403, "session_required"),
+            NotFound => (404, "not_found"),
+            AlreadySetUp => (403, "already_set_up"),
+            SetupRequired => (403, "setup_required"),
+            RegistrationDisabled => (403, "registration_disabled"),
+            PasswordLoginDisabled => (403, "password_login_disabled"),
+            PasswordResetDisabled => (403, "password_reset_disabled"),
+            UsernameTaken => (409, "username_taken"),
+            UserNotFound => (404, "user_not_found"),
+            LastAdmin => (403, "last_admin"),
+            AlreadyAdmin => (400, "already_admin"),
+            NotAdmin => (400, "not_admin"),
+            CannotDemoteSelf => (400, "cannot_demote_self"),
+            CannotDeleteSelf => (400, "cannot_delete_self"),
+            OidcOnly => (403, "oidc_only"),
+            SessionNotFound => (404, "session_not_found"),
+            ApiKeyNotFound => (404, "api_key_not_found"),
+            WrongResetCode => (400, "invalid_code"),
+            InvalidResetToken => (400, "invalid_token"),
+            ItemNotFound => (404, "item_not_found"),
+            DataLocked => (423, "data_locked"),
+            WrongCode => (401, "invalid_code"),
+            TotpAlreadyEnabled => (400, "totp_already_enabled"),
+            TotpNotEnabled => (400, "totp_not_enabled"),
+            TotpSetupRequired => (400, "totp_setup_required"),
+            MfaRequired => (400, "mfa_required"),
+            IncorrectPasscode => (401, "incorrect_passcode"),
+            NoPasscode => (404, "no_passcode"),
+            TerminalMfaLocked => (403, "terminal_mfa_locked"),
+            IncompleteConfig => (400, "incomplete_config"),
+            LdapDisabled => (403, "ldap_disabled"),
+            AccountConflict => (403, "account_conflict"),
+            LdapTestFailed => (400, "ldap_test_failed"),
+            OidcDisabled => (404, "oidc_disabled"),
+            SsoNotAllowed => (403, "sso_not_allowed"),
+            SsoFailed => (400, "sso_failed"),
+            AlreadyLinked => (400, "already_linked"),
+            NotDual => (400, "not_dual"),
+            NotOidcOnly => (400, "not_oidc_only"),
+            NotPasswordAccount => (400, "not_password_account"),
+            WouldDropAdmin => (400, "would_drop_admin"),
+            RateLimited => (429, "rate_limited"),
+            TooManyAttempts => (429, "too_many_attempts"),
+            Unavailable => (503, "unavailable"),
+            Internal => (500, "internal_error"),
+        }
+    }
+
+    /// What people read when the failing code gave no sentence of its own.
+    const fn default_message(self) -> &'static str {
+        use ErrorKind::*;
+        match self {
+            Unauthenticated => "Sign in first.",
+            InvalidToken => "This sign-in step has expired or was already used. Start again.",
+            InvalidCredentials => "Invalid username or password.",
+            WrongPassword => "That is not your current password.",
+            AccountLocked => "The account is locked. Unlock it with your passcode.",
+            Forbidden => "Only an administrator can do this.",
+            SessionRequired => "This needs a signed-in session; an API key cannot do it.",
+            NotFound => "No such API route.",
+            UserNotFound => "No such user.",
+            WrongCode => "That code is not right. Check your authenticator app and try again.",
+            IncorrectPasscode => "Incorrect passcode.",
+            NoPasscode => "No screen-lock passcode is set.",
+            DataLocked => "Your encrypted data is locked. Unlock it with your password.",
+            RateLimited | TooManyAttempts => "Too many attempts. Try again later.",
+            Unavailable => "A service Portcullis depends on is not answering. Try again shortly.",
+            Internal => "Something went wrong on the server.",
+            _ => "The request was refused.",
+        }
+    }
+}
+
+/// Every error a route or server function can answer with.
+///
+/// It is WASM-safe so pages receive the same kind a REST client's `code` names. Internal
+/// causes never travel in it: [`AppError::internal`] logs them once, with their chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppError {
+    kind: ErrorKind,
+    message: Option<Cow<'static, str>>,
+    field: Option<String>,
+    remaining_time: Option<u64>,
+    remaining_attempts: Option<u32>,
+}
+
+impl std::fmt::Display for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (&self.message, self.remaining_time) {
+            (Some(m), _) => f.write_str(m),
+            (None, Some(t)) => write!(f, "Too many attempts. Try again in {t} seconds."),
+            (None, None) => f.write_str(self.kind.default_message()),
+        }
+    }
+}
+
+impl std::error::Error for AppError {}
+
+impl From<ErrorKind> for AppError {
+    fn from(kind: ErrorKind) -> Self {
+        Self { kind, message: None, field: None, remaining_time: None, remaining_attempts: None }
+    }
+}
+
 impl AppError {
-    pub fn invalid(code: &str, field: Option<&str>, message: impl Into<String>) -> Self {
-        Self::Invalid { code: code.into(), field: field.map(Into::into), message: message.into() }
-    }
-    pub fn bad_request(message: impl Into<String>) -> Self {
-        Self::invalid("invalid_request", None, message)
-    }
-    pub fn forbidden(code: &str, message: impl Into<String>) -> Self {
-        Self::Forbidden { code: code.into(), message: message.into() }
-    }
-    pub fn not_found(code: &str, message: impl Into<String>) -> Self {
-        Self::NotFound { code: code.into(), message: message.into() }
-    }
-    pub fn conflict(code: &str, message: impl Into<String>) -> Self {
-        Self::Conflict { code: code.into(), message: message.into() }
-    }
-    /// A wrong current password given to confirm a change: `401 invalid_credentials`.
-    pub fn wrong_password() -> Self {
-        Self::WrongSecret { code: "invalid_credentials".into(), message: "That is not your current password.".into(), remaining_attempts: None }
-    }
-    pub fn rate_limited(remaining_time: u64) -> Self {
-        Self::RateLimited { code: "rate_limited".into(), remaining_time }
+    /// `kind` with its own sentence.
+    pub fn of(kind: ErrorKind, message: impl Into<Cow<'static, str>>) -> Self {
+        Self { message: Some(message.into()), ..kind.into() }
     }
 
-    /// Ties a field error to the page's name for the field (pages use snake_case inputs where
-    /// the REST body is camelCase). `to: None` makes it a form-level error.
-    pub fn rename_field(self, from: &str, to: Option<&str>) -> Self {
-        match self {
-            Self::Invalid { code, field: Some(f), message } if f == from => Self::Invalid { code, field: to.map(Into::into), message },
-            e => e,
+    /// Bad input, tied to the form `field` when there is one.
+    pub fn invalid(kind: ErrorKind, field: Option<&str>, message: impl Into<Cow<'static, str>>) -> Self {
+        Self { field: field.map(Into::into), ..Self::of(kind, message) }
+    }
+
+    /// Malformed input of no more precise kind: `400 invalid_request`.
+    pub fn bad_request(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::of(ErrorKind::InvalidRequest, message)
+    }
+
+    /// A full bucket: `429` with the seconds until the next attempt counts.
+    pub fn rate_limited(kind: ErrorKind, remaining_time: u64) -> Self {
+        Self { remaining_time: Some(remaining_time), ..kind.into() }
+    }
+
+    /// A wrong secret with the tries left in its window.
+    pub fn with_remaining_attempts(self, n: u32) -> Self {
+        Self { remaining_attempts: Some(n), ..self }
+    }
+
+    /// Something that should not happen: logged here, once, with the whole chain of causes;
+    /// the client sees only `500 internal_error`.
+    pub fn internal(what: &str, cause: &(dyn std::error::Error + 'static)) -> Self {
+        let mut chain = cause.to_string();
+        let mut source = cause.source();
+        while let Some(s) = source {
+            chain.push_str(": ");
+            chain.push_str(&s.to_string());
+            source = s.source();
         }
+        tracing::error!(error = %chain, "{what}");
+        ErrorKind::Internal.into()
     }
 
-    /// The HTTP status for this error: the one status table of the service.
+    /// An impossible state with no error value to show (a missing row the code just wrote, an
+    /// unreadable stored value): logged once, `500 internal_error`.
+    pub fn bug(what: &str) -> Self {
+        tracing::error!("{what}");
+        ErrorKind::Internal.into()
+    }
+
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    pub fn is(&self, kind: ErrorKind) -> bool {
+        self.kind == kind
+    }
+
+    /// The HTTP status for this error, from [`ErrorKind::wire`].
     pub fn status(&self) -> u16 {
-        match self {
-            Self::Invalid { .. } => 400,
-            Self::Unauthenticated | Self::InvalidToken | Self::InvalidCredentials | Self::WrongSecret { .. } => 401,
-            Self::AccountLocked | Self::Forbidden { .. } => 403,
-            Self::NotFound { .. } => 404,
-            Self::Conflict { .. } => 409,
-            Self::Locked { .. } => 423,
-            Self::RateLimited { .. } => 429,
-            Self::Internal => 500,
-            Self::Unavailable => 503,
-        }
+        self.kind.wire().0
     }
 
-    /// The stable snake_case code clients branch on.
-    pub fn code(&self) -> &str {
-        match self {
-            Self::Invalid { code, .. }
-            | Self::WrongSecret { code, .. }
-            | Self::Forbidden { code, .. }
-            | Self::NotFound { code, .. }
-            | Self::Conflict { code, .. }
-            | Self::Locked { code, .. }
-            | Self::RateLimited { code, .. } => code,
-            Self::Unauthenticated => "unauthenticated",
-            Self::InvalidToken => "invalid_token",
-            Self::InvalidCredentials => "invalid_credentials",
-            Self::AccountLocked => "account_locked",
-            Self::Unavailable => "unavailable",
-            Self::Internal => "internal_error",
-        }
+    /// The stable snake_case code clients branch on, from [`ErrorKind::wire`].
+    pub fn code(&self) -> &'static str {
+        self.kind.wire().1
     }
 
     /// The form field this error belongs to, if any.
     pub fn field(&self) -> Option<&str> {
-        match self {
-            Self::Invalid { field, .. } => field.as_deref(),
-            _ => None,
-        }
+        self.field.as_deref()
+    }
+
+    /// Seconds until a refused attempt would count again (only on `429`).
+    pub fn remaining_time(&self) -> Option<u64> {
+        self.remaining_time
+    }
+
+    /// Wrong tries left before the limit (only on some `401`s).
+    pub fn remaining_attempts(&self) -> Option<u32> {
+        self.remaining_attempts
     }
 
     /// The JSON body every error answers with: `{"error", "code"}` plus the extras API.md names.
-    pub fn body(&self) -> serde_json::Value {
-        let mut body = serde_json::json!({ "error": self.to_string(), "code": self.code() });
-        match self {
-            Self::RateLimited { remaining_time, .. } => body["remainingTime"] = (*remaining_time).into(),
-            Self::WrongSecret { remaining_attempts: Some(n), .. } => body["remainingAttempts"] = (*n).into(),
-            Self::Invalid { field: Some(f), .. } => body["field"] = f.as_str().into(),
-            _ => {}
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            error: self.to_string(),
+            code: self.code(),
+            remaining_time: self.remaining_time,
+            remaining_attempts: self.remaining_attempts,
+            field: self.field.clone(),
         }
-        body
     }
+}
+
+/// The wire shape of an error.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorBody {
+    pub error: String,
+    pub code: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remaining_time: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remaining_attempts: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
 }
 
 impl From<crate::domain::FieldError> for AppError {
     fn from(e: crate::domain::FieldError) -> Self {
-        Self::invalid(e.code, Some(e.field), e.message)
+        Self::invalid(e.kind, Some(e.field), e.message)
     }
 }
 
@@ -138,8 +324,29 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
         use leptos::server_fn::error::ServerFnErrorErr as E;
         match value {
             E::Args(m) | E::MissingArg(m) | E::Deserialization(m) => Self::bad_request(m),
-            E::Request(_) => Self::Unavailable,
-            _ => Self::Internal,
+            E::Request(_) => ErrorKind::Unavailable.into(),
+            _ => ErrorKind::Internal.into(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_wire_code_keeps_the_status_its_document_gives() {
+        assert_eq!(AppError::from(ErrorKind::MalformedCode).status(), 400);
+        assert_eq!(AppError::from(ErrorKind::WrongCode).status(), 401);
+        assert_eq!(AppError::from(ErrorKind::WrongCode).code(), "invalid_code");
+    }
+
+    #[test]
+    fn the_body_carries_the_extras_only_when_set() {
+        let body = serde_json::to_value(AppError::rate_limited(ErrorKind::RateLimited, 42).body()).unwrap();
+        assert_eq!(body["code"], "rate_limited");
+        assert_eq!(body["remainingTime"], 42);
+        assert!(body.get("remainingAttempts").is_none());
+        assert_eq!(body["error"], "Too many attempts. Try again in 42 seconds.");
     }
 }

@@ -3,7 +3,7 @@
 //! passcode dialog on manual lock, after `lock_after_minutes` without input, when another tab
 //! locks, and when any request answers `403 account_locked`.
 use crate::api::{lock_now, SignOut, UnlockScreen};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorKind};
 use leptos::prelude::*;
 
 /// The page's lock state, shared by the frame, the lock screen and the security page.
@@ -46,7 +46,7 @@ impl LockCtx {
 
     /// Shows the lock screen if an answer says the account is locked.
     pub fn note(&self, e: &AppError) {
-        if matches!(e, AppError::AccountLocked) {
+        if e.is(ErrorKind::AccountLocked) {
             self.locked.try_set(true);
         }
     }
@@ -207,7 +207,7 @@ pub fn LockScreen() -> impl IntoView {
             #[cfg(feature = "hydrate")]
             broadcast("unlock");
         }
-        Some(Err(AppError::RateLimited { remaining_time, .. })) => countdown.set(remaining_time),
+        Some(Err(e)) if e.remaining_time().is_some() => countdown.set(e.remaining_time().unwrap_or(0)),
         Some(Err(_)) => {
             // A wrong passcode: empty the field and put the cursor back for the next try.
             if let Some(el) = input.get_untracked() {
@@ -243,12 +243,12 @@ pub fn LockScreen() -> impl IntoView {
         }
     });
     let message = move || match unlock.value().get() {
-        Some(Err(AppError::RateLimited { .. })) if countdown.get() > 0 => {
+        Some(Err(e)) if e.remaining_time().is_some() && countdown.get() > 0 => {
             let n = countdown.get();
             Some(format!("Too many wrong passcodes. Try again in {}:{:02}.", n / 60, n % 60))
         }
-        Some(Err(AppError::RateLimited { .. })) => Some("You can try again now.".to_string()),
-        Some(Err(AppError::WrongSecret { .. })) => Some("Incorrect passcode. Try again.".to_string()),
+        Some(Err(e)) if e.remaining_time().is_some() => Some("You can try again now.".to_string()),
+        Some(Err(e)) if e.is(ErrorKind::IncorrectPasscode) => Some("Incorrect passcode. Try again.".to_string()),
         Some(Err(e)) => Some(e.to_string()),
         _ => None,
     };

@@ -1,6 +1,7 @@
 //! Page gating before rendering, so it holds without the WASM: no users → setup; pages that need
 //! a session → login; sign-in pages while signed in → home.
 use app::ssr::http::presented_token;
+use app::ssr::services::identity::Gate;
 use app::ssr::services::{accounts, auth};
 use app::ssr::AppState;
 use axum::extract::{Request, State};
@@ -25,7 +26,7 @@ pub async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Re
         return if path == "/setup" { next.run(req).await } else { Redirect::to("/setup").into_response() };
     }
     let token = presented_token(req.headers());
-    let signed_in = auth::authenticate(&state, token.as_deref(), auth::Gate::AllowLocked).await.is_ok();
+    let signed_in = auth::authenticate(&state, token.as_deref(), Gate::AllowLocked).await.is_ok();
     if path == "/setup" {
         return Redirect::to(if signed_in { "/" } else { "/login" }).into_response();
     }

@@ -4,7 +4,7 @@ use crate::api::{
     SaveGuacamole, SaveLogLevel, SaveSignInSettings, SetUserRole, SignOutUser, UserView,
 };
 use crate::components::{describe, field_error, outcome, AppFrame, Field, StatusLine, Submit};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorKind};
 use crate::lock::LockCtx;
 use leptos::prelude::*;
 
@@ -30,7 +30,7 @@ pub fn AdminPage() -> impl IntoView {
                                 <GuacamoleSection enabled=s.guacamole_enabled url=s.guacamole_url.clone()/>
                             </div>
                         }.into_any(),
-                        Err(AppError::Forbidden { .. }) => view! {
+                        Err(e) if e.is(ErrorKind::Forbidden) => view! {
                             <p class="notice notice-error" role="alert">"Only administrators can see this page."</p>
                         }.into_any(),
                         Err(e) => view! { <p class="notice notice-error" role="alert">{describe(&e)}</p> }.into_any(),
@@ -173,7 +173,7 @@ fn UsersSection() -> impl IntoView {
                             </ul>
                         </section>
                     }.into_any()),
-                    Err(AppError::Forbidden { .. }) => None,
+                    Err(e) if e.is(ErrorKind::Forbidden) => None,
                     Err(e) => Some(view! { <p class="notice notice-error" role="alert">{describe(&e)}</p> }.into_any()),
                 }
             })}
@@ -247,7 +247,7 @@ fn ApiKeysSection() -> impl IntoView {
     let copied = RwSignal::new(false);
     view! {
         <section class="card section" aria-labelledby="keys-title"
-            hidden=move || matches!(keys.get(), Some(Err(AppError::Forbidden { .. })))>
+            hidden=move || matches!(keys.get(), Some(Err(e)) if e.is(ErrorKind::Forbidden))>
             <h2 id="keys-title">"API keys"</h2>
             <p class="muted">"A key acts as its user from scripts and outside clients: send it as " <code>"Authorization: Bearer pcs_…"</code> ". It is shown once."</p>
             {move || match created.get() {
@@ -292,8 +292,8 @@ fn ApiKeysSection() -> impl IntoView {
                             })}
                         </Suspense>
                     </div>
-                    <Field name="expires_on" label="Expires on (optional)" kind="date" hint="Leave empty for a key that does not expire."
-                        error=field_error(created, "expires_on")/>
+                    <Field name="expires_at" label="Expires on (optional)" kind="date" hint="Leave empty for a key that does not expire."
+                        error=field_error(created, "expires_at")/>
                     {move || match created.get() {
                         Some(Err(e)) if e.field().is_none() => Some(view! { <p class="notice notice-error" role="alert">{describe(&e)}</p> }),
                         _ => None,
@@ -311,7 +311,7 @@ fn ApiKeysSection() -> impl IntoView {
                                 {list.into_iter().map(|k| view! { <KeyRow k=k delete=delete/> }).collect_view()}
                             </ul>
                         }.into_any(),
-                        Err(AppError::Forbidden { .. }) => ().into_any(),
+                        Err(e) if e.is(ErrorKind::Forbidden) => ().into_any(),
                         Err(e) => view! { <p class="notice notice-error" role="alert">{describe(&e)}</p> }.into_any(),
                     }
                 })}

@@ -9,7 +9,7 @@ pub fn MfaPage() -> impl IntoView {
     let result = Signal::derive(move || action.value().get());
     let error = field_error(result, "code");
     let general = Signal::derive(move || match result.get() {
-        Some(Err(crate::error::AppError::InvalidToken)) => {
+        Some(Err(e)) if e.is(crate::error::ErrorKind::InvalidToken) => {
             Some("This sign-in has expired. Start again with your password.".into())
         }
         _ => form_error(result).get(),

@@ -1,9 +1,9 @@
 //! The HTTP edge shared by REST handlers and server functions: error responses, the caller
 //! extractors, the client's address and the session cookie.
-use super::services::auth::{authenticate, Caller, Gate};
-use super::services::sessions::ClientMeta;
+use super::services::auth::authenticate;
+use super::services::identity::{AdminUser, Caller, ClientMeta, Gate};
 use super::AppState;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorKind};
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -21,7 +21,7 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut res = (status, axum::Json(self.body())).into_response();
-        if let Self::RateLimited { remaining_time, .. } = self {
+        if let Some(remaining_time) = self.remaining_time() {
             if let Ok(v) = HeaderValue::from_str(&remaining_time.to_string()) {
                 res.headers_mut().insert(header::RETRY_AFTER, v);
             }
@@ -134,15 +134,29 @@ impl FromRequestParts<AppState> for LockedCaller {
     }
 }
 
-/// The terminal gateway's credential: compared in constant time; the route is `404` while no
-/// secret is configured, and a wrong or missing secret is `401`.
-pub fn check_gateway_secret(state: &AppState, presented: Option<&str>) -> Result<(), AppError> {
-    use subtle::ConstantTimeEq;
-    let Some(expected) = state.config.gateway_secret.as_deref() else {
-        return Err(AppError::not_found("not_found", "No such API route."));
-    };
-    match presented {
-        Some(p) if bool::from(super::keys::digest(p).as_bytes().ct_eq(super::keys::digest(expected).as_bytes())) => Ok(()),
-        _ => Err(AppError::Unauthenticated),
+/// An admin caller: admin-only REST routes take this, so the check cannot be forgotten.
+impl FromRequestParts<AppState> for AdminUser {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        Caller::from_request_parts(parts, state).await?.require_admin()
+    }
+}
+
+/// The terminal gateway, proven by `Authorization: Bearer <PORTCULLIS_GATEWAY_SECRET>`,
+/// compared in constant time. The routes that take it are `404` while no secret is
+/// configured; a wrong or missing secret is `401`.
+pub struct Gateway;
+
+impl FromRequestParts<AppState> for Gateway {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        use subtle::ConstantTimeEq;
+        let Some(expected) = state.config.gateway_secret.as_deref() else {
+            return Err(ErrorKind::NotFound.into());
+        };
+        match presented_token(&parts.headers) {
+            Some(p) if bool::from(super::keys::digest(&p).as_bytes().ct_eq(super::keys::digest(expected).as_bytes())) => Ok(Gateway),
+            _ => Err(ErrorKind::Unauthenticated.into()),
+        }
     }
 }

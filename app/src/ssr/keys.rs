@@ -1,4 +1,5 @@
 //! The instance key and the keys derived from it; random tokens and their digests.
+use crate::error::AppError;
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -136,10 +137,7 @@ impl InstanceKeys {
     }
 
     pub fn open(&self, sealed: &str, context: &str) -> Result<Vec<u8>, crate::error::AppError> {
-        open_with(&self.encryption, sealed, context).ok_or_else(|| {
-            tracing::error!(context, "a sealed value does not open with the instance key");
-            crate::error::AppError::Internal
-        })
+        open_with(&self.encryption, sealed, context).ok_or_else(|| AppError::bug(&format!("a sealed {context} value does not open with the instance key")))
     }
 }
 
@@ -148,12 +146,12 @@ pub fn seal_with(key: &[u8; 32], plaintext: &[u8], context: &str) -> Result<Stri
     use aes_gcm::aead::{Aead, KeyInit, Payload};
     use aes_gcm::{Aes256Gcm, Nonce};
     use base64::Engine;
-    let cipher = Aes256Gcm::new_from_slice(key).map_err(|_| crate::error::AppError::Internal)?;
+    let cipher = Aes256Gcm::new_from_slice(key).map_err(|_| AppError::bug("an encryption key is not 32 bytes"))?;
     let mut nonce = [0u8; 12];
     rand::rngs::OsRng.fill_bytes(&mut nonce);
     let ct = cipher
         .encrypt(Nonce::from_slice(&nonce), Payload { msg: plaintext, aad: context.as_bytes() })
-        .map_err(|_| crate::error::AppError::Internal)?;
+        .map_err(|_| AppError::bug("AES-GCM sealing failed"))?;
     let mut out = nonce.to_vec();
     out.extend_from_slice(&ct);
     Ok(base64::engine::general_purpose::STANDARD.encode(out))

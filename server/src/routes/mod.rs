@@ -1,25 +1,107 @@
-//! REST adapters under `/api`: parse input, call one service, shape the output.
-mod auth;
-mod security;
-pub(crate) mod users;
+//! REST adapters under `/api`: parse input, call one service, shape the output. The whole URL
+//! table is here, grouped by the document that specifies it; handlers live one file per
+//! concept, named as the service they call.
+mod accounts;
+mod admin;
+mod api_keys;
+mod ldap;
+mod oidc;
+mod password_reset;
+mod screen_lock;
+mod sessions;
+mod settings;
+mod sign_in;
+mod terminals;
+mod totp;
+mod vault;
 
-use app::error::AppError;
+use app::error::{AppError, ErrorKind};
 use app::ssr::http::{clear_session_cookie, session_cookie};
-use app::ssr::services::sessions::SignedIn;
+use app::ssr::services::identity::SignedIn;
 use app::ssr::AppState;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
-use axum::http::header;
+use axum::http::{header, HeaderValue};
 use axum::response::{AppendHeaders, IntoResponse, Response};
-use axum::Router;
+use axum::routing::{delete, get, post, put};
+use axum::{Json, Router};
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .merge(auth::router())
-        .merge(users::router())
-        .merge(security::router())
-        .fallback(|| async { AppError::not_found("not_found", "No such API route.") })
+        // auth-api.txt: sign-in flows, camelCase.
+        .route("/auth/status", get(accounts::status))
+        .route("/auth/setup", post(accounts::setup))
+        .route("/auth/providers", get(sign_in::providers))
+        .route("/auth/login", post(sign_in::auth_login))
+        .route("/auth/login/mfa", post(sign_in::auth_login_mfa))
+        .route("/auth/login/ldap", post(sign_in::auth_login_ldap))
+        .route("/auth/oidc/authorize", get(oidc::auth_authorize))
+        .route("/auth/oidc/callback", get(oidc::auth_callback))
+        .route("/auth/ldap/test", post(ldap::test))
+        .route("/auth/logout", post(sessions::auth_logout))
+        .route("/auth/me", get(accounts::auth_me))
+        .route("/auth/ws-ticket", post(terminals::issue_ticket))
+        .route("/auth/ws-ticket/redeem", post(terminals::redeem_ticket))
+        // Extension: the directory settings (admin).
+        .route("/auth/ldap/config", get(ldap::config).put(ldap::save_config).delete(ldap::delete_config))
+        // users-api.txt: the user lifecycle, Termix field names.
+        .route("/users/create", post(accounts::register))
+        .route("/users/login", post(sign_in::users_login))
+        .route("/users/logout", post(sessions::users_logout))
+        .route("/users/me", get(accounts::users_me))
+        .route("/users/setup-required", get(accounts::setup_required))
+        .route("/users/count", get(admin::count))
+        .route("/users/db-health", get(settings::db_health))
+        .route("/users/totp/setup", post(totp::setup))
+        .route("/users/totp/enable", post(totp::enable))
+        .route("/users/totp/disable", post(totp::disable))
+        .route("/users/totp/backup-codes", post(totp::backup_codes))
+        .route("/users/totp/verify-login", post(sign_in::users_verify_login))
+        .route("/users/sessions", get(sessions::list))
+        .route("/users/sessions/revoke-all", post(sessions::revoke_all))
+        .route("/users/sessions/{session_id}", delete(sessions::revoke))
+        .route("/users/registration-allowed", get(settings::registration).patch(settings::set_registration))
+        .route("/users/password-login-allowed", get(settings::password_login).patch(settings::set_password_login))
+        .route("/users/password-reset-allowed", get(settings::password_reset).patch(settings::set_password_reset))
+        .route("/users/session-timeout", get(settings::session_timeout).patch(settings::set_session_timeout))
+        .route("/users/log-level", get(settings::log_level).patch(settings::set_log_level))
+        .route("/users/guacamole-settings", get(settings::guacamole).patch(settings::set_guacamole))
+        .route("/users/change-password", post(accounts::change_password))
+        .route("/users/initiate-reset", post(password_reset::initiate))
+        .route("/users/verify-reset-code", post(password_reset::verify_code))
+        .route("/users/complete-reset", post(password_reset::complete))
+        .route("/users/list", get(admin::list_users))
+        .route("/users/make-admin", post(admin::make_admin))
+        .route("/users/remove-admin", post(admin::remove_admin))
+        .route("/users/delete-account", delete(accounts::delete_account))
+        .route("/users/delete-user", delete(admin::delete_user))
+        .route("/users/api-keys", get(api_keys::list).post(api_keys::create))
+        .route("/users/api-keys/{key_id}", delete(api_keys::delete))
+        .route("/users/oidc-config", get(oidc::public_config).post(oidc::save_config).delete(oidc::delete_config))
+        .route("/users/oidc-config/admin", get(oidc::admin_config))
+        .route("/users/oidc/authorize", get(oidc::users_authorize))
+        .route("/users/oidc/login", get(oidc::users_login))
+        .route("/users/oidc/callback", get(oidc::users_callback))
+        .route("/users/link-oidc-to-password", post(oidc::link))
+        .route("/users/unlink-oidc-from-password", post(oidc::unlink))
+        .route("/users/data-status", get(vault::status))
+        .route("/users/unlock-data", post(vault::unlock))
+        .route("/users/vault", get(vault::list))
+        .route("/users/vault/{name}", put(vault::put_item).delete(vault::delete_item))
+        // security-api.txt: screen lock and terminal locks, snake_case.
+        .route("/security", get(screen_lock::status).patch(screen_lock::set_lock_after))
+        .route("/security/passcode", post(screen_lock::set_passcode).delete(screen_lock::remove_passcode))
+        .route("/security/lock", post(screen_lock::lock))
+        .route("/security/unlock", post(screen_lock::unlock))
+        .route("/security/activity", post(screen_lock::activity))
+        .route("/security/single-session", post(screen_lock::single_session))
+        .route("/security/terminal/{container_id}/mfa-status", get(terminals::status))
+        .route("/security/terminal/{container_id}/mfa-lock", post(terminals::lock))
+        .route("/security/terminal/{container_id}/mfa-unlock", post(terminals::unlock))
+        .route("/security/terminal/{container_id}/mfa-verify", post(terminals::verify))
+        .fallback(|| async { AppError::from(ErrorKind::NotFound) })
 }
 
 /// A JSON body whose every failure (bad JSON, wrong types, missing fields, wrong content
@@ -46,57 +128,40 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     }
 }
 
-/// A JSON answer that also sets the session cookie.
-pub fn with_session_cookie(state: &AppState, signed_in: &SignedIn, body: serde_json::Value) -> Response {
-    (
-        AppendHeaders([(header::SET_COOKIE, session_cookie(state, &signed_in.token, signed_in.max_age))]),
-        axum::Json(body),
-    )
-        .into_response()
+/// `{"success": true}`: users-api.txt's and security-api.txt's plain acknowledgement.
+#[derive(Serialize)]
+pub struct Success {
+    success: bool,
 }
 
-/// A JSON answer that sets the session cookie and, after a trusted second step, the
-/// trusted-device cookie.
-pub fn with_second_step_cookies(state: &AppState, step: &app::ssr::services::totp::SecondStep, body: serde_json::Value) -> Response {
-    let mut res = with_session_cookie(state, &step.signed_in, body);
-    if let Some(device) = &step.trusted_device {
-        res.headers_mut().append(header::SET_COOKIE, app::ssr::http::trusted_device_cookie(state, device));
+impl Success {
+    pub const TRUE: Self = Self { success: true };
+}
+
+pub fn success() -> Json<Success> {
+    Json(Success::TRUE)
+}
+
+/// A JSON answer with cookies to set.
+pub fn with_cookies<T: Serialize>(cookies: Vec<HeaderValue>, body: T) -> Response {
+    let mut res = Json(body).into_response();
+    for c in cookies {
+        res.headers_mut().append(header::SET_COOKIE, c);
     }
     res
+}
+
+/// A JSON answer that also sets the session cookie.
+pub fn with_session_cookie<T: Serialize>(state: &AppState, signed_in: &SignedIn, body: T) -> Response {
+    with_cookies(vec![session_cookie(state, &signed_in.token, signed_in.max_age)], body)
+}
+
+/// A JSON answer that also removes the session cookie.
+pub fn clearing_session_cookie<T: Serialize>(state: &AppState, body: T) -> Response {
+    (AppendHeaders([(header::SET_COOKIE, clear_session_cookie(state))]), Json(body)).into_response()
 }
 
 /// This browser's trusted-device cookie.
 pub fn trusted_device(headers: &axum::http::HeaderMap) -> Option<String> {
     app::ssr::http::cookie(headers, app::ssr::http::TRUSTED_DEVICE_COOKIE)
-}
-
-/// A JSON answer that also removes the session cookie.
-pub fn clearing_session_cookie(state: &AppState, body: serde_json::Value) -> Response {
-    (AppendHeaders([(header::SET_COOKIE, clear_session_cookie(state))]), axum::Json(body)).into_response()
-}
-
-/// The end of a single sign-on in the browser: cookies, then a redirect. A sign-in that owes
-/// a second step goes to the code page with the MFA-pending token in its short-lived cookie.
-pub fn sso_redirect(
-    state: &AppState,
-    outcome: Result<app::ssr::services::accounts::LoginOutcome, AppError>,
-    success: &str,
-    failure: impl Fn(&str) -> String,
-) -> Response {
-    use app::ssr::services::accounts::LoginOutcome;
-    use axum::response::Redirect;
-    match outcome {
-        Ok(LoginOutcome::SignedIn(s)) => {
-            (AppendHeaders([(header::SET_COOKIE, session_cookie(state, &s.token, s.max_age))]), Redirect::to(success)).into_response()
-        }
-        Ok(LoginOutcome::MfaRequired { mfa_token }) => {
-            let ttl = app::ssr::services::totp::MFA_TTL_USERS_API;
-            let cookie = app::ssr::http::http_only_cookie(state, app::ssr::http::MFA_COOKIE, &mfa_token, ttl);
-            (AppendHeaders([(header::SET_COOKIE, cookie)]), Redirect::to("/login/mfa")).into_response()
-        }
-        Err(e) => {
-            let message = app::api::encode_query(&e.to_string());
-            Redirect::to(&failure(&message)).into_response()
-        }
-    }
 }

@@ -228,6 +228,6 @@ async fn a_page_server_function_answers_errors_with_their_own_status_not_500() {
         .await
         .unwrap();
     assert_eq!(res.status(), 401);
-    let body: serde_json::Value = res.json().await.unwrap();
-    assert_eq!(body, serde_json::json!("InvalidCredentials"));
+    let error: app::error::AppError = res.json().await.unwrap();
+    assert_eq!(error.code(), "invalid_credentials");
 }

@@ -10,7 +10,7 @@ pub mod two_factor;
 pub mod users;
 pub mod vault;
 
-use crate::error::AppError;
+use crate::error::{AppError, ErrorKind};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 use std::str::FromStr;
@@ -48,12 +48,9 @@ impl From<sqlx::Error> for AppError {
         match e {
             sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
                 tracing::error!(error = %e, "database unavailable");
-                AppError::Unavailable
+                AppError::from(ErrorKind::Unavailable)
             }
-            e => {
-                tracing::error!(error = %e, "database error");
-                AppError::Internal
-            }
+            e => AppError::internal("database error", &e),
         }
     }
 }

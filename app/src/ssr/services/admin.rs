@@ -1,7 +1,6 @@
 //! Admin user management: the user list, the admin role, deleting users.
-use super::accounts::Account;
-use super::auth::{AdminUser, Caller};
-use crate::error::AppError;
+use super::identity::{Account, AdminUser, Caller};
+use crate::error::{AppError, ErrorKind};
 use crate::ssr::db;
 use crate::ssr::AppState;
 
@@ -22,23 +21,50 @@ pub async fn list_users(_caller: &Caller, state: &AppState) -> Result<Vec<UserSu
         .collect())
 }
 
+/// The role an admin gives a user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Admin,
+    User,
+}
+
+impl Role {
+    pub fn parse(raw: &str) -> Result<Self, AppError> {
+        match raw {
+            "admin" => Ok(Self::Admin),
+            "user" => Ok(Self::User),
+            _ => Err(AppError::bad_request("The role is admin or user.")),
+        }
+    }
+}
+
+/// Gives the user named by `userId` (first) or `username` the admin role or takes it away.
+pub async fn set_role(admin: &AdminUser, state: &AppState, user_id: Option<&str>, username: Option<&str>, role: Role) -> Result<(), AppError> {
+    let target = find_target(state, user_id, username).await?;
+    match role {
+        Role::Admin => make_admin(admin, state, &target).await,
+        Role::User => remove_admin(admin, state, &target).await,
+    }
+}
+
 /// Who an admin operation is aimed at: `userId` first, else `username`.
-pub async fn find_target(state: &AppState, user_id: Option<&str>, username: Option<&str>) -> Result<Account, AppError> {
+async fn find_target(state: &AppState, user_id: Option<&str>, username: Option<&str>) -> Result<Account, AppError> {
     let user_id = user_id.map(str::trim).filter(|s| !s.is_empty());
     let username = username.map(str::trim).filter(|s| !s.is_empty());
     let row = match (user_id, username) {
         (Some(id), _) => db::users::find_by_id(&state.pool, id).await?,
         (None, Some(name)) => db::users::find_by_key(&state.pool, &name.to_ascii_lowercase()).await?,
-        (None, None) => return Err(AppError::invalid("invalid_request", Some("userId"), "Give a userId or a username.")),
+        (None, None) => return Err(AppError::invalid(ErrorKind::InvalidRequest, Some("userId"), "Give a userId or a username.")),
     };
-    row.map(Account::from).ok_or_else(|| AppError::not_found("user_not_found", "No such user."))
+    row.map(Account::from).ok_or_else(|| AppError::of(ErrorKind::UserNotFound, "No such user."))
 }
 
 /// Grants the admin role. It takes effect on the user's next request.
 #[tracing::instrument(skip_all)]
-pub async fn make_admin(admin: &AdminUser, state: &AppState, target: &Account) -> Result<(), AppError> {
+async fn make_admin(admin: &AdminUser, state: &AppState, target: &Account) -> Result<(), AppError> {
     if !db::users::set_admin(&state.pool, &target.id, true).await? {
-        return Err(AppError::invalid("already_admin", None, "This user is already an admin."));
+        return Err(AppError::invalid(ErrorKind::AlreadyAdmin, None, "This user is already an admin."));
     }
     tracing::info!(user = %target.id, by = %admin.caller().user_id, "admin role granted");
     Ok(())
@@ -46,15 +72,15 @@ pub async fn make_admin(admin: &AdminUser, state: &AppState, target: &Account) -
 
 /// Takes the admin role away. An admin cannot demote themselves, and the last admin stays one.
 #[tracing::instrument(skip_all)]
-pub async fn remove_admin(admin: &AdminUser, state: &AppState, target: &Account) -> Result<(), AppError> {
+async fn remove_admin(admin: &AdminUser, state: &AppState, target: &Account) -> Result<(), AppError> {
     if target.id == admin.caller().user_id {
-        return Err(AppError::invalid("cannot_demote_self", None, "You cannot remove your own admin role."));
+        return Err(AppError::invalid(ErrorKind::CannotDemoteSelf, None, "You cannot remove your own admin role."));
     }
     if !target.is_admin {
-        return Err(AppError::invalid("not_admin", None, "This user is not an admin."));
+        return Err(AppError::invalid(ErrorKind::NotAdmin, None, "This user is not an admin."));
     }
     if !db::users::set_admin(&state.pool, &target.id, false).await? {
-        return Err(AppError::forbidden("last_admin", "The last admin cannot lose the role."));
+        return Err(AppError::of(ErrorKind::LastAdmin, "The last admin cannot lose the role."));
     }
     tracing::info!(user = %target.id, by = %admin.caller().user_id, "admin role removed");
     Ok(())
@@ -64,14 +90,14 @@ pub async fn remove_admin(admin: &AdminUser, state: &AppState, target: &Account)
 #[tracing::instrument(skip_all)]
 pub async fn delete_user(admin: &AdminUser, state: &AppState, username: &str) -> Result<(), AppError> {
     if username.trim().is_empty() {
-        return Err(AppError::invalid("invalid_request", Some("username"), "Give the username to delete."));
+        return Err(AppError::invalid(ErrorKind::InvalidRequest, Some("username"), "Give the username to delete."));
     }
     let target = find_target(state, None, Some(username)).await?;
     if target.id == admin.caller().user_id {
-        return Err(AppError::invalid("cannot_delete_self", Some("username"), "Delete your own account from your account page."));
+        return Err(AppError::invalid(ErrorKind::CannotDeleteSelf, Some("username"), "Delete your own account from your account page."));
     }
     if !db::users::delete(&state.pool, &target.id).await? {
-        return Err(AppError::forbidden("last_admin", "The last admin cannot be deleted."));
+        return Err(AppError::of(ErrorKind::LastAdmin, "The last admin cannot be deleted."));
     }
     tracing::info!(user = %target.id, by = %admin.caller().user_id, "user deleted");
     Ok(())

@@ -4,14 +4,13 @@
 //! does not apply to it and it cannot do what is bound to a session (WebSocket tickets,
 //! terminal grants, unlock, logout); it never creates or deletes keys, whatever its user may
 //! do; a password change leaves keys alone (delete the key to cut it off, effective at once).
-use super::auth::{AdminUser, Caller, TOUCH_EVERY};
-use crate::error::AppError;
+use super::auth::API_KEY_PREFIX as PREFIX;
+use super::identity::AdminUser;
+use crate::error::{AppError, ErrorKind};
 use crate::ssr::db::{self, api_keys::{ApiKeyRow, NewApiKey}};
 use crate::ssr::keys::{digest, new_id, random_hex};
 use crate::ssr::AppState;
 
-/// Every key starts with this; the rest is 64 hex digits (32 random bytes).
-pub const PREFIX: &str = "pcs_";
 /// How much of the key is kept in clear to tell keys apart.
 const SHOWN_PREFIX: usize = 12;
 const MAX_NAME: usize = 100;
@@ -26,10 +25,10 @@ pub struct CreatedKey {
 
 /// Reads `expiresAt`: RFC 3339, or a plain date meaning the end of that day (UTC).
 /// It must lie in the future.
-pub fn parse_expiry(raw: &str, now: i64) -> Result<i64, AppError> {
+fn parse_expiry(raw: &str, now: i64) -> Result<i64, AppError> {
     use time::format_description::well_known::Rfc3339;
     let raw = raw.trim();
-    let bad = || AppError::invalid("invalid_request", Some("expiresAt"), "Give the expiry as an ISO 8601 date or date-time.");
+    let bad = || AppError::invalid(ErrorKind::InvalidRequest, Some("expiresAt"), "Give the expiry as an ISO 8601 date or date-time.");
     let at = match time::OffsetDateTime::parse(raw, &Rfc3339) {
         Ok(t) => t.unix_timestamp(),
         Err(_) => {
@@ -39,21 +38,23 @@ pub fn parse_expiry(raw: &str, now: i64) -> Result<i64, AppError> {
         }
     };
     if at <= now {
-        return Err(AppError::invalid("invalid_request", Some("expiresAt"), "The expiry must be in the future."));
+        return Err(AppError::invalid(ErrorKind::InvalidRequest, Some("expiresAt"), "The expiry must be in the future."));
     }
     Ok(at)
 }
 
 /// Makes a key acting as `user_id`. Only a signed-in admin can, never another key.
 #[tracing::instrument(skip_all)]
-pub async fn create(admin: &AdminUser, state: &AppState, name: &str, user_id: &str, expires_at: Option<i64>) -> Result<CreatedKey, AppError> {
+/// `expires_at` is RFC 3339 or a plain date; none for a key that does not expire.
+pub async fn create(admin: &AdminUser, state: &AppState, name: &str, user_id: &str, expires_at: Option<&str>) -> Result<CreatedKey, AppError> {
     refuse_keys(admin)?;
+    let expires_at = expires_at.map(str::trim).filter(|e| !e.is_empty()).map(|e| parse_expiry(e, state.now())).transpose()?;
     let name = name.trim();
     if name.is_empty() || name.chars().count() > MAX_NAME {
-        return Err(AppError::invalid("invalid_request", Some("name"), "Name the key (1 to 100 characters)."));
+        return Err(AppError::invalid(ErrorKind::InvalidRequest, Some("name"), "Name the key (1 to 100 characters)."));
     }
     if db::users::find_by_id(&state.pool, user_id).await?.is_none() {
-        return Err(AppError::not_found("user_not_found", "No such user."));
+        return Err(AppError::of(ErrorKind::UserNotFound, "No such user."));
     }
     let token = format!("{PREFIX}{}", random_hex(32));
     let id = new_id();
@@ -65,7 +66,7 @@ pub async fn create(admin: &AdminUser, state: &AppState, name: &str, user_id: &s
     )
     .await?;
     tracing::info!(key = %id, user = %user_id, by = %admin.caller().user_id, "API key created");
-    let key = db::api_keys::find(&state.pool, &id).await?.ok_or(AppError::Internal)?;
+    let key = db::api_keys::find(&state.pool, &id).await?.ok_or_else(|| AppError::bug("an API key just created is missing"))?;
     Ok(CreatedKey { key, token })
 }
 
@@ -78,7 +79,7 @@ pub async fn list(admin: &AdminUser, state: &AppState) -> Result<Vec<ApiKeyRow>,
 pub async fn delete(admin: &AdminUser, state: &AppState, id: &str) -> Result<(), AppError> {
     refuse_keys(admin)?;
     if !db::api_keys::delete(&state.pool, id).await? {
-        return Err(AppError::not_found("api_key_not_found", "No such API key."));
+        return Err(AppError::of(ErrorKind::ApiKeyNotFound, "No such API key."));
     }
     tracing::info!(key = %id, by = %admin.caller().user_id, "API key deleted");
     Ok(())
@@ -87,31 +88,8 @@ pub async fn delete(admin: &AdminUser, state: &AppState, id: &str) -> Result<(),
 fn refuse_keys(admin: &AdminUser) -> Result<(), AppError> {
     match admin.caller().api_key_id {
         None => Ok(()),
-        Some(_) => Err(AppError::forbidden("forbidden", "An API key cannot create or delete API keys.")),
+        Some(_) => Err(AppError::of(ErrorKind::Forbidden, "An API key cannot create or delete API keys.")),
     }
-}
-
-/// The caller a key stands for. Unknown, deleted and expired keys are `401` at once.
-pub(crate) async fn authenticate(state: &AppState, token: &str) -> Result<Caller, AppError> {
-    let now = state.now();
-    let row = db::api_keys::find_for_auth(&state.pool, &digest(token)).await?.ok_or(AppError::Unauthenticated)?;
-    if row.expires_at.is_some_and(|t| t <= now) {
-        return Err(AppError::Unauthenticated);
-    }
-    if row.last_used_at.is_none_or(|t| now - t >= TOUCH_EVERY) {
-        db::api_keys::touch(&state.pool, &row.id, now).await?;
-    }
-    Ok(Caller {
-        user_id: row.user_id,
-        username: row.username,
-        display_name: row.display_name,
-        is_admin: row.is_admin,
-        is_oidc: row.is_oidc,
-        session_id: String::new(),
-        issued_at: now,
-        locked: false,
-        api_key_id: Some(row.id),
-    })
 }
 
 #[cfg(test)]

@@ -1,78 +1,17 @@
 //! The authentication core: one function turns a presented token into the caller, checking
 //! everything that decides access against the database on every request.
+//!
+//! A presented value is either a session token (cookie `jwt` or Bearer) or an API key
+//! (`pcs_…`, Bearer). Both end here, so a [`Caller`] is built in one place only.
+use super::identity::{Caller, Gate};
 use super::tokens::{self, TokenKind};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorKind};
 use crate::ssr::db;
+use crate::ssr::keys::digest;
 use crate::ssr::AppState;
 
-/// Permissions every signed-in user holds; admins hold [`ALL_PERMISSIONS`].
-pub const USER_PERMISSIONS: &[&str] = &["connections.create"];
-pub const ALL_PERMISSIONS: &[&str] =
-    &["settings.manage", "users.manage", "sessions.view_any", "api_keys.manage", "connections.create"];
-
-/// Whether a route can be used while the account's screen lock is engaged.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Gate {
-    /// Almost every route: a locked client is refused with `403 account_locked`.
-    Unlocked,
-    /// `GET /security`, unlock and the logout routes.
-    AllowLocked,
-}
-
-/// Who is calling, as proven by a live session.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    pub user_id: String,
-    pub username: String,
-    pub display_name: String,
-    pub is_admin: bool,
-    pub is_oidc: bool,
-    pub session_id: String,
-    pub issued_at: i64,
-    /// The session is screen-locked (only [`Gate::AllowLocked`] routes see such a caller).
-    pub locked: bool,
-    /// Set when the caller authenticated with an API key rather than a session; `session_id`
-    /// is then empty.
-    pub api_key_id: Option<String>,
-}
-
-impl Caller {
-    pub fn permissions(&self) -> &'static [&'static str] {
-        if self.is_admin {
-            ALL_PERMISSIONS
-        } else {
-            USER_PERMISSIONS
-        }
-    }
-
-    /// The caller's session, for what is bound to one (WebSocket tickets, terminal grants,
-    /// unlock, logout). An API key has none.
-    pub fn session(&self) -> Result<&str, AppError> {
-        match self.api_key_id {
-            None => Ok(&self.session_id),
-            Some(_) => Err(AppError::forbidden("session_required", "This needs a signed-in session; an API key cannot do it.")),
-        }
-    }
-
-    /// The only way to obtain an [`AdminUser`]: admin-only services cannot be called without it.
-    pub fn require_admin(self) -> Result<AdminUser, AppError> {
-        if self.is_admin {
-            Ok(AdminUser(self))
-        } else {
-            Err(AppError::forbidden("forbidden", "Only an administrator can do this."))
-        }
-    }
-}
-
-/// A caller proven to be an admin.
-#[derive(Debug, Clone)]
-pub struct AdminUser(Caller);
-
-impl AdminUser {
-    pub fn caller(&self) -> &Caller {
-        &self.0
-    }
-}
+/// Every API key starts with this; the rest is 64 hex digits (32 random bytes).
+pub const API_KEY_PREFIX: &str = "pcs_";
 
 /// How often, at most, a session's last-active time is written.
 pub(crate) const TOUCH_EVERY: i64 = 30;
@@ -83,14 +22,14 @@ pub(crate) const TOUCH_EVERY: i64 = 30;
 #[tracing::instrument(skip_all)]
 pub async fn authenticate(state: &AppState, token: Option<&str>, gate: Gate) -> Result<Caller, AppError> {
     let now = state.now();
-    let token = token.ok_or(AppError::Unauthenticated)?;
-    if token.starts_with(super::api_keys::PREFIX) {
-        return super::api_keys::authenticate(state, token).await;
+    let token = token.ok_or(AppError::from(ErrorKind::Unauthenticated))?;
+    if token.starts_with(API_KEY_PREFIX) {
+        return authenticate_key(state, token).await;
     }
-    let claims = tokens::verify(&state.keys, token, TokenKind::Access, now).ok_or(AppError::Unauthenticated)?;
-    let row = db::sessions::find_with_user(&state.pool, &claims.sid).await?.ok_or(AppError::Unauthenticated)?;
+    let claims = tokens::verify(&state.keys, token, TokenKind::Access, now).ok_or(AppError::from(ErrorKind::Unauthenticated))?;
+    let row = db::sessions::find_with_user(&state.pool, &claims.sid).await?.ok_or(AppError::from(ErrorKind::Unauthenticated))?;
     if row.user_id != claims.sub || row.revoked_at.is_some() || row.expires_at <= now {
-        return Err(AppError::Unauthenticated);
+        return Err(AppError::from(ErrorKind::Unauthenticated));
     }
     // The screen lock: locked by hand (every session of the user), or idle for longer than the
     // user's auto-lock time. The server decides this itself, so a client that never runs the
@@ -101,10 +40,10 @@ pub async fn authenticate(state: &AppState, token: Option<&str>, gate: Gate) -> 
         db::sessions::lock(&state.pool, &row.session_id, now).await?;
     }
     if claims.iat < row.tokens_valid_after {
-        return Err(AppError::Unauthenticated);
+        return Err(AppError::from(ErrorKind::Unauthenticated));
     }
     if locked && gate == Gate::Unlocked {
-        return Err(AppError::AccountLocked);
+        return Err(AppError::from(ErrorKind::AccountLocked));
     }
     // Only requests that do something count as activity; the lock-screen routes do not.
     if gate == Gate::Unlocked && now - row.last_active_at >= TOUCH_EVERY {
@@ -120,5 +59,30 @@ pub async fn authenticate(state: &AppState, token: Option<&str>, gate: Gate) -> 
         issued_at: claims.iat,
         locked,
         api_key_id: None,
+    })
+}
+
+/// The caller an API key stands for. Unknown, deleted and expired keys are `401` at once.
+async fn authenticate_key(state: &AppState, token: &str) -> Result<Caller, AppError> {
+    let now = state.now();
+    let row = db::api_keys::find_for_auth(&state.pool, &digest(token))
+        .await?
+        .ok_or(AppError::from(ErrorKind::Unauthenticated))?;
+    if row.expires_at.is_some_and(|t| t <= now) {
+        return Err(ErrorKind::Unauthenticated.into());
+    }
+    if row.last_used_at.is_none_or(|t| now - t >= TOUCH_EVERY) {
+        db::api_keys::touch(&state.pool, &row.id, now).await?;
+    }
+    Ok(Caller {
+        user_id: row.user_id,
+        username: row.username,
+        display_name: row.display_name,
+        is_admin: row.is_admin,
+        is_oidc: row.is_oidc,
+        session_id: String::new(),
+        issued_at: now,
+        locked: false,
+        api_key_id: Some(row.id),
     })
 }

@@ -12,12 +12,11 @@
 //! whatever the registration setting says (the directory is the gate) but never while the
 //! instance still needs its first admin; a directory that does not answer is `503`, not a
 //! wrong password; the bind password is sealed with the instance key and never returned.
-use super::accounts::{finish_first_factor, LoginOutcome, SignInContext};
-use super::auth::AdminUser;
+use super::identity::{AdminUser, ClientMeta};
 use super::rate_limit::{self, Limit};
 use crate::domain::{DisplayName, LoginPassword, Username};
-use crate::error::AppError;
-use crate::ssr::db::{self, users::{Admission, NewUser}};
+use crate::error::{AppError, ErrorKind};
+use crate::ssr::db::{self, users::{Admission, NewUser, UserRow}};
 use crate::ssr::keys::new_id;
 use crate::ssr::AppState;
 use ldap3::{ldap_escape, LdapConnAsync, LdapConnSettings, Scope, SearchEntry};
@@ -75,16 +74,13 @@ fn enabled_by_default() -> bool {
 
 pub async fn config(state: &AppState) -> Result<Option<LdapConfig>, AppError> {
     let Some(raw) = db::settings::get(&state.pool, CONFIG_KEY).await? else { return Ok(None) };
-    let stored: Stored = serde_json::from_str(&raw).map_err(|e| {
-        tracing::error!(error = %e, "stored LDAP settings do not parse");
-        AppError::Internal
-    })?;
+    let stored: Stored = serde_json::from_str(&raw).map_err(|e| AppError::internal("stored LDAP settings do not parse", &e))?;
     let password = state.keys.open(&stored.bind_password_sealed, SEAL_CONTEXT)?;
     Ok(Some(LdapConfig {
         enabled: stored.enabled,
         url: stored.url,
         bind_dn: stored.bind_dn,
-        bind_password: String::from_utf8(password).map_err(|_| AppError::Internal)?,
+        bind_password: String::from_utf8(password).map_err(|e| AppError::internal("the sealed bind password is not UTF-8", &e))?,
         search_base: stored.search_base,
         user_attribute: stored.user_attribute,
         display_name_attribute: stored.display_name_attribute,
@@ -98,7 +94,7 @@ pub async fn is_enabled(state: &AppState) -> Result<bool, AppError> {
 fn required(field: &'static str, value: &str, what: &str) -> Result<String, AppError> {
     let v = value.trim();
     if v.is_empty() || v.len() > 1024 {
-        return Err(AppError::invalid("invalid_request", Some(field), format!("Give the {what}.")));
+        return Err(AppError::invalid(ErrorKind::InvalidRequest, Some(field), format!("Give the {what}.")));
     }
     Ok(v.to_owned())
 }
@@ -107,7 +103,7 @@ fn check_url(raw: &str) -> Result<String, AppError> {
     let url = required("url", raw, "directory URL")?;
     let lower = url.to_ascii_lowercase();
     if !(lower.starts_with("ldap://") || lower.starts_with("ldaps://")) || url.len() <= "ldaps://".len() {
-        return Err(AppError::invalid("invalid_request", Some("url"), "The URL starts with ldap:// or ldaps://."));
+        return Err(AppError::invalid(ErrorKind::InvalidRequest, Some("url"), "The URL starts with ldap:// or ldaps://."));
     }
     Ok(url)
 }
@@ -115,7 +111,7 @@ fn check_url(raw: &str) -> Result<String, AppError> {
 fn attribute(field: &'static str, raw: Option<&str>, default: &str) -> Result<String, AppError> {
     let v = raw.map(str::trim).filter(|v| !v.is_empty()).unwrap_or(default);
     if !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') || !v.starts_with(|c: char| c.is_ascii_alphabetic()) {
-        return Err(AppError::invalid("invalid_request", Some(field), "An attribute name is letters, digits and hyphens."));
+        return Err(AppError::invalid(ErrorKind::InvalidRequest, Some(field), "An attribute name is letters, digits and hyphens."));
     }
     Ok(v.to_owned())
 }
@@ -132,7 +128,7 @@ pub async fn save_config(admin: &AdminUser, state: &AppState, input: ConfigInput
         None => config(state)
             .await?
             .map(|c| c.bind_password)
-            .ok_or_else(|| AppError::invalid("invalid_request", Some("bindPassword"), "Give the service account's password."))?,
+            .ok_or_else(|| AppError::invalid(ErrorKind::InvalidRequest, Some("bindPassword"), "Give the service account's password."))?,
     };
     let stored = Stored {
         enabled: input.enabled,
@@ -143,7 +139,7 @@ pub async fn save_config(admin: &AdminUser, state: &AppState, input: ConfigInput
         user_attribute,
         display_name_attribute,
     };
-    let json = serde_json::to_string(&stored).map_err(|_| AppError::Internal)?;
+    let json = serde_json::to_string(&stored).map_err(|e| AppError::internal("LDAP settings do not serialise", &e))?;
     db::settings::set(&state.pool, CONFIG_KEY, &json).await?;
     tracing::info!(by = %admin.caller().user_id, enabled = input.enabled, "LDAP settings saved");
     Ok(())
@@ -189,25 +185,41 @@ async fn probe(url: &str, bind_dn: &str, bind_password: &str, search_base: &str)
     Ok(())
 }
 
+/// Which bind password a connection test uses.
+#[derive(Clone, Copy)]
+pub enum TestPassword<'a> {
+    /// The one given, which must not be empty (`POST /auth/ldap/test`).
+    Given(&'a str),
+    /// The one given, or the stored one when empty (the admin page's form).
+    GivenOrStored(&'a str),
+}
+
 /// `POST /auth/ldap/test`: answers `Ok(Err(reason))` when the directory refuses or is
-/// unreachable. Without a password (the admin page's form) the stored one is used.
+/// unreachable.
 pub async fn test_connection(
     _admin: &AdminUser,
     state: &AppState,
     url: &str,
     bind_dn: &str,
-    bind_password: Option<&str>,
+    password: TestPassword<'_>,
     search_base: &str,
 ) -> Result<Result<(), String>, AppError> {
+    let (bind_password, may_use_stored) = match password {
+        TestPassword::Given(p) => (Some(p).filter(|p| !p.is_empty()), false),
+        TestPassword::GivenOrStored(p) => (Some(p).filter(|p| !p.is_empty()), true),
+    };
+    if bind_password.is_none() && !may_use_stored {
+        return Err(AppError::invalid(ErrorKind::InvalidRequest, Some("bindPassword"), "Give the service account's password."));
+    }
     let url = check_url(url)?;
     let bind_dn = required("bindDn", bind_dn, "service account DN")?;
     let search_base = required("searchBase", search_base, "search base")?;
-    let stored = match bind_password.filter(|p| !p.is_empty()) {
+    let stored = match bind_password {
         Some(_) => None,
         None => config(state).await?.map(|c| c.bind_password),
     };
-    let Some(bind_password) = bind_password.filter(|p| !p.is_empty()).or(stored.as_deref()) else {
-        return Err(AppError::invalid("invalid_request", Some("bindPassword"), "Give the service account's password."));
+    let Some(bind_password) = bind_password.or(stored.as_deref()) else {
+        return Err(AppError::invalid(ErrorKind::InvalidRequest, Some("bindPassword"), "Give the service account's password."));
     };
     match tokio::time::timeout(TIMEOUT, probe(&url, &bind_dn, bind_password, &search_base)).await {
         Err(_) => Ok(Err("The directory did not answer in time.".into())),
@@ -235,18 +247,15 @@ async fn authenticate_entry(cfg: &LdapConfig, username: &str, password: &str) ->
     Ok((entry.dn, display))
 }
 
-/// `POST /auth/login/ldap`: the same limits, second step and session as a password sign-in.
+/// Proves who someone is with the directory and answers their linked local account. The same
+/// limits as a password sign-in apply (per IP, and per directory username).
 #[tracing::instrument(skip_all)]
-pub async fn sign_in(state: &AppState, username: &str, password: String, ctx: SignInContext<'_>) -> Result<LoginOutcome, AppError> {
-    if username.trim().is_empty() {
-        return Err(AppError::invalid("invalid_request", Some("username"), "Enter your username."));
+pub async fn prove(state: &AppState, username: &str, password: &LoginPassword, client: &ClientMeta) -> Result<UserRow, AppError> {
+    let cfg = config(state).await?.filter(|c| c.enabled).ok_or_else(|| AppError::of(ErrorKind::LdapDisabled, "LDAP sign-in is not set up on this instance."))?;
+    if !db::users::any_exist(&state.pool).await? {
+        return Err(AppError::of(ErrorKind::SetupRequired, "Set up the instance's first administrator before directory sign-in."));
     }
-    let password = LoginPassword::parse(password)?;
-    let cfg = config(state).await?.filter(|c| c.enabled).ok_or_else(|| AppError::forbidden("ldap_disabled", "LDAP sign-in is not set up on this instance."))?;
-    if super::accounts::needs_setup(state).await? {
-        return Err(AppError::forbidden("setup_required", "Set up the instance's first administrator before directory sign-in."));
-    }
-    rate_limit::take(state, &Limit::login_ip(&ctx.client.ip)).await?;
+    rate_limit::take(state, &Limit::login_ip(&client.ip)).await?;
     let key = username.trim().to_ascii_lowercase();
     let user_limit = Limit::login_user(&format!("ldap:{key}"));
     rate_limit::check(state, &user_limit).await?;
@@ -256,31 +265,30 @@ pub async fn sign_in(state: &AppState, username: &str, password: String, ctx: Si
         Ok(Ok(found)) => found,
         Ok(Err(DirError::Refused(why))) => {
             rate_limit::record(state, &user_limit).await?;
-            tracing::info!(ip = %ctx.client.ip, reason = %why, "LDAP sign-in refused");
-            return Err(AppError::InvalidCredentials);
+            tracing::info!(ip = %client.ip, reason = %why, "LDAP sign-in refused");
+            return Err(AppError::from(ErrorKind::InvalidCredentials));
         }
         Ok(Err(DirError::Unreachable(why))) => {
             tracing::error!(reason = %why, "the LDAP directory is unreachable");
-            return Err(AppError::Unavailable);
+            return Err(AppError::from(ErrorKind::Unavailable));
         }
         Err(_) => {
             tracing::error!("the LDAP directory did not answer in time");
-            return Err(AppError::Unavailable);
+            return Err(AppError::from(ErrorKind::Unavailable));
         }
     };
     rate_limit::clear(state, &user_limit).await?;
-    let user = local_account(state, &typed, &dn, display.as_deref()).await?;
-    finish_first_factor(state, user, &ctx, None).await
+    local_account(state, &typed, &dn, display.as_deref()).await
 }
 
 /// The local account linked to a directory entry, created at its first sign-in.
-async fn local_account(state: &AppState, typed: &str, dn: &str, display: Option<&str>) -> Result<db::users::UserRow, AppError> {
-    let conflict = || AppError::forbidden("account_conflict", "A local account already uses this name; ask your administrator.");
+async fn local_account(state: &AppState, typed: &str, dn: &str, display: Option<&str>) -> Result<UserRow, AppError> {
+    let conflict = || AppError::of(ErrorKind::AccountConflict, "A local account already uses this name; ask your administrator.");
     if let Some(user) = db::users::find_by_ldap_dn(&state.pool, dn).await? {
         if let Some(d) = display.and_then(|d| DisplayName::parse(d, &Username::parse(&user.username).ok()?).ok()) {
             db::users::set_ldap_identity(&state.pool, &user.id, dn, d.as_ref()).await?;
         }
-        return db::users::find_by_id(&state.pool, &user.id).await?.ok_or(AppError::Internal);
+        return db::users::find_by_id(&state.pool, &user.id).await?.ok_or_else(|| AppError::bug("a linked directory account vanished"));
     }
     let username = Username::parse(typed)?;
     let key = username.key();
@@ -306,5 +314,5 @@ async fn local_account(state: &AppState, typed: &str, dn: &str, display: Option<
         Err(e) => return Err(e.into()),
     }
     tracing::info!(username = %username.as_ref(), "account created for a directory user");
-    db::users::find_by_id(&state.pool, &id).await?.ok_or(AppError::Internal)
+    db::users::find_by_id(&state.pool, &id).await?.ok_or_else(|| AppError::bug("a directory account just created is missing"))
 }

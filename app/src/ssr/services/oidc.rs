@@ -15,11 +15,9 @@
 //! says (the provider and `allowed_users` are the gate) but never before the first admin
 //! exists; a provider name that collides with a local account gets a suffix (the link is the
 //! subject, never the name); two-factor and single-session mode apply as for passwords.
-use super::accounts::{finish_first_factor, LoginOutcome, SignInContext};
-use super::auth::AdminUser;
-use super::sessions::ClientMeta;
+use super::identity::AdminUser;
 use crate::domain::{DisplayName, Username};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorKind};
 use crate::ssr::db::{self, oidc::NewFlow, users::{Admission, NewUser}};
 use crate::ssr::keys::{digest, new_id, random_hex};
 use crate::ssr::AppState;
@@ -88,13 +86,10 @@ pub struct ConfigInput {
 
 pub async fn config(state: &AppState) -> Result<Option<OidcConfig>, AppError> {
     let Some(raw) = db::settings::get(&state.pool, CONFIG_KEY).await? else { return Ok(None) };
-    let stored: Stored = serde_json::from_str(&raw).map_err(|e| {
-        tracing::error!(error = %e, "stored OIDC settings do not parse");
-        AppError::Internal
-    })?;
+    let stored: Stored = serde_json::from_str(&raw).map_err(|e| AppError::internal("stored OIDC settings do not parse", &e))?;
     let secret = state.keys.open(&stored.client_secret_sealed, SEAL_CONTEXT)?;
     let mut config = stored.config;
-    config.client_secret = String::from_utf8(secret).map_err(|_| AppError::Internal)?;
+    config.client_secret = String::from_utf8(secret).map_err(|e| AppError::internal("the sealed client secret is not UTF-8", &e))?;
     Ok(Some(config))
 }
 
@@ -103,9 +98,9 @@ fn text(v: &Option<String>) -> String {
 }
 
 fn http_url(field: &'static str, raw: &str) -> Result<String, AppError> {
-    let parsed = url::Url::parse(raw).map_err(|_| AppError::invalid("invalid_request", Some(field), "Give a full http(s):// URL."))?;
+    let parsed = url::Url::parse(raw).map_err(|_| AppError::invalid(ErrorKind::InvalidRequest, Some(field), "Give a full http(s):// URL."))?;
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
-        return Err(AppError::invalid("invalid_request", Some(field), "Give a full http(s):// URL."));
+        return Err(AppError::invalid(ErrorKind::InvalidRequest, Some(field), "Give a full http(s):// URL."));
     }
     Ok(raw.trim_end_matches('/').to_owned())
 }
@@ -113,7 +108,7 @@ fn http_url(field: &'static str, raw: &str) -> Result<String, AppError> {
 fn path(field: &'static str, raw: &str, default: &str) -> Result<String, AppError> {
     let p = if raw.is_empty() { default } else { raw };
     if p.split('.').any(|seg| seg.is_empty() || !seg.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')) {
-        return Err(AppError::invalid("invalid_request", Some(field), "A claim path is names joined by dots, like sub or profile.name."));
+        return Err(AppError::invalid(ErrorKind::InvalidRequest, Some(field), "A claim path is names joined by dots, like sub or profile.name."));
     }
     Ok(p.to_owned())
 }
@@ -149,8 +144,7 @@ pub async fn save_config(admin: &AdminUser, state: &AppState, input: ConfigInput
         missing.push("client_secret");
     }
     if !missing.is_empty() {
-        return Err(AppError::invalid(
-            "incomplete_config",
+        return Err(AppError::invalid(ErrorKind::IncompleteConfig,
             Some(missing[0]),
             format!("The OIDC settings are incomplete: give {}.", missing.join(", ")),
         ));
@@ -173,7 +167,7 @@ pub async fn save_config(admin: &AdminUser, state: &AppState, input: ConfigInput
         allowed_users: text(&input.allowed_users),
     };
     let stored = Stored { config, client_secret_sealed: state.keys.seal(secret.as_bytes(), SEAL_CONTEXT)? };
-    let json = serde_json::to_string(&stored).map_err(|_| AppError::Internal)?;
+    let json = serde_json::to_string(&stored).map_err(|e| AppError::internal("OIDC settings do not serialise", &e))?;
     db::settings::set(&state.pool, CONFIG_KEY, &json).await?;
     tracing::info!(by = %admin.caller().user_id, "OIDC settings saved");
     Ok(())
@@ -203,7 +197,7 @@ pub struct Started {
 }
 
 fn disabled() -> AppError {
-    AppError::not_found("oidc_disabled", "Single sign-on is not set up on this instance.")
+    AppError::of(ErrorKind::OidcDisabled, "Single sign-on is not set up on this instance.")
 }
 
 pub async fn begin(state: &AppState, flow: Flow, remember: bool) -> Result<Started, AppError> {
@@ -227,7 +221,7 @@ pub async fn begin(state: &AppState, flow: Flow, remember: bool) -> Result<Start
         },
     )
     .await?;
-    let mut url = url::Url::parse(&cfg.authorization_url).map_err(|_| AppError::Internal)?;
+    let mut url = url::Url::parse(&cfg.authorization_url).map_err(|e| AppError::internal("the stored authorization URL does not parse", &e))?;
     url.query_pairs_mut()
         .append_pair("response_type", "code")
         .append_pair("client_id", &cfg.client_id)
@@ -243,7 +237,7 @@ pub async fn begin(state: &AppState, flow: Flow, remember: bool) -> Result<Start
 /// A failed sign-in, in words for the page it is sent back to. The cause is logged.
 fn refused(why: impl std::fmt::Display, said: &str) -> AppError {
     tracing::warn!(reason = %why, "single sign-on refused");
-    AppError::invalid("sso_failed", None, said.to_owned())
+    AppError::invalid(ErrorKind::SsoFailed, None, said.to_owned())
 }
 
 fn client() -> Result<reqwest::Client, AppError> {
@@ -251,7 +245,7 @@ fn client() -> Result<reqwest::Client, AppError> {
         .timeout(HTTP_TIMEOUT)
         .redirect(reqwest::redirect::Policy::none())
         .build()
-        .map_err(|_| AppError::Internal)
+        .map_err(|e| AppError::internal("cannot build the HTTP client", &e))
 }
 
 async fn get_json(http: &reqwest::Client, url: &str, bearer: Option<&str>) -> Result<Value, AppError> {
@@ -323,16 +317,31 @@ pub fn is_allowed(allowed: &str, identifier: &str, email: Option<&str>) -> bool 
     })
 }
 
-/// Finishes a sign-in at the callback. Answers whether to remember it and how it ended.
+/// Who the provider says signed in, and whether the flow asked to be remembered.
+pub struct Proven {
+    pub user: db::users::UserRow,
+    pub remember: bool,
+}
+
+/// What the provider sends the browser back with (the callback's query).
+#[derive(Default, Deserialize)]
+pub struct Callback {
+    pub code: Option<String>,
+    pub state: Option<String>,
+    pub error: Option<String>,
+    pub error_description: Option<String>,
+}
+
+/// Finishes the provider's side at the callback: proves who signed in and answers their
+/// local account (created at the first sign-in).
 #[tracing::instrument(skip_all)]
-pub async fn finish(
-    state: &AppState,
-    flow: Flow,
-    code: &str,
-    csrf: &str,
-    client_meta: &ClientMeta,
-    trusted_device: Option<&str>,
-) -> Result<LoginOutcome, AppError> {
+pub async fn prove(state: &AppState, flow: Flow, callback: &Callback) -> Result<Proven, AppError> {
+    if let Some(err) = callback.error_description.as_ref().or(callback.error.as_ref()) {
+        tracing::info!(error = %err, "the identity provider ended the sign-in");
+        return Err(AppError::invalid(ErrorKind::SsoFailed, None, "The identity provider did not sign you in."));
+    }
+    let code = callback.code.as_deref().unwrap_or("");
+    let csrf = callback.state.as_deref().unwrap_or("");
     if code.is_empty() || csrf.is_empty() {
         return Err(refused("code or state missing", "The sign-in was not completed."));
     }
@@ -342,7 +351,7 @@ pub async fn finish(
         .await?
         .filter(|f| f.kind == flow.as_str() && f.expires_at > now)
         .ok_or_else(|| refused("unknown, used or expired state", "This sign-in has expired or was already used. Start again."))?;
-    let verifier = String::from_utf8(state.keys.open(&started.verifier_sealed, "oidc-pkce")?).map_err(|_| AppError::Internal)?;
+    let verifier = String::from_utf8(state.keys.open(&started.verifier_sealed, "oidc-pkce")?).map_err(|e| AppError::internal("a sealed PKCE verifier is not UTF-8", &e))?;
     let http = client()?;
     let redirect = redirect_uri(state, flow);
     let res = http
@@ -386,17 +395,11 @@ pub async fn finish(
         .ok_or_else(|| refused(format!("no claim at {}", cfg.identifier_path), "The identity provider did not say who you are."))?;
     let email = claims["email"].as_str().filter(|_| claims["email_verified"] != Value::Bool(false));
     if !is_allowed(&cfg.allowed_users, &identifier, email) {
-        return Err(AppError::forbidden("sso_not_allowed", "This account is not allowed to sign in here."));
+        return Err(AppError::of(ErrorKind::SsoNotAllowed, "This account is not allowed to sign in here."));
     }
     let display = claim_at(&claims, &cfg.name_path);
     let user = account_for(state, &identifier, &claims, display.as_deref()).await?;
-    let ctx = SignInContext {
-        remember: started.remember,
-        client: client_meta,
-        trusted_device,
-        mfa_ttl: super::totp::MFA_TTL_USERS_API,
-    };
-    finish_first_factor(state, user, &ctx, None).await
+    Ok(Proven { user, remember: started.remember })
 }
 
 /// A username from the provider's claims: letters, digits and `. _ - @`, unique here.
@@ -427,10 +430,10 @@ async fn free_username(state: &AppState, claims: &Value, identifier: &str) -> Re
 
 async fn account_for(state: &AppState, identifier: &str, claims: &Value, display: Option<&str>) -> Result<db::users::UserRow, AppError> {
     if let Some(id) = db::oidc::find_user_by_subject(&state.pool, identifier).await? {
-        return db::users::find_by_id(&state.pool, &id).await?.ok_or(AppError::Internal);
+        return db::users::find_by_id(&state.pool, &id).await?.ok_or_else(|| AppError::bug("a linked single sign-on account vanished"));
     }
-    if super::accounts::needs_setup(state).await? {
-        return Err(AppError::forbidden("setup_required", "Set up the instance's first administrator before single sign-on."));
+    if !db::users::any_exist(&state.pool).await? {
+        return Err(AppError::of(ErrorKind::SetupRequired, "Set up the instance's first administrator before single sign-on."));
     }
     let username = free_username(state, claims, identifier).await?;
     let display = DisplayName::parse(display.unwrap_or(""), &username).or_else(|_| DisplayName::parse("", &username))?;
@@ -447,7 +450,7 @@ async fn account_for(state: &AppState, identifier: &str, claims: &Value, display
     };
     db::users::insert(&state.pool, &row, Admission::AdminIfFirst).await?;
     tracing::info!(username = %username.as_ref(), "account created at first single sign-on");
-    db::users::find_by_id(&state.pool, &id).await?.ok_or(AppError::Internal)
+    db::users::find_by_id(&state.pool, &id).await?.ok_or_else(|| AppError::bug("an account just created is missing"))
 }
 
 /// `POST /users/link-oidc-to-password`: an SSO-only account merges into a password account,
@@ -455,22 +458,22 @@ async fn account_for(state: &AppState, identifier: &str, claims: &Value, display
 pub async fn link_to_password(admin: &AdminUser, state: &AppState, oidc_user_id: &str, target_username: &str) -> Result<(), AppError> {
     let oidc_user = db::users::find_by_id(&state.pool, oidc_user_id.trim())
         .await?
-        .ok_or_else(|| AppError::not_found("user_not_found", "No such SSO user."))?;
+        .ok_or_else(|| AppError::of(ErrorKind::UserNotFound, "No such SSO user."))?;
     let target = db::users::find_by_key(&state.pool, &target_username.trim().to_ascii_lowercase())
         .await?
-        .ok_or_else(|| AppError::not_found("user_not_found", "No such password account."))?;
+        .ok_or_else(|| AppError::of(ErrorKind::UserNotFound, "No such password account."))?;
     let subject = db::oidc::subject_of(&state.pool, &oidc_user.id).await?;
     let Some(subject) = subject.filter(|_| oidc_user.password_hash.is_none()) else {
-        return Err(AppError::invalid("not_oidc_only", Some("oidcUserId"), "That account is not an SSO-only account."));
+        return Err(AppError::invalid(ErrorKind::NotOidcOnly, Some("oidcUserId"), "That account is not an SSO-only account."));
     };
     if target.password_hash.is_none() || target.id == oidc_user.id {
-        return Err(AppError::invalid("not_password_account", Some("targetUsername"), "The target must be an account with a password."));
+        return Err(AppError::invalid(ErrorKind::NotPasswordAccount, Some("targetUsername"), "The target must be an account with a password."));
     }
     if db::oidc::subject_of(&state.pool, &target.id).await?.is_some() {
-        return Err(AppError::invalid("already_linked", Some("targetUsername"), "The target is already linked to single sign-on."));
+        return Err(AppError::invalid(ErrorKind::AlreadyLinked, Some("targetUsername"), "The target is already linked to single sign-on."));
     }
     if oidc_user.is_admin && !target.is_admin {
-        return Err(AppError::invalid("would_drop_admin", Some("oidcUserId"), "Make the target an admin first: the SSO account is one."));
+        return Err(AppError::invalid(ErrorKind::WouldDropAdmin, Some("oidcUserId"), "Make the target an admin first: the SSO account is one."));
     }
     db::oidc::merge_into(&state.pool, &oidc_user.id, &target.id, &subject).await?;
     tracing::info!(by = %admin.caller().user_id, target = %target.id, "SSO account linked to a password account");
@@ -481,9 +484,9 @@ pub async fn link_to_password(admin: &AdminUser, state: &AppState, oidc_user_id:
 pub async fn unlink_from_password(admin: &AdminUser, state: &AppState, user_id: &str) -> Result<(), AppError> {
     let user = db::users::find_by_id(&state.pool, user_id.trim())
         .await?
-        .ok_or_else(|| AppError::not_found("user_not_found", "No such user."))?;
+        .ok_or_else(|| AppError::of(ErrorKind::UserNotFound, "No such user."))?;
     if user.password_hash.is_none() || db::oidc::subject_of(&state.pool, &user.id).await?.is_none() {
-        return Err(AppError::invalid("not_dual", Some("userId"), "That account does not sign in both ways."));
+        return Err(AppError::invalid(ErrorKind::NotDual, Some("userId"), "That account does not sign in both ways."));
     }
     db::oidc::clear_subject(&state.pool, &user.id).await?;
     tracing::info!(by = %admin.caller().user_id, user = %user.id, "SSO unlinked from a password account");

@@ -11,7 +11,7 @@ use super::settings::{self, Toggle};
 use super::tokens::{self, TokenKind};
 use super::{accounts, passwords};
 use crate::domain::{Password, Username};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorKind};
 use crate::ssr::db;
 use crate::ssr::keys::new_id;
 use crate::ssr::AppState;
@@ -25,7 +25,7 @@ pub const INITIATED: &str = "If that account exists, a reset code valid for 15 m
 fn username_key(field: &'static str, raw: &str) -> Result<String, AppError> {
     let raw = raw.trim();
     if raw.is_empty() {
-        return Err(AppError::invalid("invalid_request", Some(field), "Enter your username."));
+        return Err(AppError::invalid(ErrorKind::InvalidRequest, Some(field), "Enter your username."));
     }
     Ok(raw.to_ascii_lowercase())
 }
@@ -34,7 +34,7 @@ async fn ensure_enabled(state: &AppState) -> Result<(), AppError> {
     if settings::toggle(state, Toggle::PasswordReset).await? {
         Ok(())
     } else {
-        Err(AppError::forbidden("password_reset_disabled", "Password reset is turned off on this instance."))
+        Err(AppError::of(ErrorKind::PasswordResetDisabled, "Password reset is turned off on this instance."))
     }
 }
 
@@ -69,7 +69,7 @@ pub async fn verify_code(state: &AppState, username: &str, code: &str) -> Result
     ensure_enabled(state).await?;
     let key = username_key("username", username)?;
     let code = code.trim();
-    let invalid = || AppError::invalid("invalid_code", Some("resetCode"), "That code is wrong or has expired.");
+    let invalid = || AppError::invalid(ErrorKind::WrongResetCode, Some("resetCode"), "That code is wrong or has expired.");
     if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
         return Err(invalid());
     }
@@ -101,18 +101,18 @@ pub async fn complete(state: &AppState, username: &str, temp_token: &str, new_pa
     ensure_enabled(state).await?;
     let key = username_key("username", username)?;
     if new_password.is_empty() {
-        return Err(AppError::invalid("invalid_request", Some("newPassword"), "Enter a new password."));
+        return Err(AppError::invalid(ErrorKind::InvalidRequest, Some("newPassword"), "Enter a new password."));
     }
-    let bad_token = || AppError::invalid("invalid_token", Some("tempToken"), "This reset has expired or was already used. Start again.");
+    let bad_token = || AppError::invalid(ErrorKind::InvalidResetToken, Some("tempToken"), "This reset has expired or was already used. Start again.");
     let now = state.now();
     let claims = tokens::verify(&state.keys, temp_token.trim(), TokenKind::Reset, now).ok_or_else(bad_token)?;
     let user = db::users::find_by_key(&state.pool, &key)
         .await?
-        .ok_or_else(|| AppError::not_found("user_not_found", "No such user."))?;
+        .ok_or_else(|| AppError::of(ErrorKind::UserNotFound, "No such user."))?;
     if claims.sub != user.id {
         return Err(bad_token());
     }
-    let username = Username::parse(&user.username).map_err(|_| AppError::Internal)?;
+    let username = Username::parse(&user.username).map_err(|_| AppError::bug("a stored username no longer parses"))?;
     let password = Password::parse_for("newPassword", new_password)?;
     passwords::check_strength("newPassword", &password, &[username.as_ref(), &user.display_name])?;
     let hash = passwords::hash(&password).await?;

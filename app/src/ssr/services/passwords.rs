@@ -1,6 +1,8 @@
 //! Password hashing (argon2id on a blocking thread) and the strength rule for new passwords.
 use crate::domain::Password;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorKind};
+use crate::ssr::db::users::UserRow;
+use crate::ssr::AppState;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use std::sync::OnceLock;
@@ -13,10 +15,7 @@ pub(crate) fn argon2() -> Argon2<'static> {
 
 fn hash_blocking(secret: &[u8]) -> Result<String, AppError> {
     let salt = SaltString::generate(&mut rand::rngs::OsRng);
-    argon2().hash_password(secret, &salt).map(|h| h.to_string()).map_err(|e| {
-        tracing::error!(error = %e, "argon2 hashing failed");
-        AppError::Internal
-    })
+    argon2().hash_password(secret, &salt).map(|h| h.to_string()).map_err(|e| AppError::internal("argon2 hashing failed", &e))
 }
 
 /// A hash of nothing anyone knows, verified against when the user does not exist, so an
@@ -29,10 +28,7 @@ fn dummy_hash() -> &'static str {
 /// Hashes any secret (password, passcode, backup code) off the async runtime.
 #[tracing::instrument(skip_all)]
 pub async fn hash_secret(secret: String) -> Result<String, AppError> {
-    tokio::task::spawn_blocking(move || hash_blocking(secret.as_bytes())).await.map_err(|e| {
-        tracing::error!(error = %e, "hashing task failed");
-        AppError::Internal
-    })?
+    tokio::task::spawn_blocking(move || hash_blocking(secret.as_bytes())).await.map_err(|e| AppError::internal("hashing task failed", &e))?
 }
 
 pub async fn hash(password: &Password) -> Result<String, AppError> {
@@ -57,10 +53,7 @@ pub async fn verify(secret: String, stored: Option<String>) -> Result<bool, AppE
         }
     })
     .await
-    .map_err(|e| {
-        tracing::error!(error = %e, "verify task failed");
-        AppError::Internal
-    })?
+    .map_err(|e| AppError::internal("verify task failed", &e))?
 }
 
 /// Refuses passwords that are common or easy to guess (zxcvbn score below 3), judged also
@@ -74,11 +67,28 @@ pub fn check_strength(field: &str, password: &Password, user_inputs: &[&str]) ->
             .feedback()
             .and_then(|f| f.warning().map(|w| w.to_string()))
             .unwrap_or_else(|| "It is too common or too easy to guess.".into());
-        return Err(AppError::invalid(
-            "weak_password",
+        return Err(AppError::invalid(ErrorKind::WeakPassword,
             Some(field),
             format!("Choose a stronger password. {hint} A few unrelated words make a strong one."),
         ));
+    }
+    Ok(())
+}
+
+/// Re-authentication: checks the caller's current password for a sensitive change. Wrong guesses count toward the
+/// same per-username failure limit as sign-in, so a borrowed session cannot brute-force it.
+pub async fn confirm(state: &AppState, user: &UserRow, field: &'static str, password: String) -> Result<(), AppError> {
+    if password.is_empty() {
+        return Err(AppError::invalid(ErrorKind::InvalidRequest, Some(field), "Enter your current password."));
+    }
+    let Some(stored) = user.password_hash.clone() else {
+        return Err(AppError::of(ErrorKind::OidcOnly, "This account signs in through single sign-on and has no password."));
+    };
+    let limit = super::rate_limit::Limit::login_user(&user.username.to_ascii_lowercase());
+    super::rate_limit::check(state, &limit).await?;
+    if !verify(password, Some(stored)).await? {
+        super::rate_limit::record(state, &limit).await?;
+        return Err(AppError::from(ErrorKind::WrongPassword));
     }
     Ok(())
 }

@@ -1,5 +1,5 @@
 //! Rate limits counted in the database, so they survive restarts and hold across nodes.
-use crate::error::AppError;
+use crate::error::{AppError, ErrorKind};
 use crate::ssr::db;
 use crate::ssr::AppState;
 
@@ -8,11 +8,17 @@ pub struct Limit {
     pub bucket: String,
     pub max: i64,
     pub window: i64,
+    /// What a full bucket answers: `429 rate_limited` unless the document names another code.
+    pub refusal: ErrorKind,
 }
 
 impl Limit {
     pub fn new(kind: &str, subject: &str, max: i64, window: i64) -> Self {
-        Self { bucket: format!("{kind}:{subject}"), max, window }
+        Self { bucket: format!("{kind}:{subject}"), max, window, refusal: ErrorKind::RateLimited }
+    }
+
+    pub fn refusing_with(self, refusal: ErrorKind) -> Self {
+        Self { refusal, ..self }
     }
 
     /// `/auth/login` and `/users/login`: 30 attempts per 15 minutes per client IP.
@@ -32,7 +38,7 @@ pub async fn check(state: &AppState, limit: &Limit) -> Result<(), AppError> {
     let (count, oldest) = db::rate_limits::window(&state.pool, &limit.bucket, now - limit.window + 1).await?;
     if count >= limit.max {
         let remaining = oldest.map_or(limit.window, |t| t + limit.window - now).max(1);
-        return Err(AppError::rate_limited(remaining as u64));
+        return Err(AppError::rate_limited(limit.refusal, remaining as u64));
     }
     Ok(())
 }

@@ -1,12 +1,11 @@
 //! The screen lock: a 6-digit passcode, auto-lock after inactivity (enforced here as well as in
 //! the browser), manual lock and unlock, and single-session mode.
-use super::accounts::{find_account, Account};
-use super::auth::Caller;
+use super::identity::{Account, Caller, SignedIn};
 use super::passwords;
 use super::rate_limit::{self, Limit};
-use super::sessions::{self, SignedIn};
+use super::sessions;
 use crate::domain::Passcode;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorKind};
 use crate::ssr::db;
 use crate::ssr::AppState;
 
@@ -14,7 +13,7 @@ pub const DEFAULT_LOCK_AFTER_MINUTES: i64 = 15;
 
 /// Wrong passcodes per user: 5 per 15 minutes, then `429 too_many_attempts`.
 fn failures(user_id: &str) -> Limit {
-    Limit::new("passcode", user_id, 5, 15 * 60)
+    Limit::new("passcode", user_id, 5, 15 * 60).refusing_with(ErrorKind::TooManyAttempts)
 }
 
 /// What `GET /security` reports, for the calling session.
@@ -26,7 +25,7 @@ pub struct SecurityStatus {
     pub locked: bool,
 }
 
-fn check_minutes(minutes: i64, code: &str) -> Result<i64, AppError> {
+fn check_minutes(minutes: i64, code: ErrorKind) -> Result<i64, AppError> {
     if (5..=120).contains(&minutes) {
         Ok(minutes)
     } else {
@@ -35,11 +34,11 @@ fn check_minutes(minutes: i64, code: &str) -> Result<i64, AppError> {
 }
 
 fn no_passcode() -> AppError {
-    AppError::not_found("no_passcode", "No screen-lock passcode is set.")
+    AppError::of(ErrorKind::NoPasscode, "No screen-lock passcode is set.")
 }
 
 async fn user(state: &AppState, caller: &Caller) -> Result<db::users::UserRow, AppError> {
-    db::users::find_by_id(&state.pool, &caller.user_id).await?.ok_or(AppError::Unauthenticated)
+    db::users::find_by_id(&state.pool, &caller.user_id).await?.ok_or(AppError::from(ErrorKind::Unauthenticated))
 }
 
 pub async fn status(state: &AppState, caller: &Caller) -> Result<SecurityStatus, AppError> {
@@ -58,16 +57,13 @@ pub async fn status(state: &AppState, caller: &Caller) -> Result<SecurityStatus,
 async fn verify_passcode(state: &AppState, u: &db::users::UserRow, typed: &Passcode) -> Result<(), AppError> {
     let stored = u.passcode_hash.clone().ok_or_else(no_passcode)?;
     let limit = failures(&u.id);
-    rate_limit::check(state, &limit).await.map_err(|e| match e {
-        AppError::RateLimited { remaining_time, .. } => AppError::RateLimited { code: "too_many_attempts".into(), remaining_time },
-        other => other,
-    })?;
+    rate_limit::check(state, &limit).await?;
     if passwords::verify(typed.expose().to_owned(), Some(stored)).await? {
         rate_limit::clear(state, &limit).await?;
         Ok(())
     } else {
         rate_limit::record(state, &limit).await?;
-        Err(AppError::WrongSecret { code: "incorrect_passcode".into(), message: "Incorrect passcode.".into(), remaining_attempts: None })
+        Err(ErrorKind::IncorrectPasscode.into())
     }
 }
 
@@ -81,21 +77,13 @@ pub async fn set_passcode(
     lock_after_minutes: Option<i64>,
 ) -> Result<(), AppError> {
     let new = Passcode::parse("new_passcode", new_passcode)?;
-    let minutes = lock_after_minutes.map(|m| check_minutes(m, "invalid_passcode_format")).transpose()?;
+    let minutes = lock_after_minutes.map(|m| check_minutes(m, ErrorKind::InvalidPasscodeFormat)).transpose()?;
     let u = user(state, caller).await?;
     if u.passcode_hash.is_some() {
         let current = current_passcode
             .filter(|c| !c.is_empty())
-            .ok_or_else(|| AppError::WrongSecret {
-                code: "incorrect_passcode".into(),
-                message: "Enter your current passcode to change it.".into(),
-                remaining_attempts: None,
-            })?;
-        let current = Passcode::parse("current_passcode", current).map_err(|_| AppError::WrongSecret {
-            code: "incorrect_passcode".into(),
-            message: "Incorrect passcode.".into(),
-            remaining_attempts: None,
-        })?;
+            .ok_or_else(|| AppError::of(ErrorKind::IncorrectPasscode, "Enter your current passcode to change it."))?;
+        let current = Passcode::parse("current_passcode", current).map_err(|_| AppError::from(ErrorKind::IncorrectPasscode))?;
         verify_passcode(state, &u, &current).await?;
     }
     let hash = passwords::hash_secret(new.expose().to_owned()).await?;
@@ -104,7 +92,7 @@ pub async fn set_passcode(
 }
 
 pub async fn set_lock_after(state: &AppState, caller: &Caller, minutes: i64) -> Result<i64, AppError> {
-    let minutes = check_minutes(minutes, "invalid_request")?;
+    let minutes = check_minutes(minutes, ErrorKind::InvalidRequest)?;
     db::users::set_lock_after_minutes(&state.pool, &caller.user_id, minutes).await?;
     Ok(minutes)
 }
@@ -117,11 +105,7 @@ pub async fn remove_passcode(state: &AppState, caller: &Caller, current_passcode
     if u.passcode_hash.is_none() {
         return Err(no_passcode());
     }
-    let typed = Passcode::parse("current_passcode", current_passcode).map_err(|_| AppError::WrongSecret {
-        code: "incorrect_passcode".into(),
-        message: "Incorrect passcode.".into(),
-        remaining_attempts: None,
-    })?;
+    let typed = Passcode::parse("current_passcode", current_passcode).map_err(|_| AppError::from(ErrorKind::IncorrectPasscode))?;
     verify_passcode(state, &u, &typed).await?;
     db::users::set_passcode(&state.pool, &u.id, None, None).await?;
     db::sessions::unlock_all_for_user(&state.pool, &u.id).await?;
@@ -151,8 +135,8 @@ pub async fn unlock(state: &AppState, caller: &Caller, passcode: &str) -> Result
         return Err(no_passcode());
     }
     verify_passcode(state, &u, &typed).await?;
-    let old = db::sessions::find(&state.pool, session_id).await?.ok_or(AppError::Unauthenticated)?;
-    let account: Account = find_account(state, &u.id).await?;
+    let old = db::sessions::find(&state.pool, session_id).await?.ok_or(AppError::from(ErrorKind::Unauthenticated))?;
+    let account = Account::from(u);
     let fresh = sessions::insert_session(state, account, old.device_type, old.device_info, old.ip_address, old.expires_at).await?;
     db::sessions::revoke(&state.pool, &old.id, state.now()).await?;
     state.vault.carry(&old.id, &fresh.session_id);

@@ -1,67 +1,14 @@
 //! Sessions: starting one at sign-in, listing and revoking them.
-use super::accounts::Account;
-use super::auth::Caller;
+use super::identity::{Account, AdminUser, Caller, ClientMeta, SignedIn};
 use super::settings;
 use super::tokens::{self, TokenKind};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorKind};
 use crate::ssr::db::{self, sessions::SessionRow};
 use crate::ssr::keys::new_id;
 use crate::ssr::AppState;
 
 /// "Remember me" sessions last 30 days; others the instance session timeout.
 pub const REMEMBER_SECS: i64 = 30 * 24 * 3600;
-
-/// Where a request came from, as recorded on its session.
-#[derive(Debug, Clone, Default)]
-pub struct ClientMeta {
-    pub ip: String,
-    pub user_agent: String,
-}
-
-impl ClientMeta {
-    /// `(device_type, device_info)` read from the User-Agent: `desktop`, `mobile`, `tablet` or `api`.
-    pub fn device(&self) -> (String, String) {
-        let ua = self.user_agent.trim();
-        if ua.is_empty() {
-            return ("api".into(), "Unknown client".into());
-        }
-        match woothee::parser::Parser::new().parse(ua) {
-            Some(r) if r.category != "UNKNOWN" && r.name != "UNKNOWN" => {
-                let kind = match r.category {
-                    "smartphone" | "mobilephone" => {
-                        if ua.contains("iPad") || (ua.contains("Android") && !ua.contains("Mobile")) {
-                            "tablet"
-                        } else {
-                            "mobile"
-                        }
-                    }
-                    "pc" => "desktop",
-                    _ => "api",
-                };
-                let version = r.version.split('.').next().unwrap_or("");
-                let name = if version.is_empty() || version == "UNKNOWN" {
-                    r.name.to_string()
-                } else {
-                    format!("{} {version}", r.name)
-                };
-                let info = if r.os == "UNKNOWN" { name } else { format!("{name} on {}", r.os) };
-                (kind.into(), info)
-            }
-            _ => ("api".into(), ua.chars().take(120).collect()),
-        }
-    }
-}
-
-/// A new session and the token that proves it.
-#[derive(Debug, Clone)]
-pub struct SignedIn {
-    pub token: String,
-    pub session_id: String,
-    pub expires_at: i64,
-    /// Seconds the cookie should live.
-    pub max_age: i64,
-    pub account: Account,
-}
 
 /// A session as the sessions list shows it.
 #[derive(Debug, Clone)]
@@ -120,9 +67,25 @@ pub async fn end_session(state: &AppState, caller: &Caller) -> Result<(), AppErr
     Ok(())
 }
 
-/// The caller's sessions; an admin's list holds every user's.
-pub async fn list_sessions(state: &AppState, caller: &Caller) -> Result<Vec<SessionInfo>, AppError> {
-    let scope = (!caller.is_admin).then_some(caller.user_id.as_str());
+/// The sessions a caller may see: their own, or every user's for an admin (users-api.txt).
+pub async fn list_visible_sessions(state: &AppState, caller: &Caller) -> Result<Vec<SessionInfo>, AppError> {
+    match caller.clone().require_admin() {
+        Ok(admin) => list_all_sessions(state, &admin).await,
+        Err(_) => list_my_sessions(state, caller).await,
+    }
+}
+
+/// The caller's own sessions.
+pub async fn list_my_sessions(state: &AppState, caller: &Caller) -> Result<Vec<SessionInfo>, AppError> {
+    list_rows(state, caller, Some(&caller.user_id)).await
+}
+
+/// Every user's sessions.
+pub async fn list_all_sessions(state: &AppState, admin: &AdminUser) -> Result<Vec<SessionInfo>, AppError> {
+    list_rows(state, admin.caller(), None).await
+}
+
+async fn list_rows(state: &AppState, caller: &Caller, scope: Option<&str>) -> Result<Vec<SessionInfo>, AppError> {
     let rows = db::sessions::list(&state.pool, scope, state.now()).await?;
     Ok(rows
         .into_iter()
@@ -130,42 +93,65 @@ pub async fn list_sessions(state: &AppState, caller: &Caller) -> Result<Vec<Sess
         .collect())
 }
 
-/// Revokes one session: the caller's own, or anyone's for an admin. Takes effect on its next request.
-pub async fn revoke_session(state: &AppState, caller: &Caller, session_id: &str) -> Result<(), AppError> {
+/// Revokes one session: the caller's own, or anyone's for an admin. Takes effect on its next
+/// request. Answers whether it was the session the caller came with (the client is then
+/// signed out and its cookie should go).
+pub async fn revoke_session(state: &AppState, caller: &Caller, session_id: &str) -> Result<bool, AppError> {
     let row = db::sessions::find(&state.pool, session_id)
         .await?
-        .ok_or_else(|| AppError::not_found("session_not_found", "No such session."))?;
-    if row.user_id != caller.user_id && !caller.is_admin {
-        return Err(AppError::forbidden("forbidden", "This session is not yours."));
+        .ok_or_else(|| AppError::of(ErrorKind::SessionNotFound, "No such session."))?;
+    if row.user_id != caller.user_id {
+        caller.clone().require_admin().map_err(|_| AppError::of(ErrorKind::Forbidden, "This session is not yours."))?;
     }
     db::sessions::revoke(&state.pool, session_id, state.now()).await?;
-    Ok(())
+    let was_current = caller.api_key_id.is_none() && session_id == caller.session_id;
+    if was_current {
+        state.vault.forget(session_id);
+    }
+    Ok(was_current)
 }
 
 /// Revokes every session of `target` (default: the caller), keeping the caller's own when
-/// `except_current`. Answers how many sessions were cut off.
+/// `except_current`. Another user's sessions need an admin. Answers how many were cut off.
 pub async fn revoke_all_sessions(
     state: &AppState,
     caller: &Caller,
     target: Option<&str>,
     except_current: bool,
 ) -> Result<u64, AppError> {
-    let target = target.unwrap_or(&caller.user_id);
-    if target != caller.user_id {
-        if !caller.is_admin {
-            return Err(AppError::forbidden("forbidden", "Only an administrator can revoke another user's sessions."));
-        }
-        if db::users::find_by_id(&state.pool, target).await?.is_none() {
-            return Err(AppError::not_found("user_not_found", "No such user."));
+    match target.filter(|t| *t != caller.user_id) {
+        None => revoke_my_sessions(state, caller, except_current).await,
+        Some(other) => {
+            let admin = caller
+                .clone()
+                .require_admin()
+                .map_err(|_| AppError::of(ErrorKind::Forbidden, "Only an administrator can revoke another user's sessions."))?;
+            sign_out_user(state, &admin, other).await
         }
     }
+}
+
+/// Signs the caller out everywhere, or everywhere else with `except_current`.
+pub async fn revoke_my_sessions(state: &AppState, caller: &Caller, except_current: bool) -> Result<u64, AppError> {
+    let keep = except_current.then_some(caller.session_id.as_str()).filter(|_| caller.api_key_id.is_none());
+    cut_off(state, &caller.user_id, keep).await
+}
+
+/// An admin signs another user out everywhere.
+pub async fn sign_out_user(state: &AppState, _admin: &AdminUser, user_id: &str) -> Result<u64, AppError> {
+    if db::users::find_by_id(&state.pool, user_id).await?.is_none() {
+        return Err(AppError::of(ErrorKind::UserNotFound, "No such user."));
+    }
+    cut_off(state, user_id, None).await
+}
+
+async fn cut_off(state: &AppState, user_id: &str, keep: Option<&str>) -> Result<u64, AppError> {
     let now = state.now();
-    let keep = except_current.then_some(caller.session_id.as_str());
-    let count = db::sessions::revoke_all_for_user(&state.pool, target, keep, now).await?;
+    let count = db::sessions::revoke_all_for_user(&state.pool, user_id, keep, now).await?;
     if keep.is_none() {
-        db::users::bump_tokens_valid_after(&state.pool, target, now).await?;
+        db::users::bump_tokens_valid_after(&state.pool, user_id, now).await?;
     }
-    forget_trusted_devices(state, target).await?;
+    forget_trusted_devices(state, user_id).await?;
     Ok(count)
 }
 
@@ -173,25 +159,4 @@ pub async fn revoke_all_sessions(
 async fn forget_trusted_devices(state: &AppState, user_id: &str) -> Result<(), AppError> {
     db::two_factor::forget_trusted_devices(&state.pool, user_id).await?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn device(ua: &str) -> (String, String) {
-        ClientMeta { ip: "127.0.0.1".into(), user_agent: ua.into() }.device()
-    }
-
-    #[test]
-    fn the_device_is_read_from_the_user_agent() {
-        let (kind, info) = device("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36");
-        assert_eq!(kind, "desktop");
-        assert!(info.starts_with("Chrome 120"), "{info}");
-        assert!(info.contains("Linux"), "{info}");
-        let (kind, _) = device("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1");
-        assert_eq!(kind, "mobile");
-        assert_eq!(device("curl/8.5.0").0, "api");
-        assert_eq!(device("").0, "api");
-    }
 }

@@ -1,6 +1,6 @@
 //! Instance settings: reading is open, changing takes an [`AdminUser`].
-use super::auth::AdminUser;
-use crate::error::AppError;
+use super::identity::AdminUser;
+use crate::error::{AppError, ErrorKind};
 use crate::ssr::db;
 use crate::ssr::AppState;
 
@@ -45,7 +45,7 @@ pub async fn session_timeout_hours(state: &AppState) -> Result<i64, AppError> {
 /// 1–720 hours; applies to sessions started from now on.
 pub async fn set_session_timeout_hours(_admin: &AdminUser, state: &AppState, hours: i64) -> Result<(), AppError> {
     if !(1..=720).contains(&hours) {
-        return Err(AppError::invalid("invalid_request", Some("timeoutHours"), "The session timeout is 1 to 720 hours."));
+        return Err(AppError::invalid(ErrorKind::InvalidRequest, Some("timeoutHours"), "The session timeout is 1 to 720 hours."));
     }
     db::settings::set(&state.pool, SESSION_TIMEOUT_KEY, &hours.to_string()).await?;
     Ok(())
@@ -62,23 +62,20 @@ pub async fn log_level(state: &AppState) -> Result<String, AppError> {
 
 /// Changes the log level at once (on this node; others pick it up at their next start) and
 /// keeps it across restarts.
-pub async fn set_log_level(admin: &AdminUser, state: &AppState, level: &str) -> Result<(), AppError> {
+pub async fn set_log_level(admin: &AdminUser, state: &AppState, level: &str) -> Result<String, AppError> {
     let level = level.trim().to_ascii_lowercase();
     if !LOG_LEVELS.contains(&level.as_str()) {
-        return Err(AppError::invalid("invalid_request", Some("level"), "The level is one of debug, info, warn, error."));
+        return Err(AppError::invalid(ErrorKind::InvalidRequest, Some("level"), "The level is one of debug, info, warn, error."));
     }
     apply_log_level(state, &level)?;
     db::settings::set(&state.pool, LOG_LEVEL_KEY, &level).await?;
     tracing::warn!(level = %level, by = %admin.caller().user_id, "log level changed");
-    Ok(())
+    Ok(level)
 }
 
 fn apply_log_level(state: &AppState, level: &str) -> Result<(), AppError> {
     if let Some(control) = &state.log_control {
-        control.set_level(level).map_err(|e| {
-            tracing::error!(error = %e, "log level change failed");
-            AppError::Internal
-        })?;
+        control.set_level(level).map_err(|e| AppError::bug(&format!("log level change failed: {e}")))?;
     }
     Ok(())
 }
@@ -89,6 +86,15 @@ pub async fn restore_log_level(state: &AppState) -> Result<(), AppError> {
         apply_log_level(state, &level)?;
     }
     Ok(())
+}
+
+/// `GET /users/db-health`: `503 unavailable` when the database does not answer.
+pub async fn check_database(_admin: &AdminUser, state: &AppState) -> Result<(), AppError> {
+    if db::ping(&state.pool).await {
+        Ok(())
+    } else {
+        Err(ErrorKind::Unavailable.into())
+    }
 }
 
 /// Where the terminal platform's Guacamole daemon (RDP/VNC proxy) is. Portcullis keeps the
@@ -113,7 +119,7 @@ pub async fn guacamole(state: &AppState) -> Result<Guacamole, AppError> {
 /// Changes either or both; `url` must be `host:port`.
 pub async fn set_guacamole(admin: &AdminUser, state: &AppState, enabled: Option<bool>, url: Option<&str>) -> Result<Guacamole, AppError> {
     if enabled.is_none() && url.is_none() {
-        return Err(AppError::invalid("invalid_request", None, "Give enabled, url or both."));
+        return Err(AppError::invalid(ErrorKind::InvalidRequest, None, "Give enabled, url or both."));
     }
     let url = url.map(parse_host_port).transpose()?;
     if let Some(url) = &url {
@@ -128,7 +134,7 @@ pub async fn set_guacamole(admin: &AdminUser, state: &AppState, enabled: Option<
 
 /// `host:port`: a DNS name, IPv4 address or `[IPv6]`, and a port 1–65535.
 fn parse_host_port(raw: &str) -> Result<String, AppError> {
-    let bad = || AppError::invalid("invalid_request", Some("url"), "Give the address as host:port, for example guacd:4822.");
+    let bad = || AppError::invalid(ErrorKind::InvalidRequest, Some("url"), "Give the address as host:port, for example guacd:4822.");
     let raw = raw.trim();
     let (host, port) = raw.rsplit_once(':').ok_or_else(bad)?;
     let port: u16 = port.parse().map_err(|_| bad())?;

@@ -1,9 +1,9 @@
 //! Terminal guards: per-terminal MFA locks, 15-minute grants bound to a session, and the
 //! single-use WebSocket tickets a terminal gateway redeems.
-use super::auth::{Caller, ALL_PERMISSIONS, USER_PERMISSIONS};
+use super::identity::{Caller, ALL_PERMISSIONS, USER_PERMISSIONS};
 use super::totp;
 use crate::domain::ContainerId;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorKind};
 use crate::ssr::db::{self, terminals};
 use crate::ssr::keys::{digest, random_hex};
 use crate::ssr::AppState;
@@ -24,7 +24,7 @@ pub async fn status(state: &AppState, caller: &Caller, container: &ContainerId) 
 /// Locks a terminal behind a TOTP code. Needs two-factor sign-in to be on.
 pub async fn lock(state: &AppState, caller: &Caller, container: &ContainerId) -> Result<i64, AppError> {
     if !totp::is_enabled(state, &caller.user_id).await? {
-        return Err(AppError::invalid("mfa_required", None, "Turn on two-factor sign-in before locking terminals."));
+        return Err(AppError::invalid(ErrorKind::MfaRequired, None, "Turn on two-factor sign-in before locking terminals."));
     }
     Ok(terminals::lock(&state.pool, &caller.user_id, container.as_ref(), state.now()).await?)
 }
@@ -58,7 +58,7 @@ pub async fn issue_ticket(state: &AppState, caller: &Caller, terminal: Option<&C
     if let Some(t) = terminal {
         let locked = terminals::lock_time(&state.pool, &caller.user_id, t.as_ref()).await?.is_some();
         if locked && !terminals::has_live_grant(&state.pool, session_id, t.as_ref(), now).await? {
-            return Err(AppError::forbidden("terminal_mfa_locked", "This terminal is locked; verify with a code from your app first."));
+            return Err(AppError::of(ErrorKind::TerminalMfaLocked, "This terminal is locked; verify with a code from your app first."));
         }
     }
     terminals::prune_tickets(&state.pool, now - 3600).await?;
@@ -80,10 +80,10 @@ pub struct TicketHolder {
 /// session has since ended or locked, are `401`.
 pub async fn redeem_ticket(state: &AppState, ticket: &str) -> Result<TicketHolder, AppError> {
     let now = state.now();
-    let t = terminals::redeem_ticket(&state.pool, &digest(ticket), now).await?.ok_or(AppError::InvalidToken)?;
-    let s = db::sessions::find_with_user(&state.pool, &t.session_id).await?.ok_or(AppError::InvalidToken)?;
+    let t = terminals::redeem_ticket(&state.pool, &digest(ticket), now).await?.ok_or(AppError::from(ErrorKind::InvalidToken))?;
+    let s = db::sessions::find_with_user(&state.pool, &t.session_id).await?.ok_or(AppError::from(ErrorKind::InvalidToken))?;
     if s.revoked_at.is_some() || s.expires_at <= now || s.locked_at.is_some() {
-        return Err(AppError::InvalidToken);
+        return Err(AppError::from(ErrorKind::InvalidToken));
     }
     Ok(TicketHolder {
         user_id: s.user_id,

@@ -42,10 +42,7 @@ pub fn mint(keys: &InstanceKeys, kind: TokenKind, user_id: &str, sid: &str, iat:
         iat,
         exp,
     };
-    encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(keys.jwt_secret())).map_err(|e| {
-        tracing::error!(error = %e, "token signing failed");
-        AppError::Internal
-    })
+    encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(keys.jwt_secret())).map_err(|e| AppError::internal("token signing failed", &e))
 }
 
 /// Checks signature (HS256 only, so `alg: none` and key confusion fail), issuer, audience,

@@ -1,13 +1,10 @@
-//! Two-factor sign-in: TOTP enrollment, codes accepted once, backup codes, trusted devices and
-//! the second sign-in step.
-use super::accounts::Account;
-use super::auth::Caller;
+//! The second factor: TOTP enrollment, codes accepted once, backup codes and trusted devices.
+//! The second sign-in step itself (challenge, session) belongs to `sign_in`.
+use super::identity::{Caller, ClientMeta};
 use super::passwords;
 use super::rate_limit::{self, Limit};
-use super::sessions::{self, ClientMeta, SignedIn};
-use super::tokens::{self, TokenKind};
 use crate::domain::SecondFactor;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorKind};
 use crate::ssr::db::{self, two_factor, users::UserRow};
 use crate::ssr::keys::{digest, new_id, random_hex};
 use crate::ssr::AppState;
@@ -16,10 +13,6 @@ use subtle::ConstantTimeEq;
 use totp_rs::{Algorithm, TOTP};
 
 pub const STEP_SECS: u64 = 30;
-/// How long the MFA-pending token of `/auth/login` lives.
-pub const MFA_TTL_AUTH_API: i64 = 5 * 60;
-/// How long the `temp_token` of `/users/login` lives.
-pub const MFA_TTL_USERS_API: i64 = 10 * 60;
 pub const TRUSTED_DEVICE_SECS: i64 = 30 * 24 * 3600;
 pub const BACKUP_CODE_COUNT: usize = 8;
 const ISSUER: &str = "Portcullis";
@@ -30,10 +23,7 @@ fn failures(user_id: &str) -> Limit {
 }
 
 fn totp(secret: Vec<u8>, account: &str) -> Result<TOTP, AppError> {
-    TOTP::new(Algorithm::SHA1, 6, 1, STEP_SECS, secret, Some(ISSUER.into()), account.into()).map_err(|e| {
-        tracing::error!(error = %e, "cannot build a TOTP");
-        AppError::Internal
-    })
+    TOTP::new(Algorithm::SHA1, 6, 1, STEP_SECS, secret, Some(ISSUER.into()), account.into()).map_err(|e| AppError::internal("cannot build a TOTP", &e))
 }
 
 /// The 6-digit code for `secret` at Unix time `t` (SHA-1, 30 s steps).
@@ -54,7 +44,7 @@ pub struct Enrollment {
 }
 
 async fn load_user(state: &AppState, user_id: &str) -> Result<UserRow, AppError> {
-    db::users::find_by_id(&state.pool, user_id).await?.ok_or(AppError::Unauthenticated)
+    db::users::find_by_id(&state.pool, user_id).await?.ok_or(AppError::from(ErrorKind::Unauthenticated))
 }
 
 /// Starts (or restarts) enrollment: a fresh 160-bit seed, stored sealed as pending. Nothing
@@ -63,7 +53,7 @@ async fn load_user(state: &AppState, user_id: &str) -> Result<UserRow, AppError>
 pub async fn begin_enrollment(state: &AppState, caller: &Caller) -> Result<Enrollment, AppError> {
     let user = load_user(state, &caller.user_id).await?;
     if user.totp_enabled {
-        return Err(AppError::invalid("totp_already_enabled", None, "Two-factor sign-in is already on."));
+        return Err(AppError::invalid(ErrorKind::TotpAlreadyEnabled, None, "Two-factor sign-in is already on."));
     }
     let mut seed = [0u8; 20];
     rand::rngs::OsRng.fill(&mut seed);
@@ -72,10 +62,7 @@ pub async fn begin_enrollment(state: &AppState, caller: &Caller) -> Result<Enrol
     db::users::set_totp_pending(&state.pool, &user.id, &sealed).await?;
     let url = t.get_url();
     let svg = qrcode::QrCode::new(url.as_bytes())
-        .map_err(|e| {
-            tracing::error!(error = %e, "QR encoding failed");
-            AppError::Internal
-        })?
+        .map_err(|e| AppError::internal("QR encoding failed", &e))?
         .render::<qrcode::render::svg::Color>()
         .min_dimensions(220, 220)
         .quiet_zone(true)
@@ -103,7 +90,7 @@ async fn accept_code(state: &AppState, user_id: &str, secret: &[u8], code: &str)
 }
 
 fn active_seed(state: &AppState, user: &UserRow) -> Result<Vec<u8>, AppError> {
-    let sealed = user.totp_secret_enc.as_deref().ok_or(AppError::Internal)?;
+    let sealed = user.totp_secret_enc.as_deref().ok_or_else(|| AppError::bug("two-factor is on but no seed is stored"))?;
     state.keys.open(sealed, &seed_context(&user.id))
 }
 
@@ -117,11 +104,7 @@ async fn wrong(state: &AppState, user_id: &str) -> Result<AppError, AppError> {
     let limit = failures(user_id);
     rate_limit::record(state, &limit).await?;
     let (used, _) = db::rate_limits::window(&state.pool, &limit.bucket, state.now() - limit.window + 1).await?;
-    Ok(AppError::WrongSecret {
-        code: "invalid_code".into(),
-        message: "That code is not right. Check your authenticator app and try again.".into(),
-        remaining_attempts: Some((limit.max - used).max(0) as u32),
-    })
+    Ok(AppError::from(ErrorKind::WrongCode).with_remaining_attempts((limit.max - used).max(0) as u32))
 }
 
 fn new_backup_code() -> String {
@@ -159,19 +142,19 @@ pub async fn enable(state: &AppState, caller: &Caller, code: &str) -> Result<Vec
     let code = SecondFactor::parse_totp("totp_code", code)?;
     let user = load_user(state, &caller.user_id).await?;
     if user.totp_enabled {
-        return Err(AppError::invalid("totp_already_enabled", None, "Two-factor sign-in is already on."));
+        return Err(AppError::invalid(ErrorKind::TotpAlreadyEnabled, None, "Two-factor sign-in is already on."));
     }
     let sealed = user
         .totp_pending_enc
         .as_deref()
-        .ok_or_else(|| AppError::invalid("totp_setup_required", None, "Start two-factor setup first."))?;
+        .ok_or_else(|| AppError::invalid(ErrorKind::TotpSetupRequired, None, "Start two-factor setup first."))?;
     guard(state, &user.id).await?;
     let seed = state.keys.open(sealed, &seed_context(&user.id))?;
     if !accept_code(state, &user.id, &seed, &code).await? {
         return Err(wrong(state, &user.id).await?);
     }
     if !db::users::enable_totp(&state.pool, &user.id, sealed).await? {
-        return Err(AppError::invalid("totp_already_enabled", None, "Two-factor sign-in is already on."));
+        return Err(AppError::invalid(ErrorKind::TotpAlreadyEnabled, None, "Two-factor sign-in is already on."));
     }
     let codes = issue_backup_codes(state, &user.id).await?;
     db::sessions::revoke_all_for_user(&state.pool, &user.id, Some(&caller.session_id), state.now()).await?;
@@ -191,10 +174,10 @@ async fn check_proof(state: &AppState, user: &UserRow, proof: Proof) -> Result<(
     let password = proof.password.filter(|p| !p.is_empty());
     let code = proof.totp_code.filter(|c| !c.trim().is_empty());
     if !user.totp_enabled {
-        return Err(AppError::invalid("totp_not_enabled", None, "Two-factor sign-in is not on."));
+        return Err(AppError::invalid(ErrorKind::TotpNotEnabled, None, "Two-factor sign-in is not on."));
     }
     if password.is_none() && code.is_none() {
-        return Err(AppError::invalid("invalid_request", None, "Give your password or a current code from your app."));
+        return Err(AppError::invalid(ErrorKind::InvalidRequest, None, "Give your password or a current code from your app."));
     }
     guard(state, &user.id).await?;
     if let Some(code) = code {
@@ -210,7 +193,7 @@ async fn check_proof(state: &AppState, user: &UserRow, proof: Proof) -> Result<(
         Ok(())
     } else {
         rate_limit::record(state, &failures(&user.id)).await?;
-        Err(AppError::InvalidCredentials)
+        Err(AppError::from(ErrorKind::InvalidCredentials))
     }
 }
 
@@ -238,7 +221,7 @@ pub async fn prove_code(state: &AppState, user_id: &str, code: &str) -> Result<(
     let code = SecondFactor::parse_totp("code", code)?;
     let user = load_user(state, user_id).await?;
     if !user.totp_enabled {
-        return Err(AppError::invalid("mfa_required", None, "Two-factor sign-in is not on."));
+        return Err(AppError::invalid(ErrorKind::MfaRequired, None, "Two-factor sign-in is not on."));
     }
     guard(state, user_id).await?;
     if accept_code(state, user_id, &active_seed(state, &user)?, &code).await? {
@@ -252,17 +235,6 @@ pub async fn is_enabled(state: &AppState, user_id: &str) -> Result<bool, AppErro
     Ok(load_user(state, user_id).await?.totp_enabled)
 }
 
-/// Opens a second-step challenge and answers its MFA-pending token.
-/// Answers the token and the challenge id.
-pub async fn open_challenge(state: &AppState, user_id: &str, remember: bool, ttl: i64) -> Result<(String, String), AppError> {
-    let now = state.now();
-    let id = new_id();
-    two_factor::prune_challenges(&state.pool, now - 3600).await?;
-    two_factor::insert_challenge(&state.pool, &id, user_id, remember, now, now + ttl).await?;
-    let token = tokens::mint(&state.keys, TokenKind::MfaPending, user_id, &id, now, now + ttl)?;
-    Ok((token, id))
-}
-
 /// Whether this browser's trusted-device cookie vouches for the user.
 pub async fn is_trusted_device(state: &AppState, user_id: &str, device_token: Option<&str>) -> Result<bool, AppError> {
     match device_token {
@@ -271,66 +243,30 @@ pub async fn is_trusted_device(state: &AppState, user_id: &str, device_token: Op
     }
 }
 
-/// A completed second step: the session, and the trusted-device cookie value when asked for.
-pub struct SecondStep {
-    pub signed_in: SignedIn,
-    pub trusted_device: Option<String>,
+/// Remembers this browser for 30 days; answers the cookie value (only its digest is stored).
+pub async fn trust_device(state: &AppState, user_id: &str, client: &ClientMeta) -> Result<String, AppError> {
+    let now = state.now();
+    let token = random_hex(32);
+    let (_, info) = client.device();
+    two_factor::insert_trusted_device(&state.pool, &new_id(), user_id, &digest(&token), &info, now, now + TRUSTED_DEVICE_SECS)
+        .await?;
+    Ok(token)
 }
 
-/// Finishes a sign-in with a TOTP or backup code. The MFA-pending token works once; wrong
-/// codes answer `401` with `remainingAttempts`, and the sixth in 5 minutes `429`.
-#[tracing::instrument(skip_all)]
-pub async fn complete_sign_in(
-    state: &AppState,
-    mfa_token: &str,
-    code: &str,
-    remember: bool,
-    trust_device: bool,
-    client: &ClientMeta,
-) -> Result<SecondStep, AppError> {
-    let now = state.now();
-    let claims = tokens::verify(&state.keys, mfa_token, TokenKind::MfaPending, now).ok_or(AppError::InvalidToken)?;
-    let challenge = two_factor::find_challenge(&state.pool, &claims.sid).await?.ok_or(AppError::InvalidToken)?;
-    if challenge.user_id != claims.sub || challenge.used_at.is_some() || challenge.expires_at <= now {
-        return Err(AppError::InvalidToken);
-    }
-    let factor = SecondFactor::parse("code", code)?;
-    guard(state, &challenge.user_id).await?;
-    let user = load_user(state, &challenge.user_id).await.map_err(|_| AppError::InvalidToken)?;
-    if !user.totp_enabled {
-        return Err(AppError::InvalidToken);
-    }
-    let ok = match &factor {
-        SecondFactor::Totp(c) => accept_code(state, &user.id, &active_seed(state, &user)?, c).await?,
+/// The second sign-in step's check: a TOTP code (once per step) or an unused backup code.
+/// Wrong answers count toward 5 per 5 minutes and answer `401` with what is left; a right
+/// one clears the count.
+pub async fn check_second_factor(state: &AppState, user: &UserRow, factor: &SecondFactor) -> Result<(), AppError> {
+    guard(state, &user.id).await?;
+    let ok = match factor {
+        SecondFactor::Totp(c) => accept_code(state, &user.id, &active_seed(state, user)?, c).await?,
         SecondFactor::Backup(c) => accept_backup_code(state, &user.id, c).await?,
     };
     if !ok {
         return Err(wrong(state, &user.id).await?);
     }
-    if !two_factor::use_challenge(&state.pool, &challenge.id, now).await? {
-        return Err(AppError::InvalidToken);
-    }
     rate_limit::clear(state, &failures(&user.id)).await?;
-    let signed_in = sessions::start_session(state, Account::from(user), client, remember || challenge.remember).await?;
-    state.vault.carry(&super::vault::challenge_slot(&challenge.id), &signed_in.session_id);
-    let trusted_device = if trust_device {
-        let token = random_hex(32);
-        let (_, info) = client.device();
-        two_factor::insert_trusted_device(
-            &state.pool,
-            &new_id(),
-            &signed_in.account.id,
-            &digest(&token),
-            &info,
-            now,
-            now + TRUSTED_DEVICE_SECS,
-        )
-        .await?;
-        Some(token)
-    } else {
-        None
-    };
-    Ok(SecondStep { signed_in, trusted_device })
+    Ok(())
 }
 
 #[cfg(test)]

@@ -11,8 +11,8 @@
 //! lands on another node, finds it locked again: `423 data_locked`, and the page asks for the
 //! password (`unlock-data`). A password change re-wraps the same key; a reset cannot, so it
 //! clears the items and says so. API keys have no session and cannot unlock the vault.
-use super::auth::Caller;
-use crate::error::AppError;
+use super::identity::Caller;
+use crate::error::{AppError, ErrorKind};
 use crate::ssr::db::{self, vault::{VaultChange, WrappedKey}};
 use crate::ssr::keys::{open_with, seal_with};
 use crate::ssr::AppState;
@@ -91,18 +91,15 @@ fn item_context(user_id: &str, name: &str) -> String {
 async fn derive(password: String, salt: Vec<u8>) -> Result<DataKey, AppError> {
     tokio::task::spawn_blocking(move || {
         let mut out = Zeroizing::new([0u8; 32]);
-        super::passwords::argon2().hash_password_into(password.as_bytes(), &salt, out.as_mut()).map_err(|e| {
-            tracing::error!(error = %e, "vault key derivation failed");
-            AppError::Internal
-        })?;
+        super::passwords::argon2().hash_password_into(password.as_bytes(), &salt, out.as_mut()).map_err(|e| AppError::internal("vault key derivation failed", &e))?;
         Ok(out)
     })
     .await
-    .map_err(|_| AppError::Internal)?
+    .map_err(|e| AppError::internal("vault key derivation task failed", &e))?
 }
 
 fn decode_salt(w: &WrappedKey) -> Result<Vec<u8>, AppError> {
-    hex::decode(&w.vault_salt).map_err(|_| AppError::Internal)
+    hex::decode(&w.vault_salt).map_err(|e| AppError::internal("a stored vault salt is not hex", &e))
 }
 
 /// Wraps `key` with a fresh salt and a key derived from `password`.
@@ -118,13 +115,10 @@ async fn wrap(user_id: &str, key: &DataKey, password: String) -> Result<WrappedK
 async fn open_key(state: &AppState, user_id: &str, password: String) -> Result<Option<DataKey>, AppError> {
     let Some(w) = db::vault::wrapped_key(&state.pool, user_id).await? else { return Ok(None) };
     let kek = derive(password, decode_salt(&w)?).await?;
-    let raw = open_with(&kek, &w.vault_key_wrapped, &wrap_context(user_id)).ok_or_else(|| {
-        tracing::error!(user = %user_id, "the vault key does not open with the verified password");
-        AppError::Internal
-    })?;
+    let raw = open_with(&kek, &w.vault_key_wrapped, &wrap_context(user_id)).ok_or_else(|| AppError::bug("the vault key does not open with the verified password"))?;
     let mut key = Zeroizing::new([0u8; 32]);
     if raw.len() != 32 {
-        return Err(AppError::Internal);
+        return Err(AppError::bug("an opened vault key is not 32 bytes"));
     }
     key.copy_from_slice(&raw);
     Ok(Some(key))
@@ -142,8 +136,8 @@ pub async fn unlock_on_sign_in(state: &AppState, user_id: &str, password: &str, 
 /// sign-in failure limit), then unlocks the vault for this session, creating it on first use.
 pub async fn unlock_with_password(state: &AppState, caller: &Caller, password: String) -> Result<(), AppError> {
     caller.session()?;
-    let user = db::users::find_by_id(&state.pool, &caller.user_id).await?.ok_or(AppError::Unauthenticated)?;
-    super::accounts::confirm_password(state, &user, "password", password.clone()).await?;
+    let user = db::users::find_by_id(&state.pool, &caller.user_id).await?.ok_or(AppError::from(ErrorKind::Unauthenticated))?;
+    super::passwords::confirm(state, &user, "password", password.clone()).await?;
     unlock(state, caller, password).await
 }
 
@@ -160,7 +154,7 @@ async fn unlock(state: &AppState, caller: &Caller, password: String) -> Result<(
                 key
             } else {
                 // Another request created it first: use that one.
-                open_key(state, &caller.user_id, password).await?.ok_or(AppError::Internal)?
+                open_key(state, &caller.user_id, password).await?.ok_or_else(|| AppError::bug("a vault created by another request does not open"))?
             }
         }
     };
@@ -174,10 +168,7 @@ pub fn is_unlocked(state: &AppState, caller: &Caller) -> bool {
 
 fn held_key(state: &AppState, caller: &Caller) -> Result<DataKey, AppError> {
     let session = caller.session()?;
-    state.vault.get(session, &caller.user_id).ok_or_else(|| AppError::Locked {
-        code: "data_locked".into(),
-        message: "Your encrypted data is locked. Unlock it with your password.".into(),
-    })
+    state.vault.get(session, &caller.user_id).ok_or_else(|| AppError::from(ErrorKind::DataLocked))
 }
 
 /// One item as the vault lists it.
@@ -194,11 +185,8 @@ pub async fn list(state: &AppState, caller: &Caller) -> Result<Vec<Item>, AppErr
         .await?
         .into_iter()
         .map(|row| {
-            let plain = open_with(&key, &row.value_enc, &item_context(&caller.user_id, &row.name)).ok_or_else(|| {
-                tracing::error!(user = %caller.user_id, "a vault item does not open with the user's data key");
-                AppError::Internal
-            })?;
-            let value = String::from_utf8(plain).map_err(|_| AppError::Internal)?;
+            let plain = open_with(&key, &row.value_enc, &item_context(&caller.user_id, &row.name)).ok_or_else(|| AppError::bug("a vault item does not open with the user's data key"))?;
+            let value = String::from_utf8(plain).map_err(|e| AppError::internal("a vault item is not UTF-8", &e))?;
             Ok(Item { name: row.name, value, updated_at: row.updated_at })
         })
         .collect()
@@ -207,7 +195,7 @@ pub async fn list(state: &AppState, caller: &Caller) -> Result<Vec<Item>, AppErr
 fn check_name(name: &str) -> Result<&str, AppError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > MAX_NAME || name.chars().any(char::is_control) {
-        return Err(AppError::invalid("invalid_request", Some("name"), "Name the item with 1 to 128 printable characters."));
+        return Err(AppError::invalid(ErrorKind::InvalidRequest, Some("name"), "Name the item with 1 to 128 printable characters."));
     }
     Ok(name)
 }
@@ -216,7 +204,7 @@ fn check_name(name: &str) -> Result<&str, AppError> {
 pub async fn put(state: &AppState, caller: &Caller, name: &str, value: &str) -> Result<(), AppError> {
     let name = check_name(name)?;
     if value.len() > MAX_VALUE {
-        return Err(AppError::invalid("invalid_request", Some("value"), "An item holds at most 64 KiB."));
+        return Err(AppError::invalid(ErrorKind::InvalidRequest, Some("value"), "An item holds at most 64 KiB."));
     }
     let key = held_key(state, caller)?;
     let sealed = seal_with(&key, value.as_bytes(), &item_context(&caller.user_id, name))?;
@@ -227,7 +215,7 @@ pub async fn put(state: &AppState, caller: &Caller, name: &str, value: &str) -> 
 /// Deletes one item; needs no unlock (nothing is read).
 pub async fn delete(state: &AppState, caller: &Caller, name: &str) -> Result<(), AppError> {
     if !db::vault::delete_item(&state.pool, &caller.user_id, name.trim()).await? {
-        return Err(AppError::not_found("item_not_found", "No such item."));
+        return Err(AppError::of(ErrorKind::ItemNotFound, "No such item."));
     }
     Ok(())
 }

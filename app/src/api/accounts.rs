@@ -1,0 +1,27 @@
+//! Server functions of one's own account: password change and deletion.
+
+use crate::error::AppError;
+use leptos::prelude::*;
+
+#[server(prefix = "/rpc")]
+pub async fn change_my_password(old_password: String, new_password: String, confirm_password: String) -> Result<(), AppError> {
+    use crate::ssr::services::{accounts, identity::Gate};
+    if new_password != confirm_password {
+        return Err(AppError::invalid(crate::error::ErrorKind::InvalidRequest, Some("confirm_password"), "The two new passwords differ."));
+    }
+    let (state, caller) = super::edge::caller(Gate::Unlocked).await?;
+    accounts::change_password(&state, &caller, old_password, new_password).await?;
+    super::edge::end(&state);
+    leptos_axum::redirect("/login?password_changed=1");
+    Ok(())
+}
+
+#[server(prefix = "/rpc")]
+pub async fn delete_my_account(password: String) -> Result<(), AppError> {
+    use crate::ssr::services::{accounts, identity::Gate};
+    let (state, caller) = super::edge::caller(Gate::Unlocked).await?;
+    accounts::delete_own_account(&state, &caller, password).await?;
+    super::edge::end(&state);
+    leptos_axum::redirect("/login?account_deleted=1");
+    Ok(())
+}

@@ -1,0 +1,51 @@
+//! Server functions of the admin user list.
+
+use crate::error::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserView {
+    pub id: String,
+    pub username: String,
+    pub is_admin: bool,
+    pub is_oidc: bool,
+    pub totp_enabled: bool,
+    pub created_at: String,
+    pub is_me: bool,
+}
+
+#[server(prefix = "/rpc")]
+pub async fn list_all_users() -> Result<Vec<UserView>, AppError> {
+    use crate::ssr::services::admin;
+    let (state, admin) = super::edge::admin().await?;
+    let caller = admin.caller();
+    Ok(admin::list_users(caller, &state)
+        .await?
+        .into_iter()
+        .map(|u| UserView {
+            is_me: u.account.id == caller.user_id,
+            id: u.account.id,
+            username: u.account.username,
+            is_admin: u.account.is_admin,
+            is_oidc: u.account.is_oidc,
+            totp_enabled: u.account.totp_enabled,
+            created_at: crate::ssr::clock::rfc3339(u.created_at),
+        })
+        .collect())
+}
+
+/// `role` is `admin` or `user`.
+#[server(prefix = "/rpc")]
+pub async fn set_user_role(user_id: String, role: String) -> Result<(), AppError> {
+    use crate::ssr::services::admin::{self, Role};
+    let (state, admin_user) = super::edge::admin().await?;
+    admin::set_role(&admin_user, &state, Some(&user_id), None, Role::parse(&role)?).await
+}
+
+#[server(prefix = "/rpc")]
+pub async fn remove_user(username: String) -> Result<(), AppError> {
+    use crate::ssr::services::admin;
+    let (state, admin) = super::edge::admin().await?;
+    admin::delete_user(&admin, &state, &username).await
+}

@@ -1,0 +1,60 @@
+//! Server functions of API keys (admin page).
+
+use crate::error::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiKeyView {
+    pub id: String,
+    pub name: String,
+    pub username: String,
+    pub token_prefix: String,
+    pub created_at: String,
+    pub expires_at: Option<String>,
+    pub last_used_at: Option<String>,
+}
+
+#[cfg(feature = "ssr")]
+fn key_view(k: crate::ssr::db::api_keys::ApiKeyRow) -> ApiKeyView {
+    use crate::ssr::clock::rfc3339;
+    ApiKeyView {
+        id: k.id,
+        name: k.name,
+        username: k.username,
+        token_prefix: k.token_prefix,
+        created_at: rfc3339(k.created_at),
+        expires_at: k.expires_at.map(rfc3339),
+        last_used_at: k.last_used_at.map(rfc3339),
+    }
+}
+
+#[server(prefix = "/rpc")]
+pub async fn list_api_keys() -> Result<Vec<ApiKeyView>, AppError> {
+    use crate::ssr::services::api_keys;
+    let (state, admin) = super::edge::admin().await?;
+    Ok(api_keys::list(&admin, &state).await?.into_iter().map(key_view).collect())
+}
+
+/// A new key: the full token is in this answer only.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewKeyView {
+    pub key: ApiKeyView,
+    pub token: String,
+}
+
+/// `expires_at` is a date (`YYYY-MM-DD`) or empty for a key that does not expire.
+#[server(prefix = "/rpc")]
+pub async fn create_api_key(name: String, user_id: String, expires_at: String) -> Result<NewKeyView, AppError> {
+    use crate::ssr::services::api_keys;
+    let (state, admin) = super::edge::admin().await?;
+    let created = api_keys::create(&admin, &state, &name, &user_id, Some(&expires_at)).await?;
+    Ok(NewKeyView { key: key_view(created.key), token: created.token })
+}
+
+#[server(prefix = "/rpc")]
+pub async fn delete_api_key(key_id: String) -> Result<(), AppError> {
+    use crate::ssr::services::api_keys;
+    let (state, admin) = super::edge::admin().await?;
+    api_keys::delete(&admin, &state, &key_id).await
+}

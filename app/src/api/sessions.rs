@@ -1,0 +1,69 @@
+//! Server functions of the sessions page.
+
+use crate::error::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// One session in the sessions page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionView {
+    pub id: String,
+    pub username: String,
+    pub device_type: String,
+    pub device_info: String,
+    pub ip_address: String,
+    pub created_at: String,
+    pub last_active_at: String,
+    pub expires_at: String,
+    pub is_current: bool,
+    pub is_revoked: bool,
+}
+
+#[server(prefix = "/rpc")]
+pub async fn list_my_sessions() -> Result<Vec<SessionView>, AppError> {
+    use crate::ssr::clock::rfc3339;
+    use crate::ssr::services::{identity::Gate, sessions};
+    let (state, caller) = super::edge::caller(Gate::Unlocked).await?;
+    let list = sessions::list_visible_sessions(&state, &caller).await?;
+    Ok(list
+        .into_iter()
+        .map(|s| SessionView {
+            id: s.row.id,
+            username: s.row.username,
+            device_type: s.row.device_type,
+            device_info: s.row.device_info,
+            ip_address: s.row.ip_address,
+            created_at: rfc3339(s.row.created_at),
+            last_active_at: rfc3339(s.row.last_active_at),
+            expires_at: rfc3339(s.row.expires_at),
+            is_current: s.is_current,
+            is_revoked: s.row.revoked_at.is_some(),
+        })
+        .collect())
+}
+
+/// Revokes one session; revoking the current one signs this browser out.
+#[server(prefix = "/rpc")]
+pub async fn revoke_one_session(session_id: String) -> Result<(), AppError> {
+    use crate::ssr::services::{identity::Gate, sessions};
+    let (state, caller) = super::edge::caller(Gate::Unlocked).await?;
+    if sessions::revoke_session(&state, &caller, &session_id).await? {
+        super::edge::end(&state);
+        leptos_axum::redirect("/login");
+    }
+    Ok(())
+}
+
+#[server(prefix = "/rpc")]
+pub async fn revoke_other_sessions() -> Result<u64, AppError> {
+    use crate::ssr::services::{identity::Gate, sessions};
+    let (state, caller) = super::edge::caller(Gate::Unlocked).await?;
+    sessions::revoke_my_sessions(&state, &caller, true).await
+}
+
+/// Signs a user out everywhere; answers how many sessions ended.
+#[server(prefix = "/rpc")]
+pub async fn sign_out_user(user_id: String) -> Result<u64, AppError> {
+    let (state, admin) = super::edge::admin().await?;
+    crate::ssr::services::sessions::sign_out_user(&state, &admin, &user_id).await
+}

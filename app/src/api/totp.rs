@@ -1,0 +1,48 @@
+//! Server functions of two-factor enrollment and its backup codes.
+
+use crate::error::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// What the enrollment step shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnrollmentView {
+    pub secret: String,
+    pub qr_code: String,
+}
+
+#[server(prefix = "/rpc")]
+pub async fn two_factor_enabled() -> Result<bool, AppError> {
+    use crate::ssr::services::{identity::Gate, totp};
+    let (state, caller) = super::edge::caller(Gate::Unlocked).await?;
+    totp::is_enabled(&state, &caller.user_id).await
+}
+
+#[server(prefix = "/rpc")]
+pub async fn start_two_factor() -> Result<EnrollmentView, AppError> {
+    use crate::ssr::services::{identity::Gate, totp};
+    let (state, caller) = super::edge::caller(Gate::Unlocked).await?;
+    let e = totp::begin_enrollment(&state, &caller).await?;
+    Ok(EnrollmentView { secret: e.secret_base32, qr_code: e.qr_code })
+}
+
+#[server(prefix = "/rpc")]
+pub async fn confirm_two_factor(totp_code: String) -> Result<Vec<String>, AppError> {
+    use crate::ssr::services::{identity::Gate, totp};
+    let (state, caller) = super::edge::caller(Gate::Unlocked).await?;
+    totp::enable(&state, &caller, &totp_code).await
+}
+
+#[server(prefix = "/rpc")]
+pub async fn turn_off_two_factor(password: Option<String>, totp_code: Option<String>) -> Result<(), AppError> {
+    use crate::ssr::services::{identity::Gate, totp};
+    let (state, caller) = super::edge::caller(Gate::Unlocked).await?;
+    totp::disable(&state, &caller, totp::Proof { password, totp_code }).await
+}
+
+#[server(prefix = "/rpc")]
+pub async fn replace_backup_codes(password: Option<String>, totp_code: Option<String>) -> Result<Vec<String>, AppError> {
+    use crate::ssr::services::{identity::Gate, totp};
+    let (state, caller) = super::edge::caller(Gate::Unlocked).await?;
+    totp::regenerate_backup_codes(&state, &caller, totp::Proof { password, totp_code }).await
+}

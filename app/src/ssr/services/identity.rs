@@ -1,0 +1,173 @@
+//! Who is calling and who signed in: the leaf every service shares. Only the authentication
+//! core (`auth`) builds a [`Caller`], and only [`Caller::require_admin`] an [`AdminUser`].
+use crate::error::{AppError, ErrorKind};
+use crate::ssr::db::users::UserRow;
+
+/// A user as the services hand it around (no secrets).
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub id: String,
+    pub username: String,
+    pub display_name: String,
+    pub is_admin: bool,
+    pub is_oidc: bool,
+    pub has_password: bool,
+    pub totp_enabled: bool,
+}
+
+impl From<UserRow> for Account {
+    fn from(u: UserRow) -> Self {
+        Self {
+            id: u.id,
+            username: u.username,
+            display_name: u.display_name,
+            is_admin: u.is_admin,
+            is_oidc: u.is_oidc,
+            has_password: u.password_hash.is_some(),
+            totp_enabled: u.totp_enabled,
+        }
+    }
+}
+
+/// Permissions every signed-in user holds; admins hold [`ALL_PERMISSIONS`].
+pub const USER_PERMISSIONS: &[&str] = &["connections.create"];
+pub const ALL_PERMISSIONS: &[&str] =
+    &["settings.manage", "users.manage", "sessions.view_any", "api_keys.manage", "connections.create"];
+
+/// Whether a route can be used while the account's screen lock is engaged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gate {
+    /// Almost every route: a locked client is refused with `403 account_locked`.
+    Unlocked,
+    /// `GET /security`, unlock and the logout routes.
+    AllowLocked,
+}
+
+/// Who is calling, as proven by a live session.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user_id: String,
+    pub username: String,
+    pub display_name: String,
+    pub is_admin: bool,
+    pub is_oidc: bool,
+    pub session_id: String,
+    pub issued_at: i64,
+    /// The session is screen-locked (only [`Gate::AllowLocked`] routes see such a caller).
+    pub locked: bool,
+    /// Set when the caller authenticated with an API key rather than a session; `session_id`
+    /// is then empty.
+    pub api_key_id: Option<String>,
+}
+
+impl Caller {
+    pub fn permissions(&self) -> &'static [&'static str] {
+        if self.is_admin {
+            ALL_PERMISSIONS
+        } else {
+            USER_PERMISSIONS
+        }
+    }
+
+    /// The caller's session, for what is bound to one (WebSocket tickets, terminal grants,
+    /// unlock, logout). An API key has none.
+    pub fn session(&self) -> Result<&str, AppError> {
+        match self.api_key_id {
+            None => Ok(&self.session_id),
+            Some(_) => Err(AppError::of(ErrorKind::SessionRequired, "This needs a signed-in session; an API key cannot do it.")),
+        }
+    }
+
+    /// The only way to obtain an [`AdminUser`]: admin-only services cannot be called without it.
+    pub fn require_admin(self) -> Result<AdminUser, AppError> {
+        if self.is_admin {
+            Ok(AdminUser(self))
+        } else {
+            Err(AppError::of(ErrorKind::Forbidden, "Only an administrator can do this."))
+        }
+    }
+}
+
+/// A caller proven to be an admin.
+#[derive(Debug, Clone)]
+pub struct AdminUser(Caller);
+
+impl AdminUser {
+    pub fn caller(&self) -> &Caller {
+        &self.0
+    }
+}
+
+/// Where a request came from, as recorded on its session.
+#[derive(Debug, Clone, Default)]
+pub struct ClientMeta {
+    pub ip: String,
+    pub user_agent: String,
+}
+
+impl ClientMeta {
+    /// `(device_type, device_info)` read from the User-Agent: `desktop`, `mobile`, `tablet` or `api`.
+    pub fn device(&self) -> (String, String) {
+        let ua = self.user_agent.trim();
+        if ua.is_empty() {
+            return ("api".into(), "Unknown client".into());
+        }
+        match woothee::parser::Parser::new().parse(ua) {
+            Some(r) if r.category != "UNKNOWN" && r.name != "UNKNOWN" => {
+                let kind = match r.category {
+                    "smartphone" | "mobilephone" => {
+                        if ua.contains("iPad") || (ua.contains("Android") && !ua.contains("Mobile")) {
+                            "tablet"
+                        } else {
+                            "mobile"
+                        }
+                    }
+                    "pc" => "desktop",
+                    _ => "api",
+                };
+                let version = r.version.split('.').next().unwrap_or("");
+                let name = if version.is_empty() || version == "UNKNOWN" {
+                    r.name.to_string()
+                } else {
+                    format!("{} {version}", r.name)
+                };
+                let info = if r.os == "UNKNOWN" { name } else { format!("{name} on {}", r.os) };
+                (kind.into(), info)
+            }
+            _ => ("api".into(), ua.chars().take(120).collect()),
+        }
+    }
+}
+
+/// A new session and the token that proves it.
+/// No `Debug`: the token must not reach a log line.
+#[derive(Clone)]
+pub struct SignedIn {
+    pub token: String,
+    pub session_id: String,
+    pub expires_at: i64,
+    /// Seconds the cookie should live.
+    pub max_age: i64,
+    pub account: Account,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn device(ua: &str) -> (String, String) {
+        ClientMeta { ip: "127.0.0.1".into(), user_agent: ua.into() }.device()
+    }
+
+    #[test]
+    fn the_device_is_read_from_the_user_agent() {
+        let (kind, info) = device("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36");
+        assert_eq!(kind, "desktop");
+        assert!(info.starts_with("Chrome 120"), "{info}");
+        assert!(info.contains("Linux"), "{info}");
+        let (kind, _) = device("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1");
+        assert_eq!(kind, "mobile");
+        assert_eq!(device("curl/8.5.0").0, "api");
+        assert_eq!(device("").0, "api");
+    }
+}

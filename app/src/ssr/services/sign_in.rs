@@ -1,0 +1,195 @@
+//! Sign-in, the whole of it: a first factor (password, directory or single sign-on) → the
+//! second step when two-factor is on and the browser is not trusted → the session → the vault
+//! key. `ldap` and `oidc` only prove who someone is; `totp` only checks the second factor.
+//!
+//! The two documents' sign-ins differ only in what [`Family`] says: how long the second step
+//! may take and whether "remember me" exists.
+use super::identity::{Account, ClientMeta, SignedIn};
+use super::rate_limit::{self, Limit};
+use super::settings::{self, Toggle};
+use super::tokens::{self, TokenKind};
+use super::{ldap, oidc, passwords, sessions, totp, vault};
+use crate::domain::{LoginPassword, SecondFactor};
+use crate::error::{AppError, ErrorKind};
+use crate::ssr::db::{self, two_factor, users::UserRow};
+use crate::ssr::keys::new_id;
+use crate::ssr::AppState;
+
+/// Which document's sign-in this is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// auth-api.txt: `mfaToken` valid 5 minutes, no "remember me".
+    Auth,
+    /// users-api.txt and the pages: `temp_token` valid 10 minutes, "remember me" for 30 days.
+    Users,
+}
+
+impl Family {
+    /// How long the MFA-pending token lives.
+    pub const fn mfa_ttl(self) -> i64 {
+        match self {
+            Self::Auth => 5 * 60,
+            Self::Users => 10 * 60,
+        }
+    }
+}
+
+/// What a sign-in is given besides the credentials.
+pub struct SignInContext<'a> {
+    pub family: Family,
+    /// "Keep me signed in for 30 days" (always off for [`Family::Auth`]).
+    pub remember: bool,
+    pub client: &'a ClientMeta,
+    /// This browser's trusted-device cookie, if any.
+    pub trusted_device: Option<&'a str>,
+}
+
+/// What a first factor ends in.
+#[derive(Clone)]
+pub enum LoginOutcome {
+    SignedIn(SignedIn),
+    /// The first factor was right; a second is owed. `mfa_token` is MFA-pending only.
+    MfaRequired { mfa_token: String },
+}
+
+fn username_given(username: &str) -> Result<(), AppError> {
+    if username.trim().is_empty() {
+        return Err(AppError::invalid(ErrorKind::InvalidRequest, Some("username"), "Enter your username."));
+    }
+    Ok(())
+}
+
+/// Password sign-in shared by `/auth/login`, `/users/login` and the sign-in page.
+///
+/// Limits: 30 attempts per 15 minutes per client IP, and 10 failures per 15 minutes per
+/// username. An unknown user costs one argon2 verify like a known one.
+#[tracing::instrument(skip_all)]
+pub async fn with_password(
+    state: &AppState,
+    username: &str,
+    password: String,
+    ctx: SignInContext<'_>,
+) -> Result<LoginOutcome, AppError> {
+    username_given(username)?;
+    let password = LoginPassword::parse(password)?;
+    if !settings::toggle(state, Toggle::PasswordLogin).await? {
+        return Err(AppError::of(ErrorKind::PasswordLoginDisabled, "Password sign-in is turned off on this instance."));
+    }
+    rate_limit::take(state, &Limit::login_ip(&ctx.client.ip)).await?;
+    let key = username.trim().to_ascii_lowercase();
+    let user_limit = Limit::login_user(&key);
+    rate_limit::check(state, &user_limit).await?;
+
+    let user = db::users::find_by_key(&state.pool, &key).await?;
+    let stored = user.as_ref().and_then(|u| u.password_hash.clone());
+    let ok = passwords::verify(password.expose().to_owned(), stored).await?;
+    let Some(user) = user.filter(|_| ok) else {
+        rate_limit::record(state, &user_limit).await?;
+        tracing::info!(ip = %ctx.client.ip, "password sign-in failed");
+        return Err(ErrorKind::InvalidCredentials.into());
+    };
+    rate_limit::clear(state, &user_limit).await?;
+    finish_first_factor(state, user, &ctx, Some(password.expose())).await
+}
+
+/// `POST /auth/login/ldap` and the page's directory choice: the directory checks the
+/// password; the same second step and session follow.
+#[tracing::instrument(skip_all)]
+pub async fn with_directory(
+    state: &AppState,
+    username: &str,
+    password: String,
+    ctx: SignInContext<'_>,
+) -> Result<LoginOutcome, AppError> {
+    username_given(username)?;
+    let password = LoginPassword::parse(password)?;
+    let user = ldap::prove(state, username, &password, ctx.client).await?;
+    finish_first_factor(state, user, &ctx, None).await
+}
+
+/// The end of a single sign-on at the callback: the provider proves who it is, and "remember
+/// me" is what the flow was started with.
+#[tracing::instrument(skip_all)]
+pub async fn with_sso(
+    state: &AppState,
+    flow: oidc::Flow,
+    callback: &oidc::Callback,
+    client: &ClientMeta,
+    trusted_device: Option<&str>,
+) -> Result<LoginOutcome, AppError> {
+    let proven = oidc::prove(state, flow, callback).await?;
+    let ctx = SignInContext { family: Family::Users, remember: proven.remember, client, trusted_device };
+    finish_first_factor(state, proven.user, &ctx, None).await
+}
+
+/// After the first factor: the second step when TOTP is on and this browser is not trusted,
+/// else the session. `vault_password` opens the user's vault when it is their local password.
+async fn finish_first_factor(
+    state: &AppState,
+    user: UserRow,
+    ctx: &SignInContext<'_>,
+    vault_password: Option<&str>,
+) -> Result<LoginOutcome, AppError> {
+    let remember = ctx.remember && ctx.family == Family::Users;
+    if user.totp_enabled && !totp::is_trusted_device(state, &user.id, ctx.trusted_device).await? {
+        let (mfa_token, challenge) = open_challenge(state, &user.id, remember, ctx.family.mfa_ttl()).await?;
+        if let Some(p) = vault_password {
+            vault::unlock_on_sign_in(state, &user.id, p, &vault::challenge_slot(&challenge)).await?;
+        }
+        return Ok(LoginOutcome::MfaRequired { mfa_token });
+    }
+    let signed_in = sessions::start_session(state, Account::from(user), ctx.client, remember).await?;
+    if let Some(p) = vault_password {
+        vault::unlock_on_sign_in(state, &signed_in.account.id, p, &signed_in.session_id).await?;
+    }
+    Ok(LoginOutcome::SignedIn(signed_in))
+}
+
+/// Opens a second-step challenge; answers its MFA-pending token and its id.
+async fn open_challenge(state: &AppState, user_id: &str, remember: bool, ttl: i64) -> Result<(String, String), AppError> {
+    let now = state.now();
+    let id = new_id();
+    two_factor::prune_challenges(&state.pool, now - 3600).await?;
+    two_factor::insert_challenge(&state.pool, &id, user_id, remember, now, now + ttl).await?;
+    let token = tokens::mint(&state.keys, TokenKind::MfaPending, user_id, &id, now, now + ttl)?;
+    Ok((token, id))
+}
+
+/// A completed second step: the session, and the trusted-device cookie value when asked for.
+pub struct SecondStep {
+    pub signed_in: SignedIn,
+    pub trusted_device: Option<String>,
+}
+
+/// Finishes a sign-in with a TOTP or backup code. The MFA-pending token works once; wrong
+/// codes answer `401` with `remainingAttempts`, and the sixth in 5 minutes `429`.
+#[tracing::instrument(skip_all)]
+pub async fn complete_second_step(
+    state: &AppState,
+    mfa_token: &str,
+    code: &str,
+    remember: bool,
+    trust_device: bool,
+    client: &ClientMeta,
+) -> Result<SecondStep, AppError> {
+    let now = state.now();
+    let invalid = || AppError::from(ErrorKind::InvalidToken);
+    let claims = tokens::verify(&state.keys, mfa_token, TokenKind::MfaPending, now).ok_or_else(invalid)?;
+    let challenge = two_factor::find_challenge(&state.pool, &claims.sid).await?.ok_or_else(invalid)?;
+    if challenge.user_id != claims.sub || challenge.used_at.is_some() || challenge.expires_at <= now {
+        return Err(invalid());
+    }
+    let factor = SecondFactor::parse("code", code)?;
+    let user = db::users::find_by_id(&state.pool, &challenge.user_id).await?.ok_or_else(invalid)?;
+    if !user.totp_enabled {
+        return Err(invalid());
+    }
+    totp::check_second_factor(state, &user, &factor).await?;
+    if !two_factor::use_challenge(&state.pool, &challenge.id, now).await? {
+        return Err(invalid());
+    }
+    let signed_in = sessions::start_session(state, Account::from(user), client, remember || challenge.remember).await?;
+    state.vault.carry(&vault::challenge_slot(&challenge.id), &signed_in.session_id);
+    let trusted_device = if trust_device { Some(totp::trust_device(state, &signed_in.account.id, client).await?) } else { None };
+    Ok(SecondStep { signed_in, trusted_device })
+}

@@ -1,0 +1,201 @@
+//! Accounts: first-run setup, registration, who am I, password change, deleting one's own.
+use super::{clearing_session_cookie, with_session_cookie, ApiJson, Success};
+use app::error::AppError;
+use app::ssr::services::accounts;
+use app::ssr::services::identity::{Account, Caller, ClientMeta, SignedIn};
+use app::ssr::services::vault;
+use app::ssr::AppState;
+use axum::extract::State;
+use axum::response::Response;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+
+/// auth-api.txt's user: `role` is `admin` or `user`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthUser {
+    id: String,
+    username: String,
+    display_name: String,
+    role: &'static str,
+}
+
+fn role(is_admin: bool) -> &'static str {
+    if is_admin {
+        "admin"
+    } else {
+        "user"
+    }
+}
+
+impl From<&Account> for AuthUser {
+    fn from(a: &Account) -> Self {
+        Self { id: a.id.clone(), username: a.username.clone(), display_name: a.display_name.clone(), role: role(a.is_admin) }
+    }
+}
+
+/// auth-api.txt's signed-in answer: `{token, user}`.
+#[derive(Serialize)]
+pub struct AuthSignedIn {
+    token: String,
+    user: AuthUser,
+}
+
+impl From<&SignedIn> for AuthSignedIn {
+    fn from(s: &SignedIn) -> Self {
+        Self { token: s.token.clone(), user: AuthUser::from(&s.account) }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusBody {
+    needs_setup: bool,
+}
+
+pub async fn status(State(state): State<AppState>) -> Result<Json<StatusBody>, AppError> {
+    Ok(Json(StatusBody { needs_setup: accounts::needs_setup(&state).await? }))
+}
+
+#[derive(Serialize)]
+pub struct SetupRequiredBody {
+    setup_required: bool,
+}
+
+pub async fn setup_required(State(state): State<AppState>) -> Result<Json<SetupRequiredBody>, AppError> {
+    Ok(Json(SetupRequiredBody { setup_required: accounts::needs_setup(&state).await? }))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SetupRequest {
+    username: String,
+    password: String,
+    #[serde(default)]
+    display_name: String,
+}
+
+pub async fn setup(State(state): State<AppState>, client: ClientMeta, ApiJson(req): ApiJson<SetupRequest>) -> Result<Response, AppError> {
+    let s = accounts::set_up_instance(&state, &req.username, req.password, &req.display_name, &client).await?;
+    Ok(with_session_cookie(&state, &s, AuthSignedIn::from(&s)))
+}
+
+#[derive(Deserialize)]
+pub struct CreateRequest {
+    username: String,
+    password: String,
+}
+
+#[derive(Serialize)]
+pub struct Toast {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    message: &'static str,
+}
+
+#[derive(Serialize)]
+pub struct CreatedBody {
+    message: &'static str,
+    is_admin: bool,
+    toast: Toast,
+}
+
+pub async fn register(State(state): State<AppState>, ApiJson(req): ApiJson<CreateRequest>) -> Result<Json<CreatedBody>, AppError> {
+    let is_admin = accounts::register(&state, &req.username, req.password).await?;
+    let toast = if is_admin { "Account created. You are the administrator." } else { "Account created. You can sign in now." };
+    Ok(Json(CreatedBody { message: "User created", is_admin, toast: Toast { kind: "success", message: toast } }))
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthMe {
+    id: String,
+    username: String,
+    display_name: String,
+    role: &'static str,
+    permissions: &'static [&'static str],
+    dismissed_warnings: [String; 0],
+}
+
+#[derive(Serialize)]
+pub struct AuthMeBody {
+    user: AuthMe,
+}
+
+pub async fn auth_me(caller: Caller) -> Json<AuthMeBody> {
+    Json(AuthMeBody {
+        user: AuthMe {
+            role: role(caller.is_admin),
+            permissions: caller.permissions(),
+            id: caller.user_id,
+            username: caller.username,
+            display_name: caller.display_name,
+            dismissed_warnings: [],
+        },
+    })
+}
+
+#[derive(Serialize)]
+pub struct UsersMe {
+    #[serde(rename = "userId")]
+    user_id: String,
+    username: String,
+    is_admin: bool,
+    is_oidc: bool,
+    is_dual_auth: bool,
+    totp_enabled: bool,
+    data_unlocked: bool,
+}
+
+pub async fn users_me(State(state): State<AppState>, caller: Caller) -> Result<Json<UsersMe>, AppError> {
+    let a = accounts::find_account(&state, &caller.user_id).await?;
+    Ok(Json(UsersMe {
+        data_unlocked: vault::is_unlocked(&state, &caller),
+        is_dual_auth: a.is_oidc && a.has_password,
+        user_id: a.id,
+        username: a.username,
+        is_admin: a.is_admin,
+        is_oidc: a.is_oidc,
+        totp_enabled: a.totp_enabled,
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangePasswordRequest {
+    old_password: String,
+    new_password: String,
+}
+
+#[derive(Serialize)]
+pub struct SuccessMessage {
+    success: bool,
+    message: &'static str,
+}
+
+impl SuccessMessage {
+    pub fn new(message: &'static str) -> Self {
+        Self { success: true, message }
+    }
+}
+
+/// Every session ends, this one too: the cookie is cleared and the client signs in again.
+pub async fn change_password(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<ChangePasswordRequest>,
+) -> Result<Response, AppError> {
+    accounts::change_password(&state, &caller, req.old_password, req.new_password).await?;
+    let body = SuccessMessage::new("Password changed. Every session has been signed out; sign in again.");
+    Ok(clearing_session_cookie(&state, body))
+}
+
+#[derive(Deserialize)]
+pub struct PasswordRequest {
+    pub password: String,
+}
+
+pub async fn delete_account(State(state): State<AppState>, caller: Caller, ApiJson(req): ApiJson<PasswordRequest>) -> Result<Response, AppError> {
+    accounts::delete_own_account(&state, &caller, req.password).await?;
+    Ok(clearing_session_cookie(&state, Success::TRUE))
+}

@@ -1,0 +1,73 @@
+//! Admin user management (users-api.txt): the list, the admin role, deleting users.
+use super::{success, ApiJson, Success};
+use app::error::AppError;
+use app::ssr::clock::rfc3339;
+use app::ssr::services::admin::{self, Role, UserSummary};
+use app::ssr::services::identity::{AdminUser, Caller};
+use app::ssr::AppState;
+use axum::extract::State;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+
+#[derive(Serialize)]
+pub struct Count {
+    count: i64,
+}
+
+pub async fn count(State(state): State<AppState>, admin: AdminUser) -> Result<Json<Count>, AppError> {
+    Ok(Json(Count { count: app::ssr::services::accounts::count_users(&admin, &state).await? }))
+}
+
+#[derive(Serialize)]
+pub struct UserBody {
+    id: String,
+    username: String,
+    is_admin: bool,
+    is_oidc: bool,
+    totp_enabled: bool,
+    created_at: String,
+}
+
+impl From<UserSummary> for UserBody {
+    fn from(u: UserSummary) -> Self {
+        let a = u.account;
+        Self { id: a.id, username: a.username, is_admin: a.is_admin, is_oidc: a.is_oidc, totp_enabled: a.totp_enabled, created_at: rfc3339(u.created_at) }
+    }
+}
+
+#[derive(Serialize)]
+pub struct Users {
+    users: Vec<UserBody>,
+}
+
+pub async fn list_users(State(state): State<AppState>, caller: Caller) -> Result<Json<Users>, AppError> {
+    let users = admin::list_users(&caller, &state).await?;
+    Ok(Json(Users { users: users.into_iter().map(UserBody::from).collect() }))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TargetRequest {
+    user_id: Option<String>,
+    username: Option<String>,
+}
+
+pub async fn make_admin(State(state): State<AppState>, admin: AdminUser, ApiJson(req): ApiJson<TargetRequest>) -> Result<Json<Success>, AppError> {
+    admin::set_role(&admin, &state, req.user_id.as_deref(), req.username.as_deref(), Role::Admin).await?;
+    Ok(success())
+}
+
+pub async fn remove_admin(State(state): State<AppState>, admin: AdminUser, ApiJson(req): ApiJson<TargetRequest>) -> Result<Json<Success>, AppError> {
+    admin::set_role(&admin, &state, req.user_id.as_deref(), req.username.as_deref(), Role::User).await?;
+    Ok(success())
+}
+
+#[derive(Deserialize)]
+pub struct UsernameRequest {
+    username: String,
+}
+
+pub async fn delete_user(State(state): State<AppState>, admin: AdminUser, ApiJson(req): ApiJson<UsernameRequest>) -> Result<Json<Success>, AppError> {
+    admin::delete_user(&admin, &state, &req.username).await?;
+    Ok(success())
+}

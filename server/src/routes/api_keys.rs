@@ -1,0 +1,93 @@
+//! API keys (users-api.txt): admin-made, each acting as one user, shown once.
+use super::{success, ApiJson, Success};
+use app::error::AppError;
+use app::ssr::clock::rfc3339;
+use app::ssr::db::api_keys::ApiKeyRow;
+use app::ssr::services::api_keys;
+use app::ssr::services::identity::AdminUser;
+use app::ssr::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyBody {
+    id: String,
+    name: String,
+    user_id: String,
+    username: String,
+    token_prefix: String,
+    created_at: String,
+    expires_at: Option<String>,
+    last_used_at: Option<String>,
+}
+
+impl From<ApiKeyRow> for KeyBody {
+    fn from(k: ApiKeyRow) -> Self {
+        Self {
+            created_at: rfc3339(k.created_at),
+            expires_at: k.expires_at.map(rfc3339),
+            last_used_at: k.last_used_at.map(rfc3339),
+            id: k.id,
+            name: k.name,
+            user_id: k.user_id,
+            username: k.username,
+            token_prefix: k.token_prefix,
+        }
+    }
+}
+
+/// A key just made: the only answer that holds the token (and no `lastUsedAt`).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedBody {
+    id: String,
+    name: String,
+    user_id: String,
+    username: String,
+    token_prefix: String,
+    created_at: String,
+    expires_at: Option<String>,
+    token: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateRequest {
+    name: String,
+    user_id: String,
+    expires_at: Option<String>,
+}
+
+pub async fn create(State(state): State<AppState>, admin: AdminUser, ApiJson(req): ApiJson<CreateRequest>) -> Result<(StatusCode, Json<CreatedBody>), AppError> {
+    let created = api_keys::create(&admin, &state, &req.name, &req.user_id, req.expires_at.as_deref()).await?;
+    let k = created.key;
+    let body = CreatedBody {
+        created_at: rfc3339(k.created_at),
+        expires_at: k.expires_at.map(rfc3339),
+        id: k.id,
+        name: k.name,
+        user_id: k.user_id,
+        username: k.username,
+        token_prefix: k.token_prefix,
+        token: created.token,
+    };
+    Ok((StatusCode::CREATED, Json(body)))
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Keys {
+    api_keys: Vec<KeyBody>,
+}
+
+pub async fn list(State(state): State<AppState>, admin: AdminUser) -> Result<Json<Keys>, AppError> {
+    Ok(Json(Keys { api_keys: api_keys::list(&admin, &state).await?.into_iter().map(KeyBody::from).collect() }))
+}
+
+pub async fn delete(State(state): State<AppState>, admin: AdminUser, Path(key_id): Path<String>) -> Result<Json<Success>, AppError> {
+    api_keys::delete(&admin, &state, &key_id).await?;
+    Ok(success())
+}

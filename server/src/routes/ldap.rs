@@ -1,0 +1,87 @@
+//! The directory (LDAP): the connection test of auth-api.txt and the admin settings extension.
+use super::{success, ApiJson, Success};
+use app::error::AppError;
+use app::ssr::services::identity::AdminUser;
+use app::ssr::services::ldap::{self, ConfigInput, TestPassword};
+use app::ssr::AppState;
+use axum::extract::State;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TestRequest {
+    url: String,
+    bind_dn: String,
+    bind_password: String,
+    search_base: String,
+}
+
+#[derive(Serialize)]
+pub struct TestResult {
+    success: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+/// Needs `settings.manage`. A directory that refuses or does not answer is `200 {success:false}`.
+pub async fn test(State(state): State<AppState>, admin: AdminUser, ApiJson(req): ApiJson<TestRequest>) -> Result<Json<TestResult>, AppError> {
+    let password = TestPassword::Given(&req.bind_password);
+    let outcome = ldap::test_connection(&admin, &state, &req.url, &req.bind_dn, password, &req.search_base).await?;
+    Ok(Json(TestResult { success: outcome.is_ok(), error: outcome.err() }))
+}
+
+/// The settings without the bind password (only whether one is stored).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfigBody {
+    enabled: bool,
+    configured: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bind_dn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    has_bind_password: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    search_base: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_attribute: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    display_name_attribute: Option<String>,
+}
+
+pub async fn config(State(state): State<AppState>, _admin: AdminUser) -> Result<Json<ConfigBody>, AppError> {
+    Ok(Json(match ldap::config(&state).await? {
+        None => ConfigBody {
+            enabled: false,
+            configured: false,
+            url: None,
+            bind_dn: None,
+            has_bind_password: None,
+            search_base: None,
+            user_attribute: None,
+            display_name_attribute: None,
+        },
+        Some(c) => ConfigBody {
+            enabled: c.enabled,
+            configured: true,
+            has_bind_password: Some(!c.bind_password.is_empty()),
+            url: Some(c.url),
+            bind_dn: Some(c.bind_dn),
+            search_base: Some(c.search_base),
+            user_attribute: Some(c.user_attribute),
+            display_name_attribute: Some(c.display_name_attribute),
+        },
+    }))
+}
+
+pub async fn save_config(State(state): State<AppState>, admin: AdminUser, ApiJson(input): ApiJson<ConfigInput>) -> Result<Json<Success>, AppError> {
+    ldap::save_config(&admin, &state, input).await?;
+    Ok(success())
+}
+
+pub async fn delete_config(State(state): State<AppState>, admin: AdminUser) -> Result<Json<Success>, AppError> {
+    ldap::delete_config(&admin, &state).await?;
+    Ok(success())
+}

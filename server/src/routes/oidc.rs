@@ -1,0 +1,165 @@
+//! Single sign-on (OIDC): both documents' flows and callbacks, the admin settings and links.
+use super::{success, trusted_device, ApiJson, Success};
+use app::api::encode_query;
+use app::error::AppError;
+use app::ssr::http::{http_only_cookie, session_cookie, MFA_COOKIE};
+use app::ssr::services::identity::{AdminUser, ClientMeta};
+use app::ssr::services::oidc::{self, Callback, Flow, OidcConfig};
+use app::ssr::services::sign_in::{self, Family, LoginOutcome};
+use app::ssr::AppState;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap};
+use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+
+/// What anyone may read: `null` or `{client_id, issuer_url, authorization_url, scopes}`.
+#[derive(Serialize)]
+pub struct PublicConfig {
+    client_id: String,
+    issuer_url: String,
+    authorization_url: String,
+    scopes: String,
+}
+
+pub async fn public_config(State(state): State<AppState>) -> Result<Json<Option<PublicConfig>>, AppError> {
+    Ok(Json(oidc::config(&state).await?.map(|c| PublicConfig {
+        client_id: c.client_id,
+        issuer_url: c.issuer_url,
+        authorization_url: c.authorization_url,
+        scopes: c.scopes,
+    })))
+}
+
+/// Every field, the client secret decrypted (admins only, as users-api.txt specifies).
+#[derive(Serialize)]
+pub struct AdminConfig {
+    client_id: String,
+    client_secret: String,
+    issuer_url: String,
+    authorization_url: String,
+    token_url: String,
+    userinfo_url: Option<String>,
+    identifier_path: String,
+    name_path: String,
+    scopes: String,
+    allowed_users: String,
+}
+
+impl From<OidcConfig> for AdminConfig {
+    fn from(c: OidcConfig) -> Self {
+        Self {
+            client_id: c.client_id,
+            client_secret: c.client_secret,
+            issuer_url: c.issuer_url,
+            authorization_url: c.authorization_url,
+            token_url: c.token_url,
+            userinfo_url: c.userinfo_url,
+            identifier_path: c.identifier_path,
+            name_path: c.name_path,
+            scopes: c.scopes,
+            allowed_users: c.allowed_users,
+        }
+    }
+}
+
+pub async fn admin_config(State(state): State<AppState>, _admin: AdminUser) -> Result<Json<Option<AdminConfig>>, AppError> {
+    Ok(Json(oidc::config(&state).await?.map(AdminConfig::from)))
+}
+
+pub async fn save_config(State(state): State<AppState>, admin: AdminUser, ApiJson(input): ApiJson<oidc::ConfigInput>) -> Result<Json<Success>, AppError> {
+    oidc::save_config(&admin, &state, input).await?;
+    Ok(success())
+}
+
+pub async fn delete_config(State(state): State<AppState>, admin: AdminUser) -> Result<Json<Success>, AppError> {
+    oidc::delete_config(&admin, &state).await?;
+    Ok(success())
+}
+
+#[derive(Serialize)]
+pub struct AuthStarted {
+    url: String,
+}
+
+pub async fn auth_authorize(State(state): State<AppState>) -> Result<Json<AuthStarted>, AppError> {
+    let started = oidc::begin(&state, Flow::Auth, false).await?;
+    Ok(Json(AuthStarted { url: started.url }))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthorizeQuery {
+    remember_me: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct UsersStarted {
+    auth_url: String,
+    state: String,
+    nonce: String,
+}
+
+pub async fn users_authorize(State(state): State<AppState>, Query(q): Query<AuthorizeQuery>) -> Result<Json<UsersStarted>, AppError> {
+    let started = oidc::begin(&state, Flow::Users, q.remember_me.as_deref() == Some("true")).await?;
+    Ok(Json(UsersStarted { auth_url: started.url, state: started.state, nonce: started.nonce }))
+}
+
+/// Not in users-api.txt: the same start as `/users/oidc/authorize`, answered as a redirect,
+/// so the sign-in page's "Sign in with SSO" is a plain link that works without JavaScript.
+pub async fn users_login(State(state): State<AppState>, Query(q): Query<AuthorizeQuery>) -> Response {
+    match oidc::begin(&state, Flow::Users, q.remember_me.as_deref() == Some("true")).await {
+        Ok(started) => Redirect::to(&started.url).into_response(),
+        Err(e) => Redirect::to(&format!("/login?error={}", encode_query(&e.to_string()))).into_response(),
+    }
+}
+
+/// The end of a single sign-on in the browser: cookies, then a redirect. A sign-in that owes
+/// a second step goes to the code page with the MFA-pending token in its short-lived cookie.
+fn sso_redirect(state: &AppState, outcome: Result<LoginOutcome, AppError>, success: &str, failure: &str) -> Response {
+    match outcome {
+        Ok(LoginOutcome::SignedIn(s)) => {
+            (AppendHeaders([(header::SET_COOKIE, session_cookie(state, &s.token, s.max_age))]), Redirect::to(success)).into_response()
+        }
+        Ok(LoginOutcome::MfaRequired { mfa_token }) => {
+            let cookie = http_only_cookie(state, MFA_COOKIE, &mfa_token, Family::Users.mfa_ttl());
+            (AppendHeaders([(header::SET_COOKIE, cookie)]), Redirect::to("/login/mfa")).into_response()
+        }
+        Err(e) => Redirect::to(&format!("{failure}{}", encode_query(&e.to_string()))).into_response(),
+    }
+}
+
+pub async fn auth_callback(State(state): State<AppState>, client: ClientMeta, headers: HeaderMap, Query(q): Query<Callback>) -> Response {
+    let device = trusted_device(&headers);
+    let outcome = sign_in::with_sso(&state, Flow::Auth, &q, &client, device.as_deref()).await;
+    sso_redirect(&state, outcome, "/?sso=success", "/?sso_error=")
+}
+
+pub async fn users_callback(State(state): State<AppState>, client: ClientMeta, headers: HeaderMap, Query(q): Query<Callback>) -> Response {
+    let device = trusted_device(&headers);
+    let outcome = sign_in::with_sso(&state, Flow::Users, &q, &client, device.as_deref()).await;
+    sso_redirect(&state, outcome, "/", "/login?error=")
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LinkRequest {
+    oidc_user_id: String,
+    target_username: String,
+}
+
+pub async fn link(State(state): State<AppState>, admin: AdminUser, ApiJson(r): ApiJson<LinkRequest>) -> Result<Json<Success>, AppError> {
+    oidc::link_to_password(&admin, &state, &r.oidc_user_id, &r.target_username).await?;
+    Ok(success())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UnlinkRequest {
+    user_id: String,
+}
+
+pub async fn unlink(State(state): State<AppState>, admin: AdminUser, ApiJson(r): ApiJson<UnlinkRequest>) -> Result<Json<Success>, AppError> {
+    oidc::unlink_from_password(&admin, &state, &r.user_id).await?;
+    Ok(success())
+}

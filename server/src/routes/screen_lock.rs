@@ -1,0 +1,115 @@
+//! The screen lock and single-session mode (security-api.txt, snake_case).
+use super::accounts::AuthSignedIn;
+use super::{success, with_session_cookie, ApiJson, Success};
+use app::error::AppError;
+use app::ssr::clock::rfc3339;
+use app::ssr::http::LockedCaller;
+use app::ssr::services::identity::Caller;
+use app::ssr::services::screen_lock;
+use app::ssr::AppState;
+use axum::extract::State;
+use axum::response::Response;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+
+#[derive(Serialize)]
+pub struct Status {
+    enabled: bool,
+    lock_after_minutes: i64,
+    single_session_mode: bool,
+    has_passcode: bool,
+    locked: bool,
+}
+
+pub async fn status(State(state): State<AppState>, LockedCaller(caller): LockedCaller) -> Result<Json<Status>, AppError> {
+    let s = screen_lock::status(&state, &caller).await?;
+    Ok(Json(Status {
+        enabled: s.enabled,
+        lock_after_minutes: s.lock_after_minutes,
+        single_session_mode: s.single_session_mode,
+        has_passcode: s.has_passcode,
+        locked: s.locked,
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct PasscodeRequest {
+    new_passcode: String,
+    current_passcode: Option<String>,
+    lock_after_minutes: Option<i64>,
+}
+
+pub async fn set_passcode(State(state): State<AppState>, caller: Caller, ApiJson(req): ApiJson<PasscodeRequest>) -> Result<Json<Success>, AppError> {
+    screen_lock::set_passcode(&state, &caller, &req.new_passcode, req.current_passcode.as_deref(), req.lock_after_minutes).await?;
+    Ok(success())
+}
+
+#[derive(Deserialize)]
+pub struct LockAfterRequest {
+    lock_after_minutes: i64,
+}
+
+#[derive(Serialize)]
+pub struct LockAfter {
+    success: bool,
+    lock_after_minutes: i64,
+}
+
+pub async fn set_lock_after(State(state): State<AppState>, caller: Caller, ApiJson(req): ApiJson<LockAfterRequest>) -> Result<Json<LockAfter>, AppError> {
+    let lock_after_minutes = screen_lock::set_lock_after(&state, &caller, req.lock_after_minutes).await?;
+    Ok(Json(LockAfter { success: true, lock_after_minutes }))
+}
+
+/// `{locked: true, locked_at}`, also the answer of a terminal lock.
+#[derive(Serialize)]
+pub struct Locked {
+    pub locked: bool,
+    pub locked_at: String,
+}
+
+pub async fn lock(State(state): State<AppState>, caller: Caller) -> Result<Json<Locked>, AppError> {
+    let at = screen_lock::lock(&state, &caller).await?;
+    Ok(Json(Locked { locked: true, locked_at: rfc3339(at) }))
+}
+
+#[derive(Deserialize)]
+pub struct UnlockRequest {
+    passcode: String,
+}
+
+pub async fn unlock(State(state): State<AppState>, LockedCaller(caller): LockedCaller, ApiJson(req): ApiJson<UnlockRequest>) -> Result<Response, AppError> {
+    let s = screen_lock::unlock(&state, &caller, &req.passcode).await?;
+    Ok(with_session_cookie(&state, &s, AuthSignedIn::from(&s)))
+}
+
+/// Real user input seen by the browser's inactivity timer (see `screen_lock::record_activity`).
+pub async fn activity(State(state): State<AppState>, caller: Caller) -> Result<Json<Success>, AppError> {
+    screen_lock::record_activity(&state, &caller).await?;
+    Ok(success())
+}
+
+#[derive(Deserialize)]
+pub struct RemoveRequest {
+    current_passcode: String,
+}
+
+pub async fn remove_passcode(State(state): State<AppState>, caller: Caller, ApiJson(req): ApiJson<RemoveRequest>) -> Result<Json<Success>, AppError> {
+    screen_lock::remove_passcode(&state, &caller, &req.current_passcode).await?;
+    Ok(success())
+}
+
+#[derive(Deserialize)]
+pub struct SingleSessionRequest {
+    enabled: bool,
+}
+
+#[derive(Serialize)]
+pub struct SingleSession {
+    success: bool,
+    single_session_mode: bool,
+}
+
+pub async fn single_session(State(state): State<AppState>, caller: Caller, ApiJson(req): ApiJson<SingleSessionRequest>) -> Result<Json<SingleSession>, AppError> {
+    let single_session_mode = screen_lock::set_single_session(&state, &caller, req.enabled).await?;
+    Ok(Json(SingleSession { success: true, single_session_mode }))
+}

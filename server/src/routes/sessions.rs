@@ -1,0 +1,98 @@
+//! Sessions: signing out, the sessions list, revoking one or all.
+use super::{clearing_session_cookie, success, ApiJson, Success};
+use app::error::AppError;
+use app::ssr::clock::rfc3339;
+use app::ssr::http::LockedCaller;
+use app::ssr::services::identity::Caller;
+use app::ssr::services::sessions::{self, SessionInfo};
+use app::ssr::AppState;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+
+#[derive(Serialize)]
+pub struct Acknowledged {
+    ok: bool,
+}
+
+pub async fn auth_logout(State(state): State<AppState>, LockedCaller(caller): LockedCaller) -> Result<Response, AppError> {
+    sessions::end_session(&state, &caller).await?;
+    Ok(clearing_session_cookie(&state, Acknowledged { ok: true }))
+}
+
+pub async fn users_logout(State(state): State<AppState>, LockedCaller(caller): LockedCaller) -> Result<Response, AppError> {
+    sessions::end_session(&state, &caller).await?;
+    Ok(clearing_session_cookie(&state, Success::TRUE))
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionBody {
+    id: String,
+    user_id: String,
+    username: String,
+    device_type: String,
+    device_info: String,
+    ip_address: String,
+    created_at: String,
+    expires_at: String,
+    last_active_at: String,
+    is_revoked: bool,
+    is_current_session: bool,
+}
+
+impl From<SessionInfo> for SessionBody {
+    fn from(s: SessionInfo) -> Self {
+        let r = s.row;
+        Self {
+            created_at: rfc3339(r.created_at),
+            expires_at: rfc3339(r.expires_at),
+            last_active_at: rfc3339(r.last_active_at),
+            is_revoked: r.revoked_at.is_some(),
+            is_current_session: s.is_current,
+            id: r.id,
+            user_id: r.user_id,
+            username: r.username,
+            device_type: r.device_type,
+            device_info: r.device_info,
+            ip_address: r.ip_address,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct SessionsBody {
+    sessions: Vec<SessionBody>,
+}
+
+/// The caller's sessions; an admin's list holds every user's.
+pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<SessionsBody>, AppError> {
+    let list = sessions::list_visible_sessions(&state, &caller).await?;
+    Ok(Json(SessionsBody { sessions: list.into_iter().map(SessionBody::from).collect() }))
+}
+
+/// Revoking the session this request came with signs this client out: the cookie goes too.
+pub async fn revoke(State(state): State<AppState>, caller: Caller, Path(session_id): Path<String>) -> Result<Response, AppError> {
+    let was_current = sessions::revoke_session(&state, &caller, &session_id).await?;
+    Ok(if was_current { clearing_session_cookie(&state, Success::TRUE) } else { success().into_response() })
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RevokeAllRequest {
+    target_user_id: Option<String>,
+    #[serde(default)]
+    except_current: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RevokedBody {
+    revoked_count: u64,
+}
+
+pub async fn revoke_all(State(state): State<AppState>, caller: Caller, ApiJson(req): ApiJson<RevokeAllRequest>) -> Result<Json<RevokedBody>, AppError> {
+    let n = sessions::revoke_all_sessions(&state, &caller, req.target_user_id.as_deref(), req.except_current).await?;
+    Ok(Json(RevokedBody { revoked_count: n }))
+}

@@ -1,0 +1,112 @@
+//! Instance settings (users-api.txt): anyone reads, an admin changes.
+use super::ApiJson;
+use app::error::AppError;
+use app::ssr::services::identity::AdminUser;
+use app::ssr::services::settings::{self, Guacamole, Toggle};
+use app::ssr::AppState;
+use axum::extract::State;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+
+#[derive(Serialize, Deserialize)]
+pub struct Allowed {
+    allowed: bool,
+}
+
+async fn read(state: &AppState, t: Toggle) -> Result<Json<Allowed>, AppError> {
+    Ok(Json(Allowed { allowed: settings::toggle(state, t).await? }))
+}
+
+async fn write(state: &AppState, admin: &AdminUser, t: Toggle, allowed: bool) -> Result<Json<Allowed>, AppError> {
+    settings::set_toggle(admin, state, t, allowed).await?;
+    Ok(Json(Allowed { allowed }))
+}
+
+pub async fn registration(State(s): State<AppState>) -> Result<Json<Allowed>, AppError> {
+    read(&s, Toggle::Registration).await
+}
+pub async fn set_registration(State(s): State<AppState>, a: AdminUser, ApiJson(r): ApiJson<Allowed>) -> Result<Json<Allowed>, AppError> {
+    write(&s, &a, Toggle::Registration, r.allowed).await
+}
+pub async fn password_login(State(s): State<AppState>) -> Result<Json<Allowed>, AppError> {
+    read(&s, Toggle::PasswordLogin).await
+}
+pub async fn set_password_login(State(s): State<AppState>, a: AdminUser, ApiJson(r): ApiJson<Allowed>) -> Result<Json<Allowed>, AppError> {
+    write(&s, &a, Toggle::PasswordLogin, r.allowed).await
+}
+pub async fn password_reset(State(s): State<AppState>) -> Result<Json<Allowed>, AppError> {
+    read(&s, Toggle::PasswordReset).await
+}
+pub async fn set_password_reset(State(s): State<AppState>, a: AdminUser, ApiJson(r): ApiJson<Allowed>) -> Result<Json<Allowed>, AppError> {
+    write(&s, &a, Toggle::PasswordReset, r.allowed).await
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Timeout {
+    timeout_hours: i64,
+}
+
+pub async fn session_timeout(State(state): State<AppState>) -> Result<Json<Timeout>, AppError> {
+    Ok(Json(Timeout { timeout_hours: settings::session_timeout_hours(&state).await? }))
+}
+
+pub async fn set_session_timeout(State(state): State<AppState>, admin: AdminUser, ApiJson(req): ApiJson<Timeout>) -> Result<Json<Timeout>, AppError> {
+    settings::set_session_timeout_hours(&admin, &state, req.timeout_hours).await?;
+    Ok(Json(req))
+}
+
+#[derive(Serialize, Deserialize)]
+pub struct Level {
+    level: String,
+}
+
+pub async fn log_level(State(state): State<AppState>) -> Result<Json<Level>, AppError> {
+    Ok(Json(Level { level: settings::log_level(&state).await? }))
+}
+
+pub async fn set_log_level(State(state): State<AppState>, admin: AdminUser, ApiJson(req): ApiJson<Level>) -> Result<Json<Level>, AppError> {
+    let level = settings::set_log_level(&admin, &state, &req.level).await?;
+    Ok(Json(Level { level }))
+}
+
+#[derive(Serialize)]
+pub struct GuacamoleBody {
+    enabled: bool,
+    url: String,
+}
+
+impl From<Guacamole> for GuacamoleBody {
+    fn from(g: Guacamole) -> Self {
+        Self { enabled: g.enabled, url: g.url }
+    }
+}
+
+pub async fn guacamole(State(state): State<AppState>) -> Result<Json<GuacamoleBody>, AppError> {
+    Ok(Json(settings::guacamole(&state).await?.into()))
+}
+
+#[derive(Deserialize)]
+pub struct GuacamoleRequest {
+    enabled: Option<bool>,
+    url: Option<String>,
+}
+
+pub async fn set_guacamole(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    ApiJson(req): ApiJson<GuacamoleRequest>,
+) -> Result<Json<GuacamoleBody>, AppError> {
+    Ok(Json(settings::set_guacamole(&admin, &state, req.enabled, req.url.as_deref()).await?.into()))
+}
+
+#[derive(Serialize)]
+pub struct Health {
+    status: &'static str,
+}
+
+/// `503` when the database does not answer.
+pub async fn db_health(State(state): State<AppState>, admin: AdminUser) -> Result<Json<Health>, AppError> {
+    settings::check_database(&admin, &state).await?;
+    Ok(Json(Health { status: "ok" }))
+}

@@ -1,0 +1,180 @@
+//! Sign-in routes of both documents: providers, password, directory, the second step.
+use super::accounts::AuthSignedIn;
+use super::{trusted_device, with_cookies, with_session_cookie, ApiJson};
+use app::error::AppError;
+use app::ssr::http::{session_cookie, trusted_device_cookie};
+use app::ssr::services::identity::{ClientMeta, SignedIn};
+use app::ssr::services::sign_in::{self, Family, LoginOutcome, SecondStep, SignInContext};
+use app::ssr::services::{ldap, oidc, settings};
+use app::ssr::AppState;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Providers {
+    local: bool,
+    ldap: bool,
+    oidc: bool,
+    oidc_button_label: &'static str,
+}
+
+pub async fn providers(State(state): State<AppState>) -> Result<Json<Providers>, AppError> {
+    Ok(Json(Providers {
+        local: settings::toggle(&state, settings::Toggle::PasswordLogin).await?,
+        ldap: ldap::is_enabled(&state).await?,
+        oidc: oidc::config(&state).await?.is_some(),
+        oidc_button_label: "Sign in with SSO",
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct AuthLoginRequest {
+    username: String,
+    password: String,
+}
+
+/// auth-api.txt's second step owed: `{mfaRequired, mfaToken, mfaMethod}`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthMfaRequired {
+    mfa_required: bool,
+    mfa_token: String,
+    mfa_method: &'static str,
+}
+
+fn auth_answer(state: &AppState, outcome: LoginOutcome) -> Response {
+    match outcome {
+        LoginOutcome::SignedIn(s) => with_session_cookie(state, &s, AuthSignedIn::from(&s)),
+        LoginOutcome::MfaRequired { mfa_token } => {
+            Json(AuthMfaRequired { mfa_required: true, mfa_token, mfa_method: "totp" }).into_response()
+        }
+    }
+}
+
+fn auth_context<'a>(client: &'a ClientMeta, device: &'a Option<String>) -> SignInContext<'a> {
+    SignInContext { family: Family::Auth, remember: false, client, trusted_device: device.as_deref() }
+}
+
+pub async fn auth_login(
+    State(state): State<AppState>,
+    client: ClientMeta,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<AuthLoginRequest>,
+) -> Result<Response, AppError> {
+    let device = trusted_device(&headers);
+    let outcome = sign_in::with_password(&state, &req.username, req.password, auth_context(&client, &device)).await?;
+    Ok(auth_answer(&state, outcome))
+}
+
+/// The same answers as `/auth/login`, the directory checking the password.
+pub async fn auth_login_ldap(
+    State(state): State<AppState>,
+    client: ClientMeta,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<AuthLoginRequest>,
+) -> Result<Response, AppError> {
+    let device = trusted_device(&headers);
+    let outcome = sign_in::with_directory(&state, &req.username, req.password, auth_context(&client, &device)).await?;
+    Ok(auth_answer(&state, outcome))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthMfaRequest {
+    mfa_token: String,
+    code: String,
+    #[serde(default)]
+    trust_device: bool,
+}
+
+/// The session cookie and, after a trusted second step, the trusted-device cookie.
+fn second_step_cookies(state: &AppState, step: &SecondStep) -> Vec<axum::http::HeaderValue> {
+    let mut cookies = vec![session_cookie(state, &step.signed_in.token, step.signed_in.max_age)];
+    if let Some(device) = &step.trusted_device {
+        cookies.push(trusted_device_cookie(state, device));
+    }
+    cookies
+}
+
+pub async fn auth_login_mfa(State(state): State<AppState>, client: ClientMeta, ApiJson(req): ApiJson<AuthMfaRequest>) -> Result<Response, AppError> {
+    let step = sign_in::complete_second_step(&state, &req.mfa_token, &req.code, false, req.trust_device, &client).await?;
+    Ok(with_cookies(second_step_cookies(&state, &step), AuthSignedIn::from(&step.signed_in)))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UsersLoginRequest {
+    username: String,
+    password: String,
+    #[serde(default)]
+    remember_me: bool,
+}
+
+/// users-api.txt's signed-in answer.
+#[derive(Serialize)]
+pub struct UsersSignedIn {
+    success: bool,
+    is_admin: bool,
+    username: String,
+    #[serde(rename = "userId")]
+    user_id: String,
+    token: String,
+}
+
+impl From<&SignedIn> for UsersSignedIn {
+    fn from(s: &SignedIn) -> Self {
+        Self {
+            success: true,
+            is_admin: s.account.is_admin,
+            username: s.account.username.clone(),
+            user_id: s.account.id.clone(),
+            token: s.token.clone(),
+        }
+    }
+}
+
+/// users-api.txt's second step owed: `{success, requires_totp, temp_token}`.
+#[derive(Serialize)]
+pub struct UsersTotpRequired {
+    success: bool,
+    requires_totp: bool,
+    temp_token: String,
+}
+
+pub async fn users_login(
+    State(state): State<AppState>,
+    client: ClientMeta,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<UsersLoginRequest>,
+) -> Result<Response, AppError> {
+    let device = trusted_device(&headers);
+    let ctx = SignInContext { family: Family::Users, remember: req.remember_me, client: &client, trusted_device: device.as_deref() };
+    Ok(match sign_in::with_password(&state, &req.username, req.password, ctx).await? {
+        LoginOutcome::SignedIn(s) => with_session_cookie(&state, &s, UsersSignedIn::from(&s)),
+        LoginOutcome::MfaRequired { mfa_token } => {
+            Json(UsersTotpRequired { success: true, requires_totp: true, temp_token: mfa_token }).into_response()
+        }
+    })
+}
+
+#[derive(Deserialize)]
+pub struct VerifyLoginRequest {
+    temp_token: String,
+    totp_code: String,
+    #[serde(default, rename = "rememberMe")]
+    remember_me: bool,
+}
+
+/// `rememberMe` here both lengthens the session to 30 days and trusts this device for 30 days.
+pub async fn users_verify_login(
+    State(state): State<AppState>,
+    client: ClientMeta,
+    ApiJson(req): ApiJson<VerifyLoginRequest>,
+) -> Result<Response, AppError> {
+    let step = sign_in::complete_second_step(&state, &req.temp_token, &req.totp_code, req.remember_me, req.remember_me, &client).await?;
+    Ok(with_cookies(second_step_cookies(&state, &step), UsersSignedIn::from(&step.signed_in)))
+}

@@ -1,0 +1,108 @@
+//! Terminal guards: per-terminal MFA locks (security-api.txt) and the WebSocket tickets a
+//! terminal gateway redeems (auth-api.txt).
+use super::screen_lock::Locked;
+use super::ApiJson;
+use app::domain::ContainerId;
+use app::error::AppError;
+use app::ssr::clock::rfc3339;
+use app::ssr::http::Gateway;
+use app::ssr::services::identity::Caller;
+use app::ssr::services::terminals;
+use app::ssr::AppState;
+use axum::extract::{Path, State};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+
+fn container(raw: &str) -> Result<ContainerId, AppError> {
+    Ok(ContainerId::parse(raw)?)
+}
+
+#[derive(Serialize)]
+pub struct LockStatus {
+    locked: bool,
+    locked_at: Option<String>,
+}
+
+pub async fn status(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<LockStatus>, AppError> {
+    let s = terminals::status(&state, &caller, &container(&id)?).await?;
+    Ok(Json(LockStatus { locked: s.locked, locked_at: s.locked_at.map(rfc3339) }))
+}
+
+pub async fn lock(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<Locked>, AppError> {
+    let at = terminals::lock(&state, &caller, &container(&id)?).await?;
+    Ok(Json(Locked { locked: true, locked_at: rfc3339(at) }))
+}
+
+#[derive(Deserialize)]
+pub struct CodeRequest {
+    code: String,
+}
+
+#[derive(Serialize)]
+pub struct Unlocked {
+    locked: bool,
+}
+
+pub async fn unlock(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<CodeRequest>,
+) -> Result<Json<Unlocked>, AppError> {
+    terminals::unlock(&state, &caller, &container(&id)?, &req.code).await?;
+    Ok(Json(Unlocked { locked: false }))
+}
+
+#[derive(Serialize)]
+pub struct Verified {
+    verified: bool,
+    expires_at: String,
+}
+
+pub async fn verify(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<CodeRequest>,
+) -> Result<Json<Verified>, AppError> {
+    let expires = terminals::verify(&state, &caller, &container(&id)?, &req.code).await?;
+    Ok(Json(Verified { verified: true, expires_at: rfc3339(expires) }))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TicketRequest {
+    terminal_id: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct Ticket {
+    ticket: String,
+}
+
+pub async fn issue_ticket(State(state): State<AppState>, caller: Caller, ApiJson(req): ApiJson<TicketRequest>) -> Result<Json<Ticket>, AppError> {
+    let terminal = req.terminal_id.as_deref().map(ContainerId::parse).transpose()?;
+    let ticket = terminals::issue_ticket(&state, &caller, terminal.as_ref()).await?;
+    Ok(Json(Ticket { ticket }))
+}
+
+#[derive(Deserialize)]
+pub struct RedeemRequest {
+    ticket: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Holder {
+    user_id: String,
+    username: String,
+    permissions: &'static [&'static str],
+    terminal_id: Option<String>,
+}
+
+/// For the terminal gateway only: `Authorization: Bearer <PORTCULLIS_GATEWAY_SECRET>`.
+/// The route does not exist (404) while no gateway secret is configured.
+pub async fn redeem_ticket(State(state): State<AppState>, _gateway: Gateway, ApiJson(req): ApiJson<RedeemRequest>) -> Result<Json<Holder>, AppError> {
+    let h = terminals::redeem_ticket(&state, &req.ticket).await?;
+    Ok(Json(Holder { user_id: h.user_id, username: h.username, permissions: h.permissions, terminal_id: h.terminal_id }))
+}

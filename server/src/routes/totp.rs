@@ -1,0 +1,63 @@
+//! Two-factor enrollment and its backup codes (users-api.txt).
+use super::{success, ApiJson, Success};
+use app::error::AppError;
+use app::ssr::services::identity::Caller;
+use app::ssr::services::totp::{self, Proof};
+use app::ssr::AppState;
+use axum::extract::State;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+
+#[derive(Serialize)]
+pub struct Enrollment {
+    secret: String,
+    qr_code: String,
+}
+
+pub async fn setup(State(state): State<AppState>, caller: Caller) -> Result<Json<Enrollment>, AppError> {
+    let e = totp::begin_enrollment(&state, &caller).await?;
+    Ok(Json(Enrollment { secret: e.secret_base32, qr_code: e.qr_code }))
+}
+
+#[derive(Deserialize)]
+pub struct EnableRequest {
+    totp_code: String,
+}
+
+#[derive(Serialize)]
+pub struct Enabled {
+    message: &'static str,
+    backup_codes: Vec<String>,
+}
+
+pub async fn enable(State(state): State<AppState>, caller: Caller, ApiJson(req): ApiJson<EnableRequest>) -> Result<Json<Enabled>, AppError> {
+    let backup_codes = totp::enable(&state, &caller, &req.totp_code).await?;
+    Ok(Json(Enabled { message: "Two-factor sign-in is on. Save your backup codes.", backup_codes }))
+}
+
+#[derive(Deserialize)]
+pub struct ProofRequest {
+    password: Option<String>,
+    totp_code: Option<String>,
+}
+
+impl From<ProofRequest> for Proof {
+    fn from(r: ProofRequest) -> Self {
+        Proof { password: r.password, totp_code: r.totp_code }
+    }
+}
+
+pub async fn disable(State(state): State<AppState>, caller: Caller, ApiJson(req): ApiJson<ProofRequest>) -> Result<Json<Success>, AppError> {
+    totp::disable(&state, &caller, req.into()).await?;
+    Ok(success())
+}
+
+#[derive(Serialize)]
+pub struct BackupCodes {
+    backup_codes: Vec<String>,
+}
+
+pub async fn backup_codes(State(state): State<AppState>, caller: Caller, ApiJson(req): ApiJson<ProofRequest>) -> Result<Json<BackupCodes>, AppError> {
+    let backup_codes = totp::regenerate_backup_codes(&state, &caller, req.into()).await?;
+    Ok(Json(BackupCodes { backup_codes }))
+}

@@ -1,0 +1,70 @@
+//! The encrypted vault (users-api.txt's "encrypted user data").
+use super::accounts::{PasswordRequest, SuccessMessage};
+use super::{success, ApiJson, Success};
+use app::error::AppError;
+use app::ssr::clock::rfc3339;
+use app::ssr::services::identity::Caller;
+use app::ssr::services::vault::{self, Item};
+use app::ssr::AppState;
+use axum::extract::{Path, State};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+
+#[derive(Serialize)]
+pub struct Status {
+    unlocked: bool,
+    message: &'static str,
+}
+
+pub async fn status(State(state): State<AppState>, caller: Caller) -> Json<Status> {
+    let unlocked = vault::is_unlocked(&state, &caller);
+    let message = if unlocked { "Your encrypted data is unlocked." } else { "Your encrypted data is locked. Unlock it with your password." };
+    Json(Status { unlocked, message })
+}
+
+pub async fn unlock(State(state): State<AppState>, caller: Caller, ApiJson(req): ApiJson<PasswordRequest>) -> Result<Json<SuccessMessage>, AppError> {
+    vault::unlock_with_password(&state, &caller, req.password).await?;
+    Ok(Json(SuccessMessage::new("Your encrypted data is unlocked for this session.")))
+}
+
+#[derive(Serialize)]
+pub struct ItemBody {
+    name: String,
+    value: String,
+    updated_at: String,
+}
+
+impl From<Item> for ItemBody {
+    fn from(i: Item) -> Self {
+        Self { updated_at: rfc3339(i.updated_at), name: i.name, value: i.value }
+    }
+}
+
+#[derive(Serialize)]
+pub struct Items {
+    items: Vec<ItemBody>,
+}
+
+pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Items>, AppError> {
+    Ok(Json(Items { items: vault::list(&state, &caller).await?.into_iter().map(ItemBody::from).collect() }))
+}
+
+#[derive(Deserialize)]
+pub struct ValueRequest {
+    value: String,
+}
+
+pub async fn put_item(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    ApiJson(req): ApiJson<ValueRequest>,
+) -> Result<Json<Success>, AppError> {
+    vault::put(&state, &caller, &name, &req.value).await?;
+    Ok(success())
+}
+
+pub async fn delete_item(State(state): State<AppState>, caller: Caller, Path(name): Path<String>) -> Result<Json<Success>, AppError> {
+    vault::delete(&state, &caller, &name).await?;
+    Ok(success())
+}
