@@ -17,10 +17,6 @@ pub struct LockCtx {
     unlocked: RwSignal<u32>,
 }
 
-/// Other tabs of this browser learn about lock and unlock through this localStorage key.
-#[cfg(feature = "hydrate")]
-const STORAGE_KEY: &str = "portcullis-lock";
-
 impl LockCtx {
     pub fn new() -> Self {
         Self { locked: RwSignal::new(false), lock_after: RwSignal::new(None), unlocked: RwSignal::new(0) }
@@ -71,27 +67,17 @@ impl LockCtx {
 
     /// Locks on the server, shows the lock screen, and tells the other tabs.
     pub fn engage(self) {
-        #[cfg(feature = "hydrate")]
-        leptos::task::spawn_local(async move {
+        crate::browser::spawn(async move {
             let _ = lock_now().await;
             self.locked.try_set(true);
-            broadcast("lock");
+            crate::browser::tell_other_tabs("lock");
         });
-        #[cfg(not(feature = "hydrate"))]
-        let _ = lock_now;
     }
 }
 
 impl Default for LockCtx {
     fn default() -> Self {
         Self::new()
-    }
-}
-
-#[cfg(feature = "hydrate")]
-fn broadcast(kind: &str) {
-    if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
-        let _ = storage.set_item(STORAGE_KEY, &format!("{kind}:{}", js_sys::Date::now()));
     }
 }
 
@@ -103,93 +89,9 @@ fn broadcast(kind: &str) {
 /// minute and only after real input, never by a timer, so the server's idle lock agrees.
 #[component]
 pub fn IdleWatch() -> impl IntoView {
-    #[cfg(feature = "hydrate")]
-    {
-        use crate::api::{report_activity, security_state};
-        use std::cell::Cell;
-        use std::rc::Rc;
-        use std::time::Duration;
-        let ctx = expect_context::<LockCtx>();
-        Effect::new(move |installed: Option<()>| {
-            if installed.is_some() {
-                return;
-            }
-            let last_input = Rc::new(Cell::new(js_sys::Date::now()));
-            let last_report = Rc::new(Cell::new(0.0f64));
-            let idle_too_long = {
-                let last_input = last_input.clone();
-                move || match ctx.lock_after.try_get_untracked().flatten() {
-                    Some(m) => js_sys::Date::now() - last_input.get() >= (m as f64) * 60_000.0,
-                    None => false,
-                }
-            };
-            let on_input = {
-                let (last_input, last_report, idle_too_long) = (last_input.clone(), last_report.clone(), idle_too_long.clone());
-                move |_: web_sys::Event| {
-                    if ctx.locked.try_get_untracked().unwrap_or(true) || ctx.lock_after.try_get_untracked().flatten().is_none() {
-                        return;
-                    }
-                    if idle_too_long() {
-                        ctx.engage();
-                        return;
-                    }
-                    let now = js_sys::Date::now();
-                    last_input.set(now);
-                    if now - last_report.get() >= 60_000.0 {
-                        last_report.set(now);
-                        leptos::task::spawn_local(async move {
-                            if let Err(e) = report_activity().await {
-                                ctx.note(&e);
-                            }
-                        });
-                    }
-                }
-            };
-            // Everything installed here is removed when the frame unmounts (client-side navigation
-            // mounts a new frame with its own watcher).
-            let mut listeners = Vec::new();
-            for name in ["pointerdown", "pointermove", "keydown", "touchstart", "wheel", "scroll", "visibilitychange"] {
-                let handler = on_input.clone();
-                listeners.push(window_event_listener_untyped(name, move |ev| {
-                    if name == "visibilitychange" && document().visibility_state() != web_sys::VisibilityState::Visible {
-                        return;
-                    }
-                    handler(ev)
-                }));
-            }
-            listeners.push(window_event_listener_untyped("storage", move |ev| {
-                let key = ev.dyn_ref::<web_sys::StorageEvent>().and_then(|e| e.key());
-                if key.as_deref() == Some(STORAGE_KEY) {
-                    leptos::task::spawn_local(async move {
-                        if let Ok(Some(s)) = security_state().await {
-                            ctx.set_locked(s.locked);
-                        }
-                    });
-                }
-            }));
-            let ticker = set_interval_with_handle(
-                move || {
-                    if !ctx.locked.try_get_untracked().unwrap_or(true) && idle_too_long() {
-                        ctx.engage();
-                    }
-                },
-                Duration::from_secs(1),
-            )
-            .ok();
-            on_cleanup(move || {
-                for l in listeners {
-                    l.remove();
-                }
-                if let Some(t) = ticker {
-                    t.clear();
-                }
-            });
-        });
-    }
+    crate::browser::watch_idle(expect_context::<LockCtx>());
 }
 
-#[cfg(feature = "hydrate")]
-use wasm_bindgen::JsCast;
 
 /// The full-screen passcode dialog. The page behind it is inert and invisible.
 #[component]
@@ -204,8 +106,7 @@ pub fn LockScreen() -> impl IntoView {
         Some(Ok(())) => {
             ctx.set_locked(false);
             unlock.clear();
-            #[cfg(feature = "hydrate")]
-            broadcast("unlock");
+            crate::browser::tell_other_tabs("unlock");
         }
         Some(Err(e)) if e.remaining_time().is_some() => countdown.set(e.remaining_time().unwrap_or(0)),
         Some(Err(_)) => {

@@ -1,10 +1,12 @@
 //! Configuration: `PORTCULLIS_*` environment variables or the matching flags, checked at start.
 use clap::Parser;
+use secrecy::SecretString;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 /// Portcullis: the account and security service for self-hosted web terminals.
-#[derive(Debug, Parser)]
+/// No `Debug`: it holds the instance key and the gateway secret.
+#[derive(Parser)]
 #[command(name = "portcullis", version, about, long_about = None)]
 pub struct Args {
     /// Address to listen on.
@@ -37,17 +39,17 @@ pub struct Args {
     pub site_root: String,
 }
 
-/// Checked settings.
+/// Checked settings. The secrets are [`SecretString`]s: `Debug` prints them redacted.
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub addr: SocketAddr,
     pub data_dir: PathBuf,
     pub database_url: String,
-    pub secret_key: Option<String>,
+    pub secret_key: Option<SecretString>,
     pub public_url: String,
     pub log: String,
     pub trusted_proxies: Vec<ipnet::IpNet>,
-    pub gateway_secret: Option<String>,
+    pub gateway_secret: Option<SecretString>,
     pub site_root: String,
 }
 
@@ -109,11 +111,11 @@ impl Args {
             addr,
             data_dir: self.data_dir,
             database_url,
-            secret_key: self.secret_key,
+            secret_key: self.secret_key.map(SecretString::from),
             public_url,
             log: self.log,
             trusted_proxies,
-            gateway_secret: self.gateway_secret,
+            gateway_secret: self.gateway_secret.map(SecretString::from),
             site_root: self.site_root,
         })
     }

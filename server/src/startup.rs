@@ -3,6 +3,7 @@ use crate::config::Settings;
 use app::ssr::clock::Clock;
 use app::ssr::keys::{InstanceKeys, KeyError};
 use app::ssr::services::{passwords, rate_limit};
+use secrecy::ExposeSecret;
 use app::ssr::state::{LogControl, RuntimeConfig};
 use app::ssr::AppState;
 use axum::http::{header, HeaderValue};
@@ -67,7 +68,7 @@ impl Application {
         std::fs::create_dir_all(&settings.data_dir)
             .map_err(|e| StartError::DataDir(settings.data_dir.display().to_string(), e))?;
         let keys = match &settings.secret_key {
-            Some(secret) => InstanceKeys::from_secret(secret)?,
+            Some(secret) => InstanceKeys::from_secret(secret.expose_secret())?,
             None => InstanceKeys::load_or_create(&settings.data_dir)?,
         };
         let pool = app::ssr::db::connect(&settings.database_url).await?;

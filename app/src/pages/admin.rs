@@ -254,13 +254,9 @@ fn ApiKeysSection() -> impl IntoView {
                 Some(Ok(k)) => {
                     let token = k.token.clone();
                     let copy = move |_| {
-                        #[cfg(feature = "hydrate")]
-                        if let Some(w) = web_sys::window() {
-                            let _ = w.navigator().clipboard().write_text(&token);
+                        if crate::browser::copy_to_clipboard(&token) {
                             copied.set(true);
                         }
-                        #[cfg(not(feature = "hydrate"))]
-                        let _ = &token;
                     };
                     Some(view! {
                         <div class="notice notice-ok stack" role="status" data-testid="new-key">

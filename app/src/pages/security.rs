@@ -142,15 +142,9 @@ fn Enroll(secret: String, qr: String, confirm: ServerAction<ConfirmTwoFactor>) -
     let copied = RwSignal::new(false);
     let secret_for_copy = secret.clone();
     let copy = move |_| {
-        #[cfg(feature = "hydrate")]
-        {
-            if let Some(w) = web_sys::window() {
-                let _ = w.navigator().clipboard().write_text(&secret_for_copy);
-                copied.set(true);
-            }
+        if crate::browser::copy_to_clipboard(&secret_for_copy) {
+            copied.set(true);
         }
-        #[cfg(not(feature = "hydrate"))]
-        let _ = &secret_for_copy;
     };
     let code_error = field_error(result, "totp_code");
     view! {

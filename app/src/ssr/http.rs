@@ -151,7 +151,8 @@ impl FromRequestParts<AppState> for Gateway {
     type Rejection = AppError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         use subtle::ConstantTimeEq;
-        let Some(expected) = state.config.gateway_secret.as_deref() else {
+        use secrecy::ExposeSecret;
+        let Some(expected) = state.config.gateway_secret.as_ref().map(|s| s.expose_secret()) else {
             return Err(ErrorKind::NotFound.into());
         };
         match presented_token(&parts.headers) {

@@ -14,7 +14,7 @@ pub struct RuntimeConfig {
     /// Peers whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// The Bearer secret of the terminal gateway; the ticket-redeem route is off without it.
-    pub gateway_secret: Option<String>,
+    pub gateway_secret: Option<secrecy::SecretString>,
     /// The log level `GET /users/log-level` reports until an admin changes it.
     pub default_log_level: String,
 }

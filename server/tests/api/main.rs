@@ -5,7 +5,7 @@ mod sessions_routes;
 mod settings_routes;
 mod tokens;
 mod rate_limits;
-mod two_factor;
+mod totp;
 mod screen_lock;
 mod terminals;
 mod accounts_admin;

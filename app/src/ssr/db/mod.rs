@@ -6,7 +6,7 @@ pub mod rate_limits;
 pub mod sessions;
 pub mod settings;
 pub mod terminals;
-pub mod two_factor;
+pub mod totp;
 pub mod users;
 pub mod vault;
 

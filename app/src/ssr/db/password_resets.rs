@@ -1,7 +1,8 @@
 //! The `password_resets` table: at most one open reset per user.
 use sqlx::{FromRow, SqlitePool};
 
-#[derive(Debug, Clone, FromRow)]
+/// No `Debug`: it holds a secret hash.
+#[derive(Clone, FromRow)]
 pub struct ResetRow {
     pub user_id: String,
     pub code_hash: String,

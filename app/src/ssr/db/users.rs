@@ -1,7 +1,8 @@
 //! The `users` table.
 use sqlx::{FromRow, SqlitePool};
 
-#[derive(Debug, Clone, FromRow)]
+/// No `Debug`: it holds secret hashes (and sealed seeds).
+#[derive(Clone, FromRow)]
 pub struct UserRow {
     pub id: String,
     pub username: String,

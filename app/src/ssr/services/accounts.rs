@@ -127,7 +127,7 @@ pub(crate) async fn replace_password(state: &AppState, user_id: &str, hash: &str
     db::vault::set_password(&state.pool, user_id, hash, now, vault).await?;
     state.vault.forget_user(user_id);
     db::sessions::revoke_all_for_user(&state.pool, user_id, None, now).await?;
-    db::two_factor::forget_trusted_devices(&state.pool, user_id).await?;
+    db::totp::forget_trusted_devices(&state.pool, user_id).await?;
     db::password_resets::delete(&state.pool, user_id).await?;
     Ok(())
 }

@@ -157,6 +157,6 @@ async fn cut_off(state: &AppState, user_id: &str, keep: Option<&str>) -> Result<
 
 /// Revoke-all also forgets the user's trusted devices: the next sign-in asks for the code again.
 async fn forget_trusted_devices(state: &AppState, user_id: &str) -> Result<(), AppError> {
-    db::two_factor::forget_trusted_devices(&state.pool, user_id).await?;
+    db::totp::forget_trusted_devices(&state.pool, user_id).await?;
     Ok(())
 }

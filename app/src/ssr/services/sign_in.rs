@@ -11,7 +11,7 @@ use super::tokens::{self, TokenKind};
 use super::{ldap, oidc, passwords, sessions, totp, vault};
 use crate::domain::{LoginPassword, SecondFactor};
 use crate::error::{AppError, ErrorKind};
-use crate::ssr::db::{self, two_factor, users::UserRow};
+use crate::ssr::db::{self, totp as totp_db, users::UserRow};
 use crate::ssr::keys::new_id;
 use crate::ssr::AppState;
 
@@ -149,8 +149,8 @@ async fn finish_first_factor(
 async fn open_challenge(state: &AppState, user_id: &str, remember: bool, ttl: i64) -> Result<(String, String), AppError> {
     let now = state.now();
     let id = new_id();
-    two_factor::prune_challenges(&state.pool, now - 3600).await?;
-    two_factor::insert_challenge(&state.pool, &id, user_id, remember, now, now + ttl).await?;
+    totp_db::prune_challenges(&state.pool, now - 3600).await?;
+    totp_db::insert_challenge(&state.pool, &id, user_id, remember, now, now + ttl).await?;
     let token = tokens::mint(&state.keys, TokenKind::MfaPending, user_id, &id, now, now + ttl)?;
     Ok((token, id))
 }
@@ -175,7 +175,7 @@ pub async fn complete_second_step(
     let now = state.now();
     let invalid = || AppError::from(ErrorKind::InvalidToken);
     let claims = tokens::verify(&state.keys, mfa_token, TokenKind::MfaPending, now).ok_or_else(invalid)?;
-    let challenge = two_factor::find_challenge(&state.pool, &claims.sid).await?.ok_or_else(invalid)?;
+    let challenge = totp_db::find_challenge(&state.pool, &claims.sid).await?.ok_or_else(invalid)?;
     if challenge.user_id != claims.sub || challenge.used_at.is_some() || challenge.expires_at <= now {
         return Err(invalid());
     }
@@ -185,7 +185,7 @@ pub async fn complete_second_step(
         return Err(invalid());
     }
     totp::check_second_factor(state, &user, &factor).await?;
-    if !two_factor::use_challenge(&state.pool, &challenge.id, now).await? {
+    if !totp_db::use_challenge(&state.pool, &challenge.id, now).await? {
         return Err(invalid());
     }
     let signed_in = sessions::start_session(state, Account::from(user), client, remember || challenge.remember).await?;

@@ -5,7 +5,7 @@ use super::passwords;
 use super::rate_limit::{self, Limit};
 use crate::domain::SecondFactor;
 use crate::error::{AppError, ErrorKind};
-use crate::ssr::db::{self, two_factor, users::UserRow};
+use crate::ssr::db::{self, totp as totp_db, users::UserRow};
 use crate::ssr::keys::{digest, new_id, random_hex};
 use crate::ssr::AppState;
 use rand::Rng;
@@ -121,15 +121,15 @@ async fn issue_backup_codes(state: &AppState, user_id: &str) -> Result<Vec<Strin
     for c in &codes {
         rows.push((new_id(), passwords::hash_secret(c.clone()).await?));
     }
-    two_factor::replace_backup_codes(&state.pool, user_id, &rows).await?;
+    totp_db::replace_backup_codes(&state.pool, user_id, &rows).await?;
     Ok(codes.into_iter().map(|c| format!("{}-{}", &c[..5], &c[5..])).collect())
 }
 
 /// Spends a backup code if it is one of the user's unused ones.
 async fn accept_backup_code(state: &AppState, user_id: &str, code: &str) -> Result<bool, AppError> {
-    for row in two_factor::unused_backup_codes(&state.pool, user_id).await? {
+    for row in totp_db::unused_backup_codes(&state.pool, user_id).await? {
         if passwords::verify(code.to_owned(), Some(row.code_hash)).await? {
-            return Ok(two_factor::use_backup_code(&state.pool, &row.id, state.now()).await?);
+            return Ok(totp_db::use_backup_code(&state.pool, &row.id, state.now()).await?);
         }
     }
     Ok(false)
@@ -158,7 +158,7 @@ pub async fn enable(state: &AppState, caller: &Caller, code: &str) -> Result<Vec
     }
     let codes = issue_backup_codes(state, &user.id).await?;
     db::sessions::revoke_all_for_user(&state.pool, &user.id, Some(&caller.session_id), state.now()).await?;
-    two_factor::forget_trusted_devices(&state.pool, &user.id).await?;
+    totp_db::forget_trusted_devices(&state.pool, &user.id).await?;
     tracing::info!(user = %user.id, "two-factor sign-in enabled");
     Ok(codes)
 }
@@ -202,8 +202,8 @@ pub async fn disable(state: &AppState, caller: &Caller, proof: Proof) -> Result<
     let user = load_user(state, &caller.user_id).await?;
     check_proof(state, &user, proof).await?;
     db::users::disable_totp(&state.pool, &user.id).await?;
-    two_factor::delete_backup_codes(&state.pool, &user.id).await?;
-    two_factor::forget_trusted_devices(&state.pool, &user.id).await?;
+    totp_db::delete_backup_codes(&state.pool, &user.id).await?;
+    totp_db::forget_trusted_devices(&state.pool, &user.id).await?;
     tracing::info!(user = %user.id, "two-factor sign-in disabled");
     Ok(())
 }
@@ -238,7 +238,7 @@ pub async fn is_enabled(state: &AppState, user_id: &str) -> Result<bool, AppErro
 /// Whether this browser's trusted-device cookie vouches for the user.
 pub async fn is_trusted_device(state: &AppState, user_id: &str, device_token: Option<&str>) -> Result<bool, AppError> {
     match device_token {
-        Some(t) if t.len() == 64 => Ok(two_factor::is_trusted_device(&state.pool, user_id, &digest(t), state.now()).await?),
+        Some(t) if t.len() == 64 => Ok(totp_db::is_trusted_device(&state.pool, user_id, &digest(t), state.now()).await?),
         _ => Ok(false),
     }
 }
@@ -248,7 +248,7 @@ pub async fn trust_device(state: &AppState, user_id: &str, client: &ClientMeta) 
     let now = state.now();
     let token = random_hex(32);
     let (_, info) = client.device();
-    two_factor::insert_trusted_device(&state.pool, &new_id(), user_id, &digest(&token), &info, now, now + TRUSTED_DEVICE_SECS)
+    totp_db::insert_trusted_device(&state.pool, &new_id(), user_id, &digest(&token), &info, now, now + TRUSTED_DEVICE_SECS)
         .await?;
     Ok(token)
 }

@@ -1,7 +1,8 @@
 //! The `backup_codes`, `trusted_devices` and `mfa_challenges` tables.
 use sqlx::{FromRow, SqlitePool};
 
-#[derive(Debug, Clone, FromRow)]
+/// No `Debug`: it holds secret hashes (and sealed seeds).
+#[derive(Clone, FromRow)]
 pub struct BackupCodeRow {
     pub id: String,
     pub code_hash: String,

@@ -1,0 +1,138 @@
+//! Everything that exists only in a browser, behind one small seam: pages call these and
+//! carry no feature gates of their own. On the server (rendering) each call does nothing.
+use crate::lock::LockCtx;
+
+pub use imp::*;
+
+#[cfg(feature = "hydrate")]
+mod imp {
+    use super::LockCtx;
+    use crate::api::{report_activity, security_state};
+    use leptos::prelude::*;
+    use wasm_bindgen::JsCast;
+
+    /// Other tabs of this browser learn about lock and unlock through this localStorage key.
+    const STORAGE_KEY: &str = "portcullis-lock";
+
+    /// Runs `fut` on the page's event loop.
+    pub fn spawn(fut: impl std::future::Future<Output = ()> + 'static) {
+        leptos::task::spawn_local(fut);
+    }
+
+    /// Puts `text` on the clipboard; answers whether the browser took it.
+    pub fn copy_to_clipboard(text: &str) -> bool {
+        match web_sys::window() {
+            Some(w) => {
+                let _ = w.navigator().clipboard().write_text(text);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Tells this browser's other tabs that the lock state changed (`lock` or `unlock`).
+    pub fn tell_other_tabs(kind: &str) {
+        if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+            let _ = storage.set_item(STORAGE_KEY, &format!("{kind}:{}", js_sys::Date::now()));
+        }
+    }
+
+    /// Starts the inactivity timer and the cross-tab listener (see `lock::IdleWatch`).
+    pub fn watch_idle(ctx: LockCtx) {
+        use std::cell::Cell;
+        use std::rc::Rc;
+        use std::time::Duration;
+        Effect::new(move |installed: Option<()>| {
+            if installed.is_some() {
+                return;
+            }
+            let last_input = Rc::new(Cell::new(js_sys::Date::now()));
+            let last_report = Rc::new(Cell::new(0.0f64));
+            let idle_too_long = {
+                let last_input = last_input.clone();
+                move || match ctx.lock_after.try_get_untracked().flatten() {
+                    Some(m) => js_sys::Date::now() - last_input.get() >= (m as f64) * 60_000.0,
+                    None => false,
+                }
+            };
+            let on_input = {
+                let (last_input, last_report, idle_too_long) = (last_input.clone(), last_report.clone(), idle_too_long.clone());
+                move |_: web_sys::Event| {
+                    if ctx.locked.try_get_untracked().unwrap_or(true) || ctx.lock_after.try_get_untracked().flatten().is_none() {
+                        return;
+                    }
+                    if idle_too_long() {
+                        ctx.engage();
+                        return;
+                    }
+                    let now = js_sys::Date::now();
+                    last_input.set(now);
+                    if now - last_report.get() >= 60_000.0 {
+                        last_report.set(now);
+                        leptos::task::spawn_local(async move {
+                            if let Err(e) = report_activity().await {
+                                ctx.note(&e);
+                            }
+                        });
+                    }
+                }
+            };
+            // Everything installed here is removed when the frame unmounts (client-side navigation
+            // mounts a new frame with its own watcher).
+            let mut listeners = Vec::new();
+            for name in ["pointerdown", "pointermove", "keydown", "touchstart", "wheel", "scroll", "visibilitychange"] {
+                let handler = on_input.clone();
+                listeners.push(window_event_listener_untyped(name, move |ev| {
+                    if name == "visibilitychange" && document().visibility_state() != web_sys::VisibilityState::Visible {
+                        return;
+                    }
+                    handler(ev)
+                }));
+            }
+            listeners.push(window_event_listener_untyped("storage", move |ev| {
+                let key = ev.dyn_ref::<web_sys::StorageEvent>().and_then(|e| e.key());
+                if key.as_deref() == Some(STORAGE_KEY) {
+                    leptos::task::spawn_local(async move {
+                        if let Ok(Some(s)) = security_state().await {
+                            ctx.set_locked(s.locked);
+                        }
+                    });
+                }
+            }));
+            let ticker = set_interval_with_handle(
+                move || {
+                    if !ctx.locked.try_get_untracked().unwrap_or(true) && idle_too_long() {
+                        ctx.engage();
+                    }
+                },
+                Duration::from_secs(1),
+            )
+            .ok();
+            on_cleanup(move || {
+                for l in listeners {
+                    l.remove();
+                }
+                if let Some(t) = ticker {
+                    t.clear();
+                }
+            });
+        });
+    }
+}
+
+#[cfg(not(feature = "hydrate"))]
+mod imp {
+    use super::LockCtx;
+
+    pub fn spawn(fut: impl std::future::Future<Output = ()> + 'static) {
+        drop(fut);
+    }
+
+    pub fn copy_to_clipboard(_text: &str) -> bool {
+        false
+    }
+
+    pub fn tell_other_tabs(_kind: &str) {}
+
+    pub fn watch_idle(_ctx: LockCtx) {}
+}
