@@ -1,5 +1,8 @@
 //! The document shell and the router.
-use crate::pages::{VaultPage, AccountPage, AdminPage, ResetPage, HomePage, LoginPage, MfaPage, RegisterPage, SecurityPage, SessionsPage, SetupPage};
+use crate::pages::{
+    AccountPage, AdminPage, HomePage, LoginPage, MfaPage, RegisterPage, ResetPage, SecurityPage,
+    SessionsPage, SetupPage, VaultPage,
+};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};

@@ -56,9 +56,12 @@ mod imp {
                 }
             };
             let on_input = {
-                let (last_input, last_report, idle_too_long) = (last_input.clone(), last_report.clone(), idle_too_long.clone());
+                let (last_input, last_report, idle_too_long) =
+                    (last_input.clone(), last_report.clone(), idle_too_long.clone());
                 move |_: web_sys::Event| {
-                    if ctx.locked.try_get_untracked().unwrap_or(true) || ctx.lock_after.try_get_untracked().flatten().is_none() {
+                    if ctx.locked.try_get_untracked().unwrap_or(true)
+                        || ctx.lock_after.try_get_untracked().flatten().is_none()
+                    {
                         return;
                     }
                     if idle_too_long() {
@@ -80,10 +83,14 @@ mod imp {
             // Everything installed here is removed when the frame unmounts (client-side navigation
             // mounts a new frame with its own watcher).
             let mut listeners = Vec::new();
-            for name in ["pointerdown", "pointermove", "keydown", "touchstart", "wheel", "scroll", "visibilitychange"] {
+            for name in
+                ["pointerdown", "pointermove", "keydown", "touchstart", "wheel", "scroll", "visibilitychange"]
+            {
                 let handler = on_input.clone();
                 listeners.push(window_event_listener_untyped(name, move |ev| {
-                    if name == "visibilitychange" && document().visibility_state() != web_sys::VisibilityState::Visible {
+                    if name == "visibilitychange"
+                        && document().visibility_state() != web_sys::VisibilityState::Visible
+                    {
                         return;
                     }
                     handler(ev)

@@ -1,12 +1,15 @@
 //! The building blocks every page shares: the frame, form fields tied to their errors, status lines.
 use crate::api::{security_state, whoami, MeView, SignOut};
-use crate::lock::{IdleWatch, LockCtx, LockScreen};
 use crate::error::AppError;
+use crate::lock::{IdleWatch, LockCtx, LockScreen};
 use leptos::prelude::*;
 use leptos_router::components::A;
 
 /// The error that belongs to `field`, if the last submission failed on it.
-pub fn field_error<T: Clone + Send + Sync + 'static>(result: Signal<Option<Result<T, AppError>>>, field: &'static str) -> Signal<Option<String>> {
+pub fn field_error<T: Clone + Send + Sync + 'static>(
+    result: Signal<Option<Result<T, AppError>>>,
+    field: &'static str,
+) -> Signal<Option<String>> {
     Signal::derive(move || match result.get() {
         Some(Err(e)) if e.field().is_some_and(|f| same_field(f, field)) => Some(e.to_string()),
         _ => None,
@@ -30,7 +33,9 @@ pub fn describe(e: &AppError) -> String {
 }
 
 /// The error of the last submission that belongs to no single field.
-pub fn form_error<T: Clone + Send + Sync + 'static>(result: Signal<Option<Result<T, AppError>>>) -> Signal<Option<String>> {
+pub fn form_error<T: Clone + Send + Sync + 'static>(
+    result: Signal<Option<Result<T, AppError>>>,
+) -> Signal<Option<String>> {
     Signal::derive(move || match result.get() {
         Some(Err(e)) if e.field().is_none() => Some(describe(&e)),
         _ => None,
@@ -42,7 +47,8 @@ pub fn form_error<T: Clone + Send + Sync + 'static>(result: Signal<Option<Result
 pub fn Field(
     #[prop(into)] name: String,
     /// The input's id when the page has two fields of one name (default `f-<name>`).
-    #[prop(into, optional)] id: Option<String>,
+    #[prop(into, optional)]
+    id: Option<String>,
     #[prop(into)] label: String,
     #[prop(into, default = "text".into())] kind: String,
     #[prop(into, optional)] autocomplete: Option<String>,
@@ -53,7 +59,8 @@ pub fn Field(
     #[prop(into, optional)] pattern: Option<String>,
     #[prop(into, optional)] maxlength: Option<String>,
     /// What the input starts with (a saved setting).
-    #[prop(into, optional)] value: Option<String>,
+    #[prop(into, optional)]
+    value: Option<String>,
     #[prop(into)] error: Signal<Option<String>>,
 ) -> impl IntoView {
     let id = id.unwrap_or_else(|| format!("f-{name}"));
@@ -119,7 +126,11 @@ pub fn FormStatus(#[prop(into)] error: Signal<Option<String>>) -> impl IntoView 
 
 /// A submit button that shows the action is pending.
 #[component]
-pub fn Submit(#[prop(into)] label: String, #[prop(into)] busy_label: String, #[prop(into)] pending: Signal<bool>) -> impl IntoView {
+pub fn Submit(
+    #[prop(into)] label: String,
+    #[prop(into)] busy_label: String,
+    #[prop(into)] pending: Signal<bool>,
+) -> impl IntoView {
     view! {
         <button type="submit" class="btn btn-primary" disabled=move || pending.get() aria-busy=move || pending.get().to_string()>
             {move || if pending.get() { busy_label.clone() } else { label.clone() }}
@@ -129,7 +140,11 @@ pub fn Submit(#[prop(into)] label: String, #[prop(into)] busy_label: String, #[p
 
 /// The centered card that setup, sign-in and registration pages sit in.
 #[component]
-pub fn AuthCard(#[prop(into)] title: String, #[prop(into)] lead: String, children: Children) -> impl IntoView {
+pub fn AuthCard(
+    #[prop(into)] title: String,
+    #[prop(into)] lead: String,
+    children: Children,
+) -> impl IntoView {
     view! {
         <main class="auth-wrap" id="main">
             <section class="card auth-card" aria-labelledby="auth-title">

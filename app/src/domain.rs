@@ -32,17 +32,25 @@ impl Username {
         }
         let n = s.chars().count();
         if !(Self::MIN..=Self::MAX).contains(&n) {
-            return Err(FieldError::new("username", ErrorKind::InvalidUsername,
+            return Err(FieldError::new(
+                "username",
+                ErrorKind::InvalidUsername,
                 format!("A username has {} to {} characters.", Self::MIN, Self::MAX),
             ));
         }
         if !s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@')) {
-            return Err(FieldError::new("username", ErrorKind::InvalidUsername,
+            return Err(FieldError::new(
+                "username",
+                ErrorKind::InvalidUsername,
                 "Use only letters, digits and . _ - @ in a username.",
             ));
         }
         if !s.starts_with(|c: char| c.is_ascii_alphanumeric()) {
-            return Err(FieldError::new("username", ErrorKind::InvalidUsername, "A username starts with a letter or digit."));
+            return Err(FieldError::new(
+                "username",
+                ErrorKind::InvalidUsername,
+                "A username starts with a letter or digit.",
+            ));
         }
         Ok(Self(s.to_owned()))
     }
@@ -86,7 +94,11 @@ impl Password {
             return Err(FieldError::new(field, ErrorKind::InvalidPassword, "Enter a password."));
         }
         if raw.len() > Self::MAX_BYTES {
-            return Err(FieldError::new(field, ErrorKind::InvalidPassword, "A password is at most 1024 bytes."));
+            return Err(FieldError::new(
+                field,
+                ErrorKind::InvalidPassword,
+                "A password is at most 1024 bytes.",
+            ));
         }
         if raw.chars().count() < Self::MIN_CHARS {
             return Err(FieldError::new(field, ErrorKind::WeakPassword, "Use at least 8 characters."));
@@ -116,7 +128,11 @@ impl LoginPassword {
             return Err(FieldError::new("password", ErrorKind::InvalidRequest, "Enter your password."));
         }
         if raw.len() > Password::MAX_BYTES {
-            return Err(FieldError::new("password", ErrorKind::InvalidRequest, "A password is at most 1024 bytes."));
+            return Err(FieldError::new(
+                "password",
+                ErrorKind::InvalidRequest,
+                "A password is at most 1024 bytes.",
+            ));
         }
         Ok(Self(raw))
     }
@@ -140,10 +156,18 @@ impl DisplayName {
     pub fn parse(raw: &str, fallback: &Username) -> Result<Self, FieldError> {
         let s = raw.trim();
         if s.chars().count() > 128 {
-            return Err(FieldError::new("displayName", ErrorKind::InvalidDisplayName, "A display name has at most 128 characters."));
+            return Err(FieldError::new(
+                "displayName",
+                ErrorKind::InvalidDisplayName,
+                "A display name has at most 128 characters.",
+            ));
         }
         if s.chars().any(char::is_control) {
-            return Err(FieldError::new("displayName", ErrorKind::InvalidDisplayName, "A display name cannot hold control characters."));
+            return Err(FieldError::new(
+                "displayName",
+                ErrorKind::InvalidDisplayName,
+                "A display name cannot hold control characters.",
+            ));
         }
         Ok(Self(if s.is_empty() { fallback.as_ref().to_owned() } else { s.to_owned() }))
     }
@@ -201,7 +225,11 @@ impl SecondFactor {
         if compact.len() == 10 && compact.chars().all(|c| c.is_ascii_alphanumeric()) {
             return Ok(Self::Backup(compact.to_ascii_lowercase()));
         }
-        Err(FieldError::new(field, ErrorKind::MalformedCode, "Enter the 6-digit code from your app or a 10-character backup code."))
+        Err(FieldError::new(
+            field,
+            ErrorKind::MalformedCode,
+            "Enter the 6-digit code from your app or a 10-character backup code.",
+        ))
     }
 
     /// Only a TOTP code, as terminal locks and enrollment require.
@@ -210,7 +238,11 @@ impl SecondFactor {
         if six_digits(&compact) {
             Ok(compact)
         } else {
-            Err(FieldError::new(field, ErrorKind::MalformedCode, "Enter the 6-digit code from your authenticator app."))
+            Err(FieldError::new(
+                field,
+                ErrorKind::MalformedCode,
+                "Enter the 6-digit code from your authenticator app.",
+            ))
         }
     }
 }
@@ -228,7 +260,9 @@ pub struct ContainerId(String);
 impl ContainerId {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         if raw.is_empty() || raw.len() > 128 || !raw.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(FieldError::new("containerId", ErrorKind::InvalidContainerId,
+            return Err(FieldError::new(
+                "containerId",
+                ErrorKind::InvalidContainerId,
                 "A container id is 1 to 128 printable characters without spaces.",
             ));
         }
@@ -275,7 +309,10 @@ mod tests {
     #[test]
     fn a_password_needs_eight_characters_and_at_most_1024_bytes() {
         assert_eq!(Password::parse("short".into()).unwrap_err().kind.wire().1, "weak_password");
-        assert!(Password::parse("éééééééé".into()).is_ok(), "characters, not bytes, count toward the minimum");
+        assert!(
+            Password::parse("éééééééé".into()).is_ok(),
+            "characters, not bytes, count toward the minimum"
+        );
         assert!(Password::parse("x".repeat(1024)).is_ok());
         assert_eq!(Password::parse("x".repeat(1025)).unwrap_err().kind.wire().1, "invalid_password");
         assert!(Password::parse(String::new()).is_err());
@@ -293,14 +330,21 @@ mod tests {
     fn a_passcode_is_exactly_six_ascii_digits() {
         assert!(Passcode::parse("p", "012345").is_ok());
         for bad in ["12345", "1234567", "12345a", "١٢٣٤٥٦", " 123456"] {
-            assert_eq!(Passcode::parse("p", bad).unwrap_err().kind.wire().1, "invalid_passcode_format", "{bad:?}");
+            assert_eq!(
+                Passcode::parse("p", bad).unwrap_err().kind.wire().1,
+                "invalid_passcode_format",
+                "{bad:?}"
+            );
         }
     }
 
     #[test]
     fn a_second_factor_is_a_totp_code_or_a_backup_code() {
         assert_eq!(SecondFactor::parse("c", "123 456").unwrap(), SecondFactor::Totp("123456".into()));
-        assert_eq!(SecondFactor::parse("c", "ABCDE-12345").unwrap(), SecondFactor::Backup("abcde12345".into()));
+        assert_eq!(
+            SecondFactor::parse("c", "ABCDE-12345").unwrap(),
+            SecondFactor::Backup("abcde12345".into())
+        );
         assert!(SecondFactor::parse("c", "12345").is_err());
     }
 

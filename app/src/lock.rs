@@ -57,7 +57,10 @@ impl LockCtx {
     }
 
     /// Watches an action's answers the same way as [`LockCtx::check`].
-    pub fn watch<T: Clone + Send + Sync + 'static>(self, value: impl Fn() -> Option<Result<T, AppError>> + 'static) {
+    pub fn watch<T: Clone + Send + Sync + 'static>(
+        self,
+        value: impl Fn() -> Option<Result<T, AppError>> + 'static,
+    ) {
         Effect::new(move |_| {
             if let Some(Err(e)) = value() {
                 self.note(&e);
@@ -91,7 +94,6 @@ impl Default for LockCtx {
 pub fn IdleWatch() -> impl IntoView {
     crate::browser::watch_idle(expect_context::<LockCtx>());
 }
-
 
 /// The full-screen passcode dialog. The page behind it is inert and invisible.
 #[component]
@@ -149,7 +151,9 @@ pub fn LockScreen() -> impl IntoView {
             Some(format!("Too many wrong passcodes. Try again in {}:{:02}.", n / 60, n % 60))
         }
         Some(Err(e)) if e.remaining_time().is_some() => Some("You can try again now.".to_string()),
-        Some(Err(e)) if e.is(ErrorKind::IncorrectPasscode) => Some("Incorrect passcode. Try again.".to_string()),
+        Some(Err(e)) if e.is(ErrorKind::IncorrectPasscode) => {
+            Some("Incorrect passcode. Try again.".to_string())
+        }
         Some(Err(e)) => Some(e.to_string()),
         _ => None,
     };

@@ -4,6 +4,8 @@
 //!    verify) against a bare axum handler answering a fixed JSON body, same client, same run.
 //! 2. Password sign-in rate (`POST /api/users/login`) against raw argon2id verifies with the
 //!    same parameters, both using every core.
+// A measuring tool, not the service: any failure should stop it loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 use app::ssr::clock::SystemClock;
 use axum::routing::get;
 use serde_json::json;
@@ -21,7 +23,13 @@ struct Figures {
     p99_ms: f64,
 }
 
-async fn load(client: reqwest::Client, url: String, token: Option<String>, concurrency: usize, secs: u64) -> Figures {
+async fn load(
+    client: reqwest::Client,
+    url: String,
+    token: Option<String>,
+    concurrency: usize,
+    secs: u64,
+) -> Figures {
     let deadline = Instant::now() + Duration::from_secs(secs);
     let mut tasks = Vec::new();
     for _ in 0..concurrency {
@@ -56,7 +64,8 @@ async fn load(client: reqwest::Client, url: String, token: Option<String>, concu
 #[tokio::main]
 async fn main() {
     let secs: u64 = std::env::var("BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(10);
-    let concurrency: usize = std::env::var("BENCH_CONCURRENCY").ok().and_then(|s| s.parse().ok()).unwrap_or(32);
+    let concurrency: usize =
+        std::env::var("BENCH_CONCURRENCY").ok().and_then(|s| s.parse().ok()).unwrap_or(32);
     let dir = tempfile::tempdir().expect("temp dir");
     let mut settings = Settings::for_tests(dir.path().to_path_buf());
     // Every login below comes "through a proxy" with its own address, so the per-IP sign-in
@@ -81,7 +90,8 @@ async fn main() {
         .send()
         .await
         .expect("setup");
-    let token = setup.json::<serde_json::Value>().await.expect("json")["token"].as_str().expect("token").to_owned();
+    let token =
+        setup.json::<serde_json::Value>().await.expect("json")["token"].as_str().expect("token").to_owned();
 
     println!("machine: {} cores; load generator runs in the same process; {secs} s per run, {concurrency} connections", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
     // Warm-up.
@@ -90,8 +100,14 @@ async fn main() {
 
     let b = load(client.clone(), bare_url, None, concurrency, secs).await;
     let m = load(client.clone(), format!("{base}/api/auth/me"), Some(token), concurrency, secs).await;
-    println!("\nGET /api/auth/me (valid token)  {:>9.0} req/s   p50 {:>6.2} ms   p99 {:>6.2} ms", m.rps, m.p50_ms, m.p99_ms);
-    println!("bare axum JSON handler          {:>9.0} req/s   p50 {:>6.2} ms   p99 {:>6.2} ms", b.rps, b.p50_ms, b.p99_ms);
+    println!(
+        "\nGET /api/auth/me (valid token)  {:>9.0} req/s   p50 {:>6.2} ms   p99 {:>6.2} ms",
+        m.rps, m.p50_ms, m.p99_ms
+    );
+    println!(
+        "bare axum JSON handler          {:>9.0} req/s   p50 {:>6.2} ms   p99 {:>6.2} ms",
+        b.rps, b.p50_ms, b.p99_ms
+    );
     println!("  /me reaches {:.0}% of the bare handler's rate", 100.0 * m.rps / b.rps);
 
     // Sign-in rate vs raw argon2id verify rate.
@@ -123,7 +139,10 @@ async fn main() {
     }
     let login_rate = done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64();
 
-    let hash = app::ssr::services::passwords::hash(&app::domain::Password::parse(PASSWORD.into()).expect("pw")).await.expect("hash");
+    let hash =
+        app::ssr::services::passwords::hash(&app::domain::Password::parse(PASSWORD.into()).expect("pw"))
+            .await
+            .expect("hash");
     let verified = Arc::new(AtomicU64::new(0));
     let deadline = Instant::now() + Duration::from_secs(secs);
     let mut tasks = Vec::new();
@@ -131,7 +150,9 @@ async fn main() {
         let (hash, verified) = (hash.clone(), verified.clone());
         tasks.push(tokio::spawn(async move {
             while Instant::now() < deadline {
-                let ok = app::ssr::services::passwords::verify(PASSWORD.into(), Some(hash.clone())).await.expect("verify");
+                let ok = app::ssr::services::passwords::verify(PASSWORD.into(), Some(hash.clone()))
+                    .await
+                    .expect("verify");
                 assert!(ok);
                 verified.fetch_add(1, Ordering::Relaxed);
             }

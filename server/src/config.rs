@@ -67,14 +67,16 @@ fn bad(var: &'static str, message: impl Into<String>) -> ConfigError {
 
 impl Args {
     pub fn settings(self) -> Result<Settings, ConfigError> {
-        let addr: SocketAddr = self
-            .addr
-            .parse()
-            .map_err(|_| bad("PORTCULLIS_ADDR", format!("{:?} is not an address like 127.0.0.1:3000", self.addr)))?;
+        let addr: SocketAddr = self.addr.parse().map_err(|_| {
+            bad("PORTCULLIS_ADDR", format!("{:?} is not an address like 127.0.0.1:3000", self.addr))
+        })?;
         let database_url = match self.database_url {
             Some(u) if u.starts_with("sqlite:") => u,
             Some(u) if u.starts_with("postgres") => {
-                return Err(bad("PORTCULLIS_DATABASE_URL", "PostgreSQL is not supported by this build yet; use sqlite://"))
+                return Err(bad(
+                    "PORTCULLIS_DATABASE_URL",
+                    "PostgreSQL is not supported by this build yet; use sqlite://",
+                ))
             }
             Some(u) => return Err(bad("PORTCULLIS_DATABASE_URL", format!("{u:?} is not a sqlite:// URL"))),
             None => format!("sqlite://{}", self.data_dir.join("portcullis.db").display()),
@@ -85,8 +87,15 @@ impl Args {
             }
         }
         let public_url = match self.public_url {
-            Some(u) if u.starts_with("http://") || u.starts_with("https://") => u.trim_end_matches('/').to_owned(),
-            Some(u) => return Err(bad("PORTCULLIS_PUBLIC_URL", format!("{u:?} does not start with http:// or https://"))),
+            Some(u) if u.starts_with("http://") || u.starts_with("https://") => {
+                u.trim_end_matches('/').to_owned()
+            }
+            Some(u) => {
+                return Err(bad(
+                    "PORTCULLIS_PUBLIC_URL",
+                    format!("{u:?} does not start with http:// or https://"),
+                ))
+            }
             None => format!("http://{addr}"),
         };
         let trusted_proxies = self
@@ -97,7 +106,9 @@ impl Args {
             .map(|s| {
                 s.parse::<ipnet::IpNet>()
                     .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
-                    .map_err(|_| bad("PORTCULLIS_TRUSTED_PROXIES", format!("{s:?} is not an IP address or CIDR")))
+                    .map_err(|_| {
+                        bad("PORTCULLIS_TRUSTED_PROXIES", format!("{s:?} is not an IP address or CIDR"))
+                    })
             })
             .collect::<Result<_, _>>()?;
         if let Some(g) = &self.gateway_secret {
@@ -125,7 +136,7 @@ impl Settings {
     /// Settings for tests: port 0, a given data dir, no proxies.
     pub fn for_tests(data_dir: PathBuf) -> Self {
         Settings {
-            addr: "127.0.0.1:0".parse().expect("constant address"),
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             database_url: format!("sqlite://{}", data_dir.join("portcullis.db").display()),
             data_dir,
             secret_key: None,

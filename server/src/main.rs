@@ -13,7 +13,13 @@ async fn main() {
         }
     };
     let log_control = init_tracing(&settings.log);
-    let app = match Application::build(settings, std::sync::Arc::new(app::ssr::clock::SystemClock), Some(log_control)).await {
+    let app = match Application::build(
+        settings,
+        std::sync::Arc::new(app::ssr::clock::SystemClock),
+        Some(log_control),
+    )
+    .await
+    {
         Ok(app) => app,
         Err(e) => {
             eprintln!("portcullis: {e}");

@@ -48,7 +48,10 @@ pub async fn rpc_status(req: Request, next: Next) -> Response {
     use axum::http::StatusCode;
     let is_rpc = req.uri().path().starts_with("/rpc/");
     let res = next.run(req).await;
-    if !is_rpc || res.status() != StatusCode::INTERNAL_SERVER_ERROR || !res.headers().contains_key("serverfnerror") {
+    if !is_rpc
+        || res.status() != StatusCode::INTERNAL_SERVER_ERROR
+        || !res.headers().contains_key("serverfnerror")
+    {
         return res;
     }
     let (mut parts, body) = res.into_parts();

@@ -3,13 +3,13 @@ use crate::config::Settings;
 use app::ssr::clock::Clock;
 use app::ssr::keys::{InstanceKeys, KeyError};
 use app::ssr::services::{passwords, rate_limit};
-use secrecy::ExposeSecret;
 use app::ssr::state::{LogControl, RuntimeConfig};
 use app::ssr::AppState;
 use axum::http::{header, HeaderValue};
 use axum::Router;
 use leptos::prelude::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use secrecy::ExposeSecret;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -51,7 +51,8 @@ pub fn init_tracing_to<W>(filter: &str, writer: W, ansi: bool) -> Arc<dyn LogCon
 where
     W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
 {
-    let (layer, handle) = reload::Layer::new(EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info")));
+    let (layer, handle) =
+        reload::Layer::new(EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info")));
     let fmt = tracing_subscriber::fmt::layer().with_writer(writer).with_ansi(ansi);
     tracing_subscriber::registry().with(layer).with(fmt).init();
     Arc::new(ReloadableLog(handle))
@@ -59,12 +60,17 @@ where
 
 pub struct Application {
     listener: tokio::net::TcpListener,
+    addr: SocketAddr,
     router: Router,
     state: AppState,
 }
 
 impl Application {
-    pub async fn build(settings: Settings, clock: Arc<dyn Clock>, log_control: Option<Arc<dyn LogControl>>) -> Result<Self, StartError> {
+    pub async fn build(
+        settings: Settings,
+        clock: Arc<dyn Clock>,
+        log_control: Option<Arc<dyn LogControl>>,
+    ) -> Result<Self, StartError> {
         std::fs::create_dir_all(&settings.data_dir)
             .map_err(|e| StartError::DataDir(settings.data_dir.display().to_string(), e))?;
         let keys = match &settings.secret_key {
@@ -72,13 +78,15 @@ impl Application {
             None => InstanceKeys::load_or_create(&settings.data_dir)?,
         };
         let pool = app::ssr::db::connect(&settings.database_url).await?;
-        let listener =
-            tokio::net::TcpListener::bind(settings.addr).await.map_err(|e| StartError::Bind(settings.addr, e))?;
+        let listener = tokio::net::TcpListener::bind(settings.addr)
+            .await
+            .map_err(|e| StartError::Bind(settings.addr, e))?;
+        let addr = listener.local_addr().map_err(|e| StartError::Bind(settings.addr, e))?;
         let leptos_options = LeptosOptions::builder()
             .output_name("portcullis")
             .site_root(settings.site_root.as_str())
             .site_pkg_dir("pkg")
-            .site_addr(listener.local_addr().map_err(|e| StartError::Bind(settings.addr, e))?)
+            .site_addr(addr)
             .build();
         let state = AppState {
             pool,
@@ -103,11 +111,11 @@ impl Application {
         }
         tokio::task::spawn_blocking(passwords::warm_up);
         let router = router(state.clone());
-        Ok(Self { listener, router, state })
+        Ok(Self { listener, addr, router, state })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().expect("a bound listener has an address")
+        self.addr
     }
 
     pub fn port(&self) -> u16 {
@@ -146,9 +154,18 @@ pub fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(|| {}, app::shell))
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::pages::gate))
         .layer(axum::middleware::from_fn(crate::pages::rpc_status))
-        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
-        .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
-        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -4,10 +4,18 @@ use crate::error::AppError;
 use leptos::prelude::*;
 
 #[server(prefix = "/rpc")]
-pub async fn change_my_password(old_password: String, new_password: String, confirm_password: String) -> Result<(), AppError> {
+pub async fn change_my_password(
+    old_password: String,
+    new_password: String,
+    confirm_password: String,
+) -> Result<(), AppError> {
     use crate::ssr::services::{accounts, identity::Gate};
     if new_password != confirm_password {
-        return Err(AppError::invalid(crate::error::ErrorKind::InvalidRequest, Some("confirm_password"), "The two new passwords differ."));
+        return Err(AppError::invalid(
+            crate::error::ErrorKind::InvalidRequest,
+            Some("confirm_password"),
+            "The two new passwords differ.",
+        ));
     }
     let (state, caller) = super::edge::caller(Gate::Unlocked).await?;
     accounts::change_password(&state, &caller, old_password, new_password).await?;

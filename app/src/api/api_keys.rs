@@ -45,7 +45,11 @@ pub struct NewKeyView {
 
 /// `expires_at` is a date (`YYYY-MM-DD`) or empty for a key that does not expire.
 #[server(prefix = "/rpc")]
-pub async fn create_api_key(name: String, user_id: String, expires_at: String) -> Result<NewKeyView, AppError> {
+pub async fn create_api_key(
+    name: String,
+    user_id: String,
+    expires_at: String,
+) -> Result<NewKeyView, AppError> {
     use crate::ssr::services::api_keys;
     let (state, admin) = super::edge::admin().await?;
     let created = api_keys::create(&admin, &state, &name, &user_id, Some(&expires_at)).await?;

@@ -20,7 +20,11 @@ pub async fn ldap_settings() -> Result<LdapView, AppError> {
     use crate::ssr::services::ldap;
     let (state, _admin) = super::edge::admin().await?;
     Ok(match ldap::config(&state).await? {
-        None => LdapView { user_attribute: "uid".into(), display_name_attribute: "cn".into(), ..LdapView::default() },
+        None => LdapView {
+            user_attribute: "uid".into(),
+            display_name_attribute: "cn".into(),
+            ..LdapView::default()
+        },
         Some(c) => LdapView {
             enabled: c.enabled,
             url: c.url,
@@ -50,7 +54,9 @@ pub async fn save_ldap_settings(
     if test.is_some() {
         let password = ldap::TestPassword::GivenOrStored(&bind_password);
         return match ldap::test_connection(&admin, &state, &url, &bind_dn, password, &search_base).await? {
-            Ok(()) => Ok("The directory answered: the service account can bind and read the search base.".into()),
+            Ok(()) => {
+                Ok("The directory answered: the service account can bind and read the search base.".into())
+            }
             Err(why) => Err(AppError::invalid(crate::error::ErrorKind::LdapTestFailed, None, why)),
         };
     }

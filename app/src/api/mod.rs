@@ -39,11 +39,13 @@ mod edge {
     use leptos::prelude::*;
 
     pub fn state() -> Result<AppState, AppError> {
-        use_context::<AppState>().ok_or_else(|| AppError::bug("AppState missing from the server-function context"))
+        use_context::<AppState>()
+            .ok_or_else(|| AppError::bug("AppState missing from the server-function context"))
     }
 
     fn parts() -> Result<Parts, AppError> {
-        use_context::<Parts>().ok_or_else(|| AppError::bug("request parts missing from the server-function context"))
+        use_context::<Parts>()
+            .ok_or_else(|| AppError::bug("request parts missing from the server-function context"))
     }
 
     pub fn headers() -> Result<axum::http::HeaderMap, AppError> {

@@ -52,7 +52,6 @@ pub async fn oidc_settings() -> Result<OidcView, AppError> {
 
 /// Saves the provider settings; with `remove` set, turns single sign-on off.
 #[server(prefix = "/rpc")]
-#[allow(clippy::too_many_arguments)]
 pub async fn save_oidc_settings(
     client_id: String,
     client_secret: String,

@@ -29,10 +29,18 @@ pub async fn check_reset_code(username: String, reset_code: String) -> Result<()
 }
 
 #[server(prefix = "/rpc")]
-pub async fn finish_reset(username: String, new_password: String, confirm_password: String) -> Result<(), AppError> {
+pub async fn finish_reset(
+    username: String,
+    new_password: String,
+    confirm_password: String,
+) -> Result<(), AppError> {
     use crate::ssr::http::{cookie, RESET_COOKIE};
     if new_password != confirm_password {
-        return Err(AppError::invalid(crate::error::ErrorKind::InvalidRequest, Some("confirm_password"), "The two new passwords differ."));
+        return Err(AppError::invalid(
+            crate::error::ErrorKind::InvalidRequest,
+            Some("confirm_password"),
+            "The two new passwords differ.",
+        ));
     }
     let state = super::edge::state()?;
     let token = cookie(&super::edge::headers()?, RESET_COOKIE).unwrap_or_default();

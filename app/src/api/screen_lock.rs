@@ -32,10 +32,21 @@ pub async fn security_state() -> Result<Option<SecurityView>, AppError> {
 }
 
 #[server(prefix = "/rpc")]
-pub async fn set_screen_passcode(new_passcode: String, current_passcode: Option<String>, lock_after_minutes: i64) -> Result<(), AppError> {
+pub async fn set_screen_passcode(
+    new_passcode: String,
+    current_passcode: Option<String>,
+    lock_after_minutes: i64,
+) -> Result<(), AppError> {
     use crate::ssr::services::{identity::Gate, screen_lock};
     let (state, caller) = super::edge::caller(Gate::Unlocked).await?;
-    screen_lock::set_passcode(&state, &caller, &new_passcode, current_passcode.as_deref(), Some(lock_after_minutes)).await
+    screen_lock::set_passcode(
+        &state,
+        &caller,
+        &new_passcode,
+        current_passcode.as_deref(),
+        Some(lock_after_minutes),
+    )
+    .await
 }
 
 #[server(prefix = "/rpc")]

@@ -41,10 +41,13 @@ pub async fn save_sign_in_settings(
 ) -> Result<(), AppError> {
     use crate::ssr::services::settings;
     let (state, admin) = super::edge::admin().await?;
-    let timeout_hours = timeout_hours
-        .trim()
-        .parse()
-        .map_err(|_| AppError::invalid(crate::error::ErrorKind::InvalidRequest, Some("timeout_hours"), "Give the timeout as a whole number of hours."))?;
+    let timeout_hours = timeout_hours.trim().parse().map_err(|_| {
+        AppError::invalid(
+            crate::error::ErrorKind::InvalidRequest,
+            Some("timeout_hours"),
+            "Give the timeout as a whole number of hours.",
+        )
+    })?;
     let s = settings::SignInSettings {
         registration: registration.is_some(),
         password_login: password_login.is_some(),

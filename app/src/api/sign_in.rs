@@ -17,7 +17,12 @@ pub struct MeView {
 pub async fn whoami() -> Result<Option<MeView>, AppError> {
     use crate::ssr::services::identity::Gate;
     match super::edge::caller(Gate::AllowLocked).await {
-        Ok((_, c)) => Ok(Some(MeView { id: c.user_id, username: c.username, display_name: c.display_name, is_admin: c.is_admin })),
+        Ok((_, c)) => Ok(Some(MeView {
+            id: c.user_id,
+            username: c.username,
+            display_name: c.display_name,
+            is_admin: c.is_admin,
+        })),
         Err(e) if e.is(crate::error::ErrorKind::Unauthenticated) => Ok(None),
         Err(e) => Err(e),
     }
@@ -30,9 +35,15 @@ pub async fn registration_open() -> Result<bool, AppError> {
 }
 
 #[server(prefix = "/rpc")]
-pub async fn set_up_instance(username: String, display_name: String, password: String) -> Result<(), AppError> {
+pub async fn set_up_instance(
+    username: String,
+    display_name: String,
+    password: String,
+) -> Result<(), AppError> {
     let (state, client) = super::edge::client()?;
-    let s = crate::ssr::services::accounts::set_up_instance(&state, &username, password, &display_name, &client).await?;
+    let s =
+        crate::ssr::services::accounts::set_up_instance(&state, &username, password, &display_name, &client)
+            .await?;
     super::edge::start(&state, &s);
     leptos_axum::redirect("/");
     Ok(())
@@ -41,7 +52,12 @@ pub async fn set_up_instance(username: String, display_name: String, password: S
 /// Password step. When a second factor is owed, the MFA-pending token goes into a short-lived
 /// HttpOnly cookie and the browser moves to `/login/mfa`, with or without JavaScript.
 #[server(prefix = "/rpc")]
-pub async fn sign_in(username: String, password: String, remember: Option<String>, method: Option<String>) -> Result<(), AppError> {
+pub async fn sign_in(
+    username: String,
+    password: String,
+    remember: Option<String>,
+    method: Option<String>,
+) -> Result<(), AppError> {
     use crate::ssr::http::{cookie, TRUSTED_DEVICE_COOKIE};
     use crate::ssr::services::sign_in::{self, Family, SignInContext};
     let (state, client) = super::edge::client()?;
@@ -67,7 +83,8 @@ pub async fn verify_second_factor(code: String, trust: Option<String>) -> Result
     use crate::ssr::http::{cookie, MFA_COOKIE};
     use crate::ssr::services::sign_in::complete_second_step;
     let (state, client) = super::edge::client()?;
-    let token = cookie(&super::edge::headers()?, MFA_COOKIE).ok_or(AppError::from(crate::error::ErrorKind::InvalidToken))?;
+    let token = cookie(&super::edge::headers()?, MFA_COOKIE)
+        .ok_or(AppError::from(crate::error::ErrorKind::InvalidToken))?;
     let step = complete_second_step(&state, &token, &code, false, trust.is_some(), &client).await?;
     super::edge::start(&state, &step.signed_in);
     if let Some(device) = &step.trusted_device {

@@ -17,7 +17,10 @@ pub async fn list_terminal_locks() -> Result<Vec<TerminalLockView>, AppError> {
     Ok(terminals::list_locked(&state, &caller)
         .await?
         .into_iter()
-        .map(|r| TerminalLockView { container_id: r.container_id, locked_at: crate::ssr::clock::rfc3339(r.locked_at) })
+        .map(|r| TerminalLockView {
+            container_id: r.container_id,
+            locked_at: crate::ssr::clock::rfc3339(r.locked_at),
+        })
         .collect())
 }
 

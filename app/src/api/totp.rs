@@ -34,14 +34,20 @@ pub async fn confirm_two_factor(totp_code: String) -> Result<Vec<String>, AppErr
 }
 
 #[server(prefix = "/rpc")]
-pub async fn turn_off_two_factor(password: Option<String>, totp_code: Option<String>) -> Result<(), AppError> {
+pub async fn turn_off_two_factor(
+    password: Option<String>,
+    totp_code: Option<String>,
+) -> Result<(), AppError> {
     use crate::ssr::services::{identity::Gate, totp};
     let (state, caller) = super::edge::caller(Gate::Unlocked).await?;
     totp::disable(&state, &caller, totp::Proof { password, totp_code }).await
 }
 
 #[server(prefix = "/rpc")]
-pub async fn replace_backup_codes(password: Option<String>, totp_code: Option<String>) -> Result<Vec<String>, AppError> {
+pub async fn replace_backup_codes(
+    password: Option<String>,
+    totp_code: Option<String>,
+) -> Result<Vec<String>, AppError> {
     use crate::ssr::services::{identity::Gate, totp};
     let (state, caller) = super::edge::caller(Gate::Unlocked).await?;
     totp::regenerate_backup_codes(&state, &caller, totp::Proof { password, totp_code }).await

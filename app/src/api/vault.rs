@@ -20,7 +20,11 @@ pub async fn vault_items() -> Result<Option<Vec<VaultItemView>>, AppError> {
         Ok(items) => Ok(Some(
             items
                 .into_iter()
-                .map(|i| VaultItemView { name: i.name, value: i.value, updated_at: crate::ssr::clock::rfc3339(i.updated_at) })
+                .map(|i| VaultItemView {
+                    name: i.name,
+                    value: i.value,
+                    updated_at: crate::ssr::clock::rfc3339(i.updated_at),
+                })
                 .collect(),
         )),
         Err(e) if e.is(crate::error::ErrorKind::DataLocked) => Ok(None),

@@ -1,7 +1,8 @@
 //! The admin page: sign-in settings, logging, Guacamole, users and API keys.
 use crate::api::{
-    instance_settings, ldap_settings, oidc_settings, OidcView, SaveOidcSettings, list_all_users, list_api_keys, ApiKeyView, LdapView, SaveLdapSettings, CreateApiKey, DeleteApiKey, InstanceView, RemoveUser,
-    SaveGuacamole, SaveLogLevel, SaveSignInSettings, SetUserRole, SignOutUser, UserView,
+    instance_settings, ldap_settings, list_all_users, list_api_keys, oidc_settings, ApiKeyView, CreateApiKey,
+    DeleteApiKey, InstanceView, LdapView, OidcView, RemoveUser, SaveGuacamole, SaveLdapSettings,
+    SaveLogLevel, SaveOidcSettings, SaveSignInSettings, SetUserRole, SignOutUser, UserView,
 };
 use crate::components::{describe, field_error, outcome, AppFrame, Field, StatusLine, Submit};
 use crate::error::{AppError, ErrorKind};
@@ -11,9 +12,12 @@ use leptos::prelude::*;
 #[component]
 pub fn AdminPage() -> impl IntoView {
     let lock = LockCtx::get();
-    let settings = Resource::new(move || lock.unlocks(), move |_| async move { lock.check(instance_settings().await) });
-    let directory = Resource::new(move || lock.unlocks(), move |_| async move { lock.check(ldap_settings().await) });
-    let sso = Resource::new(move || lock.unlocks(), move |_| async move { lock.check(oidc_settings().await) });
+    let settings =
+        Resource::new(move || lock.unlocks(), move |_| async move { lock.check(instance_settings().await) });
+    let directory =
+        Resource::new(move || lock.unlocks(), move |_| async move { lock.check(ldap_settings().await) });
+    let sso =
+        Resource::new(move || lock.unlocks(), move |_| async move { lock.check(oidc_settings().await) });
     view! {
         <AppFrame>
             <h1>"Administration"</h1>
@@ -82,7 +86,9 @@ fn SignInSection(s: InstanceView) -> impl IntoView {
 fn LoggingSection(level: String) -> impl IntoView {
     let save = ServerAction::<SaveLogLevel>::new();
     LockCtx::get().watch(move || save.value().get());
-    let status = outcome(save.pending().into(), Signal::derive(move || save.value().get()), |_| "Log level changed.".into());
+    let status = outcome(save.pending().into(), Signal::derive(move || save.value().get()), |_| {
+        "Log level changed.".into()
+    });
     view! {
         <section class="card section" aria-labelledby="log-title">
             <h2 id="log-title">"Server log"</h2>
@@ -137,7 +143,8 @@ fn UsersSection() -> impl IntoView {
         move || (role.version().get(), remove.version().get(), lock.unlocks()),
         move |_| async move { lock.check(list_all_users().await) },
     );
-    let pending = Signal::derive(move || role.pending().get() || remove.pending().get() || sign_out.pending().get());
+    let pending =
+        Signal::derive(move || role.pending().get() || remove.pending().get() || sign_out.pending().get());
     let status = Signal::derive(move || {
         if pending.get() {
             return Some(("notice", "Working…".to_string()));
@@ -145,21 +152,43 @@ fn UsersSection() -> impl IntoView {
         let failed = |e: AppError| Some(("notice notice-error", describe(&e)));
         // The most recent action speaks; each clears when another runs.
         if let Some(r) = sign_out.value().get() {
-            return r.map_or_else(failed, |n| Some(("notice notice-ok", format!("Signed out of {n} session(s)."))));
+            return r.map_or_else(failed, |n| {
+                Some(("notice notice-ok", format!("Signed out of {n} session(s).")))
+            });
         }
         if let Some(r) = remove.value().get() {
             return r.map_or_else(failed, |_| Some(("notice notice-ok", "User deleted.".to_string())));
         }
-        role.value().get().and_then(|r| r.map_or_else(failed, |_| Some(("notice notice-ok", "Role changed.".to_string()))))
+        role.value()
+            .get()
+            .and_then(|r| r.map_or_else(failed, |_| Some(("notice notice-ok", "Role changed.".to_string()))))
     });
     let clear_others = move |keep: u8| {
-        if keep != 0 { role.clear() }
-        if keep != 1 { remove.clear() }
-        if keep != 2 { sign_out.clear() }
+        if keep != 0 {
+            role.clear()
+        }
+        if keep != 1 {
+            remove.clear()
+        }
+        if keep != 2 {
+            sign_out.clear()
+        }
     };
-    Effect::new(move |_| if role.pending().get() { clear_others(0) });
-    Effect::new(move |_| if remove.pending().get() { clear_others(1) });
-    Effect::new(move |_| if sign_out.pending().get() { clear_others(2) });
+    Effect::new(move |_| {
+        if role.pending().get() {
+            clear_others(0)
+        }
+    });
+    Effect::new(move |_| {
+        if remove.pending().get() {
+            clear_others(1)
+        }
+    });
+    Effect::new(move |_| {
+        if sign_out.pending().get() {
+            clear_others(2)
+        }
+    });
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
@@ -182,7 +211,12 @@ fn UsersSection() -> impl IntoView {
 }
 
 #[component]
-fn UserRow(u: UserView, role: ServerAction<SetUserRole>, remove: ServerAction<RemoveUser>, sign_out: ServerAction<SignOutUser>) -> impl IntoView {
+fn UserRow(
+    u: UserView,
+    role: ServerAction<SetUserRole>,
+    remove: ServerAction<RemoveUser>,
+    sign_out: ServerAction<SignOutUser>,
+) -> impl IntoView {
     let (next_role, role_label) = if u.is_admin { ("user", "Remove admin") } else { ("admin", "Make admin") };
     let created = u.created_at.split('T').next().unwrap_or_default().to_owned();
     let name = u.username.clone();
@@ -190,7 +224,10 @@ fn UserRow(u: UserView, role: ServerAction<SetUserRole>, remove: ServerAction<Re
     let manage = (!u.is_me).then(|| {
         let n = u.username.clone();
         let (role_aria, delete_aria) = (format!("{role_label}: {n}"), format!("Delete {n}…"));
-        let (warning, confirm) = (format!("{n} and all their sessions, keys and settings are removed for good."), format!("Delete {n}"));
+        let (warning, confirm) = (
+            format!("{n} and all their sessions, keys and settings are removed for good."),
+            format!("Delete {n}"),
+        );
         view! {
             <ActionForm action=role>
                 <input type="hidden" name="user_id" value=id_for_role/>
@@ -243,7 +280,9 @@ fn ApiKeysSection() -> impl IntoView {
     );
     let users = Resource::new(move || lock.unlocks(), move |_| async move { list_all_users().await });
     let created = Signal::derive(move || create.value().get());
-    let deleted = outcome(delete.pending().into(), Signal::derive(move || delete.value().get()), |_| "API key deleted. It stopped working at once.".into());
+    let deleted = outcome(delete.pending().into(), Signal::derive(move || delete.value().get()), |_| {
+        "API key deleted. It stopped working at once.".into()
+    });
     let copied = RwSignal::new(false);
     view! {
         <section class="card section" aria-labelledby="keys-title"
@@ -322,8 +361,11 @@ fn day(t: &str) -> String {
 
 #[component]
 fn KeyRow(k: ApiKeyView, delete: ServerAction<DeleteApiKey>) -> impl IntoView {
-    let expires = k.expires_at.as_deref().map_or("never expires".to_owned(), |t| format!("expires {}", day(t)));
-    let used = k.last_used_at.as_deref().map_or("never used".to_owned(), |t| format!("last used {}", t.replace('T', " ").replace('Z', " UTC")));
+    let expires =
+        k.expires_at.as_deref().map_or("never expires".to_owned(), |t| format!("expires {}", day(t)));
+    let used = k.last_used_at.as_deref().map_or("never used".to_owned(), |t| {
+        format!("last used {}", t.replace('T', " ").replace('Z', " UTC"))
+    });
     view! {
         <li class="row-item" data-testid="key-row">
             <div class="row-main">
@@ -344,7 +386,11 @@ fn LdapSection(d: LdapView) -> impl IntoView {
     LockCtx::get().watch(move || save.value().get());
     let result = Signal::derive(move || save.value().get());
     let status = outcome(save.pending().into(), result, |m: &String| m.clone());
-    let password_hint = if d.has_bind_password { "Leave empty to keep the stored password." } else { "Stored encrypted; never shown again." };
+    let password_hint = if d.has_bind_password {
+        "Leave empty to keep the stored password."
+    } else {
+        "Stored encrypted; never shown again."
+    };
     view! {
         <section class="card section" aria-labelledby="ldap-title">
             <h2 id="ldap-title">"Directory (LDAP)"</h2>
@@ -382,7 +428,8 @@ fn OidcSection(o: OidcView) -> impl IntoView {
     LockCtx::get().watch(move || save.value().get());
     let result = Signal::derive(move || save.value().get());
     let status = outcome(save.pending().into(), result, |m: &String| m.clone());
-    let secret_hint = if o.has_client_secret { "Leave empty to keep the stored secret." } else { "Stored encrypted." };
+    let secret_hint =
+        if o.has_client_secret { "Leave empty to keep the stored secret." } else { "Stored encrypted." };
     view! {
         <section class="card section" aria-labelledby="oidc-title">
             <div class="section-head">

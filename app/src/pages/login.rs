@@ -1,5 +1,5 @@
 //! Password sign-in.
-use crate::api::{sso_open, ldap_sign_in_open, password_reset_open, registration_open, SignIn};
+use crate::api::{ldap_sign_in_open, password_reset_open, registration_open, sso_open, SignIn};
 use crate::components::{field_error, form_error, AuthCard, Field, FormStatus, Submit};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -23,7 +23,10 @@ pub fn LoginPage() -> impl IntoView {
         let q = query.read();
         [
             ("registered", "Account created. Sign in with it now."),
-            ("password_changed", "Password changed and every session signed out. Sign in with your new password."),
+            (
+                "password_changed",
+                "Password changed and every session signed out. Sign in with your new password.",
+            ),
             ("password_reset", "Password reset. Sign in with your new password."),
             ("account_deleted", "Your account has been deleted."),
         ]

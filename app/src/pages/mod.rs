@@ -8,8 +8,8 @@ mod register;
 mod reset;
 mod security;
 mod sessions;
-mod vault;
 mod setup;
+mod vault;
 
 pub use account::AccountPage;
 pub use admin::AdminPage;

@@ -1,11 +1,11 @@
 //! Account security: two-factor sign-in (enroll, backup codes, turn off).
 use crate::api::{
-    list_terminal_locks, security_state, two_factor_enabled, ConfirmTwoFactor, LockTerminal, RemoveScreenPasscode,
-    ReplaceBackupCodes, SetAutoLock, SetScreenPasscode, SetSingleSession, StartTwoFactor, TurnOffTwoFactor, UnlockTerminal,
-    VerifyTerminal,
+    list_terminal_locks, security_state, two_factor_enabled, ConfirmTwoFactor, LockTerminal,
+    RemoveScreenPasscode, ReplaceBackupCodes, SetAutoLock, SetScreenPasscode, SetSingleSession,
+    StartTwoFactor, TurnOffTwoFactor, UnlockTerminal, VerifyTerminal,
 };
-use crate::lock::LockCtx;
 use crate::components::{describe, field_error, form_error, AppFrame, Field, FormStatus, Submit};
+use crate::lock::LockCtx;
 use leptos::prelude::*;
 
 #[component]
@@ -48,7 +48,6 @@ fn BackupCodes(codes: Vec<String>, on_done: Callback<()>) -> impl IntoView {
     }
 }
 
-
 #[component]
 fn TwoFactorSection() -> impl IntoView {
     let start = ServerAction::<StartTwoFactor>::new();
@@ -58,7 +57,10 @@ fn TwoFactorSection() -> impl IntoView {
     // Bumped when the user confirms they saved the codes: only then does the status refresh.
     let done = RwSignal::new(0u32);
     let page_lock = LockCtx::get();
-    let enabled = Resource::new(move || (done.get(), turn_off.version().get(), page_lock.unlocks()), move |_| async move { page_lock.check(two_factor_enabled().await) });
+    let enabled = Resource::new(
+        move || (done.get(), turn_off.version().get(), page_lock.unlocks()),
+        move |_| async move { page_lock.check(two_factor_enabled().await) },
+    );
     let confirm_result = Signal::derive(move || confirm.value().get());
     let off_result = Signal::derive(move || turn_off.value().get());
     let regen_result = Signal::derive(move || regenerate.value().get());
@@ -193,7 +195,15 @@ fn ScreenLockSection() -> impl IntoView {
     let auto = ServerAction::<SetAutoLock>::new();
     let single = ServerAction::<SetSingleSession>::new();
     let state = Resource::new(
-        move || (set_passcode.version().get(), remove.version().get(), auto.version().get(), single.version().get(), lock.unlocks()),
+        move || {
+            (
+                set_passcode.version().get(),
+                remove.version().get(),
+                auto.version().get(),
+                single.version().get(),
+                lock.unlocks(),
+            )
+        },
         move |_| async move { lock.check(security_state().await) },
     );
     lock.watch(move || set_passcode.value().get());
@@ -208,7 +218,11 @@ fn ScreenLockSection() -> impl IntoView {
     let set_result = Signal::derive(move || set_passcode.value().get());
     let remove_result = Signal::derive(move || remove.value().get());
     let status = move || -> Option<(&'static str, String)> {
-        if set_passcode.pending().get() || remove.pending().get() || auto.pending().get() || single.pending().get() {
+        if set_passcode.pending().get()
+            || remove.pending().get()
+            || auto.pending().get()
+            || single.pending().get()
+        {
             return Some(("notice", "Saving…".into()));
         }
         if let Some(Ok(())) = set_passcode.value().get() {
@@ -223,7 +237,10 @@ fn ScreenLockSection() -> impl IntoView {
             None => {}
         }
         match single.value().get() {
-            Some(Ok(true)) => Some(("notice notice-ok", "Single-session mode is on; your other sessions were signed out.".into())),
+            Some(Ok(true)) => Some((
+                "notice notice-ok",
+                "Single-session mode is on; your other sessions were signed out.".into(),
+            )),
             Some(Ok(false)) => Some(("notice notice-ok", "Single-session mode is off.".into())),
             Some(Err(e)) => Some(("notice notice-error", e.to_string())),
             None => None,
@@ -306,7 +323,10 @@ fn TerminalLocksSection() -> impl IntoView {
     let unlock = ServerAction::<UnlockTerminal>::new();
     let verify = ServerAction::<VerifyTerminal>::new();
     let page_lock = LockCtx::get();
-    let locks = Resource::new(move || (lock.version().get(), unlock.version().get(), page_lock.unlocks()), move |_| async move { page_lock.check(list_terminal_locks().await) });
+    let locks = Resource::new(
+        move || (lock.version().get(), unlock.version().get(), page_lock.unlocks()),
+        move |_| async move { page_lock.check(list_terminal_locks().await) },
+    );
     page_lock.watch(move || lock.value().get());
     page_lock.watch(move || verify.value().get());
     let lock_result = Signal::derive(move || lock.value().get());
@@ -318,7 +338,13 @@ fn TerminalLocksSection() -> impl IntoView {
             return Some(("notice notice-error", describe(&e)));
         }
         match verify.value().get() {
-            Some(Ok(until)) => Some(("notice notice-ok", format!("Access granted to this session until {}.", until.replace('T', " ").replace('Z', " UTC")))),
+            Some(Ok(until)) => Some((
+                "notice notice-ok",
+                format!(
+                    "Access granted to this session until {}.",
+                    until.replace('T', " ").replace('Z', " UTC")
+                ),
+            )),
             Some(Err(e)) => Some(("notice notice-error", describe(&e))),
             None => unlock.value().get().map(|_| ("notice notice-ok", "Terminal unlocked.".into())),
         }

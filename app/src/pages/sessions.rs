@@ -68,7 +68,9 @@ pub fn SessionsPage() -> impl IntoView {
 fn SessionItem(s: SessionView, revoke: ServerAction<RevokeOneSession>) -> impl IntoView {
     // Simple line icons: phone/tablet, monitor, or a terminal prompt for API clients.
     let icon = match s.device_type.as_str() {
-        "mobile" | "tablet" => "M7 2h10a2 2 0 0 1 2 2v16a2 2 0 0 1-2 2H7a2 2 0 0 1-2-2V4a2 2 0 0 1 2-2zm4 17h2",
+        "mobile" | "tablet" => {
+            "M7 2h10a2 2 0 0 1 2 2v16a2 2 0 0 1-2 2H7a2 2 0 0 1-2-2V4a2 2 0 0 1 2-2zm4 17h2"
+        }
         "desktop" => "M3 4h18v12H3zM8 20h8M12 16v4",
         _ => "M4 5h16v14H4zM7 10l3 2-3 2M12 15h5",
     };

@@ -1,6 +1,8 @@
 //! The vault page: small secrets kept encrypted with a key only your password opens.
 use crate::api::{vault_items, RemoveVaultItem, SaveVaultItem, UnlockVault, VaultItemView};
-use crate::components::{describe, field_error, form_error, outcome, AppFrame, Field, FormStatus, StatusLine, Submit};
+use crate::components::{
+    describe, field_error, form_error, outcome, AppFrame, Field, FormStatus, StatusLine, Submit,
+};
 use crate::lock::LockCtx;
 use leptos::prelude::*;
 
@@ -27,7 +29,10 @@ pub fn VaultPage() -> impl IntoView {
             form.reset();
         }
     });
-    let remove_status = outcome(remove.pending().into(), Signal::derive(move || remove.value().get()), |_| "Item deleted.".into());
+    let remove_status =
+        outcome(remove.pending().into(), Signal::derive(move || remove.value().get()), |_| {
+            "Item deleted.".into()
+        });
     view! {
         <AppFrame>
             <h1>"Vault"</h1>

@@ -91,8 +91,10 @@ pub fn client_meta(state: &AppState, parts: &Parts) -> ClientMeta {
 /// `Set-Cookie` for an HttpOnly, SameSite=Lax cookie (Secure behind HTTPS).
 pub fn http_only_cookie(state: &AppState, name: &str, value: &str, max_age: i64) -> HeaderValue {
     let secure = if state.config.secure_cookies() { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"))
-        .unwrap_or_else(|_| HeaderValue::from_static(""))
+    HeaderValue::from_str(&format!(
+        "{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
 /// `Set-Cookie` for a new session token.
@@ -130,7 +132,9 @@ pub struct LockedCaller(pub Caller);
 impl FromRequestParts<AppState> for LockedCaller {
     type Rejection = AppError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        authenticate(state, presented_token(&parts.headers).as_deref(), Gate::AllowLocked).await.map(LockedCaller)
+        authenticate(state, presented_token(&parts.headers).as_deref(), Gate::AllowLocked)
+            .await
+            .map(LockedCaller)
     }
 }
 
@@ -150,13 +154,19 @@ pub struct Gateway;
 impl FromRequestParts<AppState> for Gateway {
     type Rejection = AppError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        use subtle::ConstantTimeEq;
         use secrecy::ExposeSecret;
+        use subtle::ConstantTimeEq;
         let Some(expected) = state.config.gateway_secret.as_ref().map(|s| s.expose_secret()) else {
             return Err(ErrorKind::NotFound.into());
         };
         match presented_token(&parts.headers) {
-            Some(p) if bool::from(super::keys::digest(&p).as_bytes().ct_eq(super::keys::digest(expected).as_bytes())) => Ok(Gateway),
+            Some(p)
+                if bool::from(
+                    super::keys::digest(&p).as_bytes().ct_eq(super::keys::digest(expected).as_bytes()),
+                ) =>
+            {
+                Ok(Gateway)
+            }
             _ => Err(ErrorKind::Unauthenticated.into()),
         }
     }

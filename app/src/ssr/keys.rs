@@ -36,7 +36,8 @@ impl InstanceKeys {
         let io = |source| KeyError::Io { path: path.display().to_string(), source };
         match std::fs::read_to_string(&path) {
             Ok(text) => {
-                let bytes = hex::decode(text.trim()).map_err(|_| KeyError::Corrupt(path.display().to_string()))?;
+                let bytes =
+                    hex::decode(text.trim()).map_err(|_| KeyError::Corrupt(path.display().to_string()))?;
                 if bytes.len() != 32 {
                     return Err(KeyError::Corrupt(path.display().to_string()));
                 }
@@ -53,6 +54,7 @@ impl InstanceKeys {
         }
     }
 
+    #[allow(clippy::expect_used, reason = "HMAC accepts a key of any length")]
     fn derive(master: &[u8]) -> Self {
         let sub = |label: &[u8]| -> [u8; 32] {
             let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(master).expect("HMAC takes any key length");
@@ -137,7 +139,9 @@ impl InstanceKeys {
     }
 
     pub fn open(&self, sealed: &str, context: &str) -> Result<Vec<u8>, crate::error::AppError> {
-        open_with(&self.encryption, sealed, context).ok_or_else(|| AppError::bug(&format!("a sealed {context} value does not open with the instance key")))
+        open_with(&self.encryption, sealed, context).ok_or_else(|| {
+            AppError::bug(&format!("a sealed {context} value does not open with the instance key"))
+        })
     }
 }
 
@@ -146,7 +150,8 @@ pub fn seal_with(key: &[u8; 32], plaintext: &[u8], context: &str) -> Result<Stri
     use aes_gcm::aead::{Aead, KeyInit, Payload};
     use aes_gcm::{Aes256Gcm, Nonce};
     use base64::Engine;
-    let cipher = Aes256Gcm::new_from_slice(key).map_err(|_| AppError::bug("an encryption key is not 32 bytes"))?;
+    let cipher =
+        Aes256Gcm::new_from_slice(key).map_err(|_| AppError::bug("an encryption key is not 32 bytes"))?;
     let mut nonce = [0u8; 12];
     rand::rngs::OsRng.fill_bytes(&mut nonce);
     let ct = cipher

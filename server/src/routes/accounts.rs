@@ -30,7 +30,12 @@ fn role(is_admin: bool) -> &'static str {
 
 impl From<&Account> for AuthUser {
     fn from(a: &Account) -> Self {
-        Self { id: a.id.clone(), username: a.username.clone(), display_name: a.display_name.clone(), role: role(a.is_admin) }
+        Self {
+            id: a.id.clone(),
+            username: a.username.clone(),
+            display_name: a.display_name.clone(),
+            role: role(a.is_admin),
+        }
     }
 }
 
@@ -75,8 +80,13 @@ pub struct SetupRequest {
     display_name: String,
 }
 
-pub async fn setup(State(state): State<AppState>, client: ClientMeta, ApiJson(req): ApiJson<SetupRequest>) -> Result<Response, AppError> {
-    let s = accounts::set_up_instance(&state, &req.username, req.password, &req.display_name, &client).await?;
+pub async fn setup(
+    State(state): State<AppState>,
+    client: ClientMeta,
+    ApiJson(req): ApiJson<SetupRequest>,
+) -> Result<Response, AppError> {
+    let s =
+        accounts::set_up_instance(&state, &req.username, req.password, &req.display_name, &client).await?;
     Ok(with_session_cookie(&state, &s, AuthSignedIn::from(&s)))
 }
 
@@ -100,10 +110,21 @@ pub struct CreatedBody {
     toast: Toast,
 }
 
-pub async fn register(State(state): State<AppState>, ApiJson(req): ApiJson<CreateRequest>) -> Result<Json<CreatedBody>, AppError> {
+pub async fn register(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<CreateRequest>,
+) -> Result<Json<CreatedBody>, AppError> {
     let is_admin = accounts::register(&state, &req.username, req.password).await?;
-    let toast = if is_admin { "Account created. You are the administrator." } else { "Account created. You can sign in now." };
-    Ok(Json(CreatedBody { message: "User created", is_admin, toast: Toast { kind: "success", message: toast } }))
+    let toast = if is_admin {
+        "Account created. You are the administrator."
+    } else {
+        "Account created. You can sign in now."
+    };
+    Ok(Json(CreatedBody {
+        message: "User created",
+        is_admin,
+        toast: Toast { kind: "success", message: toast },
+    }))
 }
 
 #[derive(Serialize)]
@@ -195,7 +216,11 @@ pub struct PasswordRequest {
     pub password: String,
 }
 
-pub async fn delete_account(State(state): State<AppState>, caller: Caller, ApiJson(req): ApiJson<PasswordRequest>) -> Result<Response, AppError> {
+pub async fn delete_account(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<PasswordRequest>,
+) -> Result<Response, AppError> {
     accounts::delete_own_account(&state, &caller, req.password).await?;
     Ok(clearing_session_cookie(&state, Success::TRUE))
 }

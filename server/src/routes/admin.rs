@@ -31,7 +31,14 @@ pub struct UserBody {
 impl From<UserSummary> for UserBody {
     fn from(u: UserSummary) -> Self {
         let a = u.account;
-        Self { id: a.id, username: a.username, is_admin: a.is_admin, is_oidc: a.is_oidc, totp_enabled: a.totp_enabled, created_at: rfc3339(u.created_at) }
+        Self {
+            id: a.id,
+            username: a.username,
+            is_admin: a.is_admin,
+            is_oidc: a.is_oidc,
+            totp_enabled: a.totp_enabled,
+            created_at: rfc3339(u.created_at),
+        }
     }
 }
 
@@ -52,12 +59,20 @@ pub struct TargetRequest {
     username: Option<String>,
 }
 
-pub async fn make_admin(State(state): State<AppState>, admin: AdminUser, ApiJson(req): ApiJson<TargetRequest>) -> Result<Json<Success>, AppError> {
+pub async fn make_admin(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    ApiJson(req): ApiJson<TargetRequest>,
+) -> Result<Json<Success>, AppError> {
     admin::set_role(&admin, &state, req.user_id.as_deref(), req.username.as_deref(), Role::Admin).await?;
     Ok(success())
 }
 
-pub async fn remove_admin(State(state): State<AppState>, admin: AdminUser, ApiJson(req): ApiJson<TargetRequest>) -> Result<Json<Success>, AppError> {
+pub async fn remove_admin(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    ApiJson(req): ApiJson<TargetRequest>,
+) -> Result<Json<Success>, AppError> {
     admin::set_role(&admin, &state, req.user_id.as_deref(), req.username.as_deref(), Role::User).await?;
     Ok(success())
 }
@@ -67,7 +82,11 @@ pub struct UsernameRequest {
     username: String,
 }
 
-pub async fn delete_user(State(state): State<AppState>, admin: AdminUser, ApiJson(req): ApiJson<UsernameRequest>) -> Result<Json<Success>, AppError> {
+pub async fn delete_user(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    ApiJson(req): ApiJson<UsernameRequest>,
+) -> Result<Json<Success>, AppError> {
     admin::delete_user(&admin, &state, &req.username).await?;
     Ok(success())
 }

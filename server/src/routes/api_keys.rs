@@ -61,8 +61,13 @@ pub struct CreateRequest {
     expires_at: Option<String>,
 }
 
-pub async fn create(State(state): State<AppState>, admin: AdminUser, ApiJson(req): ApiJson<CreateRequest>) -> Result<(StatusCode, Json<CreatedBody>), AppError> {
-    let created = api_keys::create(&admin, &state, &req.name, &req.user_id, req.expires_at.as_deref()).await?;
+pub async fn create(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    ApiJson(req): ApiJson<CreateRequest>,
+) -> Result<(StatusCode, Json<CreatedBody>), AppError> {
+    let created =
+        api_keys::create(&admin, &state, &req.name, &req.user_id, req.expires_at.as_deref()).await?;
     let k = created.key;
     let body = CreatedBody {
         created_at: rfc3339(k.created_at),
@@ -84,10 +89,16 @@ pub struct Keys {
 }
 
 pub async fn list(State(state): State<AppState>, admin: AdminUser) -> Result<Json<Keys>, AppError> {
-    Ok(Json(Keys { api_keys: api_keys::list(&admin, &state).await?.into_iter().map(KeyBody::from).collect() }))
+    Ok(Json(Keys {
+        api_keys: api_keys::list(&admin, &state).await?.into_iter().map(KeyBody::from).collect(),
+    }))
 }
 
-pub async fn delete(State(state): State<AppState>, admin: AdminUser, Path(key_id): Path<String>) -> Result<Json<Success>, AppError> {
+pub async fn delete(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    Path(key_id): Path<String>,
+) -> Result<Json<Success>, AppError> {
     api_keys::delete(&admin, &state, &key_id).await?;
     Ok(success())
 }

@@ -25,9 +25,14 @@ pub struct TestResult {
 }
 
 /// Needs `settings.manage`. A directory that refuses or does not answer is `200 {success:false}`.
-pub async fn test(State(state): State<AppState>, admin: AdminUser, ApiJson(req): ApiJson<TestRequest>) -> Result<Json<TestResult>, AppError> {
+pub async fn test(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    ApiJson(req): ApiJson<TestRequest>,
+) -> Result<Json<TestResult>, AppError> {
     let password = TestPassword::Given(&req.bind_password);
-    let outcome = ldap::test_connection(&admin, &state, &req.url, &req.bind_dn, password, &req.search_base).await?;
+    let outcome =
+        ldap::test_connection(&admin, &state, &req.url, &req.bind_dn, password, &req.search_base).await?;
     Ok(Json(TestResult { success: outcome.is_ok(), error: outcome.err() }))
 }
 
@@ -76,12 +81,19 @@ pub async fn config(State(state): State<AppState>, _admin: AdminUser) -> Result<
     }))
 }
 
-pub async fn save_config(State(state): State<AppState>, admin: AdminUser, ApiJson(input): ApiJson<ConfigInput>) -> Result<Json<Success>, AppError> {
+pub async fn save_config(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    ApiJson(input): ApiJson<ConfigInput>,
+) -> Result<Json<Success>, AppError> {
     ldap::save_config(&admin, &state, input).await?;
     Ok(success())
 }
 
-pub async fn delete_config(State(state): State<AppState>, admin: AdminUser) -> Result<Json<Success>, AppError> {
+pub async fn delete_config(
+    State(state): State<AppState>,
+    admin: AdminUser,
+) -> Result<Json<Success>, AppError> {
     ldap::delete_config(&admin, &state).await?;
     Ok(success())
 }

@@ -63,8 +63,14 @@ pub fn router() -> Router<AppState> {
         .route("/users/sessions/revoke-all", post(sessions::revoke_all))
         .route("/users/sessions/{session_id}", delete(sessions::revoke))
         .route("/users/registration-allowed", get(settings::registration).patch(settings::set_registration))
-        .route("/users/password-login-allowed", get(settings::password_login).patch(settings::set_password_login))
-        .route("/users/password-reset-allowed", get(settings::password_reset).patch(settings::set_password_reset))
+        .route(
+            "/users/password-login-allowed",
+            get(settings::password_login).patch(settings::set_password_login),
+        )
+        .route(
+            "/users/password-reset-allowed",
+            get(settings::password_reset).patch(settings::set_password_reset),
+        )
         .route("/users/session-timeout", get(settings::session_timeout).patch(settings::set_session_timeout))
         .route("/users/log-level", get(settings::log_level).patch(settings::set_log_level))
         .route("/users/guacamole-settings", get(settings::guacamole).patch(settings::set_guacamole))
@@ -79,7 +85,10 @@ pub fn router() -> Router<AppState> {
         .route("/users/delete-user", delete(admin::delete_user))
         .route("/users/api-keys", get(api_keys::list).post(api_keys::create))
         .route("/users/api-keys/{key_id}", delete(api_keys::delete))
-        .route("/users/oidc-config", get(oidc::public_config).post(oidc::save_config).delete(oidc::delete_config))
+        .route(
+            "/users/oidc-config",
+            get(oidc::public_config).post(oidc::save_config).delete(oidc::delete_config),
+        )
         .route("/users/oidc-config/admin", get(oidc::admin_config))
         .route("/users/oidc/authorize", get(oidc::users_authorize))
         .route("/users/oidc/login", get(oidc::users_login))
@@ -112,11 +121,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
-        let json_type = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json")));
+        let json_type =
+            req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| {
+                v.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+            });
         let bytes = Bytes::from_request(req, state)
             .await
             .map_err(|e| AppError::bad_request(format!("Could not read the request body: {e}")))?;
@@ -124,7 +132,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         if !json_type && text != b"{}" {
             return Err(AppError::bad_request("Send a JSON body with Content-Type: application/json."));
         }
-        serde_json::from_slice(text).map(ApiJson).map_err(|e| AppError::bad_request(format!("Invalid JSON body: {e}")))
+        serde_json::from_slice(text)
+            .map(ApiJson)
+            .map_err(|e| AppError::bad_request(format!("Invalid JSON body: {e}")))
     }
 }
 

@@ -63,16 +63,26 @@ impl From<OidcConfig> for AdminConfig {
     }
 }
 
-pub async fn admin_config(State(state): State<AppState>, _admin: AdminUser) -> Result<Json<Option<AdminConfig>>, AppError> {
+pub async fn admin_config(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+) -> Result<Json<Option<AdminConfig>>, AppError> {
     Ok(Json(oidc::config(&state).await?.map(AdminConfig::from)))
 }
 
-pub async fn save_config(State(state): State<AppState>, admin: AdminUser, ApiJson(input): ApiJson<oidc::ConfigInput>) -> Result<Json<Success>, AppError> {
+pub async fn save_config(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    ApiJson(input): ApiJson<oidc::ConfigInput>,
+) -> Result<Json<Success>, AppError> {
     oidc::save_config(&admin, &state, input).await?;
     Ok(success())
 }
 
-pub async fn delete_config(State(state): State<AppState>, admin: AdminUser) -> Result<Json<Success>, AppError> {
+pub async fn delete_config(
+    State(state): State<AppState>,
+    admin: AdminUser,
+) -> Result<Json<Success>, AppError> {
     oidc::delete_config(&admin, &state).await?;
     Ok(success())
 }
@@ -100,7 +110,10 @@ pub struct UsersStarted {
     nonce: String,
 }
 
-pub async fn users_authorize(State(state): State<AppState>, Query(q): Query<AuthorizeQuery>) -> Result<Json<UsersStarted>, AppError> {
+pub async fn users_authorize(
+    State(state): State<AppState>,
+    Query(q): Query<AuthorizeQuery>,
+) -> Result<Json<UsersStarted>, AppError> {
     let started = oidc::begin(&state, Flow::Users, q.remember_me.as_deref() == Some("true")).await?;
     Ok(Json(UsersStarted { auth_url: started.url, state: started.state, nonce: started.nonce }))
 }
@@ -116,11 +129,18 @@ pub async fn users_login(State(state): State<AppState>, Query(q): Query<Authoriz
 
 /// The end of a single sign-on in the browser: cookies, then a redirect. A sign-in that owes
 /// a second step goes to the code page with the MFA-pending token in its short-lived cookie.
-fn sso_redirect(state: &AppState, outcome: Result<LoginOutcome, AppError>, success: &str, failure: &str) -> Response {
+fn sso_redirect(
+    state: &AppState,
+    outcome: Result<LoginOutcome, AppError>,
+    success: &str,
+    failure: &str,
+) -> Response {
     match outcome {
-        Ok(LoginOutcome::SignedIn(s)) => {
-            (AppendHeaders([(header::SET_COOKIE, session_cookie(state, &s.token, s.max_age))]), Redirect::to(success)).into_response()
-        }
+        Ok(LoginOutcome::SignedIn(s)) => (
+            AppendHeaders([(header::SET_COOKIE, session_cookie(state, &s.token, s.max_age))]),
+            Redirect::to(success),
+        )
+            .into_response(),
         Ok(LoginOutcome::MfaRequired { mfa_token }) => {
             let cookie = http_only_cookie(state, MFA_COOKIE, &mfa_token, Family::Users.mfa_ttl());
             (AppendHeaders([(header::SET_COOKIE, cookie)]), Redirect::to("/login/mfa")).into_response()
@@ -129,13 +149,23 @@ fn sso_redirect(state: &AppState, outcome: Result<LoginOutcome, AppError>, succe
     }
 }
 
-pub async fn auth_callback(State(state): State<AppState>, client: ClientMeta, headers: HeaderMap, Query(q): Query<Callback>) -> Response {
+pub async fn auth_callback(
+    State(state): State<AppState>,
+    client: ClientMeta,
+    headers: HeaderMap,
+    Query(q): Query<Callback>,
+) -> Response {
     let device = trusted_device(&headers);
     let outcome = sign_in::with_sso(&state, Flow::Auth, &q, &client, device.as_deref()).await;
     sso_redirect(&state, outcome, "/?sso=success", "/?sso_error=")
 }
 
-pub async fn users_callback(State(state): State<AppState>, client: ClientMeta, headers: HeaderMap, Query(q): Query<Callback>) -> Response {
+pub async fn users_callback(
+    State(state): State<AppState>,
+    client: ClientMeta,
+    headers: HeaderMap,
+    Query(q): Query<Callback>,
+) -> Response {
     let device = trusted_device(&headers);
     let outcome = sign_in::with_sso(&state, Flow::Users, &q, &client, device.as_deref()).await;
     sso_redirect(&state, outcome, "/", "/login?error=")
@@ -148,7 +178,11 @@ pub struct LinkRequest {
     target_username: String,
 }
 
-pub async fn link(State(state): State<AppState>, admin: AdminUser, ApiJson(r): ApiJson<LinkRequest>) -> Result<Json<Success>, AppError> {
+pub async fn link(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    ApiJson(r): ApiJson<LinkRequest>,
+) -> Result<Json<Success>, AppError> {
     oidc::link_to_password(&admin, &state, &r.oidc_user_id, &r.target_username).await?;
     Ok(success())
 }
@@ -159,7 +193,11 @@ pub struct UnlinkRequest {
     user_id: String,
 }
 
-pub async fn unlink(State(state): State<AppState>, admin: AdminUser, ApiJson(r): ApiJson<UnlinkRequest>) -> Result<Json<Success>, AppError> {
+pub async fn unlink(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    ApiJson(r): ApiJson<UnlinkRequest>,
+) -> Result<Json<Success>, AppError> {
     oidc::unlink_from_password(&admin, &state, &r.user_id).await?;
     Ok(success())
 }

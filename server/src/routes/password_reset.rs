@@ -19,7 +19,11 @@ pub struct Message {
     message: &'static str,
 }
 
-pub async fn initiate(State(state): State<AppState>, client: ClientMeta, ApiJson(req): ApiJson<InitiateRequest>) -> Result<Json<Message>, AppError> {
+pub async fn initiate(
+    State(state): State<AppState>,
+    client: ClientMeta,
+    ApiJson(req): ApiJson<InitiateRequest>,
+) -> Result<Json<Message>, AppError> {
     password_reset::initiate(&state, &req.username, &client.ip).await?;
     Ok(Json(Message { message: password_reset::INITIATED }))
 }
@@ -37,7 +41,10 @@ pub struct ResetToken {
     temp_token: String,
 }
 
-pub async fn verify_code(State(state): State<AppState>, ApiJson(req): ApiJson<VerifyRequest>) -> Result<Json<ResetToken>, AppError> {
+pub async fn verify_code(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<VerifyRequest>,
+) -> Result<Json<ResetToken>, AppError> {
     let temp_token = password_reset::verify_code(&state, &req.username, &req.reset_code).await?;
     Ok(Json(ResetToken { temp_token }))
 }
@@ -50,7 +57,10 @@ pub struct CompleteRequest {
     new_password: String,
 }
 
-pub async fn complete(State(state): State<AppState>, ApiJson(req): ApiJson<CompleteRequest>) -> Result<Json<SuccessMessage>, AppError> {
+pub async fn complete(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<CompleteRequest>,
+) -> Result<Json<SuccessMessage>, AppError> {
     password_reset::complete(&state, &req.username, &req.temp_token, req.new_password).await?;
     Ok(Json(SuccessMessage::new("Password reset. Sign in with your new password.")))
 }

@@ -21,7 +21,10 @@ pub struct Status {
     locked: bool,
 }
 
-pub async fn status(State(state): State<AppState>, LockedCaller(caller): LockedCaller) -> Result<Json<Status>, AppError> {
+pub async fn status(
+    State(state): State<AppState>,
+    LockedCaller(caller): LockedCaller,
+) -> Result<Json<Status>, AppError> {
     let s = screen_lock::status(&state, &caller).await?;
     Ok(Json(Status {
         enabled: s.enabled,
@@ -39,8 +42,19 @@ pub struct PasscodeRequest {
     lock_after_minutes: Option<i64>,
 }
 
-pub async fn set_passcode(State(state): State<AppState>, caller: Caller, ApiJson(req): ApiJson<PasscodeRequest>) -> Result<Json<Success>, AppError> {
-    screen_lock::set_passcode(&state, &caller, &req.new_passcode, req.current_passcode.as_deref(), req.lock_after_minutes).await?;
+pub async fn set_passcode(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<PasscodeRequest>,
+) -> Result<Json<Success>, AppError> {
+    screen_lock::set_passcode(
+        &state,
+        &caller,
+        &req.new_passcode,
+        req.current_passcode.as_deref(),
+        req.lock_after_minutes,
+    )
+    .await?;
     Ok(success())
 }
 
@@ -55,7 +69,11 @@ pub struct LockAfter {
     lock_after_minutes: i64,
 }
 
-pub async fn set_lock_after(State(state): State<AppState>, caller: Caller, ApiJson(req): ApiJson<LockAfterRequest>) -> Result<Json<LockAfter>, AppError> {
+pub async fn set_lock_after(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<LockAfterRequest>,
+) -> Result<Json<LockAfter>, AppError> {
     let lock_after_minutes = screen_lock::set_lock_after(&state, &caller, req.lock_after_minutes).await?;
     Ok(Json(LockAfter { success: true, lock_after_minutes }))
 }
@@ -77,7 +95,11 @@ pub struct UnlockRequest {
     passcode: String,
 }
 
-pub async fn unlock(State(state): State<AppState>, LockedCaller(caller): LockedCaller, ApiJson(req): ApiJson<UnlockRequest>) -> Result<Response, AppError> {
+pub async fn unlock(
+    State(state): State<AppState>,
+    LockedCaller(caller): LockedCaller,
+    ApiJson(req): ApiJson<UnlockRequest>,
+) -> Result<Response, AppError> {
     let s = screen_lock::unlock(&state, &caller, &req.passcode).await?;
     Ok(with_session_cookie(&state, &s, AuthSignedIn::from(&s)))
 }
@@ -93,7 +115,11 @@ pub struct RemoveRequest {
     current_passcode: String,
 }
 
-pub async fn remove_passcode(State(state): State<AppState>, caller: Caller, ApiJson(req): ApiJson<RemoveRequest>) -> Result<Json<Success>, AppError> {
+pub async fn remove_passcode(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<RemoveRequest>,
+) -> Result<Json<Success>, AppError> {
     screen_lock::remove_passcode(&state, &caller, &req.current_passcode).await?;
     Ok(success())
 }
@@ -109,7 +135,11 @@ pub struct SingleSession {
     single_session_mode: bool,
 }
 
-pub async fn single_session(State(state): State<AppState>, caller: Caller, ApiJson(req): ApiJson<SingleSessionRequest>) -> Result<Json<SingleSession>, AppError> {
+pub async fn single_session(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<SingleSessionRequest>,
+) -> Result<Json<SingleSession>, AppError> {
     let single_session_mode = screen_lock::set_single_session(&state, &caller, req.enabled).await?;
     Ok(Json(SingleSession { success: true, single_session_mode }))
 }

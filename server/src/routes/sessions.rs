@@ -16,12 +16,18 @@ pub struct Acknowledged {
     ok: bool,
 }
 
-pub async fn auth_logout(State(state): State<AppState>, LockedCaller(caller): LockedCaller) -> Result<Response, AppError> {
+pub async fn auth_logout(
+    State(state): State<AppState>,
+    LockedCaller(caller): LockedCaller,
+) -> Result<Response, AppError> {
     sessions::end_session(&state, &caller).await?;
     Ok(clearing_session_cookie(&state, Acknowledged { ok: true }))
 }
 
-pub async fn users_logout(State(state): State<AppState>, LockedCaller(caller): LockedCaller) -> Result<Response, AppError> {
+pub async fn users_logout(
+    State(state): State<AppState>,
+    LockedCaller(caller): LockedCaller,
+) -> Result<Response, AppError> {
     sessions::end_session(&state, &caller).await?;
     Ok(clearing_session_cookie(&state, Success::TRUE))
 }
@@ -73,7 +79,11 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<
 }
 
 /// Revoking the session this request came with signs this client out: the cookie goes too.
-pub async fn revoke(State(state): State<AppState>, caller: Caller, Path(session_id): Path<String>) -> Result<Response, AppError> {
+pub async fn revoke(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(session_id): Path<String>,
+) -> Result<Response, AppError> {
     let was_current = sessions::revoke_session(&state, &caller, &session_id).await?;
     Ok(if was_current { clearing_session_cookie(&state, Success::TRUE) } else { success().into_response() })
 }
@@ -92,7 +102,12 @@ pub struct RevokedBody {
     revoked_count: u64,
 }
 
-pub async fn revoke_all(State(state): State<AppState>, caller: Caller, ApiJson(req): ApiJson<RevokeAllRequest>) -> Result<Json<RevokedBody>, AppError> {
-    let n = sessions::revoke_all_sessions(&state, &caller, req.target_user_id.as_deref(), req.except_current).await?;
+pub async fn revoke_all(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<RevokeAllRequest>,
+) -> Result<Json<RevokedBody>, AppError> {
+    let n = sessions::revoke_all_sessions(&state, &caller, req.target_user_id.as_deref(), req.except_current)
+        .await?;
     Ok(Json(RevokedBody { revoked_count: n }))
 }

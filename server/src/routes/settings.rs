@@ -17,7 +17,12 @@ async fn read(state: &AppState, t: Toggle) -> Result<Json<Allowed>, AppError> {
     Ok(Json(Allowed { allowed: settings::toggle(state, t).await? }))
 }
 
-async fn write(state: &AppState, admin: &AdminUser, t: Toggle, allowed: bool) -> Result<Json<Allowed>, AppError> {
+async fn write(
+    state: &AppState,
+    admin: &AdminUser,
+    t: Toggle,
+    allowed: bool,
+) -> Result<Json<Allowed>, AppError> {
     settings::set_toggle(admin, state, t, allowed).await?;
     Ok(Json(Allowed { allowed }))
 }
@@ -25,19 +30,31 @@ async fn write(state: &AppState, admin: &AdminUser, t: Toggle, allowed: bool) ->
 pub async fn registration(State(s): State<AppState>) -> Result<Json<Allowed>, AppError> {
     read(&s, Toggle::Registration).await
 }
-pub async fn set_registration(State(s): State<AppState>, a: AdminUser, ApiJson(r): ApiJson<Allowed>) -> Result<Json<Allowed>, AppError> {
+pub async fn set_registration(
+    State(s): State<AppState>,
+    a: AdminUser,
+    ApiJson(r): ApiJson<Allowed>,
+) -> Result<Json<Allowed>, AppError> {
     write(&s, &a, Toggle::Registration, r.allowed).await
 }
 pub async fn password_login(State(s): State<AppState>) -> Result<Json<Allowed>, AppError> {
     read(&s, Toggle::PasswordLogin).await
 }
-pub async fn set_password_login(State(s): State<AppState>, a: AdminUser, ApiJson(r): ApiJson<Allowed>) -> Result<Json<Allowed>, AppError> {
+pub async fn set_password_login(
+    State(s): State<AppState>,
+    a: AdminUser,
+    ApiJson(r): ApiJson<Allowed>,
+) -> Result<Json<Allowed>, AppError> {
     write(&s, &a, Toggle::PasswordLogin, r.allowed).await
 }
 pub async fn password_reset(State(s): State<AppState>) -> Result<Json<Allowed>, AppError> {
     read(&s, Toggle::PasswordReset).await
 }
-pub async fn set_password_reset(State(s): State<AppState>, a: AdminUser, ApiJson(r): ApiJson<Allowed>) -> Result<Json<Allowed>, AppError> {
+pub async fn set_password_reset(
+    State(s): State<AppState>,
+    a: AdminUser,
+    ApiJson(r): ApiJson<Allowed>,
+) -> Result<Json<Allowed>, AppError> {
     write(&s, &a, Toggle::PasswordReset, r.allowed).await
 }
 
@@ -51,7 +68,11 @@ pub async fn session_timeout(State(state): State<AppState>) -> Result<Json<Timeo
     Ok(Json(Timeout { timeout_hours: settings::session_timeout_hours(&state).await? }))
 }
 
-pub async fn set_session_timeout(State(state): State<AppState>, admin: AdminUser, ApiJson(req): ApiJson<Timeout>) -> Result<Json<Timeout>, AppError> {
+pub async fn set_session_timeout(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    ApiJson(req): ApiJson<Timeout>,
+) -> Result<Json<Timeout>, AppError> {
     settings::set_session_timeout_hours(&admin, &state, req.timeout_hours).await?;
     Ok(Json(req))
 }
@@ -65,7 +86,11 @@ pub async fn log_level(State(state): State<AppState>) -> Result<Json<Level>, App
     Ok(Json(Level { level: settings::log_level(&state).await? }))
 }
 
-pub async fn set_log_level(State(state): State<AppState>, admin: AdminUser, ApiJson(req): ApiJson<Level>) -> Result<Json<Level>, AppError> {
+pub async fn set_log_level(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    ApiJson(req): ApiJson<Level>,
+) -> Result<Json<Level>, AppError> {
     let level = settings::set_log_level(&admin, &state, &req.level).await?;
     Ok(Json(Level { level }))
 }

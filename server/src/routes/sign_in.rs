@@ -66,7 +66,8 @@ pub async fn auth_login(
     ApiJson(req): ApiJson<AuthLoginRequest>,
 ) -> Result<Response, AppError> {
     let device = trusted_device(&headers);
-    let outcome = sign_in::with_password(&state, &req.username, req.password, auth_context(&client, &device)).await?;
+    let outcome =
+        sign_in::with_password(&state, &req.username, req.password, auth_context(&client, &device)).await?;
     Ok(auth_answer(&state, outcome))
 }
 
@@ -78,7 +79,8 @@ pub async fn auth_login_ldap(
     ApiJson(req): ApiJson<AuthLoginRequest>,
 ) -> Result<Response, AppError> {
     let device = trusted_device(&headers);
-    let outcome = sign_in::with_directory(&state, &req.username, req.password, auth_context(&client, &device)).await?;
+    let outcome =
+        sign_in::with_directory(&state, &req.username, req.password, auth_context(&client, &device)).await?;
     Ok(auth_answer(&state, outcome))
 }
 
@@ -100,8 +102,14 @@ fn second_step_cookies(state: &AppState, step: &SecondStep) -> Vec<axum::http::H
     cookies
 }
 
-pub async fn auth_login_mfa(State(state): State<AppState>, client: ClientMeta, ApiJson(req): ApiJson<AuthMfaRequest>) -> Result<Response, AppError> {
-    let step = sign_in::complete_second_step(&state, &req.mfa_token, &req.code, false, req.trust_device, &client).await?;
+pub async fn auth_login_mfa(
+    State(state): State<AppState>,
+    client: ClientMeta,
+    ApiJson(req): ApiJson<AuthMfaRequest>,
+) -> Result<Response, AppError> {
+    let step =
+        sign_in::complete_second_step(&state, &req.mfa_token, &req.code, false, req.trust_device, &client)
+            .await?;
     Ok(with_cookies(second_step_cookies(&state, &step), AuthSignedIn::from(&step.signed_in)))
 }
 
@@ -152,11 +160,17 @@ pub async fn users_login(
     ApiJson(req): ApiJson<UsersLoginRequest>,
 ) -> Result<Response, AppError> {
     let device = trusted_device(&headers);
-    let ctx = SignInContext { family: Family::Users, remember: req.remember_me, client: &client, trusted_device: device.as_deref() };
+    let ctx = SignInContext {
+        family: Family::Users,
+        remember: req.remember_me,
+        client: &client,
+        trusted_device: device.as_deref(),
+    };
     Ok(match sign_in::with_password(&state, &req.username, req.password, ctx).await? {
         LoginOutcome::SignedIn(s) => with_session_cookie(&state, &s, UsersSignedIn::from(&s)),
         LoginOutcome::MfaRequired { mfa_token } => {
-            Json(UsersTotpRequired { success: true, requires_totp: true, temp_token: mfa_token }).into_response()
+            Json(UsersTotpRequired { success: true, requires_totp: true, temp_token: mfa_token })
+                .into_response()
         }
     })
 }
@@ -175,6 +189,14 @@ pub async fn users_verify_login(
     client: ClientMeta,
     ApiJson(req): ApiJson<VerifyLoginRequest>,
 ) -> Result<Response, AppError> {
-    let step = sign_in::complete_second_step(&state, &req.temp_token, &req.totp_code, req.remember_me, req.remember_me, &client).await?;
+    let step = sign_in::complete_second_step(
+        &state,
+        &req.temp_token,
+        &req.totp_code,
+        req.remember_me,
+        req.remember_me,
+        &client,
+    )
+    .await?;
     Ok(with_cookies(second_step_cookies(&state, &step), UsersSignedIn::from(&step.signed_in)))
 }

@@ -23,12 +23,20 @@ pub struct LockStatus {
     locked_at: Option<String>,
 }
 
-pub async fn status(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<LockStatus>, AppError> {
+pub async fn status(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<LockStatus>, AppError> {
     let s = terminals::status(&state, &caller, &container(&id)?).await?;
     Ok(Json(LockStatus { locked: s.locked, locked_at: s.locked_at.map(rfc3339) }))
 }
 
-pub async fn lock(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<Locked>, AppError> {
+pub async fn lock(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Locked>, AppError> {
     let at = terminals::lock(&state, &caller, &container(&id)?).await?;
     Ok(Json(Locked { locked: true, locked_at: rfc3339(at) }))
 }
@@ -80,7 +88,11 @@ pub struct Ticket {
     ticket: String,
 }
 
-pub async fn issue_ticket(State(state): State<AppState>, caller: Caller, ApiJson(req): ApiJson<TicketRequest>) -> Result<Json<Ticket>, AppError> {
+pub async fn issue_ticket(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<TicketRequest>,
+) -> Result<Json<Ticket>, AppError> {
     let terminal = req.terminal_id.as_deref().map(ContainerId::parse).transpose()?;
     let ticket = terminals::issue_ticket(&state, &caller, terminal.as_ref()).await?;
     Ok(Json(Ticket { ticket }))
@@ -102,7 +114,16 @@ pub struct Holder {
 
 /// For the terminal gateway only: `Authorization: Bearer <PORTCULLIS_GATEWAY_SECRET>`.
 /// The route does not exist (404) while no gateway secret is configured.
-pub async fn redeem_ticket(State(state): State<AppState>, _gateway: Gateway, ApiJson(req): ApiJson<RedeemRequest>) -> Result<Json<Holder>, AppError> {
+pub async fn redeem_ticket(
+    State(state): State<AppState>,
+    _gateway: Gateway,
+    ApiJson(req): ApiJson<RedeemRequest>,
+) -> Result<Json<Holder>, AppError> {
     let h = terminals::redeem_ticket(&state, &req.ticket).await?;
-    Ok(Json(Holder { user_id: h.user_id, username: h.username, permissions: h.permissions, terminal_id: h.terminal_id }))
+    Ok(Json(Holder {
+        user_id: h.user_id,
+        username: h.username,
+        permissions: h.permissions,
+        terminal_id: h.terminal_id,
+    }))
 }

@@ -30,7 +30,11 @@ pub struct Enabled {
     backup_codes: Vec<String>,
 }
 
-pub async fn enable(State(state): State<AppState>, caller: Caller, ApiJson(req): ApiJson<EnableRequest>) -> Result<Json<Enabled>, AppError> {
+pub async fn enable(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<EnableRequest>,
+) -> Result<Json<Enabled>, AppError> {
     let backup_codes = totp::enable(&state, &caller, &req.totp_code).await?;
     Ok(Json(Enabled { message: "Two-factor sign-in is on. Save your backup codes.", backup_codes }))
 }
@@ -47,7 +51,11 @@ impl From<ProofRequest> for Proof {
     }
 }
 
-pub async fn disable(State(state): State<AppState>, caller: Caller, ApiJson(req): ApiJson<ProofRequest>) -> Result<Json<Success>, AppError> {
+pub async fn disable(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<ProofRequest>,
+) -> Result<Json<Success>, AppError> {
     totp::disable(&state, &caller, req.into()).await?;
     Ok(success())
 }
@@ -57,7 +65,11 @@ pub struct BackupCodes {
     backup_codes: Vec<String>,
 }
 
-pub async fn backup_codes(State(state): State<AppState>, caller: Caller, ApiJson(req): ApiJson<ProofRequest>) -> Result<Json<BackupCodes>, AppError> {
+pub async fn backup_codes(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<ProofRequest>,
+) -> Result<Json<BackupCodes>, AppError> {
     let backup_codes = totp::regenerate_backup_codes(&state, &caller, req.into()).await?;
     Ok(Json(BackupCodes { backup_codes }))
 }

@@ -18,11 +18,19 @@ pub struct Status {
 
 pub async fn status(State(state): State<AppState>, caller: Caller) -> Json<Status> {
     let unlocked = vault::is_unlocked(&state, &caller);
-    let message = if unlocked { "Your encrypted data is unlocked." } else { "Your encrypted data is locked. Unlock it with your password." };
+    let message = if unlocked {
+        "Your encrypted data is unlocked."
+    } else {
+        "Your encrypted data is locked. Unlock it with your password."
+    };
     Json(Status { unlocked, message })
 }
 
-pub async fn unlock(State(state): State<AppState>, caller: Caller, ApiJson(req): ApiJson<PasswordRequest>) -> Result<Json<SuccessMessage>, AppError> {
+pub async fn unlock(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<PasswordRequest>,
+) -> Result<Json<SuccessMessage>, AppError> {
     vault::unlock_with_password(&state, &caller, req.password).await?;
     Ok(Json(SuccessMessage::new("Your encrypted data is unlocked for this session.")))
 }
@@ -64,7 +72,11 @@ pub async fn put_item(
     Ok(success())
 }
 
-pub async fn delete_item(State(state): State<AppState>, caller: Caller, Path(name): Path<String>) -> Result<Json<Success>, AppError> {
+pub async fn delete_item(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> Result<Json<Success>, AppError> {
     vault::delete(&state, &caller, &name).await?;
     Ok(success())
 }

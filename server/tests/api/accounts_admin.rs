@@ -9,7 +9,13 @@ async fn changing_the_password_ends_every_session_and_the_new_one_signs_in() {
     app.setup_admin().await;
     let (alice, _) = app.user("alice").await;
     let (other, _) = app.login("alice", USER_PASSWORD).await;
-    let r = app.post("/api/users/change-password", Some(&alice), json!({"oldPassword": USER_PASSWORD, "newPassword": NEW_PASSWORD})).await;
+    let r = app
+        .post(
+            "/api/users/change-password",
+            Some(&alice),
+            json!({"oldPassword": USER_PASSWORD, "newPassword": NEW_PASSWORD}),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["success"], true);
     assert!(r.set_cookie().contains("jwt=;"), "the session cookie is cleared");
@@ -25,14 +31,44 @@ async fn changing_the_password_needs_the_right_current_one_and_a_strong_new_one(
     let app = spawn_app().await;
     app.setup_admin().await;
     let (alice, _) = app.user("alice").await;
-    let r = app.post("/api/users/change-password", Some(&alice), json!({"oldPassword": "not-my-password-1", "newPassword": NEW_PASSWORD})).await;
+    let r = app
+        .post(
+            "/api/users/change-password",
+            Some(&alice),
+            json!({"oldPassword": "not-my-password-1", "newPassword": NEW_PASSWORD}),
+        )
+        .await;
     assert_eq!((r.status.as_u16(), r.code()), (401, "invalid_credentials"));
-    let r = app.post("/api/users/change-password", Some(&alice), json!({"oldPassword": USER_PASSWORD, "newPassword": "password123"})).await;
+    let r = app
+        .post(
+            "/api/users/change-password",
+            Some(&alice),
+            json!({"oldPassword": USER_PASSWORD, "newPassword": "password123"}),
+        )
+        .await;
     assert_eq!((r.status.as_u16(), r.code()), (400, "weak_password"));
-    for bad in [json!({"oldPassword": USER_PASSWORD}), json!({"newPassword": NEW_PASSWORD}), json!({"oldPassword": "", "newPassword": NEW_PASSWORD}), json!({"oldPassword": 5, "newPassword": NEW_PASSWORD})] {
-        assert_eq!(app.post("/api/users/change-password", Some(&alice), bad.clone()).await.status, 400, "{bad}");
+    for bad in [
+        json!({"oldPassword": USER_PASSWORD}),
+        json!({"newPassword": NEW_PASSWORD}),
+        json!({"oldPassword": "", "newPassword": NEW_PASSWORD}),
+        json!({"oldPassword": 5, "newPassword": NEW_PASSWORD}),
+    ] {
+        assert_eq!(
+            app.post("/api/users/change-password", Some(&alice), bad.clone()).await.status,
+            400,
+            "{bad}"
+        );
     }
-    assert_eq!(app.post("/api/users/change-password", None, json!({"oldPassword": USER_PASSWORD, "newPassword": NEW_PASSWORD})).await.status, 401);
+    assert_eq!(
+        app.post(
+            "/api/users/change-password",
+            None,
+            json!({"oldPassword": USER_PASSWORD, "newPassword": NEW_PASSWORD})
+        )
+        .await
+        .status,
+        401
+    );
     assert_eq!(app.get("/api/users/me", Some(&alice)).await.status, 200, "failed attempts change nothing");
     app.login("alice", USER_PASSWORD).await;
 }
@@ -65,7 +101,11 @@ async fn admins_grant_and_remove_the_admin_role_which_applies_on_the_next_reques
     let admin = app.setup_admin().await;
     let (alice, alice_id) = app.user("alice").await;
     assert_eq!(app.get("/api/users/count", Some(&alice)).await.status, 403);
-    assert_eq!(app.post("/api/users/make-admin", Some(&alice), json!({"username": "alice"})).await.status, 403, "not an admin");
+    assert_eq!(
+        app.post("/api/users/make-admin", Some(&alice), json!({"username": "alice"})).await.status,
+        403,
+        "not an admin"
+    );
     let r = app.post("/api/users/make-admin", Some(&admin), json!({"userId": alice_id})).await;
     assert_eq!(r.body, json!({"success": true}));
     assert_eq!(app.get("/api/users/count", Some(&alice)).await.status, 200, "alice is admin at once");
@@ -78,7 +118,10 @@ async fn admins_grant_and_remove_the_admin_role_which_applies_on_the_next_reques
     assert_eq!((r.status.as_u16(), r.code()), (400, "not_admin"));
     let r = app.post("/api/users/remove-admin", Some(&admin), json!({"username": "admin"})).await;
     assert_eq!((r.status.as_u16(), r.code()), (400, "cannot_demote_self"));
-    assert_eq!(app.post("/api/users/make-admin", Some(&admin), json!({"username": "nobody"})).await.status, 404);
+    assert_eq!(
+        app.post("/api/users/make-admin", Some(&admin), json!({"username": "nobody"})).await.status,
+        404
+    );
     assert_eq!(app.post("/api/users/make-admin", Some(&admin), json!({})).await.status, 400);
     assert_eq!(app.post("/api/users/make-admin", Some(&admin), json!({"userId": 7})).await.status, 400);
 }
@@ -88,13 +131,17 @@ async fn deleting_your_own_account_needs_the_password_and_never_removes_the_last
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
     let (alice, _) = app.user("alice").await;
-    let r = app.delete_with("/api/users/delete-account", Some(&alice), json!({"password": "wrong-password-here"})).await;
+    let r = app
+        .delete_with("/api/users/delete-account", Some(&alice), json!({"password": "wrong-password-here"}))
+        .await;
     assert_eq!((r.status.as_u16(), r.code()), (401, "invalid_credentials"));
     assert_eq!(app.delete_with("/api/users/delete-account", Some(&alice), json!({})).await.status, 400);
-    let r = app.delete_with("/api/users/delete-account", Some(&admin), json!({"password": ADMIN_PASSWORD})).await;
+    let r =
+        app.delete_with("/api/users/delete-account", Some(&admin), json!({"password": ADMIN_PASSWORD})).await;
     assert_eq!((r.status.as_u16(), r.code()), (403, "last_admin"));
     assert_eq!(app.get("/api/users/me", Some(&admin)).await.status, 200, "the admin is still there");
-    let r = app.delete_with("/api/users/delete-account", Some(&alice), json!({"password": USER_PASSWORD})).await;
+    let r =
+        app.delete_with("/api/users/delete-account", Some(&alice), json!({"password": USER_PASSWORD})).await;
     assert_eq!(r.body, json!({"success": true}));
     assert_eq!(app.get("/api/users/me", Some(&alice)).await.status, 401, "the session went with the account");
     let r = app.post("/api/users/login", None, json!({"username": "alice", "password": USER_PASSWORD})).await;
@@ -110,12 +157,20 @@ async fn admins_delete_other_users_with_everything_they_had() {
     let admin = app.setup_admin().await;
     let (alice, alice_id) = app.user("alice").await;
     app.enable_totp(&alice).await;
-    let r = app.post("/api/users/api-keys", Some(&admin), json!({"name": "alice's script", "userId": alice_id})).await;
+    let r = app
+        .post("/api/users/api-keys", Some(&admin), json!({"name": "alice's script", "userId": alice_id}))
+        .await;
     let key = r.body["token"].as_str().unwrap().to_owned();
-    assert_eq!(app.delete_with("/api/users/delete-user", Some(&alice), json!({"username": "admin"})).await.status, 403);
+    assert_eq!(
+        app.delete_with("/api/users/delete-user", Some(&alice), json!({"username": "admin"})).await.status,
+        403
+    );
     let r = app.delete_with("/api/users/delete-user", Some(&admin), json!({"username": "admin"})).await;
     assert_eq!((r.status.as_u16(), r.code()), (400, "cannot_delete_self"));
-    assert_eq!(app.delete_with("/api/users/delete-user", Some(&admin), json!({"username": "ghost"})).await.status, 404);
+    assert_eq!(
+        app.delete_with("/api/users/delete-user", Some(&admin), json!({"username": "ghost"})).await.status,
+        404
+    );
     assert_eq!(app.delete_with("/api/users/delete-user", Some(&admin), json!({})).await.status, 400);
     let r = app.delete_with("/api/users/delete-user", Some(&admin), json!({"username": "alice"})).await;
     assert_eq!(r.body, json!({"success": true}));
@@ -133,7 +188,11 @@ async fn a_demoted_admin_cannot_leave_the_instance_without_an_admin() {
     let (alice, alice_id) = app.user("alice").await;
     app.post("/api/users/make-admin", Some(&admin), json!({"userId": alice_id})).await;
     // Two admins: alice can delete the first admin, and is then the last one.
-    assert_eq!(app.delete_with("/api/users/delete-user", Some(&alice), json!({"username": "admin"})).await.status, 200);
-    let r = app.delete_with("/api/users/delete-account", Some(&alice), json!({"password": USER_PASSWORD})).await;
+    assert_eq!(
+        app.delete_with("/api/users/delete-user", Some(&alice), json!({"username": "admin"})).await.status,
+        200
+    );
+    let r =
+        app.delete_with("/api/users/delete-account", Some(&alice), json!({"password": USER_PASSWORD})).await;
     assert_eq!((r.status.as_u16(), r.code()), (403, "last_admin"));
 }

@@ -7,13 +7,22 @@ async fn a_fresh_instance_needs_setup_and_the_first_setup_creates_an_admin() {
     assert_eq!(app.get("/api/auth/status", None).await.body, json!({"needsSetup": true}));
     assert_eq!(app.get("/api/users/setup-required", None).await.body, json!({"setup_required": true}));
 
-    let r = app.post("/api/auth/setup", None, json!({"username": "Admin", "password": ADMIN_PASSWORD, "displayName": "Ada"})).await;
+    let r = app
+        .post(
+            "/api/auth/setup",
+            None,
+            json!({"username": "Admin", "password": ADMIN_PASSWORD, "displayName": "Ada"}),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["user"]["role"], "admin");
     assert_eq!(r.body["user"]["username"], "Admin");
     assert_eq!(r.body["user"]["displayName"], "Ada");
     let cookie = r.set_cookie();
-    assert!(cookie.starts_with("jwt=") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(
+        cookie.starts_with("jwt=") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
 
     assert_eq!(app.get("/api/auth/status", None).await.body, json!({"needsSetup": false}));
     let token = r.body["token"].as_str().unwrap();
@@ -26,16 +35,29 @@ async fn a_fresh_instance_needs_setup_and_the_first_setup_creates_an_admin() {
 async fn setup_is_refused_once_a_user_exists() {
     let app = spawn_app().await;
     app.setup_admin().await;
-    let r = app.post("/api/auth/setup", None, json!({"username": "mallory", "password": ADMIN_PASSWORD, "displayName": "M"})).await;
+    let r = app
+        .post(
+            "/api/auth/setup",
+            None,
+            json!({"username": "mallory", "password": ADMIN_PASSWORD, "displayName": "M"}),
+        )
+        .await;
     assert_eq!((r.status.as_u16(), r.code()), (403, "already_set_up"));
-    let r = app.post("/api/users/login", None, json!({"username": "mallory", "password": ADMIN_PASSWORD})).await;
+    let r =
+        app.post("/api/users/login", None, json!({"username": "mallory", "password": ADMIN_PASSWORD})).await;
     assert_eq!(r.status, 401, "the refused setup created nobody");
 }
 
 #[tokio::test]
 async fn setup_refuses_weak_passwords_and_bad_usernames_without_creating_anyone() {
     let app = spawn_app().await;
-    let r = app.post("/api/auth/setup", None, json!({"username": "admin", "password": "password123", "displayName": ""})).await;
+    let r = app
+        .post(
+            "/api/auth/setup",
+            None,
+            json!({"username": "admin", "password": "password123", "displayName": ""}),
+        )
+        .await;
     assert_eq!((r.status.as_u16(), r.code()), (400, "weak_password"));
     assert_eq!(r.body["field"], "password");
     let r = app.post("/api/auth/setup", None, json!({"username": "a b", "password": ADMIN_PASSWORD})).await;
@@ -64,21 +86,26 @@ async fn auth_login_signs_in_with_the_right_password_only() {
     assert_eq!(r.body["user"]["role"], "admin");
     assert!(r.set_cookie().starts_with("jwt="));
 
-    let wrong = app.post("/api/auth/login", None, json!({"username": "admin", "password": "not-the-password"})).await;
+    let wrong =
+        app.post("/api/auth/login", None, json!({"username": "admin", "password": "not-the-password"})).await;
     assert_eq!((wrong.status.as_u16(), wrong.code()), (401, "invalid_credentials"));
-    let unknown = app.post("/api/auth/login", None, json!({"username": "nobody", "password": "not-the-password"})).await;
+    let unknown = app
+        .post("/api/auth/login", None, json!({"username": "nobody", "password": "not-the-password"}))
+        .await;
     assert_eq!(unknown.body, wrong.body, "unknown users and wrong passwords look the same");
 }
 
 #[tokio::test]
 async fn the_first_registered_user_is_admin_and_later_ones_are_not() {
     let app = spawn_app().await;
-    let r = app.post("/api/users/create", None, json!({"username": "first", "password": USER_PASSWORD})).await;
+    let r =
+        app.post("/api/users/create", None, json!({"username": "first", "password": USER_PASSWORD})).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["message"], "User created");
     assert_eq!(r.body["is_admin"], true);
     assert_eq!(r.body["toast"]["type"], "success");
-    let r = app.post("/api/users/create", None, json!({"username": "second", "password": USER_PASSWORD})).await;
+    let r =
+        app.post("/api/users/create", None, json!({"username": "second", "password": USER_PASSWORD})).await;
     assert_eq!(r.body["is_admin"], false);
     let (token, _) = app.login("second", USER_PASSWORD).await;
     assert_eq!(app.get("/api/users/me", Some(&token)).await.body["is_admin"], false);
@@ -88,7 +115,8 @@ async fn the_first_registered_user_is_admin_and_later_ones_are_not() {
 async fn a_username_is_unique_without_regard_to_case() {
     let app = spawn_app().await;
     app.user("alice").await;
-    let r = app.post("/api/users/create", None, json!({"username": " ALICE ", "password": USER_PASSWORD})).await;
+    let r =
+        app.post("/api/users/create", None, json!({"username": " ALICE ", "password": USER_PASSWORD})).await;
     assert_eq!((r.status.as_u16(), r.code()), (409, "username_taken"));
 }
 
@@ -131,14 +159,21 @@ async fn registration_can_be_turned_off_by_an_admin() {
 async fn users_login_reports_the_user_and_remember_me_lasts_thirty_days() {
     let app = spawn_app().await;
     app.setup_admin().await;
-    let r = app.post("/api/users/login", None, json!({"username": "admin", "password": ADMIN_PASSWORD})).await;
+    let r =
+        app.post("/api/users/login", None, json!({"username": "admin", "password": ADMIN_PASSWORD})).await;
     assert_eq!(r.body["success"], true);
     assert_eq!(r.body["is_admin"], true);
     assert_eq!(r.body["username"], "admin");
     assert!(r.body["userId"].is_string() && r.body["token"].is_string());
     assert!(r.set_cookie().contains("Max-Age=86400"), "{}", r.set_cookie());
 
-    let r = app.post("/api/users/login", None, json!({"username": "admin", "password": ADMIN_PASSWORD, "rememberMe": true})).await;
+    let r = app
+        .post(
+            "/api/users/login",
+            None,
+            json!({"username": "admin", "password": ADMIN_PASSWORD, "rememberMe": true}),
+        )
+        .await;
     assert!(r.set_cookie().contains("Max-Age=2592000"), "{}", r.set_cookie());
     let token = r.body["token"].as_str().unwrap().to_owned();
     app.clock.advance(29 * 24 * 3600);
@@ -151,11 +186,18 @@ async fn users_login_reports_the_user_and_remember_me_lasts_thirty_days() {
 async fn users_login_refuses_wrong_passwords_and_bad_input() {
     let app = spawn_app().await;
     app.setup_admin().await;
-    let r = app.post("/api/users/login", None, json!({"username": "admin", "password": "nope-nope-nope"})).await;
+    let r =
+        app.post("/api/users/login", None, json!({"username": "admin", "password": "nope-nope-nope"})).await;
     assert_eq!((r.status.as_u16(), r.code()), (401, "invalid_credentials"));
     let r = app.post("/api/users/login", None, json!({"username": "", "password": "x"})).await;
     assert_eq!(r.status, 400);
-    let r = app.post("/api/users/login", None, json!({"username": "admin", "password": ADMIN_PASSWORD, "rememberMe": "yes"})).await;
+    let r = app
+        .post(
+            "/api/users/login",
+            None,
+            json!({"username": "admin", "password": ADMIN_PASSWORD, "rememberMe": "yes"}),
+        )
+        .await;
     assert_eq!((r.status.as_u16(), r.code()), (400, "invalid_request"));
 }
 

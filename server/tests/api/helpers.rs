@@ -1,10 +1,10 @@
 use app::ssr::clock::ManualClock;
+use app::ssr::state::LogControl;
 use app::ssr::AppState;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use server::config::Settings;
 use server::startup::Application;
-use app::ssr::state::LogControl;
 use std::sync::{Arc, Mutex, OnceLock};
 
 pub const ADMIN_PASSWORD: &str = "grumpy-lantern-orbit-41";
@@ -97,7 +97,11 @@ pub fn server_log() -> String {
     String::from_utf8_lossy(&log().buffer.0.lock().unwrap()).into_owned()
 }
 
-pub async fn spawn_app_with(dir: Arc<tempfile::TempDir>, clock: ManualClock, tweak: impl FnOnce(&mut Settings)) -> TestApp {
+pub async fn spawn_app_with(
+    dir: Arc<tempfile::TempDir>,
+    clock: ManualClock,
+    tweak: impl FnOnce(&mut Settings),
+) -> TestApp {
     let mut settings = Settings::for_tests(dir.path().to_path_buf());
     tweak(&mut settings);
     let control = log().control.clone();
@@ -114,7 +118,13 @@ pub async fn spawn_app_with(dir: Arc<tempfile::TempDir>, clock: ManualClock, twe
 }
 
 impl TestApp {
-    pub async fn send(&self, method: reqwest::Method, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
         let mut req = self.client.request(method, format!("{}{path}", self.base));
         if let Some(t) = token {
             req = req.bearer_auth(t);
@@ -169,7 +179,11 @@ impl TestApp {
     /// Creates the administrator through `/auth/setup` and answers their token.
     pub async fn setup_admin(&self) -> String {
         let r = self
-            .post("/api/auth/setup", None, json!({"username": "admin", "password": ADMIN_PASSWORD, "displayName": "Ada Admin"}))
+            .post(
+                "/api/auth/setup",
+                None,
+                json!({"username": "admin", "password": ADMIN_PASSWORD, "displayName": "Ada Admin"}),
+            )
             .await;
         assert_eq!(r.status, 200, "{}", r.body);
         r.body["token"].as_str().unwrap().to_owned()
@@ -177,7 +191,8 @@ impl TestApp {
 
     /// Registers a plain user and signs them in; answers (token, user id).
     pub async fn user(&self, name: &str) -> (String, String) {
-        let r = self.post("/api/users/create", None, json!({"username": name, "password": USER_PASSWORD})).await;
+        let r =
+            self.post("/api/users/create", None, json!({"username": name, "password": USER_PASSWORD})).await;
         assert_eq!(r.status, 200, "{}", r.body);
         self.login(name, USER_PASSWORD).await
     }
@@ -224,16 +239,29 @@ impl TestApp {
         let r = self.post("/api/users/totp/setup", Some(token), json!({})).await;
         assert_eq!(r.status, 200, "{}", r.body);
         let secret = base32_decode(r.body["secret"].as_str().unwrap());
-        let r = self.post("/api/users/totp/enable", Some(token), json!({"totp_code": self.code(&secret)})).await;
+        let r =
+            self.post("/api/users/totp/enable", Some(token), json!({"totp_code": self.code(&secret)})).await;
         assert_eq!(r.status, 200, "{}", r.body);
-        let codes = r.body["backup_codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect();
+        let codes = r.body["backup_codes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap().to_owned())
+            .collect();
         self.clock.advance(30);
         (secret, codes)
     }
 
     /// Sends a request with a raw Cookie header.
     pub async fn post_with_cookie(&self, path: &str, cookie: &str, body: Value) -> Reply {
-        let res = self.client.post(format!("{}{path}", self.base)).header("cookie", cookie).json(&body).send().await.unwrap();
+        let res = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("cookie", cookie)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         let status = res.status();
         let headers = res.headers().clone();
         let body = res.json().await.unwrap_or(Value::Null);

@@ -11,7 +11,8 @@ async fn with_directory() -> (TestApp, String, directory::Directory) {
     let dir = directory::start();
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
-    let r = app.send(reqwest::Method::PUT, "/api/auth/ldap/config", Some(&admin), Some(config(&dir.url))).await;
+    let r =
+        app.send(reqwest::Method::PUT, "/api/auth/ldap/config", Some(&admin), Some(config(&dir.url))).await;
     assert_eq!(r.status, 200, "{}", r.body);
     (app, admin, dir)
 }
@@ -20,7 +21,8 @@ async fn with_directory() -> (TestApp, String, directory::Directory) {
 async fn a_directory_user_signs_in_and_gets_a_linked_account() {
     let (app, admin, _dir) = with_directory().await;
     assert_eq!(app.get("/api/auth/providers", None).await.body["ldap"], true);
-    let r = app.post("/api/auth/login/ldap", None, json!({"username": "lara", "password": LARA_PASSWORD})).await;
+    let r =
+        app.post("/api/auth/login/ldap", None, json!({"username": "lara", "password": LARA_PASSWORD})).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["user"]["username"], "lara");
     assert_eq!(r.body["user"]["displayName"], "Lara Croft", "display name from the directory");
@@ -29,7 +31,8 @@ async fn a_directory_user_signs_in_and_gets_a_linked_account() {
     let token = r.body["token"].as_str().unwrap().to_owned();
     assert_eq!(app.get("/api/auth/me", Some(&token)).await.body["user"]["username"], "lara");
     // The same account the next time, and the local password routes do not know it.
-    let again = app.post("/api/auth/login/ldap", None, json!({"username": "LARA", "password": LARA_PASSWORD})).await;
+    let again =
+        app.post("/api/auth/login/ldap", None, json!({"username": "LARA", "password": LARA_PASSWORD})).await;
     assert_eq!(again.body["user"]["id"], r.body["user"]["id"]);
     let r = app.post("/api/auth/login", None, json!({"username": "lara", "password": LARA_PASSWORD})).await;
     assert_eq!(r.status, 401, "no local password");
@@ -39,7 +42,12 @@ async fn a_directory_user_signs_in_and_gets_a_linked_account() {
 #[tokio::test]
 async fn wrong_passwords_unknown_names_and_empty_passwords_are_refused() {
     let (app, _admin, _dir) = with_directory().await;
-    for (user, pass) in [("lara", "wrong-password"), ("nobody", LARA_PASSWORD), ("*", LARA_PASSWORD), ("lara)(uid=*", LARA_PASSWORD)] {
+    for (user, pass) in [
+        ("lara", "wrong-password"),
+        ("nobody", LARA_PASSWORD),
+        ("*", LARA_PASSWORD),
+        ("lara)(uid=*", LARA_PASSWORD),
+    ] {
         let r = app.post("/api/auth/login/ldap", None, json!({"username": user, "password": pass})).await;
         assert_eq!((r.status.as_u16(), r.code()), (401, "invalid_credentials"), "{user}");
     }
@@ -52,7 +60,13 @@ async fn wrong_passwords_unknown_names_and_empty_passwords_are_refused() {
 #[tokio::test]
 async fn a_directory_name_never_takes_over_a_local_account() {
     let (app, _admin, _dir) = with_directory().await;
-    let r = app.post("/api/auth/login/ldap", None, json!({"username": "admin", "password": "directory-admin-pass-55"})).await;
+    let r = app
+        .post(
+            "/api/auth/login/ldap",
+            None,
+            json!({"username": "admin", "password": "directory-admin-pass-55"}),
+        )
+        .await;
     assert_eq!((r.status.as_u16(), r.code()), (403, "account_conflict"));
     app.login("admin", ADMIN_PASSWORD).await;
 }
@@ -60,10 +74,12 @@ async fn a_directory_name_never_takes_over_a_local_account() {
 #[tokio::test]
 async fn directory_sign_in_keeps_two_factor_and_single_session_mode() {
     let (app, _admin, _dir) = with_directory().await;
-    let first = app.post("/api/auth/login/ldap", None, json!({"username": "lara", "password": LARA_PASSWORD})).await;
+    let first =
+        app.post("/api/auth/login/ldap", None, json!({"username": "lara", "password": LARA_PASSWORD})).await;
     let token = first.body["token"].as_str().unwrap().to_owned();
     let (secret, _) = app.enable_totp(&token).await;
-    let r = app.post("/api/auth/login/ldap", None, json!({"username": "lara", "password": LARA_PASSWORD})).await;
+    let r =
+        app.post("/api/auth/login/ldap", None, json!({"username": "lara", "password": LARA_PASSWORD})).await;
     assert_eq!(r.body["mfaRequired"], true, "{}", r.body);
     let mfa = r.body["mfaToken"].as_str().unwrap().to_owned();
     let r = app.post("/api/auth/login/mfa", None, json!({"mfaToken": mfa, "code": app.code(&secret)})).await;
@@ -71,7 +87,8 @@ async fn directory_sign_in_keeps_two_factor_and_single_session_mode() {
     let second = r.body["token"].as_str().unwrap().to_owned();
     app.post("/api/security/single-session", Some(&second), json!({"enabled": true})).await;
     app.clock.advance(30);
-    let r = app.post("/api/auth/login/ldap", None, json!({"username": "lara", "password": LARA_PASSWORD})).await;
+    let r =
+        app.post("/api/auth/login/ldap", None, json!({"username": "lara", "password": LARA_PASSWORD})).await;
     let mfa = r.body["mfaToken"].as_str().unwrap().to_owned();
     app.post("/api/auth/login/mfa", None, json!({"mfaToken": mfa, "code": app.code(&secret)})).await;
     assert_eq!(app.get("/api/auth/me", Some(&second)).await.status, 401, "single-session mode signed it out");
@@ -81,17 +98,23 @@ async fn directory_sign_in_keeps_two_factor_and_single_session_mode() {
 async fn ldap_sign_in_is_off_until_configured_and_a_dead_directory_is_503() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
-    let r = app.post("/api/auth/login/ldap", None, json!({"username": "lara", "password": LARA_PASSWORD})).await;
+    let r =
+        app.post("/api/auth/login/ldap", None, json!({"username": "lara", "password": LARA_PASSWORD})).await;
     assert_eq!((r.status.as_u16(), r.code()), (403, "ldap_disabled"));
     assert_eq!(app.get("/api/auth/providers", None).await.body["ldap"], false);
-    let dead = format!("ldap://127.0.0.1:{}", std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port());
+    let dead = format!(
+        "ldap://127.0.0.1:{}",
+        std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    );
     app.send(reqwest::Method::PUT, "/api/auth/ldap/config", Some(&admin), Some(config(&dead))).await;
-    let r = app.post("/api/auth/login/ldap", None, json!({"username": "lara", "password": LARA_PASSWORD})).await;
+    let r =
+        app.post("/api/auth/login/ldap", None, json!({"username": "lara", "password": LARA_PASSWORD})).await;
     assert_eq!(r.status, 503, "{}", r.body);
     let mut off = config(&dead);
     off["enabled"] = json!(false);
     app.send(reqwest::Method::PUT, "/api/auth/ldap/config", Some(&admin), Some(off)).await;
-    let r = app.post("/api/auth/login/ldap", None, json!({"username": "lara", "password": LARA_PASSWORD})).await;
+    let r =
+        app.post("/api/auth/login/ldap", None, json!({"username": "lara", "password": LARA_PASSWORD})).await;
     assert_eq!(r.code(), "ldap_disabled");
 }
 
@@ -129,13 +152,20 @@ async fn the_bind_password_is_sealed_and_never_returned() {
     let db = std::fs::read(app.dir.path().join("portcullis.db")).unwrap();
     let wal = std::fs::read(app.dir.path().join("portcullis.db-wal")).unwrap_or_default();
     for bytes in [&db, &wal] {
-        assert!(!bytes.windows(READER_PASSWORD.len()).any(|w| w == READER_PASSWORD.as_bytes()), "sealed at rest");
+        assert!(
+            !bytes.windows(READER_PASSWORD.len()).any(|w| w == READER_PASSWORD.as_bytes()),
+            "sealed at rest"
+        );
     }
     // Saving without a password keeps the stored one.
     let mut keep = config(&dir.url);
     keep.as_object_mut().unwrap().remove("bindPassword");
-    assert_eq!(app.send(reqwest::Method::PUT, "/api/auth/ldap/config", Some(&admin), Some(keep)).await.status, 200);
-    let r = app.post("/api/auth/login/ldap", None, json!({"username": "lara", "password": LARA_PASSWORD})).await;
+    assert_eq!(
+        app.send(reqwest::Method::PUT, "/api/auth/ldap/config", Some(&admin), Some(keep)).await.status,
+        200
+    );
+    let r =
+        app.post("/api/auth/login/ldap", None, json!({"username": "lara", "password": LARA_PASSWORD})).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let (alice, _) = app.user("alice").await;
     assert_eq!(app.get("/api/auth/ldap/config", Some(&alice)).await.status, 403);

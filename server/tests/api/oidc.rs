@@ -47,7 +47,10 @@ async fn settings_are_admin_only_complete_and_the_secret_stays_sealed() {
     assert_eq!(app.post("/api/users/oidc-config", Some(&admin), settings()).await.status, 200);
 
     let public = app.get("/api/users/oidc-config", None).await.body;
-    assert_eq!(public, json!({"client_id": "portcullis", "issuer_url": "http://127.0.0.1:9", "authorization_url": "http://127.0.0.1:9/auth", "scopes": "openid email profile"}));
+    assert_eq!(
+        public,
+        json!({"client_id": "portcullis", "issuer_url": "http://127.0.0.1:9", "authorization_url": "http://127.0.0.1:9/auth", "scopes": "openid email profile"})
+    );
     assert_eq!(app.get("/api/users/oidc-config/admin", Some(&alice)).await.status, 403);
     let full = app.get("/api/users/oidc-config/admin", Some(&admin)).await.body;
     assert_eq!(full["client_secret"], SECRET);
@@ -64,7 +67,12 @@ async fn settings_are_admin_only_complete_and_the_secret_stays_sealed() {
     keep["client_secret"] = json!("");
     assert_eq!(app.post("/api/users/oidc-config", Some(&admin), keep).await.status, 200);
     assert_eq!(app.get("/api/users/oidc-config/admin", Some(&admin)).await.body["client_secret"], SECRET);
-    assert_eq!(app.post("/api/users/oidc-config", Some(&admin), json!({"client_id": "", "client_secret": null})).await.status, 200);
+    assert_eq!(
+        app.post("/api/users/oidc-config", Some(&admin), json!({"client_id": "", "client_secret": null}))
+            .await
+            .status,
+        200
+    );
     assert_eq!(app.get("/api/users/oidc-config", None).await.body, Value::Null);
     app.post("/api/users/oidc-config", Some(&admin), settings()).await;
     assert_eq!(app.delete("/api/users/oidc-config", Some(&admin)).await.body, json!({"success": true}));
@@ -89,7 +97,10 @@ async fn authorize_builds_a_pkce_request_or_answers_404_when_off() {
     assert!(url.contains("code_challenge_method=S256") && url.contains("code_challenge="));
     assert!(url.contains("redirect_uri=http%3A%2F%2F127.0.0.1%2Fapi%2Fusers%2Foidc%2Fcallback"), "{url}");
     let r = app.get("/api/auth/oidc/authorize", None).await;
-    assert!(r.body["url"].as_str().unwrap().contains("redirect_uri=http%3A%2F%2F127.0.0.1%2Fapi%2Fauth%2Foidc%2Fcallback"));
+    assert!(r.body["url"]
+        .as_str()
+        .unwrap()
+        .contains("redirect_uri=http%3A%2F%2F127.0.0.1%2Fapi%2Fauth%2Foidc%2Fcallback"));
     let r = app.get("/api/users/oidc/login", None).await;
     assert_eq!(r.status, 303);
     assert!(location(&r).starts_with("http://127.0.0.1:9/auth?"));
@@ -126,7 +137,16 @@ async fn a_callback_with_an_unknown_or_reused_state_is_sent_back_with_a_reason()
 async fn sso_user(app: &TestApp, name: &str, subject: &str) -> String {
     let id = uuid_like(name);
     let key = name.to_ascii_lowercase();
-    let row = NewUser { id: &id, username: name, username_key: &key, display_name: name, password_hash: None, ldap_dn: None, oidc_subject: Some(subject), now: app.now() };
+    let row = NewUser {
+        id: &id,
+        username: name,
+        username_key: &key,
+        display_name: name,
+        password_hash: None,
+        ldap_dn: None,
+        oidc_subject: Some(subject),
+        now: app.now(),
+    };
     insert(&app.state.pool, &row, Admission::AdminIfFirst).await.unwrap();
     id
 }
@@ -141,17 +161,65 @@ async fn an_sso_account_links_into_a_password_account_and_unlinks_again() {
     let (alice, alice_id) = app.user("alice").await;
     let sso = sso_user(&app, "alice-sso", "sub-alice").await;
     let list = app.get("/api/users/list", Some(&admin)).await.body;
-    assert!(list["users"].as_array().unwrap().iter().any(|u| u["username"] == "alice-sso" && u["is_oidc"] == true));
-    assert_eq!(app.post("/api/users/link-oidc-to-password", Some(&alice), json!({"oidcUserId": sso, "targetUsername": "alice"})).await.status, 403);
-    let r = app.post("/api/users/link-oidc-to-password", Some(&admin), json!({"oidcUserId": alice_id, "targetUsername": "admin"})).await;
+    assert!(list["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|u| u["username"] == "alice-sso" && u["is_oidc"] == true));
+    assert_eq!(
+        app.post(
+            "/api/users/link-oidc-to-password",
+            Some(&alice),
+            json!({"oidcUserId": sso, "targetUsername": "alice"})
+        )
+        .await
+        .status,
+        403
+    );
+    let r = app
+        .post(
+            "/api/users/link-oidc-to-password",
+            Some(&admin),
+            json!({"oidcUserId": alice_id, "targetUsername": "admin"}),
+        )
+        .await;
     assert_eq!((r.status.as_u16(), r.code()), (400, "not_oidc_only"));
-    assert_eq!(app.post("/api/users/link-oidc-to-password", Some(&admin), json!({"oidcUserId": "nope", "targetUsername": "alice"})).await.status, 404);
-    assert_eq!(app.post("/api/users/link-oidc-to-password", Some(&admin), json!({"oidcUserId": sso, "targetUsername": "ghost"})).await.status, 404);
-    let r = app.post("/api/users/link-oidc-to-password", Some(&admin), json!({"oidcUserId": sso, "targetUsername": "alice"})).await;
+    assert_eq!(
+        app.post(
+            "/api/users/link-oidc-to-password",
+            Some(&admin),
+            json!({"oidcUserId": "nope", "targetUsername": "alice"})
+        )
+        .await
+        .status,
+        404
+    );
+    assert_eq!(
+        app.post(
+            "/api/users/link-oidc-to-password",
+            Some(&admin),
+            json!({"oidcUserId": sso, "targetUsername": "ghost"})
+        )
+        .await
+        .status,
+        404
+    );
+    let r = app
+        .post(
+            "/api/users/link-oidc-to-password",
+            Some(&admin),
+            json!({"oidcUserId": sso, "targetUsername": "alice"}),
+        )
+        .await;
     assert_eq!(r.body, json!({"success": true}));
     let me = app.get("/api/users/me", Some(&alice)).await.body;
     assert_eq!((me["is_oidc"].clone(), me["is_dual_auth"].clone()), (json!(true), json!(true)));
-    let names: Vec<Value> = app.get("/api/users/list", Some(&admin)).await.body["users"].as_array().unwrap().iter().map(|u| u["username"].clone()).collect();
+    let names: Vec<Value> = app.get("/api/users/list", Some(&admin)).await.body["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["username"].clone())
+        .collect();
     assert!(!names.contains(&json!("alice-sso")), "the SSO-only account is merged away");
     let r = app.post("/api/users/unlink-oidc-from-password", Some(&admin), json!({"userId": alice_id})).await;
     assert_eq!(r.body, json!({"success": true}));

@@ -7,7 +7,13 @@ async fn the_31st_login_attempt_from_one_ip_in_15_minutes_is_429_and_holds_acros
     app.setup_admin().await;
     app.user("alice").await; // one attempt already counted
     for i in 0..29 {
-        let r = app.post("/api/auth/login", None, json!({"username": format!("user{i}"), "password": "whatever-123"})).await;
+        let r = app
+            .post(
+                "/api/auth/login",
+                None,
+                json!({"username": format!("user{i}"), "password": "whatever-123"}),
+            )
+            .await;
         assert_eq!(r.status, 401, "attempt {i}");
     }
     let r = app.post("/api/auth/login", None, json!({"username": "admin", "password": ADMIN_PASSWORD})).await;
@@ -16,11 +22,15 @@ async fn the_31st_login_attempt_from_one_ip_in_15_minutes_is_429_and_holds_acros
     assert!(remaining > 0 && remaining <= 900, "{remaining}");
 
     let restarted = spawn_app_in(app.dir.clone(), app.clock.clone()).await;
-    let r = restarted.post("/api/users/login", None, json!({"username": "admin", "password": ADMIN_PASSWORD})).await;
+    let r = restarted
+        .post("/api/users/login", None, json!({"username": "admin", "password": ADMIN_PASSWORD}))
+        .await;
     assert_eq!(r.status, 429, "the limit lives in the database");
 
     restarted.clock.advance(901);
-    let r = restarted.post("/api/users/login", None, json!({"username": "admin", "password": ADMIN_PASSWORD})).await;
+    let r = restarted
+        .post("/api/users/login", None, json!({"username": "admin", "password": ADMIN_PASSWORD}))
+        .await;
     assert_eq!(r.status, 200, "the window has passed");
 }
 
@@ -29,10 +39,13 @@ async fn ten_failures_for_one_username_lock_it_for_a_while_even_with_the_right_p
     let app = spawn_app().await;
     app.setup_admin().await;
     for _ in 0..10 {
-        let r = app.post("/api/users/login", None, json!({"username": "admin", "password": "wrong-wrong-wrong"})).await;
+        let r = app
+            .post("/api/users/login", None, json!({"username": "admin", "password": "wrong-wrong-wrong"}))
+            .await;
         assert_eq!(r.status, 401);
     }
-    let r = app.post("/api/users/login", None, json!({"username": "Admin", "password": ADMIN_PASSWORD})).await;
+    let r =
+        app.post("/api/users/login", None, json!({"username": "Admin", "password": ADMIN_PASSWORD})).await;
     assert_eq!(r.status, 429);
     assert!(r.body["remainingTime"].as_u64().unwrap() > 0);
     assert!(r.headers.contains_key("retry-after"));

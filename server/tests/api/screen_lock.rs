@@ -16,21 +16,43 @@ async fn security_settings_start_off() {
 async fn a_passcode_is_six_digits_and_changing_it_needs_the_current_one() {
     let app = spawn_app().await;
     let t = app.setup_admin().await;
-    for bad in [json!({"new_passcode": "12345"}), json!({"new_passcode": "12345a"}), json!({"new_passcode": "123456", "lock_after_minutes": 4}), json!({"new_passcode": "123456", "lock_after_minutes": 121})] {
+    for bad in [
+        json!({"new_passcode": "12345"}),
+        json!({"new_passcode": "12345a"}),
+        json!({"new_passcode": "123456", "lock_after_minutes": 4}),
+        json!({"new_passcode": "123456", "lock_after_minutes": 121}),
+    ] {
         let r = app.post("/api/security/passcode", Some(&t), bad.clone()).await;
         assert_eq!((r.status.as_u16(), r.code()), (400, "invalid_passcode_format"), "{bad}");
     }
-    let r = app.post("/api/security/passcode", Some(&t), json!({"new_passcode": "123456", "lock_after_minutes": 10})).await;
+    let r = app
+        .post("/api/security/passcode", Some(&t), json!({"new_passcode": "123456", "lock_after_minutes": 10}))
+        .await;
     assert_eq!(r.body, json!({"success": true}));
     let s = app.get("/api/security", Some(&t)).await.body;
-    assert_eq!((s["enabled"].clone(), s["has_passcode"].clone(), s["lock_after_minutes"].clone()), (json!(true), json!(true), json!(10)));
+    assert_eq!(
+        (s["enabled"].clone(), s["has_passcode"].clone(), s["lock_after_minutes"].clone()),
+        (json!(true), json!(true), json!(10))
+    );
     assert!(!s.to_string().contains("123456"), "the passcode is never returned");
 
     let r = app.post("/api/security/passcode", Some(&t), json!({"new_passcode": "654321"})).await;
     assert_eq!((r.status.as_u16(), r.code()), (401, "incorrect_passcode"));
-    let r = app.post("/api/security/passcode", Some(&t), json!({"new_passcode": "654321", "current_passcode": "000000"})).await;
+    let r = app
+        .post(
+            "/api/security/passcode",
+            Some(&t),
+            json!({"new_passcode": "654321", "current_passcode": "000000"}),
+        )
+        .await;
     assert_eq!((r.status.as_u16(), r.code()), (401, "incorrect_passcode"));
-    let r = app.post("/api/security/passcode", Some(&t), json!({"new_passcode": "654321", "current_passcode": "123456"})).await;
+    let r = app
+        .post(
+            "/api/security/passcode",
+            Some(&t),
+            json!({"new_passcode": "654321", "current_passcode": "123456"}),
+        )
+        .await;
     assert_eq!(r.status, 200);
     app.post("/api/security/lock", Some(&t), json!({})).await;
     let r = app.post("/api/security/unlock", Some(&t), json!({"passcode": "654321"})).await;
@@ -43,7 +65,12 @@ async fn the_auto_lock_time_is_5_to_120_minutes() {
     let t = app.setup_admin().await;
     let r = app.patch("/api/security", Some(&t), json!({"lock_after_minutes": 30})).await;
     assert_eq!(r.body, json!({"success": true, "lock_after_minutes": 30}));
-    for bad in [json!({"lock_after_minutes": 4}), json!({"lock_after_minutes": 121}), json!({"lock_after_minutes": "30"}), json!({})] {
+    for bad in [
+        json!({"lock_after_minutes": 4}),
+        json!({"lock_after_minutes": 121}),
+        json!({"lock_after_minutes": "30"}),
+        json!({}),
+    ] {
         assert_eq!(app.patch("/api/security", Some(&t), bad.clone()).await.status, 400, "{bad}");
     }
     assert_eq!(app.get("/api/security", Some(&t)).await.body["lock_after_minutes"], 30);
@@ -99,7 +126,11 @@ async fn a_locked_client_can_still_sign_out() {
     app.post("/api/security/lock", Some(&t), json!({})).await;
     assert_eq!(app.post("/api/auth/logout", Some(&t), json!({})).await.status, 200);
     let (t2, _) = app.login("admin", ADMIN_PASSWORD).await;
-    assert_eq!(app.get("/api/auth/me", Some(&t2)).await.status, 200, "a new sign-in after the lock is not locked");
+    assert_eq!(
+        app.get("/api/auth/me", Some(&t2)).await.status,
+        200,
+        "a new sign-in after the lock is not locked"
+    );
     app.post("/api/security/lock", Some(&t2), json!({})).await;
     assert_eq!(app.post("/api/users/logout", Some(&t2), json!({})).await.status, 200);
 }
@@ -124,7 +155,8 @@ async fn each_device_stays_locked_until_it_unlocks_itself() {
 async fn the_server_locks_an_idle_session_by_itself() {
     let app = spawn_app().await;
     let t = app.setup_admin().await;
-    app.post("/api/security/passcode", Some(&t), json!({"new_passcode": "123456", "lock_after_minutes": 5})).await;
+    app.post("/api/security/passcode", Some(&t), json!({"new_passcode": "123456", "lock_after_minutes": 5}))
+        .await;
     app.clock.advance(4 * 60);
     assert_eq!(app.get("/api/auth/me", Some(&t)).await.status, 200, "activity at 4 minutes");
     app.clock.advance(4 * 60);
@@ -146,7 +178,8 @@ async fn the_server_locks_an_idle_session_by_itself() {
 async fn reported_activity_keeps_the_server_side_idle_clock_in_step() {
     let app = spawn_app().await;
     let t = app.setup_admin().await;
-    app.post("/api/security/passcode", Some(&t), json!({"new_passcode": "123456", "lock_after_minutes": 5})).await;
+    app.post("/api/security/passcode", Some(&t), json!({"new_passcode": "123456", "lock_after_minutes": 5}))
+        .await;
     app.clock.advance(4 * 60);
     assert_eq!(app.post("/api/security/activity", Some(&t), json!({})).await.status, 200);
     app.clock.advance(4 * 60);
@@ -160,7 +193,10 @@ async fn five_wrong_passcodes_give_429_which_holds_across_a_restart() {
     app.post("/api/security/passcode", Some(&t), json!({"new_passcode": "123456"})).await;
     app.post("/api/security/lock", Some(&t), json!({})).await;
     for _ in 0..5 {
-        assert_eq!(app.post("/api/security/unlock", Some(&t), json!({"passcode": "000000"})).await.status, 401);
+        assert_eq!(
+            app.post("/api/security/unlock", Some(&t), json!({"passcode": "000000"})).await.status,
+            401
+        );
     }
     let r = app.post("/api/security/unlock", Some(&t), json!({"passcode": "123456"})).await;
     assert_eq!((r.status.as_u16(), r.code()), (429, "too_many_attempts"));
@@ -178,14 +214,35 @@ async fn five_wrong_passcodes_give_429_which_holds_across_a_restart() {
 async fn removing_the_passcode_needs_it_and_turns_the_lock_off() {
     let app = spawn_app().await;
     let t = app.setup_admin().await;
-    let r = app.send(reqwest::Method::DELETE, "/api/security/passcode", Some(&t), Some(json!({"current_passcode": "123456"}))).await;
+    let r = app
+        .send(
+            reqwest::Method::DELETE,
+            "/api/security/passcode",
+            Some(&t),
+            Some(json!({"current_passcode": "123456"})),
+        )
+        .await;
     assert_eq!(r.status, 404);
     app.post("/api/security/passcode", Some(&t), json!({"new_passcode": "123456"})).await;
-    let r = app.send(reqwest::Method::DELETE, "/api/security/passcode", Some(&t), Some(json!({"current_passcode": "000000"}))).await;
+    let r = app
+        .send(
+            reqwest::Method::DELETE,
+            "/api/security/passcode",
+            Some(&t),
+            Some(json!({"current_passcode": "000000"})),
+        )
+        .await;
     assert_eq!((r.status.as_u16(), r.code()), (401, "incorrect_passcode"));
     let r = app.send(reqwest::Method::DELETE, "/api/security/passcode", Some(&t), Some(json!({}))).await;
     assert_eq!(r.status, 400);
-    let r = app.send(reqwest::Method::DELETE, "/api/security/passcode", Some(&t), Some(json!({"current_passcode": "123456"}))).await;
+    let r = app
+        .send(
+            reqwest::Method::DELETE,
+            "/api/security/passcode",
+            Some(&t),
+            Some(json!({"current_passcode": "123456"})),
+        )
+        .await;
     assert_eq!(r.body, json!({"success": true}));
     let s = app.get("/api/security", Some(&t)).await.body;
     assert_eq!((s["enabled"].clone(), s["has_passcode"].clone()), (json!(false), json!(false)));
@@ -210,7 +267,10 @@ async fn single_session_mode_keeps_only_the_newest_session() {
     let (d, _) = app.login("admin", ADMIN_PASSWORD).await;
     assert_eq!(app.get("/api/auth/me", Some(&c)).await.status, 200);
     assert_eq!(app.get("/api/auth/me", Some(&d)).await.status, 200);
-    assert_eq!(app.post("/api/security/single-session", Some(&d), json!({"enabled": "yes"})).await.status, 400);
+    assert_eq!(
+        app.post("/api/security/single-session", Some(&d), json!({"enabled": "yes"})).await.status,
+        400
+    );
 }
 
 #[tokio::test]
@@ -220,7 +280,9 @@ async fn single_session_mode_applies_to_the_two_factor_sign_in_too() {
     let (secret, _) = app.enable_totp(&a).await;
     app.post("/api/security/single-session", Some(&a), json!({"enabled": true})).await;
     let r = app.post("/api/auth/login", None, json!({"username": "admin", "password": ADMIN_PASSWORD})).await;
-    let r = app.post("/api/auth/login/mfa", None, json!({"mfaToken": r.body["mfaToken"], "code": app.code(&secret)})).await;
+    let r = app
+        .post("/api/auth/login/mfa", None, json!({"mfaToken": r.body["mfaToken"], "code": app.code(&secret)}))
+        .await;
     assert_eq!(r.status, 200);
     assert_eq!(app.get("/api/auth/me", Some(&a)).await.status, 401);
 }

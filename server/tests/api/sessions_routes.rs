@@ -30,7 +30,8 @@ async fn a_user_sees_only_their_sessions_and_an_admin_sees_all() {
     let mine = app.get("/api/users/sessions", Some(&alice)).await;
     assert!(mine.body["sessions"].as_array().unwrap().iter().all(|s| s["username"] == "alice"));
     let all = app.get("/api/users/sessions", Some(&admin)).await;
-    let names: Vec<_> = all.body["sessions"].as_array().unwrap().iter().map(|s| s["username"].clone()).collect();
+    let names: Vec<_> =
+        all.body["sessions"].as_array().unwrap().iter().map(|s| s["username"].clone()).collect();
     assert!(names.contains(&json!("alice")) && names.contains(&json!("admin")));
 }
 
@@ -40,10 +41,12 @@ async fn a_revoked_session_is_refused_on_its_next_request() {
     let admin = app.setup_admin().await;
     let (other, _) = app.login("admin", ADMIN_PASSWORD).await;
     let list = app.get("/api/users/sessions", Some(&admin)).await;
-    let other_id = list.body["sessions"].as_array().unwrap().iter().find(|s| s["isCurrentSession"] == false).unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let other_id =
+        list.body["sessions"].as_array().unwrap().iter().find(|s| s["isCurrentSession"] == false).unwrap()
+            ["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
     assert_eq!(app.get("/api/users/me", Some(&other)).await.status, 200);
     let r = app.delete(&format!("/api/users/sessions/{other_id}"), Some(&admin)).await;
     assert_eq!(r.body, json!({"success": true}));
@@ -57,7 +60,12 @@ async fn revoking_someone_elses_session_is_forbidden_and_unknown_ones_are_404() 
     let admin = app.setup_admin().await;
     let (alice, _) = app.user("alice").await;
     let admin_sessions = app.get("/api/users/sessions", Some(&admin)).await;
-    let admin_sid = admin_sessions.body["sessions"].as_array().unwrap().iter().find(|s| s["username"] == "admin").unwrap()["id"]
+    let admin_sid = admin_sessions.body["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["username"] == "admin")
+        .unwrap()["id"]
         .as_str()
         .unwrap()
         .to_owned();

@@ -7,8 +7,13 @@ async fn the_session_timeout_is_admin_set_within_1_to_720_hours_and_applies_to_n
     let admin = app.setup_admin().await;
     let (alice, _) = app.user("alice").await;
     assert_eq!(app.get("/api/users/session-timeout", None).await.body, json!({"timeoutHours": 24}));
-    assert_eq!(app.patch("/api/users/session-timeout", Some(&alice), json!({"timeoutHours": 2})).await.status, 403);
-    for bad in [json!({"timeoutHours": 0}), json!({"timeoutHours": 721}), json!({"timeoutHours": "2"}), json!({})] {
+    assert_eq!(
+        app.patch("/api/users/session-timeout", Some(&alice), json!({"timeoutHours": 2})).await.status,
+        403
+    );
+    for bad in
+        [json!({"timeoutHours": 0}), json!({"timeoutHours": 721}), json!({"timeoutHours": "2"}), json!({})]
+    {
         let r = app.patch("/api/users/session-timeout", Some(&admin), bad.clone()).await;
         assert_eq!(r.status, 400, "{bad}");
     }
@@ -24,7 +29,11 @@ async fn toggles_are_admin_only_and_typed() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
     let (alice, _) = app.user("alice").await;
-    for path in ["/api/users/registration-allowed", "/api/users/password-login-allowed", "/api/users/password-reset-allowed"] {
+    for path in [
+        "/api/users/registration-allowed",
+        "/api/users/password-login-allowed",
+        "/api/users/password-reset-allowed",
+    ] {
         assert_eq!(app.patch(path, Some(&alice), json!({"allowed": false})).await.status, 403, "{path}");
         assert_eq!(app.patch(path, None, json!({"allowed": false})).await.status, 401, "{path}");
         assert_eq!(app.patch(path, Some(&admin), json!({"allowed": "no"})).await.status, 400, "{path}");
@@ -65,7 +74,11 @@ async fn the_log_level_changes_at_once_and_survives_a_restart() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
     let (alice, _) = app.user("alice").await;
-    assert_eq!(app.get("/api/users/log-level", None).await.body, json!({"level": "warn"}), "the configured level");
+    assert_eq!(
+        app.get("/api/users/log-level", None).await.body,
+        json!({"level": "warn"}),
+        "the configured level"
+    );
     assert_eq!(app.patch("/api/users/log-level", Some(&alice), json!({"level": "debug"})).await.status, 403);
     for bad in [json!({"level": "verbose"}), json!({"level": 3}), json!({})] {
         assert_eq!(app.patch("/api/users/log-level", Some(&admin), bad.clone()).await.status, 400, "{bad}");
@@ -85,12 +98,28 @@ async fn guacamole_settings_are_admin_set_and_checked() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
     let (alice, _) = app.user("alice").await;
-    assert_eq!(app.get("/api/users/guacamole-settings", None).await.body, json!({"enabled": true, "url": "guacd:4822"}));
-    assert_eq!(app.patch("/api/users/guacamole-settings", Some(&alice), json!({"enabled": false})).await.status, 403);
+    assert_eq!(
+        app.get("/api/users/guacamole-settings", None).await.body,
+        json!({"enabled": true, "url": "guacd:4822"})
+    );
+    assert_eq!(
+        app.patch("/api/users/guacamole-settings", Some(&alice), json!({"enabled": false})).await.status,
+        403
+    );
     for bad in [json!({"url": "guacd"}), json!({"url": "guacd:99999"}), json!({"enabled": "no"}), json!({})] {
-        assert_eq!(app.patch("/api/users/guacamole-settings", Some(&admin), bad.clone()).await.status, 400, "{bad}");
+        assert_eq!(
+            app.patch("/api/users/guacamole-settings", Some(&admin), bad.clone()).await.status,
+            400,
+            "{bad}"
+        );
     }
-    let r = app.patch("/api/users/guacamole-settings", Some(&admin), json!({"enabled": false, "url": "10.0.0.7:4822"})).await;
+    let r = app
+        .patch(
+            "/api/users/guacamole-settings",
+            Some(&admin),
+            json!({"enabled": false, "url": "10.0.0.7:4822"}),
+        )
+        .await;
     assert_eq!(r.body, json!({"enabled": false, "url": "10.0.0.7:4822"}));
     let r = app.patch("/api/users/guacamole-settings", Some(&admin), json!({"enabled": true})).await;
     assert_eq!(r.body, json!({"enabled": true, "url": "10.0.0.7:4822"}), "the url is kept");

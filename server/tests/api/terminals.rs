@@ -37,7 +37,11 @@ async fn a_locked_terminal_needs_a_verified_grant_for_a_ticket_which_expires_aft
 
     let r = app.post("/api/auth/ws-ticket", Some(&t), json!({"terminalId": "cont_123"})).await;
     assert_eq!((r.status.as_u16(), r.code()), (403, "terminal_mfa_locked"));
-    assert_eq!(app.post("/api/auth/ws-ticket", Some(&t), json!({"terminalId": "other"})).await.status, 200, "other terminals are open");
+    assert_eq!(
+        app.post("/api/auth/ws-ticket", Some(&t), json!({"terminalId": "other"})).await.status,
+        200,
+        "other terminals are open"
+    );
 
     let good = app.code(&secret);
     let bad = if good == "000000" { "111111" } else { "000000" };
@@ -48,16 +52,30 @@ async fn a_locked_terminal_needs_a_verified_grant_for_a_ticket_which_expires_aft
     assert!(r.body["expires_at"].is_string());
     let r = app.post("/api/auth/ws-ticket", Some(&t), json!({"terminalId": "cont_123"})).await;
     assert_eq!(r.status, 200, "{}", r.body);
-    assert_eq!(app.get("/api/security/terminal/cont_123/mfa-status", Some(&t)).await.body["locked"], true, "verify does not unlock");
+    assert_eq!(
+        app.get("/api/security/terminal/cont_123/mfa-status", Some(&t)).await.body["locked"],
+        true,
+        "verify does not unlock"
+    );
 
     // The grant is bound to this session.
     let (other, _) = {
-        let r = app.post("/api/auth/login", None, json!({"username": "admin", "password": ADMIN_PASSWORD})).await;
+        let r =
+            app.post("/api/auth/login", None, json!({"username": "admin", "password": ADMIN_PASSWORD})).await;
         app.clock.advance(30);
-        let r = app.post("/api/auth/login/mfa", None, json!({"mfaToken": r.body["mfaToken"], "code": app.code(&secret)})).await;
+        let r = app
+            .post(
+                "/api/auth/login/mfa",
+                None,
+                json!({"mfaToken": r.body["mfaToken"], "code": app.code(&secret)}),
+            )
+            .await;
         (r.body["token"].as_str().unwrap().to_owned(), ())
     };
-    assert_eq!(app.post("/api/auth/ws-ticket", Some(&other), json!({"terminalId": "cont_123"})).await.status, 403);
+    assert_eq!(
+        app.post("/api/auth/ws-ticket", Some(&other), json!({"terminalId": "cont_123"})).await.status,
+        403
+    );
 
     app.clock.advance(15 * 60);
     let r = app.post("/api/auth/ws-ticket", Some(&t), json!({"terminalId": "cont_123"})).await;
@@ -71,11 +89,16 @@ async fn a_terminal_code_is_accepted_once_and_unlock_removes_the_lock() {
     let (secret, _) = app.enable_totp(&t).await;
     app.post("/api/security/terminal/cont_9/mfa-lock", Some(&t), json!({})).await;
     let code = app.code(&secret);
-    assert_eq!(app.post("/api/security/terminal/cont_9/mfa-verify", Some(&t), json!({"code": code})).await.status, 200);
+    assert_eq!(
+        app.post("/api/security/terminal/cont_9/mfa-verify", Some(&t), json!({"code": code})).await.status,
+        200
+    );
     let r = app.post("/api/security/terminal/cont_9/mfa-unlock", Some(&t), json!({"code": code})).await;
     assert_eq!((r.status.as_u16(), r.code()), (401, "invalid_code"), "the same code twice");
     app.clock.advance(30);
-    let r = app.post("/api/security/terminal/cont_9/mfa-unlock", Some(&t), json!({"code": app.code(&secret)})).await;
+    let r = app
+        .post("/api/security/terminal/cont_9/mfa-unlock", Some(&t), json!({"code": app.code(&secret)}))
+        .await;
     assert_eq!(r.body, json!({"locked": false}));
     assert_eq!(app.get("/api/security/terminal/cont_9/mfa-status", Some(&t)).await.body["locked"], false);
     let r = app.post("/api/security/terminal/cont_9/mfa-unlock", Some(&t), json!({"code": "12"})).await;
@@ -89,9 +112,13 @@ async fn wrong_terminal_codes_are_rate_limited() {
     let (secret, _) = app.enable_totp(&t).await;
     let bad = if app.code(&secret) == "000000" { "111111" } else { "000000" };
     for _ in 0..5 {
-        assert_eq!(app.post("/api/security/terminal/c/mfa-verify", Some(&t), json!({"code": bad})).await.status, 401);
+        assert_eq!(
+            app.post("/api/security/terminal/c/mfa-verify", Some(&t), json!({"code": bad})).await.status,
+            401
+        );
     }
-    let r = app.post("/api/security/terminal/c/mfa-verify", Some(&t), json!({"code": app.code(&secret)})).await;
+    let r =
+        app.post("/api/security/terminal/c/mfa-verify", Some(&t), json!({"code": app.code(&secret)})).await;
     assert_eq!(r.status, 429);
 }
 
@@ -109,7 +136,11 @@ async fn a_ws_ticket_is_redeemed_once_by_the_gateway_within_30_seconds() {
 
     assert_eq!(redeem(&app, None, &ticket).await.status, 401, "the gateway must authenticate");
     assert_eq!(redeem(&app, Some("wrong-secret"), &ticket).await.status, 401);
-    assert_eq!(redeem(&app, Some(&t), &ticket).await.status, 401, "a user's session token is not the gateway secret");
+    assert_eq!(
+        redeem(&app, Some(&t), &ticket).await.status,
+        401,
+        "a user's session token is not the gateway secret"
+    );
     let r = redeem(&app, Some(GATEWAY_SECRET), &ticket).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["username"], "admin");
@@ -128,7 +159,10 @@ async fn a_ws_ticket_is_redeemed_once_by_the_gateway_within_30_seconds() {
 async fn a_ticket_of_a_revoked_session_is_refused_and_a_ticket_is_not_a_session() {
     let app = spawn_app_with_gateway().await;
     let t = app.setup_admin().await;
-    let ticket = app.post("/api/auth/ws-ticket", Some(&t), json!({})).await.body["ticket"].as_str().unwrap().to_owned();
+    let ticket = app.post("/api/auth/ws-ticket", Some(&t), json!({})).await.body["ticket"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert_eq!(app.get("/api/auth/me", Some(&ticket)).await.status, 401);
     app.post("/api/auth/logout", Some(&t), json!({})).await;
     assert_eq!(redeem(&app, Some(GATEWAY_SECRET), &ticket).await.status, 401);
@@ -138,7 +172,10 @@ async fn a_ticket_of_a_revoked_session_is_refused_and_a_ticket_is_not_a_session(
 async fn the_redeem_route_is_off_without_a_gateway_secret() {
     let app = spawn_app().await;
     let t = app.setup_admin().await;
-    let ticket = app.post("/api/auth/ws-ticket", Some(&t), json!({})).await.body["ticket"].as_str().unwrap().to_owned();
+    let ticket = app.post("/api/auth/ws-ticket", Some(&t), json!({})).await.body["ticket"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let r = redeem(&app, Some("anything"), &ticket).await;
     assert_eq!(r.status, 404);
     assert_eq!(app.post("/api/auth/ws-ticket", None, json!({})).await.status, 401);

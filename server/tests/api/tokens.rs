@@ -19,7 +19,15 @@ async fn a_token_of_another_kind_is_refused_even_for_a_live_session() {
     let c = claims_of(&admin);
     let now = app.clock_now();
     for kind in [TokenKind::MfaPending, TokenKind::Reset] {
-        let other = mint(&app.state.keys, kind, c["sub"].as_str().unwrap(), c["sid"].as_str().unwrap(), now, now + 600).unwrap();
+        let other = mint(
+            &app.state.keys,
+            kind,
+            c["sub"].as_str().unwrap(),
+            c["sid"].as_str().unwrap(),
+            now,
+            now + 600,
+        )
+        .unwrap();
         let r = app.get("/api/auth/me", Some(&other)).await;
         assert_eq!((r.status.as_u16(), r.code()), (401, "unauthenticated"), "{kind:?}");
     }
@@ -56,7 +64,15 @@ async fn a_token_signed_with_another_instance_key_is_refused() {
     let c = claims_of(&admin);
     let foreign = app::ssr::keys::InstanceKeys::from_secret("someone-elses-secret-key-0123456789").unwrap();
     let now = app.clock_now();
-    let t = mint(&foreign, TokenKind::Access, c["sub"].as_str().unwrap(), c["sid"].as_str().unwrap(), now, now + 600).unwrap();
+    let t = mint(
+        &foreign,
+        TokenKind::Access,
+        c["sub"].as_str().unwrap(),
+        c["sid"].as_str().unwrap(),
+        now,
+        now + 600,
+    )
+    .unwrap();
     assert_eq!(app.get("/api/auth/me", Some(&t)).await.status, 401);
 }
 

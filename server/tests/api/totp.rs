@@ -10,7 +10,8 @@ async fn setup_shows_a_secret_and_qr_code_without_changing_how_the_user_signs_in
     let secret = r.body["secret"].as_str().unwrap();
     assert_eq!(base32_decode(secret).len(), 20, "a 160-bit seed");
     assert!(r.body["qr_code"].as_str().unwrap().starts_with("data:image/svg+xml;base64,"));
-    let r = app.post("/api/users/login", None, json!({"username": "admin", "password": ADMIN_PASSWORD})).await;
+    let r =
+        app.post("/api/users/login", None, json!({"username": "admin", "password": ADMIN_PASSWORD})).await;
     assert!(r.body["token"].is_string(), "still one step: {}", r.body);
     assert_eq!(app.get("/api/users/me", Some(&admin)).await.body["totp_enabled"], false);
 }
@@ -51,21 +52,38 @@ async fn users_login_then_verify_login_with_a_code_and_the_temp_token_works_once
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
     let (secret, _) = app.enable_totp(&admin).await;
-    let r = app.post("/api/users/login", None, json!({"username": "admin", "password": ADMIN_PASSWORD})).await;
+    let r =
+        app.post("/api/users/login", None, json!({"username": "admin", "password": ADMIN_PASSWORD})).await;
     assert_eq!(r.body["requires_totp"], true);
     assert!(r.body.get("token").is_none(), "no session before the second step");
     let temp = r.body["temp_token"].as_str().unwrap().to_owned();
-    assert_eq!(app.get("/api/users/me", Some(&temp)).await.status, 401, "an MFA-pending token is not a session");
+    assert_eq!(
+        app.get("/api/users/me", Some(&temp)).await.status,
+        401,
+        "an MFA-pending token is not a session"
+    );
     assert_eq!(app.get("/api/auth/me", Some(&temp)).await.status, 401);
 
-    let r = app.post("/api/users/totp/verify-login", None, json!({"temp_token": temp, "totp_code": app.code(&secret)})).await;
+    let r = app
+        .post(
+            "/api/users/totp/verify-login",
+            None,
+            json!({"temp_token": temp, "totp_code": app.code(&secret)}),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["success"], true);
     let token = r.body["token"].as_str().unwrap().to_owned();
     assert_eq!(app.get("/api/users/me", Some(&token)).await.status, 200);
 
     app.clock.advance(30);
-    let r = app.post("/api/users/totp/verify-login", None, json!({"temp_token": temp, "totp_code": app.code(&secret)})).await;
+    let r = app
+        .post(
+            "/api/users/totp/verify-login",
+            None,
+            json!({"temp_token": temp, "totp_code": app.code(&secret)}),
+        )
+        .await;
     assert_eq!((r.status.as_u16(), r.code()), (401, "invalid_token"), "the temp token works once");
 }
 
@@ -75,14 +93,34 @@ async fn a_code_cannot_be_replayed_within_its_window() {
     let admin = app.setup_admin().await;
     let (secret, _) = app.enable_totp(&admin).await;
     let code = app.code(&secret);
-    let first = app.post("/api/users/login", None, json!({"username": "admin", "password": ADMIN_PASSWORD})).await;
-    let r = app.post("/api/users/totp/verify-login", None, json!({"temp_token": first.body["temp_token"], "totp_code": code})).await;
+    let first =
+        app.post("/api/users/login", None, json!({"username": "admin", "password": ADMIN_PASSWORD})).await;
+    let r = app
+        .post(
+            "/api/users/totp/verify-login",
+            None,
+            json!({"temp_token": first.body["temp_token"], "totp_code": code}),
+        )
+        .await;
     assert_eq!(r.status, 200);
-    let second = app.post("/api/users/login", None, json!({"username": "admin", "password": ADMIN_PASSWORD})).await;
-    let r = app.post("/api/users/totp/verify-login", None, json!({"temp_token": second.body["temp_token"], "totp_code": code})).await;
+    let second =
+        app.post("/api/users/login", None, json!({"username": "admin", "password": ADMIN_PASSWORD})).await;
+    let r = app
+        .post(
+            "/api/users/totp/verify-login",
+            None,
+            json!({"temp_token": second.body["temp_token"], "totp_code": code}),
+        )
+        .await;
     assert_eq!((r.status.as_u16(), r.code()), (401, "invalid_code"), "same code, same window");
     app.clock.advance(30);
-    let r = app.post("/api/users/totp/verify-login", None, json!({"temp_token": second.body["temp_token"], "totp_code": app.code(&secret)})).await;
+    let r = app
+        .post(
+            "/api/users/totp/verify-login",
+            None,
+            json!({"temp_token": second.body["temp_token"], "totp_code": app.code(&secret)}),
+        )
+        .await;
     assert_eq!(r.status, 200, "the next step's code works");
 }
 
@@ -91,14 +129,25 @@ async fn a_backup_code_works_once_in_place_of_a_totp_code() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
     let (_, codes) = app.enable_totp(&admin).await;
-    let login = || app.post("/api/users/login", None, json!({"username": "admin", "password": ADMIN_PASSWORD}));
+    let login =
+        || app.post("/api/users/login", None, json!({"username": "admin", "password": ADMIN_PASSWORD}));
     let t1 = login().await.body["temp_token"].clone();
-    let r = app.post("/api/users/totp/verify-login", None, json!({"temp_token": t1, "totp_code": codes[0]})).await;
+    let r = app
+        .post("/api/users/totp/verify-login", None, json!({"temp_token": t1, "totp_code": codes[0]}))
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
     let t2 = login().await.body["temp_token"].clone();
-    let r = app.post("/api/users/totp/verify-login", None, json!({"temp_token": t2, "totp_code": codes[0]})).await;
+    let r = app
+        .post("/api/users/totp/verify-login", None, json!({"temp_token": t2, "totp_code": codes[0]}))
+        .await;
     assert_eq!((r.status.as_u16(), r.code()), (401, "invalid_code"));
-    let r = app.post("/api/users/totp/verify-login", None, json!({"temp_token": t2, "totp_code": codes[1].to_uppercase()})).await;
+    let r = app
+        .post(
+            "/api/users/totp/verify-login",
+            None,
+            json!({"temp_token": t2, "totp_code": codes[1].to_uppercase()}),
+        )
+        .await;
     assert_eq!(r.status, 200, "another code, typed in capitals, works");
 }
 
@@ -107,20 +156,30 @@ async fn the_sixth_wrong_code_in_five_minutes_is_429() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
     let (secret, _) = app.enable_totp(&admin).await;
-    let r = app.post("/api/users/login", None, json!({"username": "admin", "password": ADMIN_PASSWORD})).await;
+    let r =
+        app.post("/api/users/login", None, json!({"username": "admin", "password": ADMIN_PASSWORD})).await;
     let temp = r.body["temp_token"].clone();
     let good = app.code(&secret);
     let bad = if good == "000000" { "111111" } else { "000000" };
     for left in (0..5).rev() {
-        let r = app.post("/api/users/totp/verify-login", None, json!({"temp_token": temp, "totp_code": bad})).await;
+        let r = app
+            .post("/api/users/totp/verify-login", None, json!({"temp_token": temp, "totp_code": bad}))
+            .await;
         assert_eq!((r.status.as_u16(), r.code()), (401, "invalid_code"));
         assert_eq!(r.body["remainingAttempts"], left);
     }
-    let r = app.post("/api/users/totp/verify-login", None, json!({"temp_token": temp, "totp_code": good})).await;
+    let r =
+        app.post("/api/users/totp/verify-login", None, json!({"temp_token": temp, "totp_code": good})).await;
     assert_eq!((r.status.as_u16(), r.code()), (429, "rate_limited"), "even the right code waits");
     assert!(r.body["remainingTime"].as_u64().unwrap() > 0);
     app.clock.advance(301);
-    let r = app.post("/api/users/totp/verify-login", None, json!({"temp_token": temp, "totp_code": app.code(&secret)})).await;
+    let r = app
+        .post(
+            "/api/users/totp/verify-login",
+            None,
+            json!({"temp_token": temp, "totp_code": app.code(&secret)}),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
 }
 
@@ -133,7 +192,13 @@ async fn auth_login_asks_for_mfa_and_login_mfa_completes_it_within_five_minutes(
     assert_eq!(r.body["mfaRequired"], true);
     assert_eq!(r.body["mfaMethod"], "totp");
     let mfa = r.body["mfaToken"].as_str().unwrap().to_owned();
-    let r = app.post("/api/auth/login/mfa", None, json!({"mfaToken": mfa, "code": app.code(&secret), "trustDevice": false})).await;
+    let r = app
+        .post(
+            "/api/auth/login/mfa",
+            None,
+            json!({"mfaToken": mfa, "code": app.code(&secret), "trustDevice": false}),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["user"]["username"], "admin");
     assert!(cookie_value(&r, "pc_trusted").is_none());
@@ -141,7 +206,13 @@ async fn auth_login_asks_for_mfa_and_login_mfa_completes_it_within_five_minutes(
     let r = app.post("/api/auth/login", None, json!({"username": "admin", "password": ADMIN_PASSWORD})).await;
     let mfa = r.body["mfaToken"].clone();
     app.clock.advance(301);
-    let r = app.post("/api/auth/login/mfa", None, json!({"mfaToken": mfa, "code": app.code(&secret), "trustDevice": false})).await;
+    let r = app
+        .post(
+            "/api/auth/login/mfa",
+            None,
+            json!({"mfaToken": mfa, "code": app.code(&secret), "trustDevice": false}),
+        )
+        .await;
     assert_eq!((r.status.as_u16(), r.code()), (401, "invalid_token"), "auth-api MFA tokens live 5 minutes");
     let r = app.post("/api/auth/login/mfa", None, json!({"mfaToken": "garbage", "code": "123456"})).await;
     assert_eq!((r.status.as_u16(), r.code()), (401, "invalid_token"));
@@ -154,7 +225,8 @@ async fn a_session_token_is_not_accepted_as_an_mfa_token() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
     let (secret, _) = app.enable_totp(&admin).await;
-    let r = app.post("/api/auth/login/mfa", None, json!({"mfaToken": admin, "code": app.code(&secret)})).await;
+    let r =
+        app.post("/api/auth/login/mfa", None, json!({"mfaToken": admin, "code": app.code(&secret)})).await;
     assert_eq!((r.status.as_u16(), r.code()), (401, "invalid_token"));
 }
 
@@ -165,24 +237,42 @@ async fn a_trusted_device_skips_the_second_step_until_two_factor_is_turned_on_ag
     let (secret, _) = app.enable_totp(&admin).await;
     let r = app.post("/api/auth/login", None, json!({"username": "admin", "password": ADMIN_PASSWORD})).await;
     let r = app
-        .post("/api/auth/login/mfa", None, json!({"mfaToken": r.body["mfaToken"], "code": app.code(&secret), "trustDevice": true}))
+        .post(
+            "/api/auth/login/mfa",
+            None,
+            json!({"mfaToken": r.body["mfaToken"], "code": app.code(&secret), "trustDevice": true}),
+        )
         .await;
     let device = cookie_value(&r, "pc_trusted").expect("trusted-device cookie");
     assert!(r.set_cookie().contains("HttpOnly") && r.set_cookie().contains("Max-Age=2592000"));
     let session = r.body["token"].as_str().unwrap().to_owned();
     let cookie = format!("pc_trusted={device}");
 
-    let r = app.post_with_cookie("/api/users/login", &cookie, json!({"username": "admin", "password": ADMIN_PASSWORD})).await;
+    let r = app
+        .post_with_cookie(
+            "/api/users/login",
+            &cookie,
+            json!({"username": "admin", "password": ADMIN_PASSWORD}),
+        )
+        .await;
     assert!(r.body["token"].is_string(), "trusted device skips the step: {}", r.body);
-    let r = app.post("/api/users/login", None, json!({"username": "admin", "password": ADMIN_PASSWORD})).await;
+    let r =
+        app.post("/api/users/login", None, json!({"username": "admin", "password": ADMIN_PASSWORD})).await;
     assert_eq!(r.body["requires_totp"], true, "another browser still gets the step");
 
     app.clock.advance(30);
-    let r = app.post("/api/users/totp/disable", Some(&session), json!({"totp_code": app.code(&secret)})).await;
+    let r =
+        app.post("/api/users/totp/disable", Some(&session), json!({"totp_code": app.code(&secret)})).await;
     assert_eq!(r.status, 200, "{}", r.body);
     app.clock.advance(30);
     app.enable_totp(&session).await;
-    let r = app.post_with_cookie("/api/users/login", &cookie, json!({"username": "admin", "password": ADMIN_PASSWORD})).await;
+    let r = app
+        .post_with_cookie(
+            "/api/users/login",
+            &cookie,
+            json!({"username": "admin", "password": ADMIN_PASSWORD}),
+        )
+        .await;
     assert_eq!(r.body["requires_totp"], true, "re-enabling forgot the device: {}", r.body);
 }
 
@@ -191,17 +281,33 @@ async fn verify_login_remember_me_trusts_the_device_and_lasts_thirty_days() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
     let (secret, _) = app.enable_totp(&admin).await;
-    let r = app.post("/api/users/login", None, json!({"username": "admin", "password": ADMIN_PASSWORD})).await;
+    let r =
+        app.post("/api/users/login", None, json!({"username": "admin", "password": ADMIN_PASSWORD})).await;
     let r = app
-        .post("/api/users/totp/verify-login", None, json!({"temp_token": r.body["temp_token"], "totp_code": app.code(&secret), "rememberMe": true}))
+        .post(
+            "/api/users/totp/verify-login",
+            None,
+            json!({"temp_token": r.body["temp_token"], "totp_code": app.code(&secret), "rememberMe": true}),
+        )
         .await;
     assert!(cookie_value(&r, "pc_trusted").is_some());
     assert!(r.set_cookie().contains("jwt=") && r.set_cookie().contains("Max-Age=2592000"));
-    let r = app.post("/api/users/login", None, json!({"username": "admin", "password": ADMIN_PASSWORD})).await;
+    let r =
+        app.post("/api/users/login", None, json!({"username": "admin", "password": ADMIN_PASSWORD})).await;
     let temp = r.body["temp_token"].clone();
     app.clock.advance(601);
-    let r = app.post("/api/users/totp/verify-login", None, json!({"temp_token": temp, "totp_code": app.code(&secret)})).await;
-    assert_eq!((r.status.as_u16(), r.code()), (401, "invalid_token"), "users-api temp tokens live 10 minutes");
+    let r = app
+        .post(
+            "/api/users/totp/verify-login",
+            None,
+            json!({"temp_token": temp, "totp_code": app.code(&secret)}),
+        )
+        .await;
+    assert_eq!(
+        (r.status.as_u16(), r.code()),
+        (401, "invalid_token"),
+        "users-api temp tokens live 10 minutes"
+    );
 }
 
 #[tokio::test]
@@ -213,13 +319,15 @@ async fn disabling_needs_the_password_or_a_code() {
     app.enable_totp(&admin).await;
     let r = app.post("/api/users/totp/disable", Some(&admin), json!({})).await;
     assert_eq!(r.status, 400);
-    let r = app.post("/api/users/totp/disable", Some(&admin), json!({"password": "wrong-password-here"})).await;
+    let r =
+        app.post("/api/users/totp/disable", Some(&admin), json!({"password": "wrong-password-here"})).await;
     assert_eq!(r.status, 401);
     assert_eq!(app.get("/api/users/me", Some(&admin)).await.body["totp_enabled"], true);
     let r = app.post("/api/users/totp/disable", Some(&admin), json!({"password": ADMIN_PASSWORD})).await;
     assert_eq!(r.body, json!({"success": true}));
     assert_eq!(app.get("/api/users/me", Some(&admin)).await.body["totp_enabled"], false);
-    let r = app.post("/api/users/login", None, json!({"username": "admin", "password": ADMIN_PASSWORD})).await;
+    let r =
+        app.post("/api/users/login", None, json!({"username": "admin", "password": ADMIN_PASSWORD})).await;
     assert!(r.body["token"].is_string());
 }
 
@@ -228,16 +336,24 @@ async fn regenerating_backup_codes_invalidates_the_old_ones() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
     let (secret, old) = app.enable_totp(&admin).await;
-    let r = app.post("/api/users/totp/backup-codes", Some(&admin), json!({"totp_code": app.code(&secret)})).await;
+    let r =
+        app.post("/api/users/totp/backup-codes", Some(&admin), json!({"totp_code": app.code(&secret)})).await;
     assert_eq!(r.status, 200, "{}", r.body);
-    let new: Vec<String> = r.body["backup_codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect();
+    let new: Vec<String> =
+        r.body["backup_codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect();
     assert_eq!(new.len(), 8);
-    let r = app.post("/api/users/login", None, json!({"username": "admin", "password": ADMIN_PASSWORD})).await;
+    let r =
+        app.post("/api/users/login", None, json!({"username": "admin", "password": ADMIN_PASSWORD})).await;
     let temp = r.body["temp_token"].clone();
-    let r = app.post("/api/users/totp/verify-login", None, json!({"temp_token": temp, "totp_code": old[0]})).await;
+    let r = app
+        .post("/api/users/totp/verify-login", None, json!({"temp_token": temp, "totp_code": old[0]}))
+        .await;
     assert_eq!(r.status, 401);
-    let r = app.post("/api/users/totp/verify-login", None, json!({"temp_token": temp, "totp_code": new[0]})).await;
+    let r = app
+        .post("/api/users/totp/verify-login", None, json!({"temp_token": temp, "totp_code": new[0]}))
+        .await;
     assert_eq!(r.status, 200);
-    let r = app.post("/api/users/totp/backup-codes", Some(&admin), json!({"password": "nope-nope-nope"})).await;
+    let r =
+        app.post("/api/users/totp/backup-codes", Some(&admin), json!({"password": "nope-nope-nope"})).await;
     assert_eq!(r.status, 401);
 }

@@ -8,7 +8,14 @@ async fn user_with_item(app: &TestApp, name: &str) -> String {
     let (token, _) = app.user(name).await;
     let r = app.post("/api/users/unlock-data", Some(&token), json!({"password": USER_PASSWORD})).await;
     assert_eq!(r.status, 200, "{}", r.body);
-    let r = app.send(reqwest::Method::PUT, "/api/users/vault/prod-key", Some(&token), Some(json!({"value": SECRET_VALUE}))).await;
+    let r = app
+        .send(
+            reqwest::Method::PUT,
+            "/api/users/vault/prod-key",
+            Some(&token),
+            Some(json!({"value": SECRET_VALUE})),
+        )
+        .await;
     assert_eq!(r.body, json!({"success": true}));
     token
 }
@@ -27,7 +34,8 @@ async fn the_vault_is_locked_until_the_password_unlocks_it() {
     assert!(status.body["message"].is_string());
     let r = items(&app, &token).await;
     assert_eq!((r.status.as_u16(), r.code()), (423, "data_locked"));
-    let r = app.send(reqwest::Method::PUT, "/api/users/vault/x", Some(&token), Some(json!({"value": "v"}))).await;
+    let r =
+        app.send(reqwest::Method::PUT, "/api/users/vault/x", Some(&token), Some(json!({"value": "v"}))).await;
     assert_eq!(r.status, 423, "nothing is written while locked");
     let r = app.post("/api/users/unlock-data", Some(&token), json!({"password": "not-my-password"})).await;
     assert_eq!((r.status.as_u16(), r.code()), (401, "invalid_credentials"));
@@ -37,7 +45,14 @@ async fn the_vault_is_locked_until_the_password_unlocks_it() {
     assert_eq!(app.get("/api/users/data-status", Some(&token)).await.body["unlocked"], true);
     assert_eq!(app.get("/api/users/me", Some(&token)).await.body["data_unlocked"], true);
     assert_eq!(items(&app, &token).await.body, json!({"items": []}));
-    let r = app.send(reqwest::Method::PUT, "/api/users/vault/prod-key", Some(&token), Some(json!({"value": SECRET_VALUE}))).await;
+    let r = app
+        .send(
+            reqwest::Method::PUT,
+            "/api/users/vault/prod-key",
+            Some(&token),
+            Some(json!({"value": SECRET_VALUE})),
+        )
+        .await;
     assert_eq!(r.body, json!({"success": true}));
     let r = items(&app, &token).await;
     assert_eq!(r.body["items"][0]["name"], "prod-key");
@@ -53,7 +68,10 @@ async fn items_are_stored_encrypted_and_survive_a_restart_behind_the_password() 
     let db = std::fs::read(app.dir.path().join("portcullis.db")).unwrap();
     let wal = std::fs::read(app.dir.path().join("portcullis.db-wal")).unwrap_or_default();
     for bytes in [&db, &wal] {
-        assert!(!bytes.windows(SECRET_VALUE.len()).any(|w| w == SECRET_VALUE.as_bytes()), "no plaintext on disk");
+        assert!(
+            !bytes.windows(SECRET_VALUE.len()).any(|w| w == SECRET_VALUE.as_bytes()),
+            "no plaintext on disk"
+        );
     }
     // A restart forgets every unlocked key: the same session must unlock again.
     let again = spawn_app_in(app.dir.clone(), app.clock.clone()).await;
@@ -72,7 +90,13 @@ async fn a_password_sign_in_unlocks_an_existing_vault_also_after_the_second_step
     let (secret, _) = app.enable_totp(&token).await;
     let r = app.post("/api/users/login", None, json!({"username": "alice", "password": USER_PASSWORD})).await;
     let temp = r.body["temp_token"].as_str().unwrap().to_owned();
-    let r = app.post("/api/users/totp/verify-login", None, json!({"temp_token": temp, "totp_code": app.code(&secret)})).await;
+    let r = app
+        .post(
+            "/api/users/totp/verify-login",
+            None,
+            json!({"temp_token": temp, "totp_code": app.code(&secret)}),
+        )
+        .await;
     let token = r.body["token"].as_str().unwrap().to_owned();
     assert_eq!(items(&app, &token).await.body["items"][0]["value"], SECRET_VALUE);
 }
@@ -96,7 +120,13 @@ async fn a_password_change_keeps_the_data_and_a_reset_clears_it() {
     app.setup_admin().await;
     let token = user_with_item(&app, "alice").await;
     let new_password = "sturdy-meadow-copper-58";
-    let r = app.post("/api/users/change-password", Some(&token), json!({"oldPassword": USER_PASSWORD, "newPassword": new_password})).await;
+    let r = app
+        .post(
+            "/api/users/change-password",
+            Some(&token),
+            json!({"oldPassword": USER_PASSWORD, "newPassword": new_password}),
+        )
+        .await;
     assert_eq!(r.status, 200);
     let (token, _) = app.login("alice", new_password).await;
     assert_eq!(items(&app, &token).await.body["items"][0]["value"], SECRET_VALUE, "re-wrapped, not lost");
@@ -105,12 +135,21 @@ async fn a_password_change_keeps_the_data_and_a_reset_clears_it() {
     let log = server_log();
     let at = log.rfind("username=alice code=").unwrap() + "username=alice code=".len();
     let code = log[at..at + 6].to_owned();
-    let temp = app.post("/api/users/verify-reset-code", None, json!({"username": "alice", "resetCode": code})).await.body["tempToken"]
+    let temp = app
+        .post("/api/users/verify-reset-code", None, json!({"username": "alice", "resetCode": code}))
+        .await
+        .body["tempToken"]
         .as_str()
         .unwrap()
         .to_owned();
     let reset = "quartz-harbor-mosaic-35";
-    let r = app.post("/api/users/complete-reset", None, json!({"username": "alice", "tempToken": temp, "newPassword": reset})).await;
+    let r = app
+        .post(
+            "/api/users/complete-reset",
+            None,
+            json!({"username": "alice", "tempToken": temp, "newPassword": reset}),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
     let (token, _) = app.login("alice", reset).await;
     assert_eq!(items(&app, &token).await.status, 423, "the old vault is gone");
@@ -124,17 +163,35 @@ async fn item_input_is_checked_and_deleting_needs_an_existing_item() {
     let admin = app.setup_admin().await;
     let token = user_with_item(&app, "alice").await;
     let long = format!("/api/users/vault/{}", "n".repeat(129));
-    assert_eq!(app.send(reqwest::Method::PUT, &long, Some(&token), Some(json!({"value": "v"}))).await.status, 400);
+    assert_eq!(
+        app.send(reqwest::Method::PUT, &long, Some(&token), Some(json!({"value": "v"}))).await.status,
+        400
+    );
     let big = "x".repeat(64 * 1024 + 1);
-    assert_eq!(app.send(reqwest::Method::PUT, "/api/users/vault/big", Some(&token), Some(json!({"value": big}))).await.status, 400);
-    assert_eq!(app.send(reqwest::Method::PUT, "/api/users/vault/n", Some(&token), Some(json!({"value": 5}))).await.status, 400);
+    assert_eq!(
+        app.send(reqwest::Method::PUT, "/api/users/vault/big", Some(&token), Some(json!({"value": big})))
+            .await
+            .status,
+        400
+    );
+    assert_eq!(
+        app.send(reqwest::Method::PUT, "/api/users/vault/n", Some(&token), Some(json!({"value": 5})))
+            .await
+            .status,
+        400
+    );
     assert_eq!(app.delete("/api/users/vault/nothing", Some(&token)).await.status, 404);
     assert_eq!(app.delete("/api/users/vault/prod-key", Some(&token)).await.body, json!({"success": true}));
     assert_eq!(items(&app, &token).await.body, json!({"items": []}));
     // Another user's session sees only its own (locked) vault; an API key has no session.
     assert_eq!(items(&app, &admin).await.status, 423);
     let (_, alice_id) = app.login("alice", USER_PASSWORD).await;
-    let key = app.post("/api/users/api-keys", Some(&admin), json!({"name": "k", "userId": alice_id})).await.body["token"].as_str().unwrap().to_owned();
+    let key =
+        app.post("/api/users/api-keys", Some(&admin), json!({"name": "k", "userId": alice_id})).await.body
+            ["token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
     let r = items(&app, &key).await;
     assert_eq!((r.status.as_u16(), r.code()), (403, "session_required"));
 }

@@ -52,7 +52,8 @@ pub async fn insert(pool: &SqlitePool, k: &NewApiKey<'_>) -> Result<(), sqlx::Er
     .map(|_| ())
 }
 
-const LIST: &str = "SELECT k.id, k.name, k.user_id, u.username, k.token_prefix, k.created_at, k.expires_at, k.last_used_at
+const LIST: &str =
+    "SELECT k.id, k.name, k.user_id, u.username, k.token_prefix, k.created_at, k.expires_at, k.last_used_at
                     FROM api_keys k JOIN users u ON u.id = k.user_id";
 
 pub async fn list(pool: &SqlitePool) -> Result<Vec<ApiKeyRow>, sqlx::Error> {
@@ -63,7 +64,10 @@ pub async fn find(pool: &SqlitePool, id: &str) -> Result<Option<ApiKeyRow>, sqlx
     sqlx::query_as(&format!("{LIST} WHERE k.id = ?")).bind(id).fetch_optional(pool).await
 }
 
-pub async fn find_for_auth(pool: &SqlitePool, token_hash: &str) -> Result<Option<ApiKeyAuthRow>, sqlx::Error> {
+pub async fn find_for_auth(
+    pool: &SqlitePool,
+    token_hash: &str,
+) -> Result<Option<ApiKeyAuthRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT k.id, k.expires_at, k.last_used_at, u.id AS user_id, u.username, u.display_name, u.is_admin, u.is_oidc
          FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.token_hash = ?",
@@ -74,10 +78,19 @@ pub async fn find_for_auth(pool: &SqlitePool, token_hash: &str) -> Result<Option
 }
 
 pub async fn touch(pool: &SqlitePool, id: &str, now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE api_keys SET last_used_at = ? WHERE id = ?").bind(now).bind(id).execute(pool).await.map(|_| ())
+    sqlx::query("UPDATE api_keys SET last_used_at = ? WHERE id = ?")
+        .bind(now)
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|_| ())
 }
 
 /// Answers whether a key was deleted.
 pub async fn delete(pool: &SqlitePool, id: &str) -> Result<bool, sqlx::Error> {
-    sqlx::query("DELETE FROM api_keys WHERE id = ?").bind(id).execute(pool).await.map(|r| r.rows_affected() == 1)
+    sqlx::query("DELETE FROM api_keys WHERE id = ?")
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected() == 1)
 }

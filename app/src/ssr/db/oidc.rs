@@ -51,7 +51,12 @@ pub async fn find_user_by_subject(pool: &SqlitePool, subject: &str) -> Result<Op
 
 /// Marks a new account as signing in through the provider.
 pub async fn set_subject(pool: &SqlitePool, user_id: &str, subject: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE users SET oidc_subject = ?, is_oidc = 1 WHERE id = ?").bind(subject).bind(user_id).execute(pool).await.map(|_| ())
+    sqlx::query("UPDATE users SET oidc_subject = ?, is_oidc = 1 WHERE id = ?")
+        .bind(subject)
+        .bind(user_id)
+        .execute(pool)
+        .await
+        .map(|_| ())
 }
 
 pub async fn subject_of(pool: &SqlitePool, user_id: &str) -> Result<Option<String>, sqlx::Error> {
@@ -64,13 +69,26 @@ pub async fn subject_of(pool: &SqlitePool, user_id: &str) -> Result<Option<Strin
 
 /// Moves the provider identity of an SSO-only account onto a password account and deletes
 /// the SSO-only one, in one transaction.
-pub async fn merge_into(pool: &SqlitePool, oidc_user_id: &str, target_id: &str, subject: &str) -> Result<(), sqlx::Error> {
+pub async fn merge_into(
+    pool: &SqlitePool,
+    oidc_user_id: &str,
+    target_id: &str,
+    subject: &str,
+) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
     sqlx::query("DELETE FROM users WHERE id = ?").bind(oidc_user_id).execute(&mut *tx).await?;
-    sqlx::query("UPDATE users SET oidc_subject = ?, is_oidc = 1 WHERE id = ?").bind(subject).bind(target_id).execute(&mut *tx).await?;
+    sqlx::query("UPDATE users SET oidc_subject = ?, is_oidc = 1 WHERE id = ?")
+        .bind(subject)
+        .bind(target_id)
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await
 }
 
 pub async fn clear_subject(pool: &SqlitePool, user_id: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE users SET oidc_subject = NULL, is_oidc = 0 WHERE id = ?").bind(user_id).execute(pool).await.map(|_| ())
+    sqlx::query("UPDATE users SET oidc_subject = NULL, is_oidc = 0 WHERE id = ?")
+        .bind(user_id)
+        .execute(pool)
+        .await
+        .map(|_| ())
 }

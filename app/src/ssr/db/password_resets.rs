@@ -12,7 +12,13 @@ pub struct ResetRow {
 }
 
 /// Opens a reset, replacing any earlier one (its code stops working).
-pub async fn open(pool: &SqlitePool, user_id: &str, code_hash: &str, now: i64, expires_at: i64) -> Result<(), sqlx::Error> {
+pub async fn open(
+    pool: &SqlitePool,
+    user_id: &str,
+    code_hash: &str,
+    now: i64,
+    expires_at: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO password_resets (user_id, code_hash, created_at, expires_at) VALUES (?, ?, ?, ?)
          ON CONFLICT (user_id) DO UPDATE SET code_hash = excluded.code_hash, created_at = excluded.created_at,
@@ -28,15 +34,23 @@ pub async fn open(pool: &SqlitePool, user_id: &str, code_hash: &str, now: i64, e
 }
 
 pub async fn find(pool: &SqlitePool, user_id: &str) -> Result<Option<ResetRow>, sqlx::Error> {
-    sqlx::query_as("SELECT user_id, code_hash, expires_at, token_id, verified_at FROM password_resets WHERE user_id = ?")
-        .bind(user_id)
-        .fetch_optional(pool)
-        .await
+    sqlx::query_as(
+        "SELECT user_id, code_hash, expires_at, token_id, verified_at FROM password_resets WHERE user_id = ?",
+    )
+    .bind(user_id)
+    .fetch_optional(pool)
+    .await
 }
 
 /// Marks the code verified and names the token that may finish the reset. Only the first of
 /// two racing verifications wins.
-pub async fn mark_verified(pool: &SqlitePool, user_id: &str, token_id: &str, now: i64, expires_at: i64) -> Result<bool, sqlx::Error> {
+pub async fn mark_verified(
+    pool: &SqlitePool,
+    user_id: &str,
+    token_id: &str,
+    now: i64,
+    expires_at: i64,
+) -> Result<bool, sqlx::Error> {
     sqlx::query(
         "UPDATE password_resets SET token_id = ?, verified_at = ?, expires_at = ?
          WHERE user_id = ? AND verified_at IS NULL",
@@ -51,7 +65,12 @@ pub async fn mark_verified(pool: &SqlitePool, user_id: &str, token_id: &str, now
 }
 
 /// Ends the reset that `token_id` names. Answers whether it was still open.
-pub async fn consume(pool: &SqlitePool, user_id: &str, token_id: &str, now: i64) -> Result<bool, sqlx::Error> {
+pub async fn consume(
+    pool: &SqlitePool,
+    user_id: &str,
+    token_id: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
     sqlx::query("DELETE FROM password_resets WHERE user_id = ? AND token_id = ? AND expires_at > ?")
         .bind(user_id)
         .bind(token_id)

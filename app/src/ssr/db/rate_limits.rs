@@ -25,5 +25,9 @@ pub async fn clear(pool: &SqlitePool, bucket: &str) -> Result<(), sqlx::Error> {
 
 /// Drops hits older than any window can reach.
 pub async fn prune(pool: &SqlitePool, before: i64) -> Result<u64, sqlx::Error> {
-    sqlx::query("DELETE FROM rate_limit_hits WHERE at < ?").bind(before).execute(pool).await.map(|r| r.rows_affected())
+    sqlx::query("DELETE FROM rate_limit_hits WHERE at < ?")
+        .bind(before)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
 }

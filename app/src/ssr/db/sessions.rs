@@ -65,7 +65,10 @@ pub async fn insert(pool: &SqlitePool, s: &SessionRow) -> Result<(), sqlx::Error
     .map(|_| ())
 }
 
-pub async fn find_with_user(pool: &SqlitePool, session_id: &str) -> Result<Option<SessionAuthRow>, sqlx::Error> {
+pub async fn find_with_user(
+    pool: &SqlitePool,
+    session_id: &str,
+) -> Result<Option<SessionAuthRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT s.id AS session_id, s.user_id, s.expires_at, s.last_active_at, s.revoked_at,
                 u.username, u.display_name, u.is_admin, u.is_oidc, u.tokens_valid_after,
@@ -108,7 +111,12 @@ pub async fn revoke(pool: &SqlitePool, id: &str, now: i64) -> Result<u64, sqlx::
 }
 
 /// Revokes every live session of a user, except `keep` when given.
-pub async fn revoke_all_for_user(pool: &SqlitePool, user_id: &str, keep: Option<&str>, now: i64) -> Result<u64, sqlx::Error> {
+pub async fn revoke_all_for_user(
+    pool: &SqlitePool,
+    user_id: &str,
+    keep: Option<&str>,
+    now: i64,
+) -> Result<u64, sqlx::Error> {
     sqlx::query(
         "UPDATE sessions SET revoked_at = ?
          WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ? AND (? IS NULL OR id <> ?)",
@@ -124,7 +132,11 @@ pub async fn revoke_all_for_user(pool: &SqlitePool, user_id: &str, keep: Option<
 }
 
 /// Unexpired sessions (revoked ones included, so an admin sees what was cut off), newest activity first.
-pub async fn list(pool: &SqlitePool, user_id: Option<&str>, now: i64) -> Result<Vec<SessionListRow>, sqlx::Error> {
+pub async fn list(
+    pool: &SqlitePool,
+    user_id: Option<&str>,
+    now: i64,
+) -> Result<Vec<SessionListRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT s.id, s.user_id, u.username, s.device_type, s.device_info, s.ip_address,
                 s.created_at, s.expires_at, s.last_active_at, s.revoked_at
@@ -152,10 +164,19 @@ pub async fn lock_all_for_user(pool: &SqlitePool, user_id: &str, now: i64) -> Re
 
 /// Locks one session (the server noticed it idle).
 pub async fn lock(pool: &SqlitePool, id: &str, now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE sessions SET locked_at = ? WHERE id = ? AND locked_at IS NULL").bind(now).bind(id).execute(pool).await.map(|_| ())
+    sqlx::query("UPDATE sessions SET locked_at = ? WHERE id = ? AND locked_at IS NULL")
+        .bind(now)
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|_| ())
 }
 
 /// Clears every lock of a user (the passcode was removed, so no one could unlock).
 pub async fn unlock_all_for_user(pool: &SqlitePool, user_id: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE sessions SET locked_at = NULL WHERE user_id = ?").bind(user_id).execute(pool).await.map(|_| ())
+    sqlx::query("UPDATE sessions SET locked_at = NULL WHERE user_id = ?")
+        .bind(user_id)
+        .execute(pool)
+        .await
+        .map(|_| ())
 }

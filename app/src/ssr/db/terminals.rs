@@ -1,7 +1,11 @@
 //! The `terminal_locks`, `terminal_grants` and `ws_tickets` tables.
 use sqlx::{FromRow, SqlitePool};
 
-pub async fn lock_time(pool: &SqlitePool, user_id: &str, container_id: &str) -> Result<Option<i64>, sqlx::Error> {
+pub async fn lock_time(
+    pool: &SqlitePool,
+    user_id: &str,
+    container_id: &str,
+) -> Result<Option<i64>, sqlx::Error> {
     sqlx::query_scalar("SELECT locked_at FROM terminal_locks WHERE user_id = ? AND container_id = ?")
         .bind(user_id)
         .bind(container_id)
@@ -10,7 +14,12 @@ pub async fn lock_time(pool: &SqlitePool, user_id: &str, container_id: &str) -> 
 }
 
 /// Locks a terminal; an existing lock keeps its original time. Answers the lock time.
-pub async fn lock(pool: &SqlitePool, user_id: &str, container_id: &str, now: i64) -> Result<i64, sqlx::Error> {
+pub async fn lock(
+    pool: &SqlitePool,
+    user_id: &str,
+    container_id: &str,
+    now: i64,
+) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "INSERT INTO terminal_locks (user_id, container_id, locked_at) VALUES (?, ?, ?)
          ON CONFLICT(user_id, container_id) DO UPDATE SET locked_at = terminal_locks.locked_at
@@ -39,13 +48,20 @@ pub struct TerminalLockRow {
 }
 
 pub async fn list_locks(pool: &SqlitePool, user_id: &str) -> Result<Vec<TerminalLockRow>, sqlx::Error> {
-    sqlx::query_as("SELECT container_id, locked_at FROM terminal_locks WHERE user_id = ? ORDER BY locked_at DESC")
-        .bind(user_id)
-        .fetch_all(pool)
-        .await
+    sqlx::query_as(
+        "SELECT container_id, locked_at FROM terminal_locks WHERE user_id = ? ORDER BY locked_at DESC",
+    )
+    .bind(user_id)
+    .fetch_all(pool)
+    .await
 }
 
-pub async fn grant(pool: &SqlitePool, session_id: &str, container_id: &str, expires_at: i64) -> Result<(), sqlx::Error> {
+pub async fn grant(
+    pool: &SqlitePool,
+    session_id: &str,
+    container_id: &str,
+    expires_at: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO terminal_grants (session_id, container_id, expires_at) VALUES (?, ?, ?)
          ON CONFLICT(session_id, container_id) DO UPDATE SET expires_at = excluded.expires_at",
@@ -58,7 +74,12 @@ pub async fn grant(pool: &SqlitePool, session_id: &str, container_id: &str, expi
     .map(|_| ())
 }
 
-pub async fn has_live_grant(pool: &SqlitePool, session_id: &str, container_id: &str, now: i64) -> Result<bool, sqlx::Error> {
+pub async fn has_live_grant(
+    pool: &SqlitePool,
+    session_id: &str,
+    container_id: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM terminal_grants WHERE session_id = ? AND container_id = ? AND expires_at > ?)")
         .bind(session_id)
         .bind(container_id)
@@ -93,7 +114,11 @@ pub struct RedeemedTicket {
 }
 
 /// Spends a live ticket, atomically: of two racing redeems only one gets the row.
-pub async fn redeem_ticket(pool: &SqlitePool, ticket_hash: &str, now: i64) -> Result<Option<RedeemedTicket>, sqlx::Error> {
+pub async fn redeem_ticket(
+    pool: &SqlitePool,
+    ticket_hash: &str,
+    now: i64,
+) -> Result<Option<RedeemedTicket>, sqlx::Error> {
     sqlx::query_as(
         "UPDATE ws_tickets SET used_at = ? WHERE ticket_hash = ? AND used_at IS NULL AND expires_at > ?
          RETURNING session_id, terminal_id",
@@ -106,5 +131,9 @@ pub async fn redeem_ticket(pool: &SqlitePool, ticket_hash: &str, now: i64) -> Re
 }
 
 pub async fn prune_tickets(pool: &SqlitePool, before: i64) -> Result<u64, sqlx::Error> {
-    sqlx::query("DELETE FROM ws_tickets WHERE expires_at < ?").bind(before).execute(pool).await.map(|r| r.rows_affected())
+    sqlx::query("DELETE FROM ws_tickets WHERE expires_at < ?")
+        .bind(before)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
 }

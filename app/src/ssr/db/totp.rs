@@ -18,7 +18,11 @@ pub struct ChallengeRow {
 }
 
 /// Replaces a user's backup codes with new hashed ones, in one transaction.
-pub async fn replace_backup_codes(pool: &SqlitePool, user_id: &str, rows: &[(String, String)]) -> Result<(), sqlx::Error> {
+pub async fn replace_backup_codes(
+    pool: &SqlitePool,
+    user_id: &str,
+    rows: &[(String, String)],
+) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
     sqlx::query("DELETE FROM backup_codes WHERE user_id = ?").bind(user_id).execute(&mut *tx).await?;
     for (id, hash) in rows {
@@ -32,7 +36,10 @@ pub async fn replace_backup_codes(pool: &SqlitePool, user_id: &str, rows: &[(Str
     tx.commit().await
 }
 
-pub async fn unused_backup_codes(pool: &SqlitePool, user_id: &str) -> Result<Vec<BackupCodeRow>, sqlx::Error> {
+pub async fn unused_backup_codes(
+    pool: &SqlitePool,
+    user_id: &str,
+) -> Result<Vec<BackupCodeRow>, sqlx::Error> {
     sqlx::query_as("SELECT id, code_hash FROM backup_codes WHERE user_id = ? AND used_at IS NULL")
         .bind(user_id)
         .fetch_all(pool)
@@ -76,7 +83,12 @@ pub async fn insert_trusted_device(
     .map(|_| ())
 }
 
-pub async fn is_trusted_device(pool: &SqlitePool, user_id: &str, token_hash: &str, now: i64) -> Result<bool, sqlx::Error> {
+pub async fn is_trusted_device(
+    pool: &SqlitePool,
+    user_id: &str,
+    token_hash: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM trusted_devices WHERE user_id = ? AND token_hash = ? AND expires_at > ?)")
         .bind(user_id)
         .bind(token_hash)
@@ -86,19 +98,32 @@ pub async fn is_trusted_device(pool: &SqlitePool, user_id: &str, token_hash: &st
 }
 
 pub async fn forget_trusted_devices(pool: &SqlitePool, user_id: &str) -> Result<u64, sqlx::Error> {
-    sqlx::query("DELETE FROM trusted_devices WHERE user_id = ?").bind(user_id).execute(pool).await.map(|r| r.rows_affected())
-}
-
-pub async fn insert_challenge(pool: &SqlitePool, id: &str, user_id: &str, remember: bool, now: i64, expires_at: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO mfa_challenges (id, user_id, remember, created_at, expires_at) VALUES (?, ?, ?, ?, ?)")
-        .bind(id)
+    sqlx::query("DELETE FROM trusted_devices WHERE user_id = ?")
         .bind(user_id)
-        .bind(remember)
-        .bind(now)
-        .bind(expires_at)
         .execute(pool)
         .await
-        .map(|_| ())
+        .map(|r| r.rows_affected())
+}
+
+pub async fn insert_challenge(
+    pool: &SqlitePool,
+    id: &str,
+    user_id: &str,
+    remember: bool,
+    now: i64,
+    expires_at: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO mfa_challenges (id, user_id, remember, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(id)
+    .bind(user_id)
+    .bind(remember)
+    .bind(now)
+    .bind(expires_at)
+    .execute(pool)
+    .await
+    .map(|_| ())
 }
 
 pub async fn find_challenge(pool: &SqlitePool, id: &str) -> Result<Option<ChallengeRow>, sqlx::Error> {
@@ -119,5 +144,9 @@ pub async fn use_challenge(pool: &SqlitePool, id: &str, now: i64) -> Result<bool
 }
 
 pub async fn prune_challenges(pool: &SqlitePool, before: i64) -> Result<u64, sqlx::Error> {
-    sqlx::query("DELETE FROM mfa_challenges WHERE expires_at < ?").bind(before).execute(pool).await.map(|r| r.rows_affected())
+    sqlx::query("DELETE FROM mfa_challenges WHERE expires_at < ?")
+        .bind(before)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
 }

@@ -22,7 +22,8 @@ pub struct UserRow {
     pub ldap_dn: Option<String>,
 }
 
-const COLUMNS: &str = "id, username, display_name, password_hash, is_admin, is_oidc, tokens_valid_after, created_at, \
+const COLUMNS: &str =
+    "id, username, display_name, password_hash, is_admin, is_oidc, tokens_valid_after, created_at, \
                        totp_enabled, totp_secret_enc, totp_pending_enc, totp_last_step, \
                        passcode_hash, lock_after_minutes, single_session_mode, ldap_dn";
 
@@ -48,7 +49,11 @@ pub enum Admission {
 
 /// Inserts a user. `Ok(None)` means `OnlyFirst` found users already. The "first user"
 /// decision is made inside the INSERT, so two racing requests cannot both become the first admin.
-pub async fn insert(pool: &SqlitePool, u: &NewUser<'_>, admission: Admission) -> Result<Option<bool>, sqlx::Error> {
+pub async fn insert(
+    pool: &SqlitePool,
+    u: &NewUser<'_>,
+    admission: Admission,
+) -> Result<Option<bool>, sqlx::Error> {
     let guard = match admission {
         Admission::OnlyFirst => "WHERE NOT EXISTS (SELECT 1 FROM users)",
         Admission::AdminIfFirst => "",
@@ -104,7 +109,12 @@ pub async fn bump_tokens_valid_after(pool: &SqlitePool, id: &str, at: i64) -> Re
 
 /// Records a TOTP setup that is not enabled yet; sign-in is unchanged until it is.
 pub async fn set_totp_pending(pool: &SqlitePool, id: &str, sealed: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE users SET totp_pending_enc = ? WHERE id = ?").bind(sealed).bind(id).execute(pool).await.map(|_| ())
+    sqlx::query("UPDATE users SET totp_pending_enc = ? WHERE id = ?")
+        .bind(sealed)
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|_| ())
 }
 
 /// Turns the pending seed into the active one. Only one of two racing enables wins.
@@ -133,17 +143,24 @@ pub async fn disable_totp(pool: &SqlitePool, id: &str) -> Result<(), sqlx::Error
 /// Claims a TOTP step: succeeds only if no step at or after it was accepted before, so a
 /// code cannot be replayed, not even by two requests racing on two nodes.
 pub async fn claim_totp_step(pool: &SqlitePool, id: &str, step: i64) -> Result<bool, sqlx::Error> {
-    sqlx::query("UPDATE users SET totp_last_step = ? WHERE id = ? AND (totp_last_step IS NULL OR totp_last_step < ?)")
-        .bind(step)
-        .bind(id)
-        .bind(step)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected() == 1)
+    sqlx::query(
+        "UPDATE users SET totp_last_step = ? WHERE id = ? AND (totp_last_step IS NULL OR totp_last_step < ?)",
+    )
+    .bind(step)
+    .bind(id)
+    .bind(step)
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected() == 1)
 }
 
 /// Sets (or, with `None`, removes) the screen-lock passcode, and optionally the auto-lock minutes.
-pub async fn set_passcode(pool: &SqlitePool, id: &str, hash: Option<&str>, lock_after_minutes: Option<i64>) -> Result<(), sqlx::Error> {
+pub async fn set_passcode(
+    pool: &SqlitePool,
+    id: &str,
+    hash: Option<&str>,
+    lock_after_minutes: Option<i64>,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE users SET passcode_hash = ?, lock_after_minutes = COALESCE(?, lock_after_minutes) WHERE id = ?")
         .bind(hash)
         .bind(lock_after_minutes)
@@ -154,16 +171,28 @@ pub async fn set_passcode(pool: &SqlitePool, id: &str, hash: Option<&str>, lock_
 }
 
 pub async fn set_lock_after_minutes(pool: &SqlitePool, id: &str, minutes: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE users SET lock_after_minutes = ? WHERE id = ?").bind(minutes).bind(id).execute(pool).await.map(|_| ())
+    sqlx::query("UPDATE users SET lock_after_minutes = ? WHERE id = ?")
+        .bind(minutes)
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|_| ())
 }
 
 pub async fn set_single_session_mode(pool: &SqlitePool, id: &str, on: bool) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE users SET single_session_mode = ? WHERE id = ?").bind(on).bind(id).execute(pool).await.map(|_| ())
+    sqlx::query("UPDATE users SET single_session_mode = ? WHERE id = ?")
+        .bind(on)
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|_| ())
 }
 
 /// Every user, oldest first.
 pub async fn list(pool: &SqlitePool) -> Result<Vec<UserRow>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM users ORDER BY created_at, username_key")).fetch_all(pool).await
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM users ORDER BY created_at, username_key"))
+        .fetch_all(pool)
+        .await
 }
 
 /// Grants or takes away the admin role. Taking it away never leaves the instance without an
@@ -193,11 +222,19 @@ pub async fn delete(pool: &SqlitePool, id: &str) -> Result<bool, sqlx::Error> {
 }
 
 pub async fn find_by_ldap_dn(pool: &SqlitePool, dn: &str) -> Result<Option<UserRow>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE ldap_dn = ?")).bind(dn).fetch_optional(pool).await
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE ldap_dn = ?"))
+        .bind(dn)
+        .fetch_optional(pool)
+        .await
 }
 
 /// Links a freshly created account to its directory entry and keeps its display name current.
-pub async fn set_ldap_identity(pool: &SqlitePool, id: &str, dn: &str, display_name: &str) -> Result<(), sqlx::Error> {
+pub async fn set_ldap_identity(
+    pool: &SqlitePool,
+    id: &str,
+    dn: &str,
+    display_name: &str,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE users SET ldap_dn = ?, display_name = ? WHERE id = ?")
         .bind(dn)
         .bind(display_name)

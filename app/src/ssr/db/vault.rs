@@ -25,14 +25,20 @@ pub async fn wrapped_key(pool: &SqlitePool, user_id: &str) -> Result<Option<Wrap
 }
 
 /// Stores a first wrapped key; answers false if the user already had one (two racing unlocks).
-pub async fn create_wrapped_key(pool: &SqlitePool, user_id: &str, w: &WrappedKey) -> Result<bool, sqlx::Error> {
-    sqlx::query("UPDATE users SET vault_salt = ?, vault_key_wrapped = ? WHERE id = ? AND vault_key_wrapped IS NULL")
-        .bind(&w.vault_salt)
-        .bind(&w.vault_key_wrapped)
-        .bind(user_id)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected() == 1)
+pub async fn create_wrapped_key(
+    pool: &SqlitePool,
+    user_id: &str,
+    w: &WrappedKey,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query(
+        "UPDATE users SET vault_salt = ?, vault_key_wrapped = ? WHERE id = ? AND vault_key_wrapped IS NULL",
+    )
+    .bind(&w.vault_salt)
+    .bind(&w.vault_key_wrapped)
+    .bind(user_id)
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected() == 1)
 }
 
 pub async fn items(pool: &SqlitePool, user_id: &str) -> Result<Vec<ItemRow>, sqlx::Error> {
@@ -42,7 +48,13 @@ pub async fn items(pool: &SqlitePool, user_id: &str) -> Result<Vec<ItemRow>, sql
         .await
 }
 
-pub async fn put_item(pool: &SqlitePool, user_id: &str, name: &str, value_enc: &str, now: i64) -> Result<(), sqlx::Error> {
+pub async fn put_item(
+    pool: &SqlitePool,
+    user_id: &str,
+    name: &str,
+    value_enc: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO vault_items (user_id, name, value_enc, updated_at) VALUES (?, ?, ?, ?)
          ON CONFLICT (user_id, name) DO UPDATE SET value_enc = excluded.value_enc, updated_at = excluded.updated_at",
@@ -77,14 +89,22 @@ pub enum VaultChange {
 
 /// Replaces the password hash, stops every token issued before `now`, and applies the vault
 /// change: all or nothing.
-pub async fn set_password(pool: &SqlitePool, user_id: &str, hash: &str, now: i64, vault: VaultChange) -> Result<(), sqlx::Error> {
+pub async fn set_password(
+    pool: &SqlitePool,
+    user_id: &str,
+    hash: &str,
+    now: i64,
+    vault: VaultChange,
+) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
-    sqlx::query("UPDATE users SET password_hash = ?, tokens_valid_after = MAX(tokens_valid_after, ?) WHERE id = ?")
-        .bind(hash)
-        .bind(now)
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "UPDATE users SET password_hash = ?, tokens_valid_after = MAX(tokens_valid_after, ?) WHERE id = ?",
+    )
+    .bind(hash)
+    .bind(now)
+    .bind(user_id)
+    .execute(&mut *tx)
+    .await?;
     match vault {
         VaultChange::Keep => {}
         VaultChange::Rewrap(w) => {
@@ -96,7 +116,10 @@ pub async fn set_password(pool: &SqlitePool, user_id: &str, hash: &str, now: i64
                 .await?;
         }
         VaultChange::Clear => {
-            sqlx::query("UPDATE users SET vault_salt = NULL, vault_key_wrapped = NULL WHERE id = ?").bind(user_id).execute(&mut *tx).await?;
+            sqlx::query("UPDATE users SET vault_salt = NULL, vault_key_wrapped = NULL WHERE id = ?")
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
             sqlx::query("DELETE FROM vault_items WHERE user_id = ?").bind(user_id).execute(&mut *tx).await?;
         }
     }

@@ -6,7 +6,10 @@ use super::sessions;
 use super::settings::{self, Toggle};
 use crate::domain::{DisplayName, Password, Username};
 use crate::error::{AppError, ErrorKind};
-use crate::ssr::db::{self, users::{Admission, NewUser}};
+use crate::ssr::db::{
+    self,
+    users::{Admission, NewUser},
+};
 use crate::ssr::keys::new_id;
 use crate::ssr::AppState;
 
@@ -21,7 +24,12 @@ pub async fn find_account(state: &AppState, user_id: &str) -> Result<Account, Ap
         .ok_or_else(|| AppError::of(ErrorKind::UserNotFound, "No such user."))
 }
 
-async fn new_password_hash(field: &'static str, username: &Username, display: &str, raw: String) -> Result<String, AppError> {
+async fn new_password_hash(
+    field: &'static str,
+    username: &Username,
+    display: &str,
+    raw: String,
+) -> Result<String, AppError> {
     let password = Password::parse_for(field, raw)?;
     passwords::check_strength(field, &password, &[username.as_ref(), display])?;
     passwords::hash(&password).await
@@ -36,7 +44,8 @@ pub async fn set_up_instance(
     display_name: &str,
     client: &ClientMeta,
 ) -> Result<SignedIn, AppError> {
-    let already = || AppError::of(ErrorKind::AlreadySetUp, "This instance is already set up; sign in instead.");
+    let already =
+        || AppError::of(ErrorKind::AlreadySetUp, "This instance is already set up; sign in instead.");
     if !needs_setup(state).await? {
         return Err(already());
     }
@@ -68,7 +77,10 @@ pub async fn set_up_instance(
 pub async fn register(state: &AppState, username: &str, password: String) -> Result<bool, AppError> {
     let first = needs_setup(state).await?;
     if !first && !settings::toggle(state, Toggle::Registration).await? {
-        return Err(AppError::of(ErrorKind::RegistrationDisabled, "Registration is turned off on this instance."));
+        return Err(AppError::of(
+            ErrorKind::RegistrationDisabled,
+            "Registration is turned off on this instance.",
+        ));
     }
     let username = Username::parse(username)?;
     let key = username.key();
@@ -106,13 +118,25 @@ pub async fn count_users(_admin: &AdminUser, state: &AppState) -> Result<i64, Ap
 /// Changes the caller's password. Every session of the user ends (this one too), every token
 /// issued before now stops working, trusted devices are forgotten and an open reset is voided.
 #[tracing::instrument(skip_all)]
-pub async fn change_password(state: &AppState, caller: &Caller, old_password: String, new_password: String) -> Result<(), AppError> {
+pub async fn change_password(
+    state: &AppState,
+    caller: &Caller,
+    old_password: String,
+    new_password: String,
+) -> Result<(), AppError> {
     if new_password.is_empty() {
-        return Err(AppError::invalid(ErrorKind::InvalidRequest, Some("newPassword"), "Enter a new password."));
+        return Err(AppError::invalid(
+            ErrorKind::InvalidRequest,
+            Some("newPassword"),
+            "Enter a new password.",
+        ));
     }
-    let user = db::users::find_by_id(&state.pool, &caller.user_id).await?.ok_or(AppError::from(ErrorKind::Unauthenticated))?;
+    let user = db::users::find_by_id(&state.pool, &caller.user_id)
+        .await?
+        .ok_or(AppError::from(ErrorKind::Unauthenticated))?;
     passwords::confirm(state, &user, "oldPassword", old_password.clone()).await?;
-    let username = Username::parse(&user.username).map_err(|_| AppError::bug("a stored username no longer parses"))?;
+    let username =
+        Username::parse(&user.username).map_err(|_| AppError::bug("a stored username no longer parses"))?;
     let hash = new_password_hash("newPassword", &username, &user.display_name, new_password.clone()).await?;
     let vault = super::vault::rewrap(state, &user.id, &old_password, &new_password).await?;
     replace_password(state, &user.id, &hash, vault).await?;
@@ -122,7 +146,12 @@ pub async fn change_password(state: &AppState, caller: &Caller, old_password: St
 
 /// Stores a new password hash (with what it does to the vault) and cuts off everything the
 /// old one let in.
-pub(crate) async fn replace_password(state: &AppState, user_id: &str, hash: &str, vault: db::vault::VaultChange) -> Result<(), AppError> {
+pub(crate) async fn replace_password(
+    state: &AppState,
+    user_id: &str,
+    hash: &str,
+    vault: db::vault::VaultChange,
+) -> Result<(), AppError> {
     let now = state.now();
     db::vault::set_password(&state.pool, user_id, hash, now, vault).await?;
     state.vault.forget_user(user_id);
@@ -136,11 +165,16 @@ pub(crate) async fn replace_password(state: &AppState, user_id: &str, hash: &str
 /// password (single sign-on only) and the last admin cannot.
 #[tracing::instrument(skip_all)]
 pub async fn delete_own_account(state: &AppState, caller: &Caller, password: String) -> Result<(), AppError> {
-    let user = db::users::find_by_id(&state.pool, &caller.user_id).await?.ok_or(AppError::from(ErrorKind::Unauthenticated))?;
+    let user = db::users::find_by_id(&state.pool, &caller.user_id)
+        .await?
+        .ok_or(AppError::from(ErrorKind::Unauthenticated))?;
     passwords::confirm(state, &user, "password", password).await?;
     state.vault.forget_user(&user.id);
     if !db::users::delete(&state.pool, &user.id).await? {
-        return Err(AppError::of(ErrorKind::LastAdmin, "You are the last admin: make someone else admin first."));
+        return Err(AppError::of(
+            ErrorKind::LastAdmin,
+            "You are the last admin: make someone else admin first.",
+        ));
     }
     tracing::info!(user = %user.id, "account deleted by its owner");
     Ok(())

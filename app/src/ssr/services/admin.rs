@@ -40,7 +40,13 @@ impl Role {
 }
 
 /// Gives the user named by `userId` (first) or `username` the admin role or takes it away.
-pub async fn set_role(admin: &AdminUser, state: &AppState, user_id: Option<&str>, username: Option<&str>, role: Role) -> Result<(), AppError> {
+pub async fn set_role(
+    admin: &AdminUser,
+    state: &AppState,
+    user_id: Option<&str>,
+    username: Option<&str>,
+    role: Role,
+) -> Result<(), AppError> {
     let target = find_target(state, user_id, username).await?;
     match role {
         Role::Admin => make_admin(admin, state, &target).await,
@@ -49,13 +55,23 @@ pub async fn set_role(admin: &AdminUser, state: &AppState, user_id: Option<&str>
 }
 
 /// Who an admin operation is aimed at: `userId` first, else `username`.
-async fn find_target(state: &AppState, user_id: Option<&str>, username: Option<&str>) -> Result<Account, AppError> {
+async fn find_target(
+    state: &AppState,
+    user_id: Option<&str>,
+    username: Option<&str>,
+) -> Result<Account, AppError> {
     let user_id = user_id.map(str::trim).filter(|s| !s.is_empty());
     let username = username.map(str::trim).filter(|s| !s.is_empty());
     let row = match (user_id, username) {
         (Some(id), _) => db::users::find_by_id(&state.pool, id).await?,
         (None, Some(name)) => db::users::find_by_key(&state.pool, &name.to_ascii_lowercase()).await?,
-        (None, None) => return Err(AppError::invalid(ErrorKind::InvalidRequest, Some("userId"), "Give a userId or a username.")),
+        (None, None) => {
+            return Err(AppError::invalid(
+                ErrorKind::InvalidRequest,
+                Some("userId"),
+                "Give a userId or a username.",
+            ))
+        }
     };
     row.map(Account::from).ok_or_else(|| AppError::of(ErrorKind::UserNotFound, "No such user."))
 }
@@ -74,7 +90,11 @@ async fn make_admin(admin: &AdminUser, state: &AppState, target: &Account) -> Re
 #[tracing::instrument(skip_all)]
 async fn remove_admin(admin: &AdminUser, state: &AppState, target: &Account) -> Result<(), AppError> {
     if target.id == admin.caller().user_id {
-        return Err(AppError::invalid(ErrorKind::CannotDemoteSelf, None, "You cannot remove your own admin role."));
+        return Err(AppError::invalid(
+            ErrorKind::CannotDemoteSelf,
+            None,
+            "You cannot remove your own admin role.",
+        ));
     }
     if !target.is_admin {
         return Err(AppError::invalid(ErrorKind::NotAdmin, None, "This user is not an admin."));
@@ -90,11 +110,19 @@ async fn remove_admin(admin: &AdminUser, state: &AppState, target: &Account) -> 
 #[tracing::instrument(skip_all)]
 pub async fn delete_user(admin: &AdminUser, state: &AppState, username: &str) -> Result<(), AppError> {
     if username.trim().is_empty() {
-        return Err(AppError::invalid(ErrorKind::InvalidRequest, Some("username"), "Give the username to delete."));
+        return Err(AppError::invalid(
+            ErrorKind::InvalidRequest,
+            Some("username"),
+            "Give the username to delete.",
+        ));
     }
     let target = find_target(state, None, Some(username)).await?;
     if target.id == admin.caller().user_id {
-        return Err(AppError::invalid(ErrorKind::CannotDeleteSelf, Some("username"), "Delete your own account from your account page."));
+        return Err(AppError::invalid(
+            ErrorKind::CannotDeleteSelf,
+            Some("username"),
+            "Delete your own account from your account page.",
+        ));
     }
     if !db::users::delete(&state.pool, &target.id).await? {
         return Err(AppError::of(ErrorKind::LastAdmin, "The last admin cannot be deleted."));

@@ -7,7 +7,10 @@
 use super::auth::API_KEY_PREFIX as PREFIX;
 use super::identity::AdminUser;
 use crate::error::{AppError, ErrorKind};
-use crate::ssr::db::{self, api_keys::{ApiKeyRow, NewApiKey}};
+use crate::ssr::db::{
+    self,
+    api_keys::{ApiKeyRow, NewApiKey},
+};
 use crate::ssr::keys::{digest, new_id, random_hex};
 use crate::ssr::AppState;
 
@@ -28,7 +31,13 @@ pub struct CreatedKey {
 fn parse_expiry(raw: &str, now: i64) -> Result<i64, AppError> {
     use time::format_description::well_known::Rfc3339;
     let raw = raw.trim();
-    let bad = || AppError::invalid(ErrorKind::InvalidRequest, Some("expiresAt"), "Give the expiry as an ISO 8601 date or date-time.");
+    let bad = || {
+        AppError::invalid(
+            ErrorKind::InvalidRequest,
+            Some("expiresAt"),
+            "Give the expiry as an ISO 8601 date or date-time.",
+        )
+    };
     let at = match time::OffsetDateTime::parse(raw, &Rfc3339) {
         Ok(t) => t.unix_timestamp(),
         Err(_) => {
@@ -38,7 +47,11 @@ fn parse_expiry(raw: &str, now: i64) -> Result<i64, AppError> {
         }
     };
     if at <= now {
-        return Err(AppError::invalid(ErrorKind::InvalidRequest, Some("expiresAt"), "The expiry must be in the future."));
+        return Err(AppError::invalid(
+            ErrorKind::InvalidRequest,
+            Some("expiresAt"),
+            "The expiry must be in the future.",
+        ));
     }
     Ok(at)
 }
@@ -46,12 +59,26 @@ fn parse_expiry(raw: &str, now: i64) -> Result<i64, AppError> {
 /// Makes a key acting as `user_id`. Only a signed-in admin can, never another key.
 #[tracing::instrument(skip_all)]
 /// `expires_at` is RFC 3339 or a plain date; none for a key that does not expire.
-pub async fn create(admin: &AdminUser, state: &AppState, name: &str, user_id: &str, expires_at: Option<&str>) -> Result<CreatedKey, AppError> {
+pub async fn create(
+    admin: &AdminUser,
+    state: &AppState,
+    name: &str,
+    user_id: &str,
+    expires_at: Option<&str>,
+) -> Result<CreatedKey, AppError> {
     refuse_keys(admin)?;
-    let expires_at = expires_at.map(str::trim).filter(|e| !e.is_empty()).map(|e| parse_expiry(e, state.now())).transpose()?;
+    let expires_at = expires_at
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .map(|e| parse_expiry(e, state.now()))
+        .transpose()?;
     let name = name.trim();
     if name.is_empty() || name.chars().count() > MAX_NAME {
-        return Err(AppError::invalid(ErrorKind::InvalidRequest, Some("name"), "Name the key (1 to 100 characters)."));
+        return Err(AppError::invalid(
+            ErrorKind::InvalidRequest,
+            Some("name"),
+            "Name the key (1 to 100 characters).",
+        ));
     }
     if db::users::find_by_id(&state.pool, user_id).await?.is_none() {
         return Err(AppError::of(ErrorKind::UserNotFound, "No such user."));
@@ -62,11 +89,21 @@ pub async fn create(admin: &AdminUser, state: &AppState, name: &str, user_id: &s
     let hash = digest(&token);
     db::api_keys::insert(
         &state.pool,
-        &NewApiKey { id: &id, name, user_id, token_hash: &hash, token_prefix: &prefix, created_at: state.now(), expires_at },
+        &NewApiKey {
+            id: &id,
+            name,
+            user_id,
+            token_hash: &hash,
+            token_prefix: &prefix,
+            created_at: state.now(),
+            expires_at,
+        },
     )
     .await?;
     tracing::info!(key = %id, user = %user_id, by = %admin.caller().user_id, "API key created");
-    let key = db::api_keys::find(&state.pool, &id).await?.ok_or_else(|| AppError::bug("an API key just created is missing"))?;
+    let key = db::api_keys::find(&state.pool, &id)
+        .await?
+        .ok_or_else(|| AppError::bug("an API key just created is missing"))?;
     Ok(CreatedKey { key, token })
 }
 

@@ -26,8 +26,11 @@ pub async fn authenticate(state: &AppState, token: Option<&str>, gate: Gate) -> 
     if token.starts_with(API_KEY_PREFIX) {
         return authenticate_key(state, token).await;
     }
-    let claims = tokens::verify(&state.keys, token, TokenKind::Access, now).ok_or(AppError::from(ErrorKind::Unauthenticated))?;
-    let row = db::sessions::find_with_user(&state.pool, &claims.sid).await?.ok_or(AppError::from(ErrorKind::Unauthenticated))?;
+    let claims = tokens::verify(&state.keys, token, TokenKind::Access, now)
+        .ok_or(AppError::from(ErrorKind::Unauthenticated))?;
+    let row = db::sessions::find_with_user(&state.pool, &claims.sid)
+        .await?
+        .ok_or(AppError::from(ErrorKind::Unauthenticated))?;
     if row.user_id != claims.sub || row.revoked_at.is_some() || row.expires_at <= now {
         return Err(AppError::from(ErrorKind::Unauthenticated));
     }

@@ -74,7 +74,10 @@ impl Caller {
     pub fn session(&self) -> Result<&str, AppError> {
         match self.api_key_id {
             None => Ok(&self.session_id),
-            Some(_) => Err(AppError::of(ErrorKind::SessionRequired, "This needs a signed-in session; an API key cannot do it.")),
+            Some(_) => Err(AppError::of(
+                ErrorKind::SessionRequired,
+                "This needs a signed-in session; an API key cannot do it.",
+            )),
         }
     }
 

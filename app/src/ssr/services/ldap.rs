@@ -16,7 +16,10 @@ use super::identity::{AdminUser, ClientMeta};
 use super::rate_limit::{self, Limit};
 use crate::domain::{DisplayName, LoginPassword, Username};
 use crate::error::{AppError, ErrorKind};
-use crate::ssr::db::{self, users::{Admission, NewUser, UserRow}};
+use crate::ssr::db::{
+    self,
+    users::{Admission, NewUser, UserRow},
+};
 use crate::ssr::keys::new_id;
 use crate::ssr::AppState;
 use ldap3::{ldap_escape, LdapConnAsync, LdapConnSettings, Scope, SearchEntry};
@@ -74,13 +77,15 @@ fn enabled_by_default() -> bool {
 
 pub async fn config(state: &AppState) -> Result<Option<LdapConfig>, AppError> {
     let Some(raw) = db::settings::get(&state.pool, CONFIG_KEY).await? else { return Ok(None) };
-    let stored: Stored = serde_json::from_str(&raw).map_err(|e| AppError::internal("stored LDAP settings do not parse", &e))?;
+    let stored: Stored = serde_json::from_str(&raw)
+        .map_err(|e| AppError::internal("stored LDAP settings do not parse", &e))?;
     let password = state.keys.open(&stored.bind_password_sealed, SEAL_CONTEXT)?;
     Ok(Some(LdapConfig {
         enabled: stored.enabled,
         url: stored.url,
         bind_dn: stored.bind_dn,
-        bind_password: String::from_utf8(password).map_err(|e| AppError::internal("the sealed bind password is not UTF-8", &e))?,
+        bind_password: String::from_utf8(password)
+            .map_err(|e| AppError::internal("the sealed bind password is not UTF-8", &e))?,
         search_base: stored.search_base,
         user_attribute: stored.user_attribute,
         display_name_attribute: stored.display_name_attribute,
@@ -103,15 +108,25 @@ fn check_url(raw: &str) -> Result<String, AppError> {
     let url = required("url", raw, "directory URL")?;
     let lower = url.to_ascii_lowercase();
     if !(lower.starts_with("ldap://") || lower.starts_with("ldaps://")) || url.len() <= "ldaps://".len() {
-        return Err(AppError::invalid(ErrorKind::InvalidRequest, Some("url"), "The URL starts with ldap:// or ldaps://."));
+        return Err(AppError::invalid(
+            ErrorKind::InvalidRequest,
+            Some("url"),
+            "The URL starts with ldap:// or ldaps://.",
+        ));
     }
     Ok(url)
 }
 
 fn attribute(field: &'static str, raw: Option<&str>, default: &str) -> Result<String, AppError> {
     let v = raw.map(str::trim).filter(|v| !v.is_empty()).unwrap_or(default);
-    if !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') || !v.starts_with(|c: char| c.is_ascii_alphabetic()) {
-        return Err(AppError::invalid(ErrorKind::InvalidRequest, Some(field), "An attribute name is letters, digits and hyphens."));
+    if !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        || !v.starts_with(|c: char| c.is_ascii_alphabetic())
+    {
+        return Err(AppError::invalid(
+            ErrorKind::InvalidRequest,
+            Some(field),
+            "An attribute name is letters, digits and hyphens.",
+        ));
     }
     Ok(v.to_owned())
 }
@@ -122,13 +137,17 @@ pub async fn save_config(admin: &AdminUser, state: &AppState, input: ConfigInput
     let bind_dn = required("bindDn", &input.bind_dn, "service account DN")?;
     let search_base = required("searchBase", &input.search_base, "search base")?;
     let user_attribute = attribute("userAttribute", input.user_attribute.as_deref(), "uid")?;
-    let display_name_attribute = attribute("displayNameAttribute", input.display_name_attribute.as_deref(), "cn")?;
+    let display_name_attribute =
+        attribute("displayNameAttribute", input.display_name_attribute.as_deref(), "cn")?;
     let bind_password = match input.bind_password.filter(|p| !p.is_empty()) {
         Some(p) => p,
-        None => config(state)
-            .await?
-            .map(|c| c.bind_password)
-            .ok_or_else(|| AppError::invalid(ErrorKind::InvalidRequest, Some("bindPassword"), "Give the service account's password."))?,
+        None => config(state).await?.map(|c| c.bind_password).ok_or_else(|| {
+            AppError::invalid(
+                ErrorKind::InvalidRequest,
+                Some("bindPassword"),
+                "Give the service account's password.",
+            )
+        })?,
     };
     let stored = Stored {
         enabled: input.enabled,
@@ -139,7 +158,8 @@ pub async fn save_config(admin: &AdminUser, state: &AppState, input: ConfigInput
         user_attribute,
         display_name_attribute,
     };
-    let json = serde_json::to_string(&stored).map_err(|e| AppError::internal("LDAP settings do not serialise", &e))?;
+    let json = serde_json::to_string(&stored)
+        .map_err(|e| AppError::internal("LDAP settings do not serialise", &e))?;
     db::settings::set(&state.pool, CONFIG_KEY, &json).await?;
     tracing::info!(by = %admin.caller().user_id, enabled = input.enabled, "LDAP settings saved");
     Ok(())
@@ -163,7 +183,9 @@ enum DirError {
 impl From<ldap3::LdapError> for DirError {
     fn from(e: ldap3::LdapError) -> Self {
         match e {
-            ldap3::LdapError::LdapResult { result } => DirError::Refused(format!("the directory answered {} ({})", result.rc, result.text)),
+            ldap3::LdapError::LdapResult { result } => {
+                DirError::Refused(format!("the directory answered {} ({})", result.rc, result.text))
+            }
             other => DirError::Unreachable(other.to_string()),
         }
     }
@@ -209,7 +231,11 @@ pub async fn test_connection(
         TestPassword::GivenOrStored(p) => (Some(p).filter(|p| !p.is_empty()), true),
     };
     if bind_password.is_none() && !may_use_stored {
-        return Err(AppError::invalid(ErrorKind::InvalidRequest, Some("bindPassword"), "Give the service account's password."));
+        return Err(AppError::invalid(
+            ErrorKind::InvalidRequest,
+            Some("bindPassword"),
+            "Give the service account's password.",
+        ));
     }
     let url = check_url(url)?;
     let bind_dn = required("bindDn", bind_dn, "service account DN")?;
@@ -219,24 +245,37 @@ pub async fn test_connection(
         None => config(state).await?.map(|c| c.bind_password),
     };
     let Some(bind_password) = bind_password.or(stored.as_deref()) else {
-        return Err(AppError::invalid(ErrorKind::InvalidRequest, Some("bindPassword"), "Give the service account's password."));
+        return Err(AppError::invalid(
+            ErrorKind::InvalidRequest,
+            Some("bindPassword"),
+            "Give the service account's password.",
+        ));
     };
     match tokio::time::timeout(TIMEOUT, probe(&url, &bind_dn, bind_password, &search_base)).await {
         Err(_) => Ok(Err("The directory did not answer in time.".into())),
-        Ok(Err(DirError::Refused(m) | DirError::Unreachable(m))) => Ok(Err(format!("Could not use the directory: {m}"))),
+        Ok(Err(DirError::Refused(m) | DirError::Unreachable(m))) => {
+            Ok(Err(format!("Could not use the directory: {m}")))
+        }
         Ok(Ok(())) => Ok(Ok(())),
     }
 }
 
 /// The entry a name and password prove: its DN and display name.
-async fn authenticate_entry(cfg: &LdapConfig, username: &str, password: &str) -> Result<(String, Option<String>), DirError> {
+async fn authenticate_entry(
+    cfg: &LdapConfig,
+    username: &str,
+    password: &str,
+) -> Result<(String, Option<String>), DirError> {
     let mut ldap = connect(&cfg.url).await?;
     ldap.simple_bind(&cfg.bind_dn, &cfg.bind_password)
         .await?
         .success()
         .map_err(|e| DirError::Unreachable(format!("the service account cannot bind: {e}")))?;
     let filter = format!("({}={})", cfg.user_attribute, ldap_escape(username));
-    let (entries, _) = ldap.search(&cfg.search_base, Scope::Subtree, &filter, vec![cfg.display_name_attribute.as_str()]).await?.success()?;
+    let (entries, _) = ldap
+        .search(&cfg.search_base, Scope::Subtree, &filter, vec![cfg.display_name_attribute.as_str()])
+        .await?
+        .success()?;
     let [entry] = entries.as_slice() else {
         return Err(DirError::Refused(format!("{} entries match", entries.len())));
     };
@@ -250,10 +289,20 @@ async fn authenticate_entry(cfg: &LdapConfig, username: &str, password: &str) ->
 /// Proves who someone is with the directory and answers their linked local account. The same
 /// limits as a password sign-in apply (per IP, and per directory username).
 #[tracing::instrument(skip_all)]
-pub async fn prove(state: &AppState, username: &str, password: &LoginPassword, client: &ClientMeta) -> Result<UserRow, AppError> {
-    let cfg = config(state).await?.filter(|c| c.enabled).ok_or_else(|| AppError::of(ErrorKind::LdapDisabled, "LDAP sign-in is not set up on this instance."))?;
+pub async fn prove(
+    state: &AppState,
+    username: &str,
+    password: &LoginPassword,
+    client: &ClientMeta,
+) -> Result<UserRow, AppError> {
+    let cfg = config(state).await?.filter(|c| c.enabled).ok_or_else(|| {
+        AppError::of(ErrorKind::LdapDisabled, "LDAP sign-in is not set up on this instance.")
+    })?;
     if !db::users::any_exist(&state.pool).await? {
-        return Err(AppError::of(ErrorKind::SetupRequired, "Set up the instance's first administrator before directory sign-in."));
+        return Err(AppError::of(
+            ErrorKind::SetupRequired,
+            "Set up the instance's first administrator before directory sign-in.",
+        ));
     }
     rate_limit::take(state, &Limit::login_ip(&client.ip)).await?;
     let key = username.trim().to_ascii_lowercase();
@@ -282,13 +331,27 @@ pub async fn prove(state: &AppState, username: &str, password: &LoginPassword, c
 }
 
 /// The local account linked to a directory entry, created at its first sign-in.
-async fn local_account(state: &AppState, typed: &str, dn: &str, display: Option<&str>) -> Result<UserRow, AppError> {
-    let conflict = || AppError::of(ErrorKind::AccountConflict, "A local account already uses this name; ask your administrator.");
+async fn local_account(
+    state: &AppState,
+    typed: &str,
+    dn: &str,
+    display: Option<&str>,
+) -> Result<UserRow, AppError> {
+    let conflict = || {
+        AppError::of(
+            ErrorKind::AccountConflict,
+            "A local account already uses this name; ask your administrator.",
+        )
+    };
     if let Some(user) = db::users::find_by_ldap_dn(&state.pool, dn).await? {
-        if let Some(d) = display.and_then(|d| DisplayName::parse(d, &Username::parse(&user.username).ok()?).ok()) {
+        if let Some(d) =
+            display.and_then(|d| DisplayName::parse(d, &Username::parse(&user.username).ok()?).ok())
+        {
             db::users::set_ldap_identity(&state.pool, &user.id, dn, d.as_ref()).await?;
         }
-        return db::users::find_by_id(&state.pool, &user.id).await?.ok_or_else(|| AppError::bug("a linked directory account vanished"));
+        return db::users::find_by_id(&state.pool, &user.id)
+            .await?
+            .ok_or_else(|| AppError::bug("a linked directory account vanished"));
     }
     let username = Username::parse(typed)?;
     let key = username.key();
@@ -314,5 +377,7 @@ async fn local_account(state: &AppState, typed: &str, dn: &str, display: Option<
         Err(e) => return Err(e.into()),
     }
     tracing::info!(username = %username.as_ref(), "account created for a directory user");
-    db::users::find_by_id(&state.pool, &id).await?.ok_or_else(|| AppError::bug("a directory account just created is missing"))
+    db::users::find_by_id(&state.pool, &id)
+        .await?
+        .ok_or_else(|| AppError::bug("a directory account just created is missing"))
 }

@@ -18,7 +18,11 @@
 use super::identity::AdminUser;
 use crate::domain::{DisplayName, Username};
 use crate::error::{AppError, ErrorKind};
-use crate::ssr::db::{self, oidc::NewFlow, users::{Admission, NewUser}};
+use crate::ssr::db::{
+    self,
+    oidc::NewFlow,
+    users::{Admission, NewUser},
+};
 use crate::ssr::keys::{digest, new_id, random_hex};
 use crate::ssr::AppState;
 use serde::{Deserialize, Serialize};
@@ -86,10 +90,12 @@ pub struct ConfigInput {
 
 pub async fn config(state: &AppState) -> Result<Option<OidcConfig>, AppError> {
     let Some(raw) = db::settings::get(&state.pool, CONFIG_KEY).await? else { return Ok(None) };
-    let stored: Stored = serde_json::from_str(&raw).map_err(|e| AppError::internal("stored OIDC settings do not parse", &e))?;
+    let stored: Stored = serde_json::from_str(&raw)
+        .map_err(|e| AppError::internal("stored OIDC settings do not parse", &e))?;
     let secret = state.keys.open(&stored.client_secret_sealed, SEAL_CONTEXT)?;
     let mut config = stored.config;
-    config.client_secret = String::from_utf8(secret).map_err(|e| AppError::internal("the sealed client secret is not UTF-8", &e))?;
+    config.client_secret = String::from_utf8(secret)
+        .map_err(|e| AppError::internal("the sealed client secret is not UTF-8", &e))?;
     Ok(Some(config))
 }
 
@@ -98,7 +104,9 @@ fn text(v: &Option<String>) -> String {
 }
 
 fn http_url(field: &'static str, raw: &str) -> Result<String, AppError> {
-    let parsed = url::Url::parse(raw).map_err(|_| AppError::invalid(ErrorKind::InvalidRequest, Some(field), "Give a full http(s):// URL."))?;
+    let parsed = url::Url::parse(raw).map_err(|_| {
+        AppError::invalid(ErrorKind::InvalidRequest, Some(field), "Give a full http(s):// URL.")
+    })?;
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
         return Err(AppError::invalid(ErrorKind::InvalidRequest, Some(field), "Give a full http(s):// URL."));
     }
@@ -107,8 +115,14 @@ fn http_url(field: &'static str, raw: &str) -> Result<String, AppError> {
 
 fn path(field: &'static str, raw: &str, default: &str) -> Result<String, AppError> {
     let p = if raw.is_empty() { default } else { raw };
-    if p.split('.').any(|seg| seg.is_empty() || !seg.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')) {
-        return Err(AppError::invalid(ErrorKind::InvalidRequest, Some(field), "A claim path is names joined by dots, like sub or profile.name."));
+    if p.split('.')
+        .any(|seg| seg.is_empty() || !seg.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+    {
+        return Err(AppError::invalid(
+            ErrorKind::InvalidRequest,
+            Some(field),
+            "A claim path is names joined by dots, like sub or profile.name.",
+        ));
     }
     Ok(p.to_owned())
 }
@@ -117,8 +131,16 @@ fn path(field: &'static str, raw: &str, default: &str) -> Result<String, AppErro
 /// An empty secret keeps the stored one.
 pub async fn save_config(admin: &AdminUser, state: &AppState, input: ConfigInput) -> Result<(), AppError> {
     let fields = [
-        &input.client_id, &input.client_secret, &input.issuer_url, &input.authorization_url, &input.token_url,
-        &input.userinfo_url, &input.identifier_path, &input.name_path, &input.scopes, &input.allowed_users,
+        &input.client_id,
+        &input.client_secret,
+        &input.issuer_url,
+        &input.authorization_url,
+        &input.token_url,
+        &input.userinfo_url,
+        &input.identifier_path,
+        &input.name_path,
+        &input.scopes,
+        &input.allowed_users,
     ];
     if fields.iter().all(|f| text(f).is_empty()) {
         return delete_config(admin, state).await;
@@ -144,7 +166,8 @@ pub async fn save_config(admin: &AdminUser, state: &AppState, input: ConfigInput
         missing.push("client_secret");
     }
     if !missing.is_empty() {
-        return Err(AppError::invalid(ErrorKind::IncompleteConfig,
+        return Err(AppError::invalid(
+            ErrorKind::IncompleteConfig,
             Some(missing[0]),
             format!("The OIDC settings are incomplete: give {}.", missing.join(", ")),
         ));
@@ -167,7 +190,8 @@ pub async fn save_config(admin: &AdminUser, state: &AppState, input: ConfigInput
         allowed_users: text(&input.allowed_users),
     };
     let stored = Stored { config, client_secret_sealed: state.keys.seal(secret.as_bytes(), SEAL_CONTEXT)? };
-    let json = serde_json::to_string(&stored).map_err(|e| AppError::internal("OIDC settings do not serialise", &e))?;
+    let json = serde_json::to_string(&stored)
+        .map_err(|e| AppError::internal("OIDC settings do not serialise", &e))?;
     db::settings::set(&state.pool, CONFIG_KEY, &json).await?;
     tracing::info!(by = %admin.caller().user_id, "OIDC settings saved");
     Ok(())
@@ -221,7 +245,8 @@ pub async fn begin(state: &AppState, flow: Flow, remember: bool) -> Result<Start
         },
     )
     .await?;
-    let mut url = url::Url::parse(&cfg.authorization_url).map_err(|e| AppError::internal("the stored authorization URL does not parse", &e))?;
+    let mut url = url::Url::parse(&cfg.authorization_url)
+        .map_err(|e| AppError::internal("the stored authorization URL does not parse", &e))?;
     url.query_pairs_mut()
         .append_pair("response_type", "code")
         .append_pair("client_id", &cfg.client_id)
@@ -255,26 +280,43 @@ async fn get_json(http: &reqwest::Client, url: &str, bearer: Option<&str>) -> Re
     }
     let res = req.send().await.map_err(|e| refused(e, "The identity provider did not answer."))?;
     if !res.status().is_success() {
-        return Err(refused(format!("{url} answered {}", res.status()), "The identity provider refused the sign-in."));
+        return Err(refused(
+            format!("{url} answered {}", res.status()),
+            "The identity provider refused the sign-in.",
+        ));
     }
     res.json().await.map_err(|e| refused(e, "The identity provider answered something unreadable."))
 }
 
 /// Checks the ID token against the provider's keys and answers its claims.
-async fn verify_id_token(http: &reqwest::Client, cfg: &OidcConfig, id_token: &str, nonce: &str) -> Result<Value, AppError> {
+async fn verify_id_token(
+    http: &reqwest::Client,
+    cfg: &OidcConfig,
+    id_token: &str,
+    nonce: &str,
+) -> Result<Value, AppError> {
     use jsonwebtoken::{decode, decode_header, jwk::JwkSet, Algorithm, DecodingKey, Validation};
     let bad = |why: String| refused(why, "The identity provider's answer could not be verified.");
     let header = decode_header(id_token).map_err(|e| bad(e.to_string()))?;
     let asymmetric = [
-        Algorithm::RS256, Algorithm::RS384, Algorithm::RS512, Algorithm::PS256, Algorithm::PS384, Algorithm::PS512,
-        Algorithm::ES256, Algorithm::ES384, Algorithm::EdDSA,
+        Algorithm::RS256,
+        Algorithm::RS384,
+        Algorithm::RS512,
+        Algorithm::PS256,
+        Algorithm::PS384,
+        Algorithm::PS512,
+        Algorithm::ES256,
+        Algorithm::ES384,
+        Algorithm::EdDSA,
     ];
     if !asymmetric.contains(&header.alg) {
         return Err(bad(format!("ID token signed with {:?}", header.alg)));
     }
-    let discovery = get_json(http, &format!("{}/.well-known/openid-configuration", cfg.issuer_url), None).await?;
+    let discovery =
+        get_json(http, &format!("{}/.well-known/openid-configuration", cfg.issuer_url), None).await?;
     let jwks_uri = discovery["jwks_uri"].as_str().ok_or_else(|| bad("no jwks_uri in discovery".into()))?;
-    let keys: JwkSet = serde_json::from_value(get_json(http, jwks_uri, None).await?).map_err(|e| bad(e.to_string()))?;
+    let keys: JwkSet =
+        serde_json::from_value(get_json(http, jwks_uri, None).await?).map_err(|e| bad(e.to_string()))?;
     let jwk = match &header.kid {
         Some(kid) => keys.find(kid),
         None if keys.keys.len() == 1 => keys.keys.first(),
@@ -305,14 +347,17 @@ pub fn claim_at(claims: &Value, path: &str) -> Option<String> {
 
 /// `allowed_users`: identifiers or `@domain` entries, comma-separated; empty allows everyone.
 pub fn is_allowed(allowed: &str, identifier: &str, email: Option<&str>) -> bool {
-    let entries: Vec<String> = allowed.split(',').map(|e| e.trim().to_ascii_lowercase()).filter(|e| !e.is_empty()).collect();
+    let entries: Vec<String> =
+        allowed.split(',').map(|e| e.trim().to_ascii_lowercase()).filter(|e| !e.is_empty()).collect();
     if entries.is_empty() {
         return true;
     }
     let id = identifier.to_ascii_lowercase();
     let email = email.map(str::to_ascii_lowercase);
     entries.iter().any(|e| match e.strip_prefix('@') {
-        Some(domain) => email.as_deref().is_some_and(|m| m.rsplit_once('@').is_some_and(|(_, d)| d == domain)),
+        Some(domain) => {
+            email.as_deref().is_some_and(|m| m.rsplit_once('@').is_some_and(|(_, d)| d == domain))
+        }
         None => *e == id || email.as_deref() == Some(e.as_str()),
     })
 }
@@ -338,7 +383,11 @@ pub struct Callback {
 pub async fn prove(state: &AppState, flow: Flow, callback: &Callback) -> Result<Proven, AppError> {
     if let Some(err) = callback.error_description.as_ref().or(callback.error.as_ref()) {
         tracing::info!(error = %err, "the identity provider ended the sign-in");
-        return Err(AppError::invalid(ErrorKind::SsoFailed, None, "The identity provider did not sign you in."));
+        return Err(AppError::invalid(
+            ErrorKind::SsoFailed,
+            None,
+            "The identity provider did not sign you in.",
+        ));
     }
     let code = callback.code.as_deref().unwrap_or("");
     let csrf = callback.state.as_deref().unwrap_or("");
@@ -350,8 +399,14 @@ pub async fn prove(state: &AppState, flow: Flow, callback: &Callback) -> Result<
     let started = db::oidc::take_flow(&state.pool, &digest(csrf))
         .await?
         .filter(|f| f.kind == flow.as_str() && f.expires_at > now)
-        .ok_or_else(|| refused("unknown, used or expired state", "This sign-in has expired or was already used. Start again."))?;
-    let verifier = String::from_utf8(state.keys.open(&started.verifier_sealed, "oidc-pkce")?).map_err(|e| AppError::internal("a sealed PKCE verifier is not UTF-8", &e))?;
+        .ok_or_else(|| {
+            refused(
+                "unknown, used or expired state",
+                "This sign-in has expired or was already used. Start again.",
+            )
+        })?;
+    let verifier = String::from_utf8(state.keys.open(&started.verifier_sealed, "oidc-pkce")?)
+        .map_err(|e| AppError::internal("a sealed PKCE verifier is not UTF-8", &e))?;
     let http = client()?;
     let redirect = redirect_uri(state, flow);
     let res = http
@@ -367,10 +422,16 @@ pub async fn prove(state: &AppState, flow: Flow, callback: &Callback) -> Result<
         .await
         .map_err(|e| refused(e, "The identity provider did not answer."))?;
     if !res.status().is_success() {
-        return Err(refused(format!("token endpoint answered {}", res.status()), "The identity provider refused the sign-in."));
+        return Err(refused(
+            format!("token endpoint answered {}", res.status()),
+            "The identity provider refused the sign-in.",
+        ));
     }
-    let tokens: Value = res.json().await.map_err(|e| refused(e, "The identity provider answered something unreadable."))?;
-    let id_token = tokens["id_token"].as_str().ok_or_else(|| refused("no id_token", "The identity provider sent no ID token."))?;
+    let tokens: Value =
+        res.json().await.map_err(|e| refused(e, "The identity provider answered something unreadable."))?;
+    let id_token = tokens["id_token"]
+        .as_str()
+        .ok_or_else(|| refused("no id_token", "The identity provider sent no ID token."))?;
     let mut claims = verify_id_token(&http, &cfg, id_token, &started.nonce).await?;
     let userinfo_url = match &cfg.userinfo_url {
         Some(u) => Some(u.clone()),
@@ -383,7 +444,10 @@ pub async fn prove(state: &AppState, flow: Flow, callback: &Callback) -> Result<
     if let (Some(u), Some(access)) = (userinfo_url, tokens["access_token"].as_str()) {
         let info = get_json(&http, &u, Some(access)).await?;
         if info.get("sub").is_some() && info["sub"] != claims["sub"] {
-            return Err(refused("userinfo names another subject", "The identity provider's answer could not be verified."));
+            return Err(refused(
+                "userinfo names another subject",
+                "The identity provider's answer could not be verified.",
+            ));
         }
         if let (Some(c), Value::Object(extra)) = (claims.as_object_mut(), info) {
             for (k, v) in extra {
@@ -391,8 +455,12 @@ pub async fn prove(state: &AppState, flow: Flow, callback: &Callback) -> Result<
             }
         }
     }
-    let identifier = claim_at(&claims, &cfg.identifier_path)
-        .ok_or_else(|| refused(format!("no claim at {}", cfg.identifier_path), "The identity provider did not say who you are."))?;
+    let identifier = claim_at(&claims, &cfg.identifier_path).ok_or_else(|| {
+        refused(
+            format!("no claim at {}", cfg.identifier_path),
+            "The identity provider did not say who you are.",
+        )
+    })?;
     let email = claims["email"].as_str().filter(|_| claims["email_verified"] != Value::Bool(false));
     if !is_allowed(&cfg.allowed_users, &identifier, email) {
         return Err(AppError::of(ErrorKind::SsoNotAllowed, "This account is not allowed to sign in here."));
@@ -405,16 +473,31 @@ pub async fn prove(state: &AppState, flow: Flow, callback: &Callback) -> Result<
 /// A username from the provider's claims: letters, digits and `. _ - @`, unique here.
 async fn free_username(state: &AppState, claims: &Value, identifier: &str) -> Result<Username, AppError> {
     let email_local = claims["email"].as_str().and_then(|e| e.split('@').next()).map(str::to_owned);
-    let candidates = [claim_at(claims, "preferred_username"), email_local, claim_at(claims, "name"), Some(identifier.to_owned())];
+    let candidates = [
+        claim_at(claims, "preferred_username"),
+        email_local,
+        claim_at(claims, "name"),
+        Some(identifier.to_owned()),
+    ];
     let base = candidates
         .into_iter()
         .flatten()
         .map(|c| {
             let cleaned: String = c
                 .chars()
-                .map(|ch| if ch.is_ascii_alphanumeric() || matches!(ch, '.' | '_' | '-' | '@') { ch.to_ascii_lowercase() } else { '-' })
+                .map(|ch| {
+                    if ch.is_ascii_alphanumeric() || matches!(ch, '.' | '_' | '-' | '@') {
+                        ch.to_ascii_lowercase()
+                    } else {
+                        '-'
+                    }
+                })
                 .collect();
-            cleaned.trim_start_matches(|ch: char| !ch.is_ascii_alphanumeric()).chars().take(56).collect::<String>()
+            cleaned
+                .trim_start_matches(|ch: char| !ch.is_ascii_alphanumeric())
+                .chars()
+                .take(56)
+                .collect::<String>()
         })
         .find(|c| c.len() >= 3)
         .unwrap_or_else(|| "sso-user".into());
@@ -428,15 +511,26 @@ async fn free_username(state: &AppState, claims: &Value, identifier: &str) -> Re
     Ok(Username::parse(&format!("sso-{}", &random_hex(4)))?)
 }
 
-async fn account_for(state: &AppState, identifier: &str, claims: &Value, display: Option<&str>) -> Result<db::users::UserRow, AppError> {
+async fn account_for(
+    state: &AppState,
+    identifier: &str,
+    claims: &Value,
+    display: Option<&str>,
+) -> Result<db::users::UserRow, AppError> {
     if let Some(id) = db::oidc::find_user_by_subject(&state.pool, identifier).await? {
-        return db::users::find_by_id(&state.pool, &id).await?.ok_or_else(|| AppError::bug("a linked single sign-on account vanished"));
+        return db::users::find_by_id(&state.pool, &id)
+            .await?
+            .ok_or_else(|| AppError::bug("a linked single sign-on account vanished"));
     }
     if !db::users::any_exist(&state.pool).await? {
-        return Err(AppError::of(ErrorKind::SetupRequired, "Set up the instance's first administrator before single sign-on."));
+        return Err(AppError::of(
+            ErrorKind::SetupRequired,
+            "Set up the instance's first administrator before single sign-on.",
+        ));
     }
     let username = free_username(state, claims, identifier).await?;
-    let display = DisplayName::parse(display.unwrap_or(""), &username).or_else(|_| DisplayName::parse("", &username))?;
+    let display = DisplayName::parse(display.unwrap_or(""), &username)
+        .or_else(|_| DisplayName::parse("", &username))?;
     let id = new_id();
     let row = NewUser {
         id: &id,
@@ -450,12 +544,19 @@ async fn account_for(state: &AppState, identifier: &str, claims: &Value, display
     };
     db::users::insert(&state.pool, &row, Admission::AdminIfFirst).await?;
     tracing::info!(username = %username.as_ref(), "account created at first single sign-on");
-    db::users::find_by_id(&state.pool, &id).await?.ok_or_else(|| AppError::bug("an account just created is missing"))
+    db::users::find_by_id(&state.pool, &id)
+        .await?
+        .ok_or_else(|| AppError::bug("an account just created is missing"))
 }
 
 /// `POST /users/link-oidc-to-password`: an SSO-only account merges into a password account,
 /// which from then on signs in both ways. The SSO-only account is deleted.
-pub async fn link_to_password(admin: &AdminUser, state: &AppState, oidc_user_id: &str, target_username: &str) -> Result<(), AppError> {
+pub async fn link_to_password(
+    admin: &AdminUser,
+    state: &AppState,
+    oidc_user_id: &str,
+    target_username: &str,
+) -> Result<(), AppError> {
     let oidc_user = db::users::find_by_id(&state.pool, oidc_user_id.trim())
         .await?
         .ok_or_else(|| AppError::of(ErrorKind::UserNotFound, "No such SSO user."))?;
@@ -464,16 +565,32 @@ pub async fn link_to_password(admin: &AdminUser, state: &AppState, oidc_user_id:
         .ok_or_else(|| AppError::of(ErrorKind::UserNotFound, "No such password account."))?;
     let subject = db::oidc::subject_of(&state.pool, &oidc_user.id).await?;
     let Some(subject) = subject.filter(|_| oidc_user.password_hash.is_none()) else {
-        return Err(AppError::invalid(ErrorKind::NotOidcOnly, Some("oidcUserId"), "That account is not an SSO-only account."));
+        return Err(AppError::invalid(
+            ErrorKind::NotOidcOnly,
+            Some("oidcUserId"),
+            "That account is not an SSO-only account.",
+        ));
     };
     if target.password_hash.is_none() || target.id == oidc_user.id {
-        return Err(AppError::invalid(ErrorKind::NotPasswordAccount, Some("targetUsername"), "The target must be an account with a password."));
+        return Err(AppError::invalid(
+            ErrorKind::NotPasswordAccount,
+            Some("targetUsername"),
+            "The target must be an account with a password.",
+        ));
     }
     if db::oidc::subject_of(&state.pool, &target.id).await?.is_some() {
-        return Err(AppError::invalid(ErrorKind::AlreadyLinked, Some("targetUsername"), "The target is already linked to single sign-on."));
+        return Err(AppError::invalid(
+            ErrorKind::AlreadyLinked,
+            Some("targetUsername"),
+            "The target is already linked to single sign-on.",
+        ));
     }
     if oidc_user.is_admin && !target.is_admin {
-        return Err(AppError::invalid(ErrorKind::WouldDropAdmin, Some("oidcUserId"), "Make the target an admin first: the SSO account is one."));
+        return Err(AppError::invalid(
+            ErrorKind::WouldDropAdmin,
+            Some("oidcUserId"),
+            "Make the target an admin first: the SSO account is one.",
+        ));
     }
     db::oidc::merge_into(&state.pool, &oidc_user.id, &target.id, &subject).await?;
     tracing::info!(by = %admin.caller().user_id, target = %target.id, "SSO account linked to a password account");
@@ -481,12 +598,20 @@ pub async fn link_to_password(admin: &AdminUser, state: &AppState, oidc_user_id:
 }
 
 /// `POST /users/unlink-oidc-from-password`: a dual account keeps only its password.
-pub async fn unlink_from_password(admin: &AdminUser, state: &AppState, user_id: &str) -> Result<(), AppError> {
+pub async fn unlink_from_password(
+    admin: &AdminUser,
+    state: &AppState,
+    user_id: &str,
+) -> Result<(), AppError> {
     let user = db::users::find_by_id(&state.pool, user_id.trim())
         .await?
         .ok_or_else(|| AppError::of(ErrorKind::UserNotFound, "No such user."))?;
     if user.password_hash.is_none() || db::oidc::subject_of(&state.pool, &user.id).await?.is_none() {
-        return Err(AppError::invalid(ErrorKind::NotDual, Some("userId"), "That account does not sign in both ways."));
+        return Err(AppError::invalid(
+            ErrorKind::NotDual,
+            Some("userId"),
+            "That account does not sign in both ways.",
+        ));
     }
     db::oidc::clear_subject(&state.pool, &user.id).await?;
     tracing::info!(by = %admin.caller().user_id, user = %user.id, "SSO unlinked from a password account");

@@ -69,7 +69,9 @@ pub async fn verify_code(state: &AppState, username: &str, code: &str) -> Result
     ensure_enabled(state).await?;
     let key = username_key("username", username)?;
     let code = code.trim();
-    let invalid = || AppError::invalid(ErrorKind::WrongResetCode, Some("resetCode"), "That code is wrong or has expired.");
+    let invalid = || {
+        AppError::invalid(ErrorKind::WrongResetCode, Some("resetCode"), "That code is wrong or has expired.")
+    };
     if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
         return Err(invalid());
     }
@@ -78,7 +80,9 @@ pub async fn verify_code(state: &AppState, username: &str, code: &str) -> Result
     let now = state.now();
     let user = db::users::find_by_key(&state.pool, &key).await?;
     let open = match &user {
-        Some(u) => db::password_resets::find(&state.pool, &u.id).await?.filter(|r| r.verified_at.is_none() && r.expires_at > now),
+        Some(u) => db::password_resets::find(&state.pool, &u.id)
+            .await?
+            .filter(|r| r.verified_at.is_none() && r.expires_at > now),
         None => None,
     };
     let ok = passwords::verify(code.to_owned(), open.as_ref().map(|r| r.code_hash.clone())).await?;
@@ -97,22 +101,39 @@ pub async fn verify_code(state: &AppState, username: &str, code: &str) -> Result
 /// Sets the new password with a reset token. Every session ends and trusted devices are
 /// forgotten. A weak password is refused before the token is spent, so the user can retry.
 #[tracing::instrument(skip_all)]
-pub async fn complete(state: &AppState, username: &str, temp_token: &str, new_password: String) -> Result<(), AppError> {
+pub async fn complete(
+    state: &AppState,
+    username: &str,
+    temp_token: &str,
+    new_password: String,
+) -> Result<(), AppError> {
     ensure_enabled(state).await?;
     let key = username_key("username", username)?;
     if new_password.is_empty() {
-        return Err(AppError::invalid(ErrorKind::InvalidRequest, Some("newPassword"), "Enter a new password."));
+        return Err(AppError::invalid(
+            ErrorKind::InvalidRequest,
+            Some("newPassword"),
+            "Enter a new password.",
+        ));
     }
-    let bad_token = || AppError::invalid(ErrorKind::InvalidResetToken, Some("tempToken"), "This reset has expired or was already used. Start again.");
+    let bad_token = || {
+        AppError::invalid(
+            ErrorKind::InvalidResetToken,
+            Some("tempToken"),
+            "This reset has expired or was already used. Start again.",
+        )
+    };
     let now = state.now();
-    let claims = tokens::verify(&state.keys, temp_token.trim(), TokenKind::Reset, now).ok_or_else(bad_token)?;
+    let claims =
+        tokens::verify(&state.keys, temp_token.trim(), TokenKind::Reset, now).ok_or_else(bad_token)?;
     let user = db::users::find_by_key(&state.pool, &key)
         .await?
         .ok_or_else(|| AppError::of(ErrorKind::UserNotFound, "No such user."))?;
     if claims.sub != user.id {
         return Err(bad_token());
     }
-    let username = Username::parse(&user.username).map_err(|_| AppError::bug("a stored username no longer parses"))?;
+    let username =
+        Username::parse(&user.username).map_err(|_| AppError::bug("a stored username no longer parses"))?;
     let password = Password::parse_for("newPassword", new_password)?;
     passwords::check_strength("newPassword", &password, &[username.as_ref(), &user.display_name])?;
     let hash = passwords::hash(&password).await?;

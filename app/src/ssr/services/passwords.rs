@@ -8,6 +8,7 @@ use argon2::{Algorithm, Argon2, Params, Version};
 use std::sync::OnceLock;
 
 /// argon2id at OWASP's floor: 19 MiB, two passes, one lane.
+#[allow(clippy::expect_used, reason = "the parameters are constants within argon2's bounds")]
 pub(crate) fn argon2() -> Argon2<'static> {
     let params = Params::new(19 * 1024, 2, 1, None).expect("constant argon2 parameters are valid");
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
@@ -15,7 +16,10 @@ pub(crate) fn argon2() -> Argon2<'static> {
 
 fn hash_blocking(secret: &[u8]) -> Result<String, AppError> {
     let salt = SaltString::generate(&mut rand::rngs::OsRng);
-    argon2().hash_password(secret, &salt).map(|h| h.to_string()).map_err(|e| AppError::internal("argon2 hashing failed", &e))
+    argon2()
+        .hash_password(secret, &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| AppError::internal("argon2 hashing failed", &e))
 }
 
 /// A hash of nothing anyone knows, verified against when the user does not exist, so an
@@ -28,7 +32,9 @@ fn dummy_hash() -> &'static str {
 /// Hashes any secret (password, passcode, backup code) off the async runtime.
 #[tracing::instrument(skip_all)]
 pub async fn hash_secret(secret: String) -> Result<String, AppError> {
-    tokio::task::spawn_blocking(move || hash_blocking(secret.as_bytes())).await.map_err(|e| AppError::internal("hashing task failed", &e))?
+    tokio::task::spawn_blocking(move || hash_blocking(secret.as_bytes()))
+        .await
+        .map_err(|e| AppError::internal("hashing task failed", &e))?
 }
 
 pub async fn hash(password: &Password) -> Result<String, AppError> {
@@ -43,7 +49,8 @@ pub async fn verify(secret: String, stored: Option<String>) -> Result<bool, AppE
             Some(h) => (h.as_str(), true),
             None => (dummy_hash(), false),
         };
-        let ok = PasswordHash::new(stored).map(|parsed| argon2().verify_password(secret.as_bytes(), &parsed).is_ok());
+        let ok = PasswordHash::new(stored)
+            .map(|parsed| argon2().verify_password(secret.as_bytes(), &parsed).is_ok());
         match ok {
             Ok(ok) => Ok(ok && real),
             Err(e) => {
@@ -67,7 +74,8 @@ pub fn check_strength(field: &str, password: &Password, user_inputs: &[&str]) ->
             .feedback()
             .and_then(|f| f.warning().map(|w| w.to_string()))
             .unwrap_or_else(|| "It is too common or too easy to guess.".into());
-        return Err(AppError::invalid(ErrorKind::WeakPassword,
+        return Err(AppError::invalid(
+            ErrorKind::WeakPassword,
             Some(field),
             format!("Choose a stronger password. {hint} A few unrelated words make a strong one."),
         ));
@@ -77,12 +85,24 @@ pub fn check_strength(field: &str, password: &Password, user_inputs: &[&str]) ->
 
 /// Re-authentication: checks the caller's current password for a sensitive change. Wrong guesses count toward the
 /// same per-username failure limit as sign-in, so a borrowed session cannot brute-force it.
-pub async fn confirm(state: &AppState, user: &UserRow, field: &'static str, password: String) -> Result<(), AppError> {
+pub async fn confirm(
+    state: &AppState,
+    user: &UserRow,
+    field: &'static str,
+    password: String,
+) -> Result<(), AppError> {
     if password.is_empty() {
-        return Err(AppError::invalid(ErrorKind::InvalidRequest, Some(field), "Enter your current password."));
+        return Err(AppError::invalid(
+            ErrorKind::InvalidRequest,
+            Some(field),
+            "Enter your current password.",
+        ));
     }
     let Some(stored) = user.password_hash.clone() else {
-        return Err(AppError::of(ErrorKind::OidcOnly, "This account signs in through single sign-on and has no password."));
+        return Err(AppError::of(
+            ErrorKind::OidcOnly,
+            "This account signs in through single sign-on and has no password.",
+        ));
     };
     let limit = super::rate_limit::Limit::login_user(&user.username.to_ascii_lowercase());
     super::rate_limit::check(state, &limit).await?;

@@ -38,7 +38,9 @@ fn no_passcode() -> AppError {
 }
 
 async fn user(state: &AppState, caller: &Caller) -> Result<db::users::UserRow, AppError> {
-    db::users::find_by_id(&state.pool, &caller.user_id).await?.ok_or(AppError::from(ErrorKind::Unauthenticated))
+    db::users::find_by_id(&state.pool, &caller.user_id)
+        .await?
+        .ok_or(AppError::from(ErrorKind::Unauthenticated))
 }
 
 pub async fn status(state: &AppState, caller: &Caller) -> Result<SecurityStatus, AppError> {
@@ -77,13 +79,15 @@ pub async fn set_passcode(
     lock_after_minutes: Option<i64>,
 ) -> Result<(), AppError> {
     let new = Passcode::parse("new_passcode", new_passcode)?;
-    let minutes = lock_after_minutes.map(|m| check_minutes(m, ErrorKind::InvalidPasscodeFormat)).transpose()?;
+    let minutes =
+        lock_after_minutes.map(|m| check_minutes(m, ErrorKind::InvalidPasscodeFormat)).transpose()?;
     let u = user(state, caller).await?;
     if u.passcode_hash.is_some() {
-        let current = current_passcode
-            .filter(|c| !c.is_empty())
-            .ok_or_else(|| AppError::of(ErrorKind::IncorrectPasscode, "Enter your current passcode to change it."))?;
-        let current = Passcode::parse("current_passcode", current).map_err(|_| AppError::from(ErrorKind::IncorrectPasscode))?;
+        let current = current_passcode.filter(|c| !c.is_empty()).ok_or_else(|| {
+            AppError::of(ErrorKind::IncorrectPasscode, "Enter your current passcode to change it.")
+        })?;
+        let current = Passcode::parse("current_passcode", current)
+            .map_err(|_| AppError::from(ErrorKind::IncorrectPasscode))?;
         verify_passcode(state, &u, &current).await?;
     }
     let hash = passwords::hash_secret(new.expose().to_owned()).await?;
@@ -100,12 +104,17 @@ pub async fn set_lock_after(state: &AppState, caller: &Caller, minutes: i64) -> 
 /// Removes the passcode, turning the screen lock off (and releasing any locked sessions,
 /// which could otherwise never unlock).
 #[tracing::instrument(skip_all)]
-pub async fn remove_passcode(state: &AppState, caller: &Caller, current_passcode: &str) -> Result<(), AppError> {
+pub async fn remove_passcode(
+    state: &AppState,
+    caller: &Caller,
+    current_passcode: &str,
+) -> Result<(), AppError> {
     let u = user(state, caller).await?;
     if u.passcode_hash.is_none() {
         return Err(no_passcode());
     }
-    let typed = Passcode::parse("current_passcode", current_passcode).map_err(|_| AppError::from(ErrorKind::IncorrectPasscode))?;
+    let typed = Passcode::parse("current_passcode", current_passcode)
+        .map_err(|_| AppError::from(ErrorKind::IncorrectPasscode))?;
     verify_passcode(state, &u, &typed).await?;
     db::users::set_passcode(&state.pool, &u.id, None, None).await?;
     db::sessions::unlock_all_for_user(&state.pool, &u.id).await?;
@@ -135,9 +144,19 @@ pub async fn unlock(state: &AppState, caller: &Caller, passcode: &str) -> Result
         return Err(no_passcode());
     }
     verify_passcode(state, &u, &typed).await?;
-    let old = db::sessions::find(&state.pool, session_id).await?.ok_or(AppError::from(ErrorKind::Unauthenticated))?;
+    let old = db::sessions::find(&state.pool, session_id)
+        .await?
+        .ok_or(AppError::from(ErrorKind::Unauthenticated))?;
     let account = Account::from(u);
-    let fresh = sessions::insert_session(state, account, old.device_type, old.device_info, old.ip_address, old.expires_at).await?;
+    let fresh = sessions::insert_session(
+        state,
+        account,
+        old.device_type,
+        old.device_info,
+        old.ip_address,
+        old.expires_at,
+    )
+    .await?;
     db::sessions::revoke(&state.pool, &old.id, state.now()).await?;
     state.vault.carry(&old.id, &fresh.session_id);
     Ok(fresh)
@@ -147,7 +166,13 @@ pub async fn unlock(state: &AppState, caller: &Caller, passcode: &str) -> Result
 pub async fn set_single_session(state: &AppState, caller: &Caller, on: bool) -> Result<bool, AppError> {
     db::users::set_single_session_mode(&state.pool, &caller.user_id, on).await?;
     if on {
-        db::sessions::revoke_all_for_user(&state.pool, &caller.user_id, Some(&caller.session_id), state.now()).await?;
+        db::sessions::revoke_all_for_user(
+            &state.pool,
+            &caller.user_id,
+            Some(&caller.session_id),
+            state.now(),
+        )
+        .await?;
     }
     Ok(on)
 }

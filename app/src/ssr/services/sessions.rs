@@ -20,14 +20,29 @@ pub struct SessionInfo {
 /// Starts a session after a sign-in (any method). In single-session mode every other session
 /// of the user is revoked at once.
 #[tracing::instrument(skip_all, fields(user = %account.id))]
-pub async fn start_session(state: &AppState, account: Account, client: &ClientMeta, remember: bool) -> Result<SignedIn, AppError> {
+pub async fn start_session(
+    state: &AppState,
+    account: Account,
+    client: &ClientMeta,
+    remember: bool,
+) -> Result<SignedIn, AppError> {
     let now = state.now();
-    let lifetime = if remember { REMEMBER_SECS } else { settings::session_timeout_hours(state).await? * 3600 };
+    let lifetime =
+        if remember { REMEMBER_SECS } else { settings::session_timeout_hours(state).await? * 3600 };
     let (device_type, device_info) = client.device();
-    let signed_in = insert_session(state, account, device_type, device_info, client.ip.clone(), now + lifetime).await?;
-    let single = db::users::find_by_id(&state.pool, &signed_in.account.id).await?.is_some_and(|u| u.single_session_mode);
+    let signed_in =
+        insert_session(state, account, device_type, device_info, client.ip.clone(), now + lifetime).await?;
+    let single = db::users::find_by_id(&state.pool, &signed_in.account.id)
+        .await?
+        .is_some_and(|u| u.single_session_mode);
     if single {
-        let n = db::sessions::revoke_all_for_user(&state.pool, &signed_in.account.id, Some(&signed_in.session_id), now).await?;
+        let n = db::sessions::revoke_all_for_user(
+            &state.pool,
+            &signed_in.account.id,
+            Some(&signed_in.session_id),
+            now,
+        )
+        .await?;
         tracing::info!(revoked = n, "single-session mode: other sessions revoked at sign-in");
     }
     Ok(signed_in)
@@ -56,7 +71,13 @@ pub(crate) async fn insert_session(
     };
     db::sessions::insert(&state.pool, &row).await?;
     let token = tokens::mint(&state.keys, TokenKind::Access, &account.id, &row.id, now, row.expires_at)?;
-    Ok(SignedIn { token, session_id: row.id, expires_at: row.expires_at, max_age: (expires_at - now).max(0), account })
+    Ok(SignedIn {
+        token,
+        session_id: row.id,
+        expires_at: row.expires_at,
+        max_age: (expires_at - now).max(0),
+        account,
+    })
 }
 
 /// Ends the caller's own session (logout).
@@ -85,12 +106,13 @@ pub async fn list_all_sessions(state: &AppState, admin: &AdminUser) -> Result<Ve
     list_rows(state, admin.caller(), None).await
 }
 
-async fn list_rows(state: &AppState, caller: &Caller, scope: Option<&str>) -> Result<Vec<SessionInfo>, AppError> {
+async fn list_rows(
+    state: &AppState,
+    caller: &Caller,
+    scope: Option<&str>,
+) -> Result<Vec<SessionInfo>, AppError> {
     let rows = db::sessions::list(&state.pool, scope, state.now()).await?;
-    Ok(rows
-        .into_iter()
-        .map(|row| SessionInfo { is_current: row.id == caller.session_id, row })
-        .collect())
+    Ok(rows.into_iter().map(|row| SessionInfo { is_current: row.id == caller.session_id, row }).collect())
 }
 
 /// Revokes one session: the caller's own, or anyone's for an admin. Takes effect on its next
@@ -101,7 +123,10 @@ pub async fn revoke_session(state: &AppState, caller: &Caller, session_id: &str)
         .await?
         .ok_or_else(|| AppError::of(ErrorKind::SessionNotFound, "No such session."))?;
     if row.user_id != caller.user_id {
-        caller.clone().require_admin().map_err(|_| AppError::of(ErrorKind::Forbidden, "This session is not yours."))?;
+        caller
+            .clone()
+            .require_admin()
+            .map_err(|_| AppError::of(ErrorKind::Forbidden, "This session is not yours."))?;
     }
     db::sessions::revoke(&state.pool, session_id, state.now()).await?;
     let was_current = caller.api_key_id.is_none() && session_id == caller.session_id;
@@ -122,17 +147,23 @@ pub async fn revoke_all_sessions(
     match target.filter(|t| *t != caller.user_id) {
         None => revoke_my_sessions(state, caller, except_current).await,
         Some(other) => {
-            let admin = caller
-                .clone()
-                .require_admin()
-                .map_err(|_| AppError::of(ErrorKind::Forbidden, "Only an administrator can revoke another user's sessions."))?;
+            let admin = caller.clone().require_admin().map_err(|_| {
+                AppError::of(
+                    ErrorKind::Forbidden,
+                    "Only an administrator can revoke another user's sessions.",
+                )
+            })?;
             sign_out_user(state, &admin, other).await
         }
     }
 }
 
 /// Signs the caller out everywhere, or everywhere else with `except_current`.
-pub async fn revoke_my_sessions(state: &AppState, caller: &Caller, except_current: bool) -> Result<u64, AppError> {
+pub async fn revoke_my_sessions(
+    state: &AppState,
+    caller: &Caller,
+    except_current: bool,
+) -> Result<u64, AppError> {
     let keep = except_current.then_some(caller.session_id.as_str()).filter(|_| caller.api_key_id.is_none());
     cut_off(state, &caller.user_id, keep).await
 }

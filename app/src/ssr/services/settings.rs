@@ -26,7 +26,7 @@ pub const SESSION_TIMEOUT_KEY: &str = "session_timeout_hours";
 pub const DEFAULT_SESSION_TIMEOUT_HOURS: i64 = 24;
 
 pub async fn toggle(state: &AppState, t: Toggle) -> Result<bool, AppError> {
-    Ok(db::settings::get(&state.pool, t.key()).await?.map_or(true, |v| v == "true"))
+    Ok(db::settings::get(&state.pool, t.key()).await?.is_none_or(|v| v == "true"))
 }
 
 pub async fn set_toggle(_admin: &AdminUser, state: &AppState, t: Toggle, on: bool) -> Result<(), AppError> {
@@ -43,9 +43,17 @@ pub async fn session_timeout_hours(state: &AppState) -> Result<i64, AppError> {
 }
 
 /// 1–720 hours; applies to sessions started from now on.
-pub async fn set_session_timeout_hours(_admin: &AdminUser, state: &AppState, hours: i64) -> Result<(), AppError> {
+pub async fn set_session_timeout_hours(
+    _admin: &AdminUser,
+    state: &AppState,
+    hours: i64,
+) -> Result<(), AppError> {
     if !(1..=720).contains(&hours) {
-        return Err(AppError::invalid(ErrorKind::InvalidRequest, Some("timeoutHours"), "The session timeout is 1 to 720 hours."));
+        return Err(AppError::invalid(
+            ErrorKind::InvalidRequest,
+            Some("timeoutHours"),
+            "The session timeout is 1 to 720 hours.",
+        ));
     }
     db::settings::set(&state.pool, SESSION_TIMEOUT_KEY, &hours.to_string()).await?;
     Ok(())
@@ -57,7 +65,9 @@ const LOG_LEVEL_KEY: &str = "log_level";
 
 /// The current log level: what an admin set last, else the configured one.
 pub async fn log_level(state: &AppState) -> Result<String, AppError> {
-    Ok(db::settings::get(&state.pool, LOG_LEVEL_KEY).await?.unwrap_or_else(|| state.config.default_log_level.clone()))
+    Ok(db::settings::get(&state.pool, LOG_LEVEL_KEY)
+        .await?
+        .unwrap_or_else(|| state.config.default_log_level.clone()))
 }
 
 /// Changes the log level at once (on this node; others pick it up at their next start) and
@@ -65,7 +75,11 @@ pub async fn log_level(state: &AppState) -> Result<String, AppError> {
 pub async fn set_log_level(admin: &AdminUser, state: &AppState, level: &str) -> Result<String, AppError> {
     let level = level.trim().to_ascii_lowercase();
     if !LOG_LEVELS.contains(&level.as_str()) {
-        return Err(AppError::invalid(ErrorKind::InvalidRequest, Some("level"), "The level is one of debug, info, warn, error."));
+        return Err(AppError::invalid(
+            ErrorKind::InvalidRequest,
+            Some("level"),
+            "The level is one of debug, info, warn, error.",
+        ));
     }
     apply_log_level(state, &level)?;
     db::settings::set(&state.pool, LOG_LEVEL_KEY, &level).await?;
@@ -111,13 +125,18 @@ pub const DEFAULT_GUACD: &str = "guacd:4822";
 
 pub async fn guacamole(state: &AppState) -> Result<Guacamole, AppError> {
     Ok(Guacamole {
-        enabled: db::settings::get(&state.pool, GUAC_ENABLED_KEY).await?.map_or(true, |v| v == "true"),
+        enabled: db::settings::get(&state.pool, GUAC_ENABLED_KEY).await?.is_none_or(|v| v == "true"),
         url: db::settings::get(&state.pool, GUAC_URL_KEY).await?.unwrap_or_else(|| DEFAULT_GUACD.into()),
     })
 }
 
 /// Changes either or both; `url` must be `host:port`.
-pub async fn set_guacamole(admin: &AdminUser, state: &AppState, enabled: Option<bool>, url: Option<&str>) -> Result<Guacamole, AppError> {
+pub async fn set_guacamole(
+    admin: &AdminUser,
+    state: &AppState,
+    enabled: Option<bool>,
+    url: Option<&str>,
+) -> Result<Guacamole, AppError> {
     if enabled.is_none() && url.is_none() {
         return Err(AppError::invalid(ErrorKind::InvalidRequest, None, "Give enabled, url or both."));
     }
@@ -134,7 +153,13 @@ pub async fn set_guacamole(admin: &AdminUser, state: &AppState, enabled: Option<
 
 /// `host:port`: a DNS name, IPv4 address or `[IPv6]`, and a port 1–65535.
 fn parse_host_port(raw: &str) -> Result<String, AppError> {
-    let bad = || AppError::invalid(ErrorKind::InvalidRequest, Some("url"), "Give the address as host:port, for example guacd:4822.");
+    let bad = || {
+        AppError::invalid(
+            ErrorKind::InvalidRequest,
+            Some("url"),
+            "Give the address as host:port, for example guacd:4822.",
+        )
+    };
     let raw = raw.trim();
     let (host, port) = raw.rsplit_once(':').ok_or_else(bad)?;
     let port: u16 = port.parse().map_err(|_| bad())?;
@@ -144,7 +169,11 @@ fn parse_host_port(raw: &str) -> Result<String, AppError> {
         !host.is_empty()
             && host.len() <= 253
             && host.split('.').all(|l| {
-                !l.is_empty() && l.len() <= 63 && !l.starts_with('-') && !l.ends_with('-') && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                !l.is_empty()
+                    && l.len() <= 63
+                    && !l.starts_with('-')
+                    && !l.ends_with('-')
+                    && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
             })
     };
     if port == 0 || !host_ok {
@@ -162,7 +191,16 @@ mod tests {
         for ok in ["guacd:4822", "10.0.0.5:4822", "[::1]:4822", "guacd.internal.example:1"] {
             assert_eq!(parse_host_port(ok).unwrap(), ok);
         }
-        for bad in ["guacd", "guacd:0", "guacd:65536", ":4822", "gu acd:4822", "http://guacd:4822", "[nope]:4822", "-x:1"] {
+        for bad in [
+            "guacd",
+            "guacd:0",
+            "guacd:65536",
+            ":4822",
+            "gu acd:4822",
+            "http://guacd:4822",
+            "[nope]:4822",
+            "-x:1",
+        ] {
             assert!(parse_host_port(bad).is_err(), "{bad}");
         }
     }
@@ -187,7 +225,11 @@ pub async fn sign_in_settings(state: &AppState) -> Result<SignInSettings, AppErr
 }
 
 /// Saves all sign-in settings; the timeout is checked before anything is written.
-pub async fn save_sign_in_settings(admin: &AdminUser, state: &AppState, s: SignInSettings) -> Result<(), AppError> {
+pub async fn save_sign_in_settings(
+    admin: &AdminUser,
+    state: &AppState,
+    s: SignInSettings,
+) -> Result<(), AppError> {
     set_session_timeout_hours(admin, state, s.timeout_hours).await?;
     set_toggle(admin, state, Toggle::Registration, s.registration).await?;
     set_toggle(admin, state, Toggle::PasswordLogin, s.password_login).await?;

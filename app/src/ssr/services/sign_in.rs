@@ -49,7 +49,9 @@ pub struct SignInContext<'a> {
 pub enum LoginOutcome {
     SignedIn(SignedIn),
     /// The first factor was right; a second is owed. `mfa_token` is MFA-pending only.
-    MfaRequired { mfa_token: String },
+    MfaRequired {
+        mfa_token: String,
+    },
 }
 
 fn username_given(username: &str) -> Result<(), AppError> {
@@ -73,7 +75,10 @@ pub async fn with_password(
     username_given(username)?;
     let password = LoginPassword::parse(password)?;
     if !settings::toggle(state, Toggle::PasswordLogin).await? {
-        return Err(AppError::of(ErrorKind::PasswordLoginDisabled, "Password sign-in is turned off on this instance."));
+        return Err(AppError::of(
+            ErrorKind::PasswordLoginDisabled,
+            "Password sign-in is turned off on this instance.",
+        ));
     }
     rate_limit::take(state, &Limit::login_ip(&ctx.client.ip)).await?;
     let key = username.trim().to_ascii_lowercase();
@@ -146,7 +151,12 @@ async fn finish_first_factor(
 }
 
 /// Opens a second-step challenge; answers its MFA-pending token and its id.
-async fn open_challenge(state: &AppState, user_id: &str, remember: bool, ttl: i64) -> Result<(String, String), AppError> {
+async fn open_challenge(
+    state: &AppState,
+    user_id: &str,
+    remember: bool,
+    ttl: i64,
+) -> Result<(String, String), AppError> {
     let now = state.now();
     let id = new_id();
     totp_db::prune_challenges(&state.pool, now - 3600).await?;
@@ -188,8 +198,13 @@ pub async fn complete_second_step(
     if !totp_db::use_challenge(&state.pool, &challenge.id, now).await? {
         return Err(invalid());
     }
-    let signed_in = sessions::start_session(state, Account::from(user), client, remember || challenge.remember).await?;
+    let signed_in =
+        sessions::start_session(state, Account::from(user), client, remember || challenge.remember).await?;
     state.vault.carry(&vault::challenge_slot(&challenge.id), &signed_in.session_id);
-    let trusted_device = if trust_device { Some(totp::trust_device(state, &signed_in.account.id, client).await?) } else { None };
+    let trusted_device = if trust_device {
+        Some(totp::trust_device(state, &signed_in.account.id, client).await?)
+    } else {
+        None
+    };
     Ok(SecondStep { signed_in, trusted_device })
 }

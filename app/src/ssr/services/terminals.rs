@@ -16,7 +16,11 @@ pub struct TerminalStatus {
     pub locked_at: Option<i64>,
 }
 
-pub async fn status(state: &AppState, caller: &Caller, container: &ContainerId) -> Result<TerminalStatus, AppError> {
+pub async fn status(
+    state: &AppState,
+    caller: &Caller,
+    container: &ContainerId,
+) -> Result<TerminalStatus, AppError> {
     let at = terminals::lock_time(&state.pool, &caller.user_id, container.as_ref()).await?;
     Ok(TerminalStatus { locked: at.is_some(), locked_at: at })
 }
@@ -24,13 +28,22 @@ pub async fn status(state: &AppState, caller: &Caller, container: &ContainerId) 
 /// Locks a terminal behind a TOTP code. Needs two-factor sign-in to be on.
 pub async fn lock(state: &AppState, caller: &Caller, container: &ContainerId) -> Result<i64, AppError> {
     if !totp::is_enabled(state, &caller.user_id).await? {
-        return Err(AppError::invalid(ErrorKind::MfaRequired, None, "Turn on two-factor sign-in before locking terminals."));
+        return Err(AppError::invalid(
+            ErrorKind::MfaRequired,
+            None,
+            "Turn on two-factor sign-in before locking terminals.",
+        ));
     }
     Ok(terminals::lock(&state.pool, &caller.user_id, container.as_ref(), state.now()).await?)
 }
 
 /// Removes a terminal's lock with a current TOTP code.
-pub async fn unlock(state: &AppState, caller: &Caller, container: &ContainerId, code: &str) -> Result<(), AppError> {
+pub async fn unlock(
+    state: &AppState,
+    caller: &Caller,
+    container: &ContainerId,
+    code: &str,
+) -> Result<(), AppError> {
     totp::prove_code(state, &caller.user_id, code).await?;
     terminals::unlock(&state.pool, &caller.user_id, container.as_ref()).await?;
     Ok(())
@@ -38,7 +51,12 @@ pub async fn unlock(state: &AppState, caller: &Caller, container: &ContainerId, 
 
 /// Grants this session access to the terminal for 15 minutes, without removing the lock.
 /// Answers the grant's expiry.
-pub async fn verify(state: &AppState, caller: &Caller, container: &ContainerId, code: &str) -> Result<i64, AppError> {
+pub async fn verify(
+    state: &AppState,
+    caller: &Caller,
+    container: &ContainerId,
+    code: &str,
+) -> Result<i64, AppError> {
     let session_id = caller.session()?;
     totp::prove_code(state, &caller.user_id, code).await?;
     let expires = state.now() + GRANT_SECS;
@@ -46,25 +64,42 @@ pub async fn verify(state: &AppState, caller: &Caller, container: &ContainerId, 
     Ok(expires)
 }
 
-pub async fn list_locked(state: &AppState, caller: &Caller) -> Result<Vec<terminals::TerminalLockRow>, AppError> {
+pub async fn list_locked(
+    state: &AppState,
+    caller: &Caller,
+) -> Result<Vec<terminals::TerminalLockRow>, AppError> {
     Ok(terminals::list_locks(&state.pool, &caller.user_id).await?)
 }
 
 /// Issues a single-use ticket, valid 30 s, bound to the caller's session and (optionally) a
 /// terminal. An MFA-locked terminal needs a live grant for this session.
-pub async fn issue_ticket(state: &AppState, caller: &Caller, terminal: Option<&ContainerId>) -> Result<String, AppError> {
+pub async fn issue_ticket(
+    state: &AppState,
+    caller: &Caller,
+    terminal: Option<&ContainerId>,
+) -> Result<String, AppError> {
     let session_id = caller.session()?;
     let now = state.now();
     if let Some(t) = terminal {
         let locked = terminals::lock_time(&state.pool, &caller.user_id, t.as_ref()).await?.is_some();
         if locked && !terminals::has_live_grant(&state.pool, session_id, t.as_ref(), now).await? {
-            return Err(AppError::of(ErrorKind::TerminalMfaLocked, "This terminal is locked; verify with a code from your app first."));
+            return Err(AppError::of(
+                ErrorKind::TerminalMfaLocked,
+                "This terminal is locked; verify with a code from your app first.",
+            ));
         }
     }
     terminals::prune_tickets(&state.pool, now - 3600).await?;
     let ticket = random_hex(32);
-    terminals::insert_ticket(&state.pool, &digest(&ticket), session_id, &caller.user_id, terminal.map(|t| t.as_ref()), now + TICKET_SECS)
-        .await?;
+    terminals::insert_ticket(
+        &state.pool,
+        &digest(&ticket),
+        session_id,
+        &caller.user_id,
+        terminal.map(|t| t.as_ref()),
+        now + TICKET_SECS,
+    )
+    .await?;
     Ok(ticket)
 }
 
@@ -80,8 +115,12 @@ pub struct TicketHolder {
 /// session has since ended or locked, are `401`.
 pub async fn redeem_ticket(state: &AppState, ticket: &str) -> Result<TicketHolder, AppError> {
     let now = state.now();
-    let t = terminals::redeem_ticket(&state.pool, &digest(ticket), now).await?.ok_or(AppError::from(ErrorKind::InvalidToken))?;
-    let s = db::sessions::find_with_user(&state.pool, &t.session_id).await?.ok_or(AppError::from(ErrorKind::InvalidToken))?;
+    let t = terminals::redeem_ticket(&state.pool, &digest(ticket), now)
+        .await?
+        .ok_or(AppError::from(ErrorKind::InvalidToken))?;
+    let s = db::sessions::find_with_user(&state.pool, &t.session_id)
+        .await?
+        .ok_or(AppError::from(ErrorKind::InvalidToken))?;
     if s.revoked_at.is_some() || s.expires_at <= now || s.locked_at.is_some() {
         return Err(AppError::from(ErrorKind::InvalidToken));
     }

@@ -32,7 +32,14 @@ pub struct Claims {
     pub exp: i64,
 }
 
-pub fn mint(keys: &InstanceKeys, kind: TokenKind, user_id: &str, sid: &str, iat: i64, exp: i64) -> Result<String, AppError> {
+pub fn mint(
+    keys: &InstanceKeys,
+    kind: TokenKind,
+    user_id: &str,
+    sid: &str,
+    iat: i64,
+    exp: i64,
+) -> Result<String, AppError> {
     let claims = Claims {
         iss: ISSUER.into(),
         aud: AUDIENCE.into(),
@@ -42,7 +49,8 @@ pub fn mint(keys: &InstanceKeys, kind: TokenKind, user_id: &str, sid: &str, iat:
         iat,
         exp,
     };
-    encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(keys.jwt_secret())).map_err(|e| AppError::internal("token signing failed", &e))
+    encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(keys.jwt_secret()))
+        .map_err(|e| AppError::internal("token signing failed", &e))
 }
 
 /// Checks signature (HS256 only, so `alg: none` and key confusion fail), issuer, audience,

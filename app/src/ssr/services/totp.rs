@@ -23,7 +23,8 @@ fn failures(user_id: &str) -> Limit {
 }
 
 fn totp(secret: Vec<u8>, account: &str) -> Result<TOTP, AppError> {
-    TOTP::new(Algorithm::SHA1, 6, 1, STEP_SECS, secret, Some(ISSUER.into()), account.into()).map_err(|e| AppError::internal("cannot build a TOTP", &e))
+    TOTP::new(Algorithm::SHA1, 6, 1, STEP_SECS, secret, Some(ISSUER.into()), account.into())
+        .map_err(|e| AppError::internal("cannot build a TOTP", &e))
 }
 
 /// The 6-digit code for `secret` at Unix time `t` (SHA-1, 30 s steps).
@@ -53,7 +54,11 @@ async fn load_user(state: &AppState, user_id: &str) -> Result<UserRow, AppError>
 pub async fn begin_enrollment(state: &AppState, caller: &Caller) -> Result<Enrollment, AppError> {
     let user = load_user(state, &caller.user_id).await?;
     if user.totp_enabled {
-        return Err(AppError::invalid(ErrorKind::TotpAlreadyEnabled, None, "Two-factor sign-in is already on."));
+        return Err(AppError::invalid(
+            ErrorKind::TotpAlreadyEnabled,
+            None,
+            "Two-factor sign-in is already on.",
+        ));
     }
     let mut seed = [0u8; 20];
     rand::rngs::OsRng.fill(&mut seed);
@@ -71,7 +76,10 @@ pub async fn begin_enrollment(state: &AppState, caller: &Caller) -> Result<Enrol
     Ok(Enrollment {
         secret_base32: t.get_secret_base32(),
         otpauth_url: url,
-        qr_code: format!("data:image/svg+xml;base64,{}", base64::engine::general_purpose::STANDARD.encode(svg)),
+        qr_code: format!(
+            "data:image/svg+xml;base64,{}",
+            base64::engine::general_purpose::STANDARD.encode(svg)
+        ),
     })
 }
 
@@ -90,7 +98,10 @@ async fn accept_code(state: &AppState, user_id: &str, secret: &[u8], code: &str)
 }
 
 fn active_seed(state: &AppState, user: &UserRow) -> Result<Vec<u8>, AppError> {
-    let sealed = user.totp_secret_enc.as_deref().ok_or_else(|| AppError::bug("two-factor is on but no seed is stored"))?;
+    let sealed = user
+        .totp_secret_enc
+        .as_deref()
+        .ok_or_else(|| AppError::bug("two-factor is on but no seed is stored"))?;
     state.keys.open(sealed, &seed_context(&user.id))
 }
 
@@ -103,7 +114,8 @@ async fn guard(state: &AppState, user_id: &str) -> Result<(), AppError> {
 async fn wrong(state: &AppState, user_id: &str) -> Result<AppError, AppError> {
     let limit = failures(user_id);
     rate_limit::record(state, &limit).await?;
-    let (used, _) = db::rate_limits::window(&state.pool, &limit.bucket, state.now() - limit.window + 1).await?;
+    let (used, _) =
+        db::rate_limits::window(&state.pool, &limit.bucket, state.now() - limit.window + 1).await?;
     Ok(AppError::from(ErrorKind::WrongCode).with_remaining_attempts((limit.max - used).max(0) as u32))
 }
 
@@ -142,19 +154,26 @@ pub async fn enable(state: &AppState, caller: &Caller, code: &str) -> Result<Vec
     let code = SecondFactor::parse_totp("totp_code", code)?;
     let user = load_user(state, &caller.user_id).await?;
     if user.totp_enabled {
-        return Err(AppError::invalid(ErrorKind::TotpAlreadyEnabled, None, "Two-factor sign-in is already on."));
+        return Err(AppError::invalid(
+            ErrorKind::TotpAlreadyEnabled,
+            None,
+            "Two-factor sign-in is already on.",
+        ));
     }
-    let sealed = user
-        .totp_pending_enc
-        .as_deref()
-        .ok_or_else(|| AppError::invalid(ErrorKind::TotpSetupRequired, None, "Start two-factor setup first."))?;
+    let sealed = user.totp_pending_enc.as_deref().ok_or_else(|| {
+        AppError::invalid(ErrorKind::TotpSetupRequired, None, "Start two-factor setup first.")
+    })?;
     guard(state, &user.id).await?;
     let seed = state.keys.open(sealed, &seed_context(&user.id))?;
     if !accept_code(state, &user.id, &seed, &code).await? {
         return Err(wrong(state, &user.id).await?);
     }
     if !db::users::enable_totp(&state.pool, &user.id, sealed).await? {
-        return Err(AppError::invalid(ErrorKind::TotpAlreadyEnabled, None, "Two-factor sign-in is already on."));
+        return Err(AppError::invalid(
+            ErrorKind::TotpAlreadyEnabled,
+            None,
+            "Two-factor sign-in is already on.",
+        ));
     }
     let codes = issue_backup_codes(state, &user.id).await?;
     db::sessions::revoke_all_for_user(&state.pool, &user.id, Some(&caller.session_id), state.now()).await?;
@@ -177,7 +196,11 @@ async fn check_proof(state: &AppState, user: &UserRow, proof: Proof) -> Result<(
         return Err(AppError::invalid(ErrorKind::TotpNotEnabled, None, "Two-factor sign-in is not on."));
     }
     if password.is_none() && code.is_none() {
-        return Err(AppError::invalid(ErrorKind::InvalidRequest, None, "Give your password or a current code from your app."));
+        return Err(AppError::invalid(
+            ErrorKind::InvalidRequest,
+            None,
+            "Give your password or a current code from your app.",
+        ));
     }
     guard(state, &user.id).await?;
     if let Some(code) = code {
@@ -209,7 +232,11 @@ pub async fn disable(state: &AppState, caller: &Caller, proof: Proof) -> Result<
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn regenerate_backup_codes(state: &AppState, caller: &Caller, proof: Proof) -> Result<Vec<String>, AppError> {
+pub async fn regenerate_backup_codes(
+    state: &AppState,
+    caller: &Caller,
+    proof: Proof,
+) -> Result<Vec<String>, AppError> {
     let user = load_user(state, &caller.user_id).await?;
     check_proof(state, &user, proof).await?;
     issue_backup_codes(state, &user.id).await
@@ -236,9 +263,15 @@ pub async fn is_enabled(state: &AppState, user_id: &str) -> Result<bool, AppErro
 }
 
 /// Whether this browser's trusted-device cookie vouches for the user.
-pub async fn is_trusted_device(state: &AppState, user_id: &str, device_token: Option<&str>) -> Result<bool, AppError> {
+pub async fn is_trusted_device(
+    state: &AppState,
+    user_id: &str,
+    device_token: Option<&str>,
+) -> Result<bool, AppError> {
     match device_token {
-        Some(t) if t.len() == 64 => Ok(totp_db::is_trusted_device(&state.pool, user_id, &digest(t), state.now()).await?),
+        Some(t) if t.len() == 64 => {
+            Ok(totp_db::is_trusted_device(&state.pool, user_id, &digest(t), state.now()).await?)
+        }
         _ => Ok(false),
     }
 }
@@ -248,15 +281,27 @@ pub async fn trust_device(state: &AppState, user_id: &str, client: &ClientMeta) 
     let now = state.now();
     let token = random_hex(32);
     let (_, info) = client.device();
-    totp_db::insert_trusted_device(&state.pool, &new_id(), user_id, &digest(&token), &info, now, now + TRUSTED_DEVICE_SECS)
-        .await?;
+    totp_db::insert_trusted_device(
+        &state.pool,
+        &new_id(),
+        user_id,
+        &digest(&token),
+        &info,
+        now,
+        now + TRUSTED_DEVICE_SECS,
+    )
+    .await?;
     Ok(token)
 }
 
 /// The second sign-in step's check: a TOTP code (once per step) or an unused backup code.
 /// Wrong answers count toward 5 per 5 minutes and answer `401` with what is left; a right
 /// one clears the count.
-pub async fn check_second_factor(state: &AppState, user: &UserRow, factor: &SecondFactor) -> Result<(), AppError> {
+pub async fn check_second_factor(
+    state: &AppState,
+    user: &UserRow,
+    factor: &SecondFactor,
+) -> Result<(), AppError> {
     guard(state, &user.id).await?;
     let ok = match factor {
         SecondFactor::Totp(c) => accept_code(state, &user.id, &active_seed(state, user)?, c).await?,
@@ -281,7 +326,10 @@ mod tests {
     #[test]
     fn rfc_4226_hotp_vectors_pass() {
         let secret = b"12345678901234567890";
-        let expected = ["755224", "287082", "359152", "969429", "338314", "254676", "287922", "162583", "399871", "520489"];
+        let expected = [
+            "755224", "287082", "359152", "969429", "338314", "254676", "287922", "162583", "399871",
+            "520489",
+        ];
         for (counter, want) in expected.iter().enumerate() {
             assert_eq!(hotp(secret, counter as u64, 6, Algorithm::SHA1), *want, "counter {counter}");
         }
@@ -301,7 +349,9 @@ mod tests {
             (20000000000, "65353130", "77737706", "47863826"),
         ];
         for (t, a, b, c) in table {
-            let gen = |alg, secret: &Vec<u8>| TOTP::new_unchecked(alg, 8, 0, 30, secret.clone(), None, String::new()).generate(t);
+            let gen = |alg, secret: &Vec<u8>| {
+                TOTP::new_unchecked(alg, 8, 0, 30, secret.clone(), None, String::new()).generate(t)
+            };
             assert_eq!(gen(Algorithm::SHA1, &sha1), a, "SHA1 at {t}");
             assert_eq!(gen(Algorithm::SHA256, &sha256), b, "SHA256 at {t}");
             assert_eq!(gen(Algorithm::SHA512, &sha512), c, "SHA512 at {t}");
@@ -320,6 +370,9 @@ mod tests {
         assert_eq!(c.len(), 10);
         assert!(c.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit()));
         assert!(!c.contains(['0', '1', 'l', 'o', 'i']));
-        assert_eq!(SecondFactor::parse("c", &format!("{}-{}", &c[..5], &c[5..])).unwrap(), SecondFactor::Backup(c));
+        assert_eq!(
+            SecondFactor::parse("c", &format!("{}-{}", &c[..5], &c[5..])).unwrap(),
+            SecondFactor::Backup(c)
+        );
     }
 }

@@ -13,7 +13,10 @@
 //! clears the items and says so. API keys have no session and cannot unlock the vault.
 use super::identity::Caller;
 use crate::error::{AppError, ErrorKind};
-use crate::ssr::db::{self, vault::{VaultChange, WrappedKey}};
+use crate::ssr::db::{
+    self,
+    vault::{VaultChange, WrappedKey},
+};
 use crate::ssr::keys::{open_with, seal_with};
 use crate::ssr::AppState;
 use rand::RngCore;
@@ -91,7 +94,9 @@ fn item_context(user_id: &str, name: &str) -> String {
 async fn derive(password: String, salt: Vec<u8>) -> Result<DataKey, AppError> {
     tokio::task::spawn_blocking(move || {
         let mut out = Zeroizing::new([0u8; 32]);
-        super::passwords::argon2().hash_password_into(password.as_bytes(), &salt, out.as_mut()).map_err(|e| AppError::internal("vault key derivation failed", &e))?;
+        super::passwords::argon2()
+            .hash_password_into(password.as_bytes(), &salt, out.as_mut())
+            .map_err(|e| AppError::internal("vault key derivation failed", &e))?;
         Ok(out)
     })
     .await
@@ -107,7 +112,10 @@ async fn wrap(user_id: &str, key: &DataKey, password: String) -> Result<WrappedK
     let mut salt = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut salt);
     let kek = derive(password, salt.to_vec()).await?;
-    Ok(WrappedKey { vault_salt: hex::encode(salt), vault_key_wrapped: seal_with(&kek, key.as_ref(), &wrap_context(user_id))? })
+    Ok(WrappedKey {
+        vault_salt: hex::encode(salt),
+        vault_key_wrapped: seal_with(&kek, key.as_ref(), &wrap_context(user_id))?,
+    })
 }
 
 /// The user's data key, opened with their (already verified) password. `None` when the user
@@ -115,7 +123,8 @@ async fn wrap(user_id: &str, key: &DataKey, password: String) -> Result<WrappedK
 async fn open_key(state: &AppState, user_id: &str, password: String) -> Result<Option<DataKey>, AppError> {
     let Some(w) = db::vault::wrapped_key(&state.pool, user_id).await? else { return Ok(None) };
     let kek = derive(password, decode_salt(&w)?).await?;
-    let raw = open_with(&kek, &w.vault_key_wrapped, &wrap_context(user_id)).ok_or_else(|| AppError::bug("the vault key does not open with the verified password"))?;
+    let raw = open_with(&kek, &w.vault_key_wrapped, &wrap_context(user_id))
+        .ok_or_else(|| AppError::bug("the vault key does not open with the verified password"))?;
     let mut key = Zeroizing::new([0u8; 32]);
     if raw.len() != 32 {
         return Err(AppError::bug("an opened vault key is not 32 bytes"));
@@ -125,7 +134,12 @@ async fn open_key(state: &AppState, user_id: &str, password: String) -> Result<O
 }
 
 /// After a password sign-in: unlocks an existing vault into `slot`. Does nothing without one.
-pub async fn unlock_on_sign_in(state: &AppState, user_id: &str, password: &str, slot: &str) -> Result<(), AppError> {
+pub async fn unlock_on_sign_in(
+    state: &AppState,
+    user_id: &str,
+    password: &str,
+    slot: &str,
+) -> Result<(), AppError> {
     if let Some(key) = open_key(state, user_id, password.to_owned()).await? {
         state.vault.put(slot, user_id, key, state.now());
     }
@@ -134,9 +148,15 @@ pub async fn unlock_on_sign_in(state: &AppState, user_id: &str, password: &str, 
 
 /// `POST /users/unlock-data`: checks the password (wrong ones count toward the per-username
 /// sign-in failure limit), then unlocks the vault for this session, creating it on first use.
-pub async fn unlock_with_password(state: &AppState, caller: &Caller, password: String) -> Result<(), AppError> {
+pub async fn unlock_with_password(
+    state: &AppState,
+    caller: &Caller,
+    password: String,
+) -> Result<(), AppError> {
     caller.session()?;
-    let user = db::users::find_by_id(&state.pool, &caller.user_id).await?.ok_or(AppError::from(ErrorKind::Unauthenticated))?;
+    let user = db::users::find_by_id(&state.pool, &caller.user_id)
+        .await?
+        .ok_or(AppError::from(ErrorKind::Unauthenticated))?;
     super::passwords::confirm(state, &user, "password", password.clone()).await?;
     unlock(state, caller, password).await
 }
@@ -154,7 +174,9 @@ async fn unlock(state: &AppState, caller: &Caller, password: String) -> Result<(
                 key
             } else {
                 // Another request created it first: use that one.
-                open_key(state, &caller.user_id, password).await?.ok_or_else(|| AppError::bug("a vault created by another request does not open"))?
+                open_key(state, &caller.user_id, password)
+                    .await?
+                    .ok_or_else(|| AppError::bug("a vault created by another request does not open"))?
             }
         }
     };
@@ -185,8 +207,10 @@ pub async fn list(state: &AppState, caller: &Caller) -> Result<Vec<Item>, AppErr
         .await?
         .into_iter()
         .map(|row| {
-            let plain = open_with(&key, &row.value_enc, &item_context(&caller.user_id, &row.name)).ok_or_else(|| AppError::bug("a vault item does not open with the user's data key"))?;
-            let value = String::from_utf8(plain).map_err(|e| AppError::internal("a vault item is not UTF-8", &e))?;
+            let plain = open_with(&key, &row.value_enc, &item_context(&caller.user_id, &row.name))
+                .ok_or_else(|| AppError::bug("a vault item does not open with the user's data key"))?;
+            let value =
+                String::from_utf8(plain).map_err(|e| AppError::internal("a vault item is not UTF-8", &e))?;
             Ok(Item { name: row.name, value, updated_at: row.updated_at })
         })
         .collect()
@@ -195,7 +219,11 @@ pub async fn list(state: &AppState, caller: &Caller) -> Result<Vec<Item>, AppErr
 fn check_name(name: &str) -> Result<&str, AppError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > MAX_NAME || name.chars().any(char::is_control) {
-        return Err(AppError::invalid(ErrorKind::InvalidRequest, Some("name"), "Name the item with 1 to 128 printable characters."));
+        return Err(AppError::invalid(
+            ErrorKind::InvalidRequest,
+            Some("name"),
+            "Name the item with 1 to 128 printable characters.",
+        ));
     }
     Ok(name)
 }
@@ -204,7 +232,11 @@ fn check_name(name: &str) -> Result<&str, AppError> {
 pub async fn put(state: &AppState, caller: &Caller, name: &str, value: &str) -> Result<(), AppError> {
     let name = check_name(name)?;
     if value.len() > MAX_VALUE {
-        return Err(AppError::invalid(ErrorKind::InvalidRequest, Some("value"), "An item holds at most 64 KiB."));
+        return Err(AppError::invalid(
+            ErrorKind::InvalidRequest,
+            Some("value"),
+            "An item holds at most 64 KiB.",
+        ));
     }
     let key = held_key(state, caller)?;
     let sealed = seal_with(&key, value.as_bytes(), &item_context(&caller.user_id, name))?;
@@ -222,7 +254,12 @@ pub async fn delete(state: &AppState, caller: &Caller, name: &str) -> Result<(),
 
 /// For a password change: the same data key, wrapped by the new password. The old password
 /// was verified by the caller.
-pub async fn rewrap(state: &AppState, user_id: &str, old_password: &str, new_password: &str) -> Result<VaultChange, AppError> {
+pub async fn rewrap(
+    state: &AppState,
+    user_id: &str,
+    old_password: &str,
+    new_password: &str,
+) -> Result<VaultChange, AppError> {
     match open_key(state, user_id, old_password.to_owned()).await? {
         Some(key) => Ok(VaultChange::Rewrap(wrap(user_id, &key, new_password.to_owned()).await?)),
         None => Ok(VaultChange::Keep),
@@ -236,7 +273,9 @@ pub async fn prune(state: &AppState) -> Result<(), AppError> {
         let live = if slot.starts_with("mfa:") {
             now - since < 15 * 60
         } else {
-            db::sessions::find(&state.pool, &slot).await?.is_some_and(|s| s.revoked_at.is_none() && s.expires_at > now)
+            db::sessions::find(&state.pool, &slot)
+                .await?
+                .is_some_and(|s| s.revoked_at.is_none() && s.expires_at > now)
         };
         if !live {
             state.vault.forget(&slot);
