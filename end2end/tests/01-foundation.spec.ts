@@ -1,15 +1,7 @@
-import { test, expect, Page } from '@playwright/test';
+import { test, expect, hydrated, shot, ADMIN, ADMIN_PASSWORD as PASSWORD } from './fixtures';
 
-const ADMIN = 'admin';
-const PASSWORD = 'grumpy-lantern-orbit-41';
-
-async function hydrated(page: Page) {
-  await page.waitForSelector('body[data-hydrated="1"]', { state: 'attached' });
-}
-
-async function shot(page: Page, name: string) {
-  await page.screenshot({ path: `screenshots/${name}.png`, fullPage: true });
-}
+// This file meets its instance before anyone set it up.
+test.use({ setUp: false });
 
 test('fresh instance: setup, sign out, sign in, see this device, revoke it', async ({ page }) => {
   await page.goto('/');
@@ -66,8 +58,8 @@ test('fresh instance: setup, sign out, sign in, see this device, revoke it', asy
   await expect(page).toHaveURL(/\/login$/);
 });
 
-test('the sign-in page works at phone width and without JavaScript', async ({ browser }) => {
-  const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 375, height: 740 } });
+test('the sign-in page works at phone width and without JavaScript', async ({ browser, baseURL }) => {
+  const context = await browser.newContext({ baseURL, javaScriptEnabled: false, viewport: { width: 375, height: 740 } });
   const page = await context.newPage();
   await page.goto('/login');
   await page.getByLabel('Username').fill(ADMIN);

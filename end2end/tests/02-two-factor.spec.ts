@@ -1,17 +1,10 @@
-import { test, expect, Page } from '@playwright/test';
+import { Page } from '@playwright/test';
+import { test, expect, hydrated, shot } from './fixtures';
 import * as fs from 'node:fs';
 import { totp, nextStep } from './totp';
 
 const USER = 'tina';
 const PASSWORD = 'velvet-cactus-harbor-77';
-
-async function hydrated(page: Page) {
-  await page.waitForSelector('body[data-hydrated="1"]', { state: 'attached' });
-}
-
-async function shot(page: Page, name: string) {
-  await page.screenshot({ path: `screenshots/${name}.png`, fullPage: true });
-}
 
 async function signIn(page: Page) {
   await page.goto('/login');

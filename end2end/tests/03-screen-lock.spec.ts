@@ -1,16 +1,9 @@
-import { test, expect, Page } from '@playwright/test';
+import { Page } from '@playwright/test';
+import { test, expect, hydrated, shot } from './fixtures';
 
 const USER = 'lena';
 const PASSWORD = 'amber-lantern-orchard-42';
 const PASSCODE = '482916';
-
-async function hydrated(page: Page) {
-  await page.waitForSelector('body[data-hydrated="1"]', { state: 'attached' });
-}
-
-async function shot(page: Page, name: string) {
-  await page.screenshot({ path: `screenshots/${name}.png`, fullPage: true });
-}
 
 async function signIn(page: Page) {
   await page.goto('/login');

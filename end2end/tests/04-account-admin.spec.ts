@@ -1,18 +1,6 @@
-import { test, expect, Page } from '@playwright/test';
+import { Page } from '@playwright/test';
+import { test, expect, hydrated, shot, ADMIN, ADMIN_PASSWORD } from './fixtures';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
-
-const ADMIN = 'admin';
-const ADMIN_PASSWORD = 'grumpy-lantern-orbit-41';
-const SERVER_LOG = path.resolve(__dirname, '../../target/e2e-server.log');
-
-async function hydrated(page: Page) {
-  await page.waitForSelector('body[data-hydrated="1"]', { state: 'attached' });
-}
-
-async function shot(page: Page, name: string) {
-  await page.screenshot({ path: `screenshots/${name}.png`, fullPage: true });
-}
 
 async function signIn(page: Page, username: string, password: string) {
   await page.goto('/login');
@@ -24,8 +12,8 @@ async function signIn(page: Page, username: string, password: string) {
 }
 
 /** The last reset code the server logged for this user. */
-function loggedResetCode(username: string): string {
-  const log = fs.readFileSync(SERVER_LOG, 'utf8');
+function loggedResetCode(serverLog: string, username: string): string {
+  const log = fs.readFileSync(serverLog, 'utf8');
   const matches = [...log.matchAll(new RegExp(`username=${username} code=(\\d{6})`, 'g'))];
   expect(matches.length).toBeGreaterThan(0);
   return matches[matches.length - 1][1];
@@ -86,7 +74,7 @@ test('admins change sign-in settings, roles, users and API keys from the admin p
   await expect(mira).toHaveCount(0);
 });
 
-test('a user changes their password, and resets a forgotten one with the code from the server log', async ({ page }) => {
+test('a user changes their password, and resets a forgotten one with the code from the server log', async ({ page, instance }) => {
   test.setTimeout(120_000);
   const first = 'linen-orchard-falcon-27';
   const second = 'pebble-summit-violin-64';
@@ -118,7 +106,7 @@ test('a user changes their password, and resets a forgotten one with the code fr
   await page.getByLabel('Username').fill('nils');
   await page.getByRole('button', { name: 'Request a reset code' }).click();
   await expect(page).toHaveURL(/\/reset\?step=code&username=nils$/);
-  const code = loggedResetCode('nils');
+  const code = loggedResetCode(instance.log, 'nils');
   await page.getByLabel('Reset code').fill(code === '000000' ? '111111' : '000000');
   await page.getByRole('button', { name: 'Check code' }).click();
   await expect(page.getByLabel('Reset code')).toHaveAttribute('aria-invalid', 'true');

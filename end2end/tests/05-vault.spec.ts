@@ -1,11 +1,8 @@
-import { test, expect, Page } from '@playwright/test';
+import { Page } from '@playwright/test';
+import { test, expect, hydrated, shot } from './fixtures';
 
 const USER = 'vera';
 const PASSWORD = 'harbor-willow-crayon-83';
-
-async function hydrated(page: Page) {
-  await page.waitForSelector('body[data-hydrated="1"]', { state: 'attached' });
-}
 
 test('the vault opens with the password, keeps an item masked until shown, and deletes it', async ({ page }) => {
   expect((await page.request.post('/api/users/create', { data: { username: USER, password: PASSWORD } })).status()).toBe(200);

@@ -1,4 +1,5 @@
-import { test, expect, Page } from '@playwright/test';
+import { Page } from '@playwright/test';
+import { test, expect, hydrated, shot } from './fixtures';
 import { spawn, spawnSync, ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import { freePort, waitForPort } from './net';
@@ -33,10 +34,6 @@ test.beforeAll(async () => {
 });
 
 test.afterAll(() => { slapd?.kill(); });
-
-async function hydrated(page: Page) {
-  await page.waitForSelector('body[data-hydrated="1"]', { state: 'attached' });
-}
 
 test('an admin connects the directory, and a directory user signs in from the login page', async ({ page }) => {
   await page.goto('/login');

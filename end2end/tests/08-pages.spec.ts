@@ -1,4 +1,4 @@
-import { test, expect } from '@playwright/test';
+import { test, expect } from './fixtures';
 
 // Every signed-in page, opened directly (server-rendered, then hydrated), hydrates without an
 // error, repeatedly: a page that only sometimes hydrates would lose its buttons' behaviour.

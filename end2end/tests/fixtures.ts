@@ -1,0 +1,109 @@
+import { test as base, expect, Page } from '@playwright/test';
+import { spawn, ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { freePort, waitForPort } from './net';
+
+// Every spec file gets its own Portcullis: a fresh data directory on a free loopback port,
+// started at the file's first test and stopped when the worker ends. So each spec runs alone
+// and in any order, and none depends on what another left behind.
+
+export const ADMIN = 'admin';
+export const ADMIN_PASSWORD = 'grumpy-lantern-orbit-41';
+
+const root = path.resolve(__dirname, '../..');
+const binary = process.env.PORTCULLIS_BIN ?? path.join(root, 'target/debug/portcullis');
+
+export interface Instance {
+  url: string;
+  /** The server's log (the password-reset code is written there). */
+  log: string;
+}
+
+interface Running extends Instance {
+  proc: ChildProcess;
+}
+
+async function start(): Promise<Running> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'portcullis-e2e-'));
+  const port = await freePort();
+  const log = path.join(dataDir, 'server.log');
+  const out = fs.openSync(log, 'a');
+  const proc = spawn(binary, [], {
+    cwd: root,
+    stdio: ['ignore', out, out],
+    env: {
+      ...process.env,
+      PORTCULLIS_ADDR: `127.0.0.1:${port}`,
+      PORTCULLIS_DATA_DIR: dataDir,
+      LEPTOS_SITE_ROOT: path.join(root, 'target/site'),
+      PORTCULLIS_LOG: 'warn',
+    },
+  });
+  await waitForPort(port);
+  return { url: `http://127.0.0.1:${port}`, log, proc };
+}
+
+/** Makes the instance's first administrator over the API unless one exists. */
+async function ensureAdmin(url: string): Promise<void> {
+  const status = await (await fetch(`${url}/api/auth/status`)).json();
+  if (!status.needsSetup) return;
+  const res = await fetch(`${url}/api/auth/setup`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: ADMIN, password: ADMIN_PASSWORD, displayName: 'Ada Admin' }),
+  });
+  expect(res.status).toBe(200);
+}
+
+type TestFixtures = {
+  /** Whether the instance gets its first administrator before the test (default yes). */
+  setUp: boolean;
+  instance: Instance;
+};
+
+export const test = base.extend<TestFixtures, { servers: Map<string, Running> }>({
+  servers: [async ({}, use) => {
+    const servers = new Map<string, Running>();
+    await use(servers);
+    for (const s of servers.values()) s.proc.kill();
+  }, { scope: 'worker' }],
+  setUp: [true, { option: true }],
+  instance: async ({ servers, setUp }, use, testInfo) => {
+    let s = servers.get(testInfo.file);
+    if (!s) {
+      s = await start();
+      servers.set(testInfo.file, s);
+    }
+    if (setUp) await ensureAdmin(s.url);
+    await use({ url: s.url, log: s.log });
+  },
+  baseURL: async ({ instance }, use) => use(instance.url),
+});
+
+export { expect };
+
+/** Waits until the page's WASM has hydrated (the buttons then act without a full reload). */
+export async function hydrated(page: Page) {
+  await page.waitForSelector('body[data-hydrated="1"]', { state: 'attached' });
+}
+
+export async function shot(page: Page, name: string) {
+  await page.screenshot({ path: `screenshots/${name}.png`, fullPage: true });
+}
+
+/** Signs in from the sign-in page and waits for home. */
+export async function signIn(page: Page, username: string, password: string) {
+  await page.goto('/login');
+  await hydrated(page);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/** Creates an account over the API (registration is open on a fresh instance). */
+export async function createUser(page: Page, username: string, password: string) {
+  const created = await page.request.post('/api/users/create', { data: { username, password } });
+  expect(created.status()).toBe(200);
+}
