@@ -27,6 +27,8 @@ pub enum ErrorKind {
     WrongPassword,
     AccountLocked,
     Forbidden,
+    /// A state-changing request sent by a page of another site.
+    CrossSiteRequest,
     SessionRequired,
     NotFound,
     // Accounts and instance
@@ -101,6 +103,7 @@ impl ErrorKind {
             WrongPassword => (401, "invalid_credentials"),
             AccountLocked => (403, "account_locked"),
             Forbidden => (403, "forbidden"),
+            CrossSiteRequest => (403, "cross_site_request"),
             SessionRequired => (403, "session_required"),
             NotFound => (404, "not_found"),
             AlreadySetUp => (403, "already_set_up"),
@@ -224,6 +227,11 @@ impl AppError {
     /// A full bucket: `429` with the seconds until the next attempt counts.
     pub fn rate_limited(kind: ErrorKind, remaining_time: u64) -> Self {
         Self { remaining_time: Some(remaining_time), ..kind.into() }
+    }
+
+    /// Asks the client to come back after `secs` seconds (`Retry-After`, `remainingTime`).
+    pub fn with_retry_after(self, secs: u64) -> Self {
+        Self { remaining_time: Some(secs), ..self }
     }
 
     /// A wrong secret with the tries left in its window.

@@ -1,5 +1,6 @@
 //! The axum server: configuration, startup, REST routes and page gating.
 pub mod config;
+pub mod defences;
 pub mod pages;
 pub mod routes;
 pub mod startup;

@@ -154,6 +154,8 @@ pub fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(|| {}, app::shell))
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::pages::gate))
         .layer(axum::middleware::from_fn(crate::pages::rpc_status))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::defences::refuse_cross_site))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::defences::headers))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_FRAME_OPTIONS,
             HeaderValue::from_static("DENY"),

@@ -21,8 +21,8 @@ pub async fn request_reset(username: String) -> Result<(), AppError> {
 #[server(prefix = "/rpc")]
 pub async fn check_reset_code(username: String, reset_code: String) -> Result<(), AppError> {
     use crate::ssr::services::password_reset;
-    let state = super::edge::state()?;
-    let token = password_reset::verify_code(&state, &username, &reset_code).await?;
+    let (state, client) = super::edge::client()?;
+    let token = password_reset::verify_code(&state, &username, &reset_code, &client.ip).await?;
     super::edge::set_named(&state, crate::ssr::http::RESET_COOKIE, &token, password_reset::TOKEN_SECS);
     leptos_axum::redirect(&format!("/reset?step=password&username={}", super::encode_query(username.trim())));
     Ok(())

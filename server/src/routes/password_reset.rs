@@ -43,9 +43,10 @@ pub struct ResetToken {
 
 pub async fn verify_code(
     State(state): State<AppState>,
+    client: ClientMeta,
     ApiJson(req): ApiJson<VerifyRequest>,
 ) -> Result<Json<ResetToken>, AppError> {
-    let temp_token = password_reset::verify_code(&state, &req.username, &req.reset_code).await?;
+    let temp_token = password_reset::verify_code(&state, &req.username, &req.reset_code, &client.ip).await?;
     Ok(Json(ResetToken { temp_token }))
 }
 

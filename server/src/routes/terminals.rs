@@ -99,8 +99,11 @@ pub async fn issue_ticket(
 }
 
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct RedeemRequest {
     ticket: String,
+    /// The terminal the gateway is opening.
+    terminal_id: String,
 }
 
 #[derive(Serialize)]
@@ -109,7 +112,7 @@ pub struct Holder {
     user_id: String,
     username: String,
     permissions: &'static [&'static str],
-    terminal_id: Option<String>,
+    terminal_id: String,
 }
 
 /// For the terminal gateway only: `Authorization: Bearer <PORTCULLIS_GATEWAY_SECRET>`.
@@ -119,7 +122,7 @@ pub async fn redeem_ticket(
     _gateway: Gateway,
     ApiJson(req): ApiJson<RedeemRequest>,
 ) -> Result<Json<Holder>, AppError> {
-    let h = terminals::redeem_ticket(&state, &req.ticket).await?;
+    let h = terminals::redeem_ticket(&state, &req.ticket, &container(&req.terminal_id)?).await?;
     Ok(Json(Holder {
         user_id: h.user_id,
         username: h.username,

@@ -4,6 +4,7 @@
 mod accounts_admin;
 mod api_keys;
 mod auth_routes;
+mod defences;
 mod directory;
 mod helpers;
 mod ldap;

@@ -122,8 +122,67 @@ async fn wrong_terminal_codes_are_rate_limited() {
     assert_eq!(r.status, 429);
 }
 
+/// The gateway redeems a ticket for the terminal it is opening.
 async fn redeem(app: &TestApp, secret: Option<&str>, ticket: &str) -> Reply {
-    app.post("/api/auth/ws-ticket/redeem", secret, json!({"ticket": ticket})).await
+    redeem_for(app, secret, ticket, "cont_1").await
+}
+
+async fn redeem_for(app: &TestApp, secret: Option<&str>, ticket: &str, terminal: &str) -> Reply {
+    app.post("/api/auth/ws-ticket/redeem", secret, json!({"ticket": ticket, "terminalId": terminal})).await
+}
+
+async fn ticket(app: &TestApp, token: &str, body: serde_json::Value) -> String {
+    let r = app.post("/api/auth/ws-ticket", Some(token), body).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.body["ticket"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_ticket_opens_only_its_terminal_and_the_lock_is_checked_again_at_redeem() {
+    let app = spawn_app_with_gateway().await;
+    let t = app.setup_admin().await;
+    let (secret, _) = app.enable_totp(&t).await;
+
+    let for_one = ticket(&app, &t, json!({"terminalId": "cont_1"})).await;
+    let r = redeem_for(&app, Some(GATEWAY_SECRET), &for_one, "cont_2").await;
+    assert_eq!(r.status, 401, "a ticket issued for another terminal: {}", r.body);
+
+    let r = app
+        .post(
+            "/api/auth/ws-ticket/redeem",
+            Some(GATEWAY_SECRET),
+            json!({"ticket": ticket(&app, &t, json!({})).await}),
+        )
+        .await;
+    assert_eq!(r.status, 400, "the gateway names the terminal it opens");
+
+    let for_none = ticket(&app, &t, json!({})).await;
+    app.post("/api/security/terminal/cont_9/mfa-lock", Some(&t), json!({})).await;
+    let r = redeem_for(&app, Some(GATEWAY_SECRET), &for_none, "cont_9").await;
+    assert_eq!(
+        (r.status.as_u16(), r.code()),
+        (403, "terminal_mfa_locked"),
+        "a ticket for no terminal opens no locked one"
+    );
+
+    let before_lock = ticket(&app, &t, json!({"terminalId": "cont_5"})).await;
+    app.post("/api/security/terminal/cont_5/mfa-lock", Some(&t), json!({})).await;
+    let r = redeem_for(&app, Some(GATEWAY_SECRET), &before_lock, "cont_5").await;
+    assert_eq!(
+        (r.status.as_u16(), r.code()),
+        (403, "terminal_mfa_locked"),
+        "locked after the ticket was issued"
+    );
+
+    app.clock.advance(30);
+    let r = app
+        .post("/api/security/terminal/cont_9/mfa-verify", Some(&t), json!({"code": app.code(&secret)}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let granted = ticket(&app, &t, json!({"terminalId": "cont_9"})).await;
+    let r = redeem_for(&app, Some(GATEWAY_SECRET), &granted, "cont_9").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["terminalId"], "cont_9");
 }
 
 #[tokio::test]

@@ -195,3 +195,29 @@ async fn item_input_is_checked_and_deleting_needs_an_existing_item() {
     let r = items(&app, &key).await;
     assert_eq!((r.status.as_u16(), r.code()), (403, "session_required"));
 }
+
+#[tokio::test]
+async fn an_api_key_can_neither_read_nor_change_the_vault() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let (t, id) = app.user("vic").await;
+    app.post("/api/users/unlock-data", Some(&t), json!({"password": USER_PASSWORD})).await;
+    let r =
+        app.send(reqwest::Method::PUT, "/api/users/vault/ssh", Some(&t), Some(json!({"value": "k"}))).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let key = app.post("/api/users/api-keys", Some(&admin), json!({"name": "bot", "userId": id})).await.body
+        ["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for r in [
+        app.get("/api/users/vault", Some(&key)).await,
+        app.send(reqwest::Method::PUT, "/api/users/vault/ssh", Some(&key), Some(json!({"value": "x"}))).await,
+        app.delete("/api/users/vault/ssh", Some(&key)).await,
+        app.post("/api/users/unlock-data", Some(&key), json!({"password": USER_PASSWORD})).await,
+    ] {
+        assert_eq!((r.status.as_u16(), r.code()), (403, "session_required"), "{}", r.body);
+    }
+    let items = app.get("/api/users/vault", Some(&t)).await;
+    assert_eq!(items.body["items"][0]["name"], "ssh", "nothing was deleted");
+}

@@ -31,7 +31,7 @@ async fn new_password_hash(
     raw: String,
 ) -> Result<String, AppError> {
     let password = Password::parse_for(field, raw)?;
-    passwords::check_strength(field, &password, &[username.as_ref(), display])?;
+    passwords::check_strength(field, &password, &[username.as_ref(), display]).await?;
     passwords::hash(&password).await
 }
 
@@ -134,7 +134,7 @@ pub async fn change_password(
     let user = db::users::find_by_id(&state.pool, &caller.user_id)
         .await?
         .ok_or(AppError::from(ErrorKind::Unauthenticated))?;
-    passwords::confirm(state, &user, "oldPassword", old_password.clone()).await?;
+    passwords::confirm(state, &user, &caller.reauth_source(), "oldPassword", old_password.clone()).await?;
     let username =
         Username::parse(&user.username).map_err(|_| AppError::bug("a stored username no longer parses"))?;
     let hash = new_password_hash("newPassword", &username, &user.display_name, new_password.clone()).await?;
@@ -168,7 +168,7 @@ pub async fn delete_own_account(state: &AppState, caller: &Caller, password: Str
     let user = db::users::find_by_id(&state.pool, &caller.user_id)
         .await?
         .ok_or(AppError::from(ErrorKind::Unauthenticated))?;
-    passwords::confirm(state, &user, "password", password).await?;
+    passwords::confirm(state, &user, &caller.reauth_source(), "password", password).await?;
     state.vault.forget_user(&user.id);
     if !db::users::delete(&state.pool, &user.id).await? {
         return Err(AppError::of(

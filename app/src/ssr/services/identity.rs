@@ -81,6 +81,14 @@ impl Caller {
         }
     }
 
+    /// Where a re-entered password comes from, for its attempt limit: this session (or key).
+    pub fn reauth_source(&self) -> String {
+        match &self.api_key_id {
+            Some(k) => format!("api-key {k}"),
+            None => format!("session {}", self.session_id),
+        }
+    }
+
     /// The only way to obtain an [`AdminUser`]: admin-only services cannot be called without it.
     pub fn require_admin(self) -> Result<AdminUser, AppError> {
         if self.is_admin {

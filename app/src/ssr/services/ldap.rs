@@ -306,27 +306,28 @@ pub async fn prove(
     }
     rate_limit::take(state, &Limit::login_ip(&client.ip)).await?;
     let key = username.trim().to_ascii_lowercase();
-    let user_limit = Limit::login_user(&format!("ldap:{key}"));
-    rate_limit::check(state, &user_limit).await?;
+    let attempt = super::passwords::reserve_attempt(state, &format!("ldap:{key}"), &client.ip).await?;
     let typed = username.trim().to_owned();
     let outcome = tokio::time::timeout(TIMEOUT, authenticate_entry(&cfg, &typed, password.expose())).await;
     let (dn, display) = match outcome {
         Ok(Ok(found)) => found,
         Ok(Err(DirError::Refused(why))) => {
-            rate_limit::record(state, &user_limit).await?;
             tracing::info!(ip = %client.ip, reason = %why, "LDAP sign-in refused");
             return Err(AppError::from(ErrorKind::InvalidCredentials));
         }
+        // A directory that is down judged nothing: the attempt is given back.
         Ok(Err(DirError::Unreachable(why))) => {
             tracing::error!(reason = %why, "the LDAP directory is unreachable");
+            attempt.refund(state).await?;
             return Err(AppError::from(ErrorKind::Unavailable));
         }
         Err(_) => {
             tracing::error!("the LDAP directory did not answer in time");
+            attempt.refund(state).await?;
             return Err(AppError::from(ErrorKind::Unavailable));
         }
     };
-    rate_limit::clear(state, &user_limit).await?;
+    attempt.refund(state).await?;
     local_account(state, &typed, &dn, display.as_deref()).await
 }
 

@@ -79,7 +79,12 @@ mod tests {
         let g = graph();
         assert!(g.len() > 10, "the service files were not found");
         // Depth-first search: meeting a service still on the path is a cycle.
-        fn visit(n: &str, g: &BTreeMap<String, BTreeSet<String>>, path: &mut Vec<String>, done: &mut BTreeSet<String>) {
+        fn visit(
+            n: &str,
+            g: &BTreeMap<String, BTreeSet<String>>,
+            path: &mut Vec<String>,
+            done: &mut BTreeSet<String>,
+        ) {
             if let Some(at) = path.iter().position(|p| p == n) {
                 panic!("import cycle among services: {} -> {n}", path[at..].join(" -> "));
             }
@@ -97,6 +102,10 @@ mod tests {
             visit(n, &g, &mut Vec::new(), &mut done);
         }
         assert!(g["identity"].is_empty(), "identity is the leaf: {:?}", g["identity"]);
-        assert!(!g["totp"].contains("sessions") && !g["ldap"].contains("sign_in") && !g["oidc"].contains("sign_in"));
+        assert!(
+            !g["totp"].contains("sessions")
+                && !g["ldap"].contains("sign_in")
+                && !g["oidc"].contains("sign_in")
+        );
     }
 }

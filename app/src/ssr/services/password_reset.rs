@@ -48,7 +48,7 @@ fn six_digits() -> String {
 pub async fn initiate(state: &AppState, username: &str, ip: &str) -> Result<(), AppError> {
     ensure_enabled(state).await?;
     let key = username_key("username", username)?;
-    rate_limit::take(state, &Limit::new("reset-ip", ip, 10, 15 * 60)).await?;
+    rate_limit::take(state, &Limit::new("reset-ip", &rate_limit::client_network(ip), 10, 15 * 60)).await?;
     let user = db::users::find_by_key(&state.pool, &key).await?.filter(|u| u.password_hash.is_some());
     let code = six_digits();
     // Hash even for an unknown name, so the answer takes as long either way.
@@ -65,7 +65,7 @@ pub async fn initiate(state: &AppState, username: &str, ip: &str) -> Result<(), 
 
 /// Checks a reset code and answers the reset token.
 #[tracing::instrument(skip_all)]
-pub async fn verify_code(state: &AppState, username: &str, code: &str) -> Result<String, AppError> {
+pub async fn verify_code(state: &AppState, username: &str, code: &str, ip: &str) -> Result<String, AppError> {
     ensure_enabled(state).await?;
     let key = username_key("username", username)?;
     let code = code.trim();
@@ -75,8 +75,10 @@ pub async fn verify_code(state: &AppState, username: &str, code: &str) -> Result
     if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
         return Err(invalid());
     }
-    let limit = Limit::new("reset-verify", &key, 5, 15 * 60);
-    rate_limit::check(state, &limit).await?;
+    // Per client network first, so a stranger spraying codes at many names is stopped too.
+    rate_limit::take(state, &Limit::new("reset-verify-ip", &rate_limit::client_network(ip), 20, 15 * 60))
+        .await?;
+    let attempt = rate_limit::reserve(state, &Limit::new("reset-verify", &key, 5, 15 * 60)).await?;
     let now = state.now();
     let user = db::users::find_by_key(&state.pool, &key).await?;
     let open = match &user {
@@ -87,14 +89,13 @@ pub async fn verify_code(state: &AppState, username: &str, code: &str) -> Result
     };
     let ok = passwords::verify(code.to_owned(), open.as_ref().map(|r| r.code_hash.clone())).await?;
     let (Some(user), true) = (user, ok) else {
-        rate_limit::record(state, &limit).await?;
         return Err(invalid());
     };
     let token_id = new_id();
     if !db::password_resets::mark_verified(&state.pool, &user.id, &token_id, now, now + TOKEN_SECS).await? {
         return Err(invalid());
     }
-    rate_limit::clear(state, &limit).await?;
+    rate_limit::refund(state, attempt).await?;
     tokens::mint(&state.keys, TokenKind::Reset, &user.id, &token_id, now, now + TOKEN_SECS)
 }
 
@@ -135,7 +136,7 @@ pub async fn complete(
     let username =
         Username::parse(&user.username).map_err(|_| AppError::bug("a stored username no longer parses"))?;
     let password = Password::parse_for("newPassword", new_password)?;
-    passwords::check_strength("newPassword", &password, &[username.as_ref(), &user.display_name])?;
+    passwords::check_strength("newPassword", &password, &[username.as_ref(), &user.display_name]).await?;
     let hash = passwords::hash(&password).await?;
     if !db::password_resets::consume(&state.pool, &user.id, &claims.sid, now).await? {
         return Err(bad_token());

@@ -1,4 +1,5 @@
 //! Password hashing (argon2id on a blocking thread) and the strength rule for new passwords.
+use super::rate_limit::{self, Attempt, Limit};
 use crate::domain::Password;
 use crate::error::{AppError, ErrorKind};
 use crate::ssr::db::users::UserRow;
@@ -29,12 +30,52 @@ fn dummy_hash() -> &'static str {
     DUMMY.get_or_init(|| hash_blocking(crate::ssr::keys::random_hex(16).as_bytes()).unwrap_or_default())
 }
 
+/// How many argon2 runs may wait for a core before new ones are turned away.
+const MAX_WAITING: usize = 256;
+
+/// The one queue all password work goes through (argon2 hashes, verifies, vault key
+/// derivations, strength checks): as many run at once as there are cores, each on a blocking
+/// thread; the rest wait as tasks, not threads. When `MAX_WAITING` already wait, the answer
+/// is `503` with `Retry-After`, so a sign-in storm costs bounded memory (19 MiB per run) and
+/// bounded threads, and cheap requests keep their share of the runtime.
+struct HashQueue {
+    running: tokio::sync::Semaphore,
+    waiting: std::sync::atomic::AtomicUsize,
+}
+
+fn queue() -> &'static HashQueue {
+    static QUEUE: OnceLock<HashQueue> = OnceLock::new();
+    QUEUE.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        HashQueue {
+            running: tokio::sync::Semaphore::new(cores),
+            waiting: std::sync::atomic::AtomicUsize::new(0),
+        }
+    })
+}
+
+/// Runs slow password work `f` through the queue.
+pub(crate) async fn run_bounded<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, AppError> + Send + 'static,
+) -> Result<T, AppError> {
+    use std::sync::atomic::Ordering;
+    let q = queue();
+    if q.waiting.fetch_add(1, Ordering::SeqCst) >= MAX_WAITING {
+        q.waiting.fetch_sub(1, Ordering::SeqCst);
+        tracing::warn!("password work queue full; request turned away");
+        return Err(AppError::of(ErrorKind::Unavailable, "The server is busy. Try again in a moment.")
+            .with_retry_after(1));
+    }
+    let permit = q.running.acquire().await;
+    q.waiting.fetch_sub(1, Ordering::SeqCst);
+    let _permit = permit.map_err(|e| AppError::internal("the password work queue closed", &e))?;
+    tokio::task::spawn_blocking(f).await.map_err(|e| AppError::internal("password work failed", &e))?
+}
+
 /// Hashes any secret (password, passcode, backup code) off the async runtime.
 #[tracing::instrument(skip_all)]
 pub async fn hash_secret(secret: String) -> Result<String, AppError> {
-    tokio::task::spawn_blocking(move || hash_blocking(secret.as_bytes()))
-        .await
-        .map_err(|e| AppError::internal("hashing task failed", &e))?
+    run_bounded(move || hash_blocking(secret.as_bytes())).await
 }
 
 pub async fn hash(password: &Password) -> Result<String, AppError> {
@@ -44,7 +85,7 @@ pub async fn hash(password: &Password) -> Result<String, AppError> {
 /// Verifies off the async runtime; `None` (no such user, or no password) still costs one verify.
 #[tracing::instrument(skip_all)]
 pub async fn verify(secret: String, stored: Option<String>) -> Result<bool, AppError> {
-    tokio::task::spawn_blocking(move || {
+    run_bounded(move || {
         let (stored, real) = match &stored {
             Some(h) => (h.as_str(), true),
             None => (dummy_hash(), false),
@@ -60,34 +101,47 @@ pub async fn verify(secret: String, stored: Option<String>) -> Result<bool, AppE
         }
     })
     .await
-    .map_err(|e| AppError::internal("verify task failed", &e))?
 }
 
 /// Refuses passwords that are common or easy to guess (zxcvbn score below 3), judged also
 /// against the user's own names.
-pub fn check_strength(field: &str, password: &Password, user_inputs: &[&str]) -> Result<(), AppError> {
-    let mut inputs: Vec<&str> = user_inputs.to_vec();
-    inputs.push("portcullis");
-    let entropy = zxcvbn::zxcvbn(password.expose(), &inputs);
-    if u8::from(entropy.score()) < 3 {
-        let hint = entropy
-            .feedback()
-            .and_then(|f| f.warning().map(|w| w.to_string()))
-            .unwrap_or_else(|| "It is too common or too easy to guess.".into());
-        return Err(AppError::invalid(
+///
+/// zxcvbn's cost grows with the length, so it runs in the password work queue (off the async
+/// workers) on at most the first 128 characters: a longer password is judged by its start.
+pub async fn check_strength(field: &str, password: &Password, user_inputs: &[&str]) -> Result<(), AppError> {
+    const JUDGED_CHARS: usize = 128;
+    let judged: String = password.expose().chars().take(JUDGED_CHARS).collect();
+    let mut inputs: Vec<String> =
+        user_inputs.iter().map(|s| s.chars().take(JUDGED_CHARS).collect()).collect();
+    inputs.push("portcullis".into());
+    let hint = run_bounded(move || {
+        let inputs: Vec<&str> = inputs.iter().map(String::as_str).collect();
+        let entropy = zxcvbn::zxcvbn(&judged, &inputs);
+        Ok((u8::from(entropy.score()) < 3).then(|| {
+            entropy
+                .feedback()
+                .and_then(|f| f.warning().map(|w| w.to_string()))
+                .unwrap_or_else(|| "It is too common or too easy to guess.".into())
+        }))
+    })
+    .await?;
+    match hint {
+        Some(hint) => Err(AppError::invalid(
             ErrorKind::WeakPassword,
             Some(field),
             format!("Choose a stronger password. {hint} A few unrelated words make a strong one."),
-        ));
+        )),
+        None => Ok(()),
     }
-    Ok(())
 }
 
-/// Re-authentication: checks the caller's current password for a sensitive change. Wrong guesses count toward the
-/// same per-username failure limit as sign-in, so a borrowed session cannot brute-force it.
+/// Re-authentication: checks the caller's current password for a sensitive change. Each try
+/// takes a slot of the same account limits as sign-in (`from` names the session), so a
+/// borrowed session cannot brute-force it.
 pub async fn confirm(
     state: &AppState,
     user: &UserRow,
+    from: &str,
     field: &'static str,
     password: String,
 ) -> Result<(), AppError> {
@@ -104,13 +158,44 @@ pub async fn confirm(
             "This account signs in through single sign-on and has no password.",
         ));
     };
-    let limit = super::rate_limit::Limit::login_user(&user.username.to_ascii_lowercase());
-    super::rate_limit::check(state, &limit).await?;
+    let attempt = reserve_attempt(state, &user.username.to_ascii_lowercase(), from).await?;
     if !verify(password, Some(stored)).await? {
-        super::rate_limit::record(state, &limit).await?;
         return Err(AppError::from(ErrorKind::WrongPassword));
     }
-    Ok(())
+    attempt.refund(state).await
+}
+
+/// One password attempt on an account, reserved in both of its buckets (this client network,
+/// and the account from anywhere) before the hash is checked.
+#[must_use = "refund it when the password was right"]
+pub struct PasswordAttempt {
+    network: Attempt,
+    account: Attempt,
+}
+
+impl PasswordAttempt {
+    /// A right password gives both slots back.
+    pub async fn refund(self, state: &AppState) -> Result<(), AppError> {
+        rate_limit::refund(state, self.network).await?;
+        rate_limit::refund(state, self.account).await
+    }
+}
+
+/// Reserves a password attempt on `username_key` from `from` (a client address, or a session
+/// for re-authentication), or refuses with `429`.
+pub async fn reserve_attempt(
+    state: &AppState,
+    username_key: &str,
+    from: &str,
+) -> Result<PasswordAttempt, AppError> {
+    let network = rate_limit::reserve(state, &Limit::login_user(username_key, from)).await?;
+    match rate_limit::reserve(state, &Limit::login_account(username_key)).await {
+        Ok(account) => Ok(PasswordAttempt { network, account }),
+        Err(e) => {
+            rate_limit::refund(state, network).await?;
+            Err(e)
+        }
+    }
 }
 
 /// Warms the dummy hash at start so the first unknown-user login is not faster than the rest.
@@ -132,13 +217,13 @@ mod tests {
         assert!(!verify("anything".into(), None).await.unwrap());
     }
 
-    #[test]
-    fn common_and_guessable_passwords_are_refused() {
+    #[tokio::test]
+    async fn common_and_guessable_passwords_are_refused() {
         for weak in ["password123", "qwertyuiop", "alice2024!", "11111111"] {
             let p = Password::parse(weak.into()).unwrap();
-            assert!(check_strength("password", &p, &["alice"]).is_err(), "{weak} should be weak");
+            assert!(check_strength("password", &p, &["alice"]).await.is_err(), "{weak} should be weak");
         }
         let strong = Password::parse("grumpy-lantern-orbit-41".into()).unwrap();
-        assert!(check_strength("password", &strong, &["alice"]).is_ok());
+        assert!(check_strength("password", &strong, &["alice"]).await.is_ok());
     }
 }

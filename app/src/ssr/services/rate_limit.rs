@@ -1,7 +1,14 @@
 //! Rate limits counted in the database, so they survive restarts and hold across nodes.
+//!
+//! An attempt is **reserved before it is judged**: one statement counts the window and, only
+//! if there is room, records the attempt. N parallel requests therefore get at most `max`
+//! slots between them, however slow the check that follows (an argon2 verify, a directory
+//! round trip). A success may give its own slot back ([`refund`]); it never clears the
+//! bucket, so a right answer inside a burst does not reopen it for the wrong ones.
 use crate::error::{AppError, ErrorKind};
 use crate::ssr::db;
 use crate::ssr::AppState;
+use std::net::IpAddr;
 
 /// At most `max` counted attempts per `window` seconds in `bucket`.
 pub struct Limit {
@@ -10,6 +17,18 @@ pub struct Limit {
     pub window: i64,
     /// What a full bucket answers: `429 rate_limited` unless the document names another code.
     pub refusal: ErrorKind,
+}
+
+/// The network a client address stands for in per-IP limits: the address itself for IPv4,
+/// its /64 for IPv6 (one subscriber usually holds a whole /64).
+pub fn client_network(ip: &str) -> String {
+    match ip.parse::<IpAddr>() {
+        Ok(IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        _ => ip.to_owned(),
+    }
 }
 
 impl Limit {
@@ -21,38 +40,64 @@ impl Limit {
         Self { refusal, ..self }
     }
 
-    /// `/auth/login` and `/users/login`: 30 attempts per 15 minutes per client IP.
+    /// `/auth/login` and `/users/login`: 30 attempts per 15 minutes per client network.
     pub fn login_ip(ip: &str) -> Self {
-        Self::new("login-ip", ip, 30, 15 * 60)
+        Self::new("login-ip", &client_network(ip), 30, 15 * 60)
     }
 
-    /// Failed password sign-ins per username: 10 per 15 minutes.
-    pub fn login_user(username_key: &str) -> Self {
-        Self::new("login-user", username_key, 10, 15 * 60)
+    /// Password attempts on one account from one client network: 10 per 15 minutes. Keyed by
+    /// network too, so a stranger elsewhere cannot keep the owner out with wrong guesses.
+    pub fn login_user(username_key: &str, ip: &str) -> Self {
+        Self::new("login-user", &format!("{username_key}@{}", client_network(ip)), 10, 15 * 60)
+    }
+
+    /// Password attempts on one account from anywhere: 100 per 15 minutes (NIST SP 800-63B's
+    /// ceiling on consecutive failures), the bound a guesser with many networks meets.
+    pub fn login_account(username_key: &str) -> Self {
+        Self::new("login-account", username_key, 100, 15 * 60)
     }
 }
 
-/// Refuses with `429` when the bucket is full, without counting.
-pub async fn check(state: &AppState, limit: &Limit) -> Result<(), AppError> {
+/// One reserved attempt.
+#[must_use = "a reservation is refunded on success or kept as a counted attempt"]
+pub struct Attempt {
+    id: i64,
+}
+
+fn since(limit: &Limit, now: i64) -> i64 {
+    now - limit.window + 1
+}
+
+async fn refusal(state: &AppState, limit: &Limit, now: i64) -> Result<AppError, AppError> {
+    let (_, oldest) = db::rate_limits::window(&state.pool, &limit.bucket, since(limit, now)).await?;
+    let remaining = oldest.map_or(limit.window, |t| t + limit.window - now).max(1);
+    Ok(AppError::rate_limited(limit.refusal, remaining as u64))
+}
+
+/// Reserves one attempt, atomically, or refuses with `429` when the bucket is full.
+pub async fn reserve(state: &AppState, limit: &Limit) -> Result<Attempt, AppError> {
     let now = state.now();
-    let (count, oldest) = db::rate_limits::window(&state.pool, &limit.bucket, now - limit.window + 1).await?;
-    if count >= limit.max {
-        let remaining = oldest.map_or(limit.window, |t| t + limit.window - now).max(1);
-        return Err(AppError::rate_limited(limit.refusal, remaining as u64));
+    match db::rate_limits::reserve(&state.pool, &limit.bucket, now, since(limit, now), limit.max).await? {
+        Some(id) => Ok(Attempt { id }),
+        None => Err(refusal(state, limit, now).await?),
     }
+}
+
+/// Gives a reserved attempt back (the check it guarded succeeded and counts for nothing).
+pub async fn refund(state: &AppState, attempt: Attempt) -> Result<(), AppError> {
+    db::rate_limits::delete(&state.pool, attempt.id).await?;
     Ok(())
 }
 
-/// Counts one attempt.
-pub async fn record(state: &AppState, limit: &Limit) -> Result<(), AppError> {
-    db::rate_limits::record(&state.pool, &limit.bucket, state.now()).await?;
-    Ok(())
-}
-
-/// Refuses when full, otherwise counts this attempt.
+/// Counts one attempt that is never refunded (per-IP limits on sign-in and reset requests).
 pub async fn take(state: &AppState, limit: &Limit) -> Result<(), AppError> {
-    check(state, limit).await?;
-    record(state, limit).await
+    reserve(state, limit).await.map(|_| ())
+}
+
+/// Attempts left in the window after this one (for `remainingAttempts`).
+pub async fn remaining(state: &AppState, limit: &Limit) -> Result<i64, AppError> {
+    let (used, _) = db::rate_limits::window(&state.pool, &limit.bucket, since(limit, state.now())).await?;
+    Ok((limit.max - used).max(0))
 }
 
 pub async fn clear(state: &AppState, limit: &Limit) -> Result<(), AppError> {
@@ -63,4 +108,16 @@ pub async fn clear(state: &AppState, limit: &Limit) -> Result<(), AppError> {
 /// Deletes hits older than a day; run now and then.
 pub async fn prune(state: &AppState) -> Result<u64, AppError> {
     Ok(db::rate_limits::prune(&state.pool, state.now() - 24 * 3600).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::client_network;
+
+    #[test]
+    fn ipv6_clients_are_counted_by_their_64() {
+        assert_eq!(client_network("2001:db8:1:2:aaaa::1"), client_network("2001:db8:1:2:bbbb::9"));
+        assert_ne!(client_network("2001:db8:1:2::1"), client_network("2001:db8:1:3::1"));
+        assert_eq!(client_network("192.0.2.7"), "192.0.2.7");
+    }
 }

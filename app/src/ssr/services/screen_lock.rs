@@ -59,12 +59,10 @@ pub async fn status(state: &AppState, caller: &Caller) -> Result<SecurityStatus,
 async fn verify_passcode(state: &AppState, u: &db::users::UserRow, typed: &Passcode) -> Result<(), AppError> {
     let stored = u.passcode_hash.clone().ok_or_else(no_passcode)?;
     let limit = failures(&u.id);
-    rate_limit::check(state, &limit).await?;
+    let attempt = rate_limit::reserve(state, &limit).await?;
     if passwords::verify(typed.expose().to_owned(), Some(stored)).await? {
-        rate_limit::clear(state, &limit).await?;
-        Ok(())
+        rate_limit::refund(state, attempt).await
     } else {
-        rate_limit::record(state, &limit).await?;
         Err(ErrorKind::IncorrectPasscode.into())
     }
 }

@@ -63,8 +63,9 @@ fn username_given(username: &str) -> Result<(), AppError> {
 
 /// Password sign-in shared by `/auth/login`, `/users/login` and the sign-in page.
 ///
-/// Limits: 30 attempts per 15 minutes per client IP, and 10 failures per 15 minutes per
-/// username. An unknown user costs one argon2 verify like a known one.
+/// Limits: 30 attempts per 15 minutes per client network, and per account 10 per 15 minutes
+/// from one network and 100 from anywhere, reserved before the hash is checked (a right
+/// password gives its account slots back). An unknown user costs one argon2 verify like a known one.
 #[tracing::instrument(skip_all)]
 pub async fn with_password(
     state: &AppState,
@@ -82,18 +83,16 @@ pub async fn with_password(
     }
     rate_limit::take(state, &Limit::login_ip(&ctx.client.ip)).await?;
     let key = username.trim().to_ascii_lowercase();
-    let user_limit = Limit::login_user(&key);
-    rate_limit::check(state, &user_limit).await?;
+    let attempt = passwords::reserve_attempt(state, &key, &ctx.client.ip).await?;
 
     let user = db::users::find_by_key(&state.pool, &key).await?;
     let stored = user.as_ref().and_then(|u| u.password_hash.clone());
     let ok = passwords::verify(password.expose().to_owned(), stored).await?;
     let Some(user) = user.filter(|_| ok) else {
-        rate_limit::record(state, &user_limit).await?;
         tracing::info!(ip = %ctx.client.ip, "password sign-in failed");
         return Err(ErrorKind::InvalidCredentials.into());
     };
-    rate_limit::clear(state, &user_limit).await?;
+    attempt.refund(state).await?;
     finish_first_factor(state, user, &ctx, Some(password.expose())).await
 }
 

@@ -108,26 +108,40 @@ pub struct TicketHolder {
     pub user_id: String,
     pub username: String,
     pub permissions: &'static [&'static str],
-    pub terminal_id: Option<String>,
+    pub terminal_id: String,
 }
 
-/// The gateway's side: spends a ticket once. Unknown, used, expired tickets, and tickets whose
-/// session has since ended or locked, are `401`.
-pub async fn redeem_ticket(state: &AppState, ticket: &str) -> Result<TicketHolder, AppError> {
+/// The gateway's side: spends a ticket once, for the terminal being opened. Refused (`401`):
+/// unknown, used or expired tickets, tickets issued for another terminal, and tickets whose
+/// session has since ended or locked. The terminal's MFA lock is checked again here, whatever
+/// held when the ticket was issued: a locked terminal needs a live grant for the ticket's
+/// session (`403 terminal_mfa_locked`), so a ticket issued for no terminal opens no locked one.
+pub async fn redeem_ticket(
+    state: &AppState,
+    ticket: &str,
+    opening: &ContainerId,
+) -> Result<TicketHolder, AppError> {
     let now = state.now();
-    let t = terminals::redeem_ticket(&state.pool, &digest(ticket), now)
-        .await?
-        .ok_or(AppError::from(ErrorKind::InvalidToken))?;
-    let s = db::sessions::find_with_user(&state.pool, &t.session_id)
-        .await?
-        .ok_or(AppError::from(ErrorKind::InvalidToken))?;
+    let invalid = || AppError::from(ErrorKind::InvalidToken);
+    let t = terminals::redeem_ticket(&state.pool, &digest(ticket), now).await?.ok_or_else(invalid)?;
+    if t.terminal_id.as_deref().is_some_and(|issued| issued != opening.as_ref()) {
+        return Err(invalid());
+    }
+    let s = db::sessions::find_with_user(&state.pool, &t.session_id).await?.ok_or_else(invalid)?;
     if s.revoked_at.is_some() || s.expires_at <= now || s.locked_at.is_some() {
-        return Err(AppError::from(ErrorKind::InvalidToken));
+        return Err(invalid());
+    }
+    let locked = terminals::lock_time(&state.pool, &s.user_id, opening.as_ref()).await?.is_some();
+    if locked && !terminals::has_live_grant(&state.pool, &t.session_id, opening.as_ref(), now).await? {
+        return Err(AppError::of(
+            ErrorKind::TerminalMfaLocked,
+            "This terminal is locked; verify with a code from your app first.",
+        ));
     }
     Ok(TicketHolder {
         user_id: s.user_id,
         username: s.username,
         permissions: if s.is_admin { ALL_PERMISSIONS } else { USER_PERMISSIONS },
-        terminal_id: t.terminal_id,
+        terminal_id: opening.as_ref().to_owned(),
     })
 }

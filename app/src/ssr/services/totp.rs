@@ -2,7 +2,7 @@
 //! The second sign-in step itself (challenge, session) belongs to `sign_in`.
 use super::identity::{Caller, ClientMeta};
 use super::passwords;
-use super::rate_limit::{self, Limit};
+use super::rate_limit::{self, Attempt, Limit};
 use crate::domain::SecondFactor;
 use crate::error::{AppError, ErrorKind};
 use crate::ssr::db::{self, totp as totp_db, users::UserRow};
@@ -105,18 +105,16 @@ fn active_seed(state: &AppState, user: &UserRow) -> Result<Vec<u8>, AppError> {
     state.keys.open(sealed, &seed_context(&user.id))
 }
 
-/// Refuses with `429` once the user has used up their wrong tries.
-async fn guard(state: &AppState, user_id: &str) -> Result<(), AppError> {
-    rate_limit::check(state, &failures(user_id)).await
+/// Reserves one of the user's tries before a code is judged, or refuses with `429` once they
+/// are used up. A right code gives its try back ([`rate_limit::refund`]).
+async fn guard(state: &AppState, user_id: &str) -> Result<Attempt, AppError> {
+    rate_limit::reserve(state, &failures(user_id)).await
 }
 
-/// Counts one wrong try and answers the `401` with what is left.
+/// The `401` for a wrong code (its try stays counted), with what is left.
 async fn wrong(state: &AppState, user_id: &str) -> Result<AppError, AppError> {
-    let limit = failures(user_id);
-    rate_limit::record(state, &limit).await?;
-    let (used, _) =
-        db::rate_limits::window(&state.pool, &limit.bucket, state.now() - limit.window + 1).await?;
-    Ok(AppError::from(ErrorKind::WrongCode).with_remaining_attempts((limit.max - used).max(0) as u32))
+    let left = rate_limit::remaining(state, &failures(user_id)).await?;
+    Ok(AppError::from(ErrorKind::WrongCode).with_remaining_attempts(left as u32))
 }
 
 fn new_backup_code() -> String {
@@ -163,11 +161,12 @@ pub async fn enable(state: &AppState, caller: &Caller, code: &str) -> Result<Vec
     let sealed = user.totp_pending_enc.as_deref().ok_or_else(|| {
         AppError::invalid(ErrorKind::TotpSetupRequired, None, "Start two-factor setup first.")
     })?;
-    guard(state, &user.id).await?;
+    let attempt = guard(state, &user.id).await?;
     let seed = state.keys.open(sealed, &seed_context(&user.id))?;
     if !accept_code(state, &user.id, &seed, &code).await? {
         return Err(wrong(state, &user.id).await?);
     }
+    rate_limit::refund(state, attempt).await?;
     if !db::users::enable_totp(&state.pool, &user.id, sealed).await? {
         return Err(AppError::invalid(
             ErrorKind::TotpAlreadyEnabled,
@@ -202,22 +201,22 @@ async fn check_proof(state: &AppState, user: &UserRow, proof: Proof) -> Result<(
             "Give your password or a current code from your app.",
         ));
     }
-    guard(state, &user.id).await?;
-    if let Some(code) = code {
-        let code = SecondFactor::parse_totp("totp_code", &code)?;
-        let seed = active_seed(state, user)?;
-        if accept_code(state, &user.id, &seed, &code).await? {
-            return Ok(());
+    let attempt = guard(state, &user.id).await?;
+    let ok = match code {
+        Some(code) => {
+            let code = SecondFactor::parse_totp("totp_code", &code)?;
+            let seed = active_seed(state, user)?;
+            if !accept_code(state, &user.id, &seed, &code).await? {
+                return Err(wrong(state, &user.id).await?);
+            }
+            true
         }
-        return Err(wrong(state, &user.id).await?);
+        None => passwords::verify(password.unwrap_or_default(), user.password_hash.clone()).await?,
+    };
+    if !ok {
+        return Err(ErrorKind::InvalidCredentials.into());
     }
-    let ok = passwords::verify(password.unwrap_or_default(), user.password_hash.clone()).await?;
-    if ok {
-        Ok(())
-    } else {
-        rate_limit::record(state, &failures(&user.id)).await?;
-        Err(AppError::from(ErrorKind::InvalidCredentials))
-    }
+    rate_limit::refund(state, attempt).await
 }
 
 #[tracing::instrument(skip_all)]
@@ -250,9 +249,9 @@ pub async fn prove_code(state: &AppState, user_id: &str, code: &str) -> Result<(
     if !user.totp_enabled {
         return Err(AppError::invalid(ErrorKind::MfaRequired, None, "Two-factor sign-in is not on."));
     }
-    guard(state, user_id).await?;
+    let attempt = guard(state, user_id).await?;
     if accept_code(state, user_id, &active_seed(state, &user)?, &code).await? {
-        Ok(())
+        rate_limit::refund(state, attempt).await
     } else {
         Err(wrong(state, user_id).await?)
     }
@@ -295,14 +294,14 @@ pub async fn trust_device(state: &AppState, user_id: &str, client: &ClientMeta) 
 }
 
 /// The second sign-in step's check: a TOTP code (once per step) or an unused backup code.
-/// Wrong answers count toward 5 per 5 minutes and answer `401` with what is left; a right
-/// one clears the count.
+/// Every answer takes one of 5 tries per 5 minutes before it is judged; wrong ones answer
+/// `401` with what is left, a right one gives its try back.
 pub async fn check_second_factor(
     state: &AppState,
     user: &UserRow,
     factor: &SecondFactor,
 ) -> Result<(), AppError> {
-    guard(state, &user.id).await?;
+    let attempt = guard(state, &user.id).await?;
     let ok = match factor {
         SecondFactor::Totp(c) => accept_code(state, &user.id, &active_seed(state, user)?, c).await?,
         SecondFactor::Backup(c) => accept_backup_code(state, &user.id, c).await?,
@@ -310,8 +309,7 @@ pub async fn check_second_factor(
     if !ok {
         return Err(wrong(state, &user.id).await?);
     }
-    rate_limit::clear(state, &failures(&user.id)).await?;
-    Ok(())
+    rate_limit::refund(state, attempt).await
 }
 
 #[cfg(test)]

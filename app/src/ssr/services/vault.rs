@@ -90,9 +90,9 @@ fn item_context(user_id: &str, name: &str) -> String {
     format!("vault-item:{user_id}:{name}")
 }
 
-/// argon2id(password, salt) → 32 bytes, on a blocking thread.
+/// argon2id(password, salt) → 32 bytes, in the password work queue.
 async fn derive(password: String, salt: Vec<u8>) -> Result<DataKey, AppError> {
-    tokio::task::spawn_blocking(move || {
+    super::passwords::run_bounded(move || {
         let mut out = Zeroizing::new([0u8; 32]);
         super::passwords::argon2()
             .hash_password_into(password.as_bytes(), &salt, out.as_mut())
@@ -100,7 +100,6 @@ async fn derive(password: String, salt: Vec<u8>) -> Result<DataKey, AppError> {
         Ok(out)
     })
     .await
-    .map_err(|e| AppError::internal("vault key derivation task failed", &e))?
 }
 
 fn decode_salt(w: &WrappedKey) -> Result<Vec<u8>, AppError> {
@@ -157,7 +156,7 @@ pub async fn unlock_with_password(
     let user = db::users::find_by_id(&state.pool, &caller.user_id)
         .await?
         .ok_or(AppError::from(ErrorKind::Unauthenticated))?;
-    super::passwords::confirm(state, &user, "password", password.clone()).await?;
+    super::passwords::confirm(state, &user, &caller.reauth_source(), "password", password.clone()).await?;
     unlock(state, caller, password).await
 }
 
@@ -246,6 +245,8 @@ pub async fn put(state: &AppState, caller: &Caller, name: &str, value: &str) -> 
 
 /// Deletes one item; needs no unlock (nothing is read).
 pub async fn delete(state: &AppState, caller: &Caller, name: &str) -> Result<(), AppError> {
+    // The vault belongs to a person at a keyboard: an API key can neither read nor change it.
+    caller.session()?;
     if !db::vault::delete_item(&state.pool, &caller.user_id, name.trim()).await? {
         return Err(AppError::of(ErrorKind::ItemNotFound, "No such item."));
     }

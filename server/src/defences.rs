@@ -1,0 +1,101 @@
+//! Defences every request passes: cross-site state changes refused, and the security headers.
+use app::error::{AppError, ErrorKind};
+use app::ssr::AppState;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+/// Whether a state-changing request was sent by a page of another site.
+///
+/// As Go's `CrossOriginProtection`: a browser's `Sec-Fetch-Site` decides when present
+/// (`same-origin` and `none` pass; `same-site` fails too, since a sibling subdomain must not
+/// ride the session cookie); without it, an `Origin` header must name this instance (its
+/// public URL, or the host the request was sent to). Requests with neither header do not come
+/// from a browser page (scripts, gateways, Bearer clients) and pass.
+pub fn is_cross_site(headers: &HeaderMap, public_origin: &str) -> bool {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = text("sec-fetch-site") {
+        return !matches!(site, "same-origin" | "none");
+    }
+    let Some(origin) = text(header::ORIGIN.as_str()) else { return false };
+    if origin.eq_ignore_ascii_case(public_origin) {
+        return false;
+    }
+    let host = text(header::HOST.as_str()).unwrap_or("");
+    let origin_host = origin.split_once("://").map_or("", |(_, h)| h);
+    host.is_empty() || !origin_host.eq_ignore_ascii_case(host)
+}
+
+/// `scheme://host[:port]` of a URL.
+pub fn origin_of(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => format!("{scheme}://{}", rest.split('/').next().unwrap_or("")),
+        None => url.to_owned(),
+    }
+}
+
+/// Refuses cross-site requests that could change state, on every route (REST, server
+/// functions, pages): `403 cross_site_request`, before anything runs.
+pub async fn refuse_cross_site(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if !safe && is_cross_site(req.headers(), &origin_of(&state.config.public_url)) {
+        tracing::info!(path = %req.uri().path(), "cross-site request refused");
+        return AppError::of(
+            ErrorKind::CrossSiteRequest,
+            "Requests from other sites cannot change anything here.",
+        )
+        .into_response();
+    }
+    next.run(req).await
+}
+
+/// Answers under `/api` carry tokens, codes and settings: no cache keeps them. Behind HTTPS,
+/// browsers are told to keep using it.
+pub async fn headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let api = req.uri().path().starts_with("/api/") || req.uri().path().starts_with("/rpc/");
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    if api {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if state.config.secure_cookies() {
+        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
+    }
+    h.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(
+        "frame-ancestors 'none'; base-uri 'none'; object-src 'none'; form-action 'self'",
+    ));
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn fetch_metadata_decides_then_origin_then_nothing() {
+        let me = "https://gate.example";
+        assert!(is_cross_site(&headers(&[("sec-fetch-site", "cross-site")]), me));
+        assert!(is_cross_site(&headers(&[("sec-fetch-site", "same-site")]), me));
+        assert!(!is_cross_site(
+            &headers(&[("sec-fetch-site", "same-origin"), ("origin", "https://evil.example")]),
+            me
+        ));
+        assert!(is_cross_site(&headers(&[("origin", "https://evil.example"), ("host", "gate.example")]), me));
+        assert!(!is_cross_site(&headers(&[("origin", "https://gate.example")]), me));
+        assert!(!is_cross_site(
+            &headers(&[("origin", "http://10.0.0.2:3000"), ("host", "10.0.0.2:3000")]),
+            me
+        ));
+        assert!(!is_cross_site(&headers(&[]), me));
+        assert_eq!(origin_of("https://gate.example/sub/path"), "https://gate.example");
+    }
+}

@@ -1,0 +1,67 @@
+use crate::helpers::*;
+use leptos::server_fn::ServerFn;
+use serde_json::json;
+
+async fn revoke_all(app: &TestApp, token: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+    let mut req = app
+        .client
+        .post(format!("{}/api/users/sessions/revoke-all", app.base))
+        .header("cookie", format!("jwt={token}"))
+        .json(&json!({}));
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    req.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_cross_site_rest_post_with_the_cookie_is_refused_and_changes_nothing() {
+    let app = spawn_app().await;
+    let t = app.setup_admin().await;
+    for headers in [
+        vec![("origin", "https://evil.example")],
+        vec![("sec-fetch-site", "cross-site")],
+        vec![("sec-fetch-site", "same-site"), ("origin", "https://sibling.example")],
+    ] {
+        let r = revoke_all(&app, &t, &headers).await;
+        assert_eq!(r.status(), 403, "{headers:?}");
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(body["code"], "cross_site_request");
+    }
+    assert_eq!(app.get("/api/auth/me", Some(&t)).await.status, 200, "the session was not revoked");
+
+    let r = revoke_all(&app, &t, &[("sec-fetch-site", "same-origin"), ("origin", app.base.as_str())]).await;
+    assert_eq!(r.status(), 200, "the same request from this instance's own page works");
+}
+
+#[tokio::test]
+async fn a_cross_site_form_post_to_the_sign_in_function_sets_no_cookie() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let send = |site: &'static str| {
+        app.client
+            .post(format!("{}{}", app.base, app::api::SignIn::PATH))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("sec-fetch-site", site)
+            .body(format!("username=admin&password={ADMIN_PASSWORD}"))
+            .send()
+    };
+    let r = send("cross-site").await.unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(r.headers().get("set-cookie").is_none(), "login CSRF: no session planted");
+    let r = send("same-origin").await.unwrap();
+    assert!(r.status().is_redirection() || r.status().is_success(), "{}", r.status());
+    assert!(r.headers().get_all("set-cookie").iter().any(|c| c.to_str().unwrap().starts_with("jwt=")));
+}
+
+#[tokio::test]
+async fn bearer_clients_without_browser_headers_are_unaffected_and_api_answers_are_not_cached() {
+    let app = spawn_app().await;
+    let t = app.setup_admin().await;
+    let r = app.post("/api/users/sessions/revoke-all", Some(&t), json!({"exceptCurrent": true})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.headers["cache-control"], "no-store");
+    let page = app.get("/login", None).await;
+    let csp = page.headers["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+}
