@@ -97,8 +97,8 @@ pub async fn verify_second_factor(code: String, trust: Option<String>) -> Result
 
 #[server(prefix = "/rpc")]
 pub async fn register_account(username: String, password: String) -> Result<(), AppError> {
-    let state = super::edge::state()?;
-    crate::ssr::services::accounts::register(&state, &username, password).await?;
+    let (state, client) = super::edge::client()?;
+    crate::ssr::services::accounts::register(&state, &username, password, &client.ip).await?;
     leptos_axum::redirect("/login?registered=1");
     Ok(())
 }

@@ -112,9 +112,10 @@ pub struct CreatedBody {
 
 pub async fn register(
     State(state): State<AppState>,
+    client: ClientMeta,
     ApiJson(req): ApiJson<CreateRequest>,
 ) -> Result<Json<CreatedBody>, AppError> {
-    let is_admin = accounts::register(&state, &req.username, req.password).await?;
+    let is_admin = accounts::register(&state, &req.username, req.password, &client.ip).await?;
     let toast = if is_admin {
         "Account created. You are the administrator."
     } else {

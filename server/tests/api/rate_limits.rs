@@ -239,3 +239,22 @@ async fn one_network_meets_its_own_limit_and_ipv6_counts_by_the_64() {
     assert_eq!(login_from(&app, "2001:db8:7:7::ffff", ADMIN_PASSWORD).await, 429, "the same /64");
     assert_eq!(login_from(&app, "2001:db8:7:8::1", ADMIN_PASSWORD).await, 200, "another /64");
 }
+
+#[tokio::test]
+async fn registration_is_limited_per_client_network() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    for i in 0..20 {
+        let r = app
+            .post(
+                "/api/users/create",
+                None,
+                json!({"username": format!("reg{i}"), "password": USER_PASSWORD}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{i}: {}", r.body);
+    }
+    let r =
+        app.post("/api/users/create", None, json!({"username": "reg20", "password": USER_PASSWORD})).await;
+    assert_eq!((r.status.as_u16(), r.code()), (429, "rate_limited"), "{}", r.body);
+}

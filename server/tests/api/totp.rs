@@ -173,11 +173,23 @@ async fn the_sixth_wrong_code_in_five_minutes_is_429() {
     assert_eq!((r.status.as_u16(), r.code()), (429, "rate_limited"), "even the right code waits");
     assert!(r.body["remainingTime"].as_u64().unwrap() > 0);
     app.clock.advance(301);
+    // The window has passed, but this token used up its own five tries: sign in again.
     let r = app
         .post(
             "/api/users/totp/verify-login",
             None,
             json!({"temp_token": temp, "totp_code": app.code(&secret)}),
+        )
+        .await;
+    assert_eq!((r.status.as_u16(), r.code()), (401, "invalid_token"), "{}", r.body);
+    let r =
+        app.post("/api/users/login", None, json!({"username": "admin", "password": ADMIN_PASSWORD})).await;
+    let fresh = r.body["temp_token"].clone();
+    let r = app
+        .post(
+            "/api/users/totp/verify-login",
+            None,
+            json!({"temp_token": fresh, "totp_code": app.code(&secret)}),
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
@@ -356,4 +368,29 @@ async fn regenerating_backup_codes_invalidates_the_old_ones() {
     let r =
         app.post("/api/users/totp/backup-codes", Some(&admin), json!({"password": "nope-nope-nope"})).await;
     assert_eq!(r.status, 401);
+}
+
+#[tokio::test]
+async fn an_mfa_pending_token_dies_after_five_wrong_codes_even_once_the_limit_window_passes() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let (t, _) = app.user("wanda").await;
+    let (secret, _) = app.enable_totp(&t).await;
+    let r = app.post("/api/users/login", None, json!({"username": "wanda", "password": USER_PASSWORD})).await;
+    let temp = r.body["temp_token"].as_str().unwrap().to_owned();
+    for _ in 0..5 {
+        let r = app
+            .post("/api/users/totp/verify-login", None, json!({"temp_token": temp, "totp_code": "000000"}))
+            .await;
+        assert!(r.status == 401 || r.status == 429, "{}", r.body);
+    }
+    app.clock.advance(5 * 60 + 1); // the per-user window has passed; the token (10 min) has not
+    let r = app
+        .post(
+            "/api/users/totp/verify-login",
+            None,
+            json!({"temp_token": temp, "totp_code": app.code(&secret)}),
+        )
+        .await;
+    assert_eq!((r.status.as_u16(), r.code()), (401, "invalid_token"), "{}", r.body);
 }

@@ -22,7 +22,7 @@ pub async fn open(
     sqlx::query(
         "INSERT INTO password_resets (user_id, code_hash, created_at, expires_at) VALUES (?, ?, ?, ?)
          ON CONFLICT (user_id) DO UPDATE SET code_hash = excluded.code_hash, created_at = excluded.created_at,
-             expires_at = excluded.expires_at, token_id = NULL, verified_at = NULL",
+             expires_at = excluded.expires_at, token_id = NULL, verified_at = NULL, failed_attempts = 0",
     )
     .bind(user_id)
     .bind(code_hash)
@@ -31,6 +31,23 @@ pub async fn open(
     .execute(pool)
     .await
     .map(|_| ())
+}
+
+/// How many code checks one reset gets.
+pub const CODE_TRIES: i64 = 5;
+
+/// Takes one try of the user's open reset before its code is judged; false when it has none
+/// left. One statement, so parallel checks cannot overdraw it.
+pub async fn take_code_try(pool: &SqlitePool, user_id: &str) -> Result<bool, sqlx::Error> {
+    sqlx::query(
+        "UPDATE password_resets SET failed_attempts = failed_attempts + 1
+         WHERE user_id = ? AND verified_at IS NULL AND failed_attempts < ?",
+    )
+    .bind(user_id)
+    .bind(CODE_TRIES)
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected() == 1)
 }
 
 pub async fn find(pool: &SqlitePool, user_id: &str) -> Result<Option<ResetRow>, sqlx::Error> {

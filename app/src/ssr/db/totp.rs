@@ -15,6 +15,7 @@ pub struct ChallengeRow {
     pub remember: bool,
     pub expires_at: i64,
     pub used_at: Option<i64>,
+    pub failed_attempts: i64,
 }
 
 /// Replaces a user's backup codes with new hashed ones, in one transaction.
@@ -127,10 +128,25 @@ pub async fn insert_challenge(
 }
 
 pub async fn find_challenge(pool: &SqlitePool, id: &str) -> Result<Option<ChallengeRow>, sqlx::Error> {
-    sqlx::query_as("SELECT id, user_id, remember, expires_at, used_at FROM mfa_challenges WHERE id = ?")
+    sqlx::query_as(
+        "SELECT id, user_id, remember, expires_at, used_at, failed_attempts FROM mfa_challenges WHERE id = ?",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// How many tries one MFA-pending token gets.
+pub const CHALLENGE_TRIES: i64 = 5;
+
+/// Counts a wrong code against a challenge (parallel tries are already bounded by the user's
+/// reserved attempts; this makes the token itself die after [`CHALLENGE_TRIES`]).
+pub async fn count_challenge_failure(pool: &SqlitePool, id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE mfa_challenges SET failed_attempts = failed_attempts + 1 WHERE id = ?")
         .bind(id)
-        .fetch_optional(pool)
+        .execute(pool)
         .await
+        .map(|_| ())
 }
 
 /// Spends a challenge; false when it was already spent.

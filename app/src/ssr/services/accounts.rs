@@ -2,6 +2,7 @@
 //! deleting one's own account.
 use super::identity::{Account, AdminUser, Caller, ClientMeta, SignedIn};
 use super::passwords;
+use super::rate_limit::{self, Limit};
 use super::sessions;
 use super::settings::{self, Toggle};
 use crate::domain::{DisplayName, Password, Username};
@@ -74,7 +75,14 @@ pub async fn set_up_instance(
 /// Registers a user; the first one becomes admin (and may register even with registration off).
 /// Answers whether the new user is an admin.
 #[tracing::instrument(skip_all)]
-pub async fn register(state: &AppState, username: &str, password: String) -> Result<bool, AppError> {
+///
+/// Registration hashes for anyone who asks, so it is limited: 20 per hour per client network.
+pub async fn register(
+    state: &AppState,
+    username: &str,
+    password: String,
+    ip: &str,
+) -> Result<bool, AppError> {
     let first = needs_setup(state).await?;
     if !first && !settings::toggle(state, Toggle::Registration).await? {
         return Err(AppError::of(
@@ -83,6 +91,7 @@ pub async fn register(state: &AppState, username: &str, password: String) -> Res
         ));
     }
     let username = Username::parse(username)?;
+    rate_limit::take(state, &Limit::new("register-ip", &rate_limit::client_network(ip), 20, 3600)).await?;
     let key = username.key();
     let taken = || AppError::of(ErrorKind::UsernameTaken, "That username is taken.");
     if db::users::find_by_key(&state.pool, &key).await?.is_some() {

@@ -5,7 +5,7 @@
 //! ```text
 //! sign_in        ──► ldap, oidc (prove who someone is), totp (the second factor),
 //!                    sessions, vault, passwords, rate_limit, settings, tokens, identity
-//! accounts       ──► sessions, vault, passwords, settings, identity
+//! accounts       ──► sessions, vault, passwords, rate_limit, settings, identity
 //! password_reset ──► accounts, passwords, rate_limit, settings, tokens
 //! screen_lock    ──► sessions, passwords, rate_limit, identity
 //! terminals      ──► totp, identity
@@ -13,7 +13,7 @@
 //! auth           ──► tokens, identity   (the authentication core: builds every Caller)
 //! sessions       ──► settings, tokens, identity
 //! totp, vault    ──► passwords, identity (totp also rate_limit)
-//! ldap           ──► rate_limit, identity
+//! ldap           ──► passwords, rate_limit, identity
 //! passwords      ──► rate_limit         (re-authentication counts toward the sign-in limit)
 //! admin, oidc, settings ──► identity
 //! identity, tokens, rate_limit          (leaves)

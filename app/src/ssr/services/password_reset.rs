@@ -81,11 +81,14 @@ pub async fn verify_code(state: &AppState, username: &str, code: &str, ip: &str)
     let attempt = rate_limit::reserve(state, &Limit::new("reset-verify", &key, 5, 15 * 60)).await?;
     let now = state.now();
     let user = db::users::find_by_key(&state.pool, &key).await?;
+    // The code's own tries are taken before it is judged: it dies after five.
     let open = match &user {
-        Some(u) => db::password_resets::find(&state.pool, &u.id)
-            .await?
-            .filter(|r| r.verified_at.is_none() && r.expires_at > now),
-        None => None,
+        Some(u) if db::password_resets::take_code_try(&state.pool, &u.id).await? => {
+            db::password_resets::find(&state.pool, &u.id)
+                .await?
+                .filter(|r| r.verified_at.is_none() && r.expires_at > now)
+        }
+        _ => None,
     };
     let ok = passwords::verify(code.to_owned(), open.as_ref().map(|r| r.code_hash.clone())).await?;
     let (Some(user), true) = (user, ok) else {

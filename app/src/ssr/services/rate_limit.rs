@@ -83,6 +83,17 @@ pub async fn reserve(state: &AppState, limit: &Limit) -> Result<Attempt, AppErro
     }
 }
 
+/// Answers the bucket's `429` when it is full, reserving nothing. Only for choosing which
+/// refusal a caller hears first; the limit itself is [`reserve`].
+pub async fn refuse_when_full(state: &AppState, limit: &Limit) -> Result<(), AppError> {
+    let now = state.now();
+    let (used, _) = db::rate_limits::window(&state.pool, &limit.bucket, since(limit, now)).await?;
+    if used >= limit.max {
+        return Err(refusal(state, limit, now).await?);
+    }
+    Ok(())
+}
+
 /// Gives a reserved attempt back (the check it guarded succeeded and counts for nothing).
 pub async fn refund(state: &AppState, attempt: Attempt) -> Result<(), AppError> {
     db::rate_limits::delete(&state.pool, attempt.id).await?;

@@ -193,7 +193,18 @@ pub async fn complete_second_step(
     if !user.totp_enabled {
         return Err(invalid());
     }
-    totp::check_second_factor(state, &user, &factor).await?;
+    // A user out of tries hears `429` first; then the token's own count: it dies after five
+    // wrong codes, whatever the user's window says.
+    totp::refuse_when_out_of_tries(state, &user.id).await?;
+    if challenge.failed_attempts >= totp_db::CHALLENGE_TRIES {
+        return Err(invalid());
+    }
+    if let Err(e) = totp::check_second_factor(state, &user, &factor).await {
+        if e.is(ErrorKind::WrongCode) {
+            totp_db::count_challenge_failure(&state.pool, &challenge.id).await?;
+        }
+        return Err(e);
+    }
     if !totp_db::use_challenge(&state.pool, &challenge.id, now).await? {
         return Err(invalid());
     }

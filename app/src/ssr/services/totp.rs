@@ -111,6 +111,12 @@ async fn guard(state: &AppState, user_id: &str) -> Result<Attempt, AppError> {
     rate_limit::reserve(state, &failures(user_id)).await
 }
 
+/// Answers `429` when the user has no tries left in the window, without taking one (so a
+/// caller can tell "out of tries" before anything else).
+pub async fn refuse_when_out_of_tries(state: &AppState, user_id: &str) -> Result<(), AppError> {
+    rate_limit::refuse_when_full(state, &failures(user_id)).await
+}
+
 /// The `401` for a wrong code (its try stays counted), with what is left.
 async fn wrong(state: &AppState, user_id: &str) -> Result<AppError, AppError> {
     let left = rate_limit::remaining(state, &failures(user_id)).await?;
