@@ -1,5 +1,5 @@
 //! The building blocks every page shares: the frame, form fields tied to their errors, status lines.
-use crate::api::{security_state, whoami, MeView, SignOut};
+use crate::api::{security_state, whoami, MeView, Reauthenticate, SignOut};
 use crate::error::AppError;
 use crate::lock::{IdleWatch, LockCtx, LockScreen};
 use leptos::prelude::*;
@@ -121,6 +121,42 @@ pub fn FormStatus(#[prop(into)] error: Signal<Option<String>>) -> impl IntoView 
         <p class="notice notice-error" role="alert" hidden=move || error.get().is_none()>
             {move || error.get().unwrap_or_default()}
         </p>
+    }
+}
+
+/// Whether an answer asks for the password again before a factor change.
+pub fn needs_reauthentication<T: Clone + Send + Sync + 'static>(
+    result: impl Fn() -> Option<Result<T, AppError>> + Send + Sync + 'static,
+) -> Signal<bool> {
+    Signal::derive(
+        move || matches!(result(), Some(Err(e)) if e.is(crate::error::ErrorKind::ReauthenticationRequired)),
+    )
+}
+
+/// Asks, inline, for the password when a factor change answered `reauthentication_required`,
+/// then runs `retry` (the change again, or clearing the refusal so the form can be sent again).
+#[component]
+pub fn ReauthPrompt(#[prop(into)] when: Signal<bool>, retry: Callback<()>) -> impl IntoView {
+    let confirm = ServerAction::<Reauthenticate>::new();
+    let result = Signal::derive(move || confirm.value().get());
+    Effect::new(move |_| {
+        if let Some(Ok(())) = confirm.value().get() {
+            confirm.clear();
+            retry.run(());
+        }
+    });
+    view! {
+        <Show when=move || when.get()>
+            <div class="notice reauth stack" role="group" aria-labelledby="reauth-title" data-testid="reauth">
+                <p id="reauth-title">"To change how you sign in, confirm it is you: enter your password."</p>
+                <ActionForm action=confirm attr:class="stack">
+                    <Field name="password" id="reauth-password" label="Your password" kind="password"
+                        autocomplete="current-password" required=true autofocus=true error=field_error(result, "password")/>
+                    <FormStatus error=form_error(result)/>
+                    <Submit label="Confirm" busy_label="Checking…" pending=confirm.pending()/>
+                </ActionForm>
+            </div>
+        </Show>
     }
 }
 

@@ -30,6 +30,7 @@ pub enum ErrorKind {
     /// A state-changing request sent by a page of another site.
     CrossSiteRequest,
     SessionRequired,
+    ReauthenticationRequired,
     NotFound,
     // Accounts and instance
     AlreadySetUp,
@@ -105,6 +106,7 @@ impl ErrorKind {
             Forbidden => (403, "forbidden"),
             CrossSiteRequest => (403, "cross_site_request"),
             SessionRequired => (403, "session_required"),
+            ReauthenticationRequired => (403, "reauthentication_required"),
             NotFound => (404, "not_found"),
             AlreadySetUp => (403, "already_set_up"),
             SetupRequired => (403, "setup_required"),
@@ -232,6 +234,11 @@ impl AppError {
     /// Asks the client to come back after `secs` seconds (`Retry-After`, `remainingTime`).
     pub fn with_retry_after(self, secs: u64) -> Self {
         Self { remaining_time: Some(secs), ..self }
+    }
+
+    /// Ties the error to a form field with a sentence of its own.
+    pub fn with_field(self, field: &str, message: impl Into<Cow<'static, str>>) -> Self {
+        Self { field: Some(field.into()), message: Some(message.into()), ..self }
     }
 
     /// A wrong secret with the tries left in its window.

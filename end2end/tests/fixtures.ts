@@ -19,6 +19,8 @@ export interface Instance {
   url: string;
   /** The server's log (the password-reset code is written there). */
   log: string;
+  /** The instance's SQLite file, for tests that must age a session. */
+  db: string;
 }
 
 interface Running extends Instance {
@@ -42,7 +44,7 @@ async function start(): Promise<Running> {
     },
   });
   await waitForPort(port);
-  return { url: `http://127.0.0.1:${port}`, log, proc };
+  return { url: `http://127.0.0.1:${port}`, log, db: path.join(dataDir, 'portcullis.db'), proc };
 }
 
 /** Makes the instance's first administrator over the API unless one exists. */
@@ -77,7 +79,7 @@ export const test = base.extend<TestFixtures, { servers: Map<string, Running> }>
       servers.set(testInfo.file, s);
     }
     if (setUp) await ensureAdmin(s.url);
-    await use({ url: s.url, log: s.log });
+    await use({ url: s.url, log: s.log, db: s.db });
   },
   baseURL: async ({ instance }, use) => use(instance.url),
 });

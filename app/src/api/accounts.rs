@@ -33,3 +33,11 @@ pub async fn delete_my_account(password: String) -> Result<(), AppError> {
     leptos_axum::redirect("/login?account_deleted=1");
     Ok(())
 }
+
+/// The password typed again: factor changes are open for 10 minutes on this session.
+#[server(prefix = "/rpc")]
+pub async fn reauthenticate(password: String) -> Result<(), AppError> {
+    use crate::ssr::services::{identity::Gate, passwords};
+    let (state, caller) = super::edge::caller(Gate::Unlocked).await?;
+    passwords::reauthenticate(&state, &caller, password).await
+}

@@ -52,3 +52,10 @@ pub async fn replace_backup_codes(
     let (state, caller) = super::edge::caller(Gate::Unlocked).await?;
     totp::regenerate_backup_codes(&state, &caller, totp::Proof { password, totp_code }).await
 }
+
+/// An admin turns a user's two-factor off.
+#[server(prefix = "/rpc")]
+pub async fn reset_user_two_factor(user_id: String) -> Result<(), AppError> {
+    let (state, admin) = super::edge::admin().await?;
+    crate::ssr::services::totp::reset_for_user(&admin, &state, &user_id).await
+}

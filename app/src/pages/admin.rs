@@ -1,10 +1,12 @@
 //! The admin page: sign-in settings, logging, Guacamole, users and API keys.
 use crate::api::{
     instance_settings, ldap_settings, list_all_users, list_api_keys, oidc_settings, ApiKeyView, CreateApiKey,
-    DeleteApiKey, InstanceView, LdapView, OidcView, RemoveUser, SaveGuacamole, SaveLdapSettings,
-    SaveLogLevel, SaveOidcSettings, SaveSignInSettings, SetUserRole, SignOutUser, UserView,
+    DeleteApiKey, InstanceView, LdapView, OidcView, RemoveUser, ResetUserTwoFactor, SaveGuacamole,
+    SaveLdapSettings, SaveLogLevel, SaveOidcSettings, SaveSignInSettings, SetUserRole, SignOutUser, UserView,
 };
-use crate::components::{describe, field_error, outcome, AppFrame, Field, StatusLine, Submit};
+use crate::components::{
+    describe, field_error, needs_reauthentication, outcome, AppFrame, Field, ReauthPrompt, StatusLine, Submit,
+};
 use crate::error::{AppError, ErrorKind};
 use crate::lock::LockCtx;
 use leptos::prelude::*;
@@ -135,16 +137,21 @@ fn UsersSection() -> impl IntoView {
     let role = ServerAction::<SetUserRole>::new();
     let remove = ServerAction::<RemoveUser>::new();
     let sign_out = ServerAction::<SignOutUser>::new();
+    let reset_tf = ServerAction::<ResetUserTwoFactor>::new();
     let lock = LockCtx::get();
+    lock.watch(move || reset_tf.value().get());
+    let reset_refused = needs_reauthentication(move || reset_tf.value().get());
+    let retry_reset = Callback::new(move |_| reset_tf.clear());
     lock.watch(move || role.value().get());
     lock.watch(move || remove.value().get());
     lock.watch(move || sign_out.value().get());
     let users = Resource::new(
-        move || (role.version().get(), remove.version().get(), lock.unlocks()),
+        move || (role.version().get(), remove.version().get(), reset_tf.version().get(), lock.unlocks()),
         move |_| async move { lock.check(list_all_users().await) },
     );
-    let pending =
-        Signal::derive(move || role.pending().get() || remove.pending().get() || sign_out.pending().get());
+    let pending = Signal::derive(move || {
+        role.pending().get() || remove.pending().get() || sign_out.pending().get() || reset_tf.pending().get()
+    });
     let status = Signal::derive(move || {
         if pending.get() {
             return Some(("notice", "Working…".to_string()));
@@ -154,6 +161,11 @@ fn UsersSection() -> impl IntoView {
         if let Some(r) = sign_out.value().get() {
             return r.map_or_else(failed, |n| {
                 Some(("notice notice-ok", format!("Signed out of {n} session(s).")))
+            });
+        }
+        if let Some(r) = reset_tf.value().get() {
+            return r.map_or_else(failed, |_| {
+                Some(("notice notice-ok", "Two-factor sign-in reset.".to_string()))
             });
         }
         if let Some(r) = remove.value().get() {
@@ -173,7 +185,15 @@ fn UsersSection() -> impl IntoView {
         if keep != 2 {
             sign_out.clear()
         }
+        if keep != 3 {
+            reset_tf.clear()
+        }
     };
+    Effect::new(move |_| {
+        if reset_tf.pending().get() {
+            clear_others(3)
+        }
+    });
     Effect::new(move |_| {
         if role.pending().get() {
             clear_others(0)
@@ -198,8 +218,9 @@ fn UsersSection() -> impl IntoView {
                             <h2 id="users-title">"Users"</h2>
                             <StatusLine status=status/>
                             <ul class="rows" data-testid="user-list">
-                                {list.into_iter().map(|u| view! { <UserRow u=u role=role remove=remove sign_out=sign_out/> }).collect_view()}
+                                {list.into_iter().map(|u| view! { <UserRow u=u role=role remove=remove sign_out=sign_out reset_tf=reset_tf/> }).collect_view()}
                             </ul>
+                            <ReauthPrompt when=reset_refused retry=retry_reset/>
                         </section>
                     }.into_any()),
                     Err(e) if e.is(ErrorKind::Forbidden) => None,
@@ -216,11 +237,25 @@ fn UserRow(
     role: ServerAction<SetUserRole>,
     remove: ServerAction<RemoveUser>,
     sign_out: ServerAction<SignOutUser>,
+    reset_tf: ServerAction<ResetUserTwoFactor>,
 ) -> impl IntoView {
     let (next_role, role_label) = if u.is_admin { ("user", "Remove admin") } else { ("admin", "Make admin") };
     let created = u.created_at.split('T').next().unwrap_or_default().to_owned();
     let name = u.username.clone();
     let (id_for_role, id_for_signout, name_for_row) = (u.id.clone(), u.id.clone(), u.username.clone());
+    let reset = (u.totp_enabled && !u.is_me).then(|| {
+        let (id, n) = (u.id.clone(), u.username.clone());
+        view! {
+            <details class="confirm inline">
+                <summary class="btn btn-ghost" aria-label=format!("Reset two-factor: {n}…")>"Reset two-factor…"</summary>
+                <ActionForm action=reset_tf attr:class="stack">
+                    <input type="hidden" name="user_id" value=id/>
+                    <p class="muted small">{format!("{n} signs in with the password alone until they set up two-factor again.")}</p>
+                    <button type="submit" class="btn btn-danger">{format!("Reset two-factor for {n}")}</button>
+                </ActionForm>
+            </details>
+        }
+    });
     let manage = (!u.is_me).then(|| {
         let n = u.username.clone();
         let (role_aria, delete_aria) = (format!("{role_label}: {n}"), format!("Delete {n}…"));
@@ -261,6 +296,7 @@ fn UserRow(
                     <input type="hidden" name="user_id" value=id_for_signout/>
                     <button type="submit" class="btn btn-ghost" aria-label=format!("Sign out {name} everywhere")>"Sign out everywhere"</button>
                 </ActionForm>
+                {reset}
                 {manage}
             </div>
         </li>

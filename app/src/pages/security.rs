@@ -4,7 +4,10 @@ use crate::api::{
     RemoveScreenPasscode, ReplaceBackupCodes, SetAutoLock, SetScreenPasscode, SetSingleSession,
     StartTwoFactor, TurnOffTwoFactor, UnlockTerminal, VerifyTerminal,
 };
-use crate::components::{describe, field_error, form_error, AppFrame, Field, FormStatus, Submit};
+use crate::components::{
+    describe, field_error, form_error, needs_reauthentication, AppFrame, Field, FormStatus, ReauthPrompt,
+    Submit,
+};
 use crate::lock::LockCtx;
 use leptos::prelude::*;
 
@@ -74,6 +77,23 @@ fn TwoFactorSection() -> impl IntoView {
         regenerate.clear();
         done.update(|n| *n += 1);
     });
+    let start_refused = needs_reauthentication(move || start.value().get());
+    let confirm_refused = needs_reauthentication(move || confirm.value().get());
+    let regen_refused = needs_reauthentication(move || regenerate.value().get());
+    let reauth = Signal::derive(move || start_refused.get() || confirm_refused.get() || regen_refused.get());
+    // After the password: setting up starts again by itself; a refused code or regeneration
+    // clears its refusal so the same form can be sent again.
+    let retry = Callback::new(move |_| {
+        if start_refused.get_untracked() {
+            start.dispatch(StartTwoFactor {});
+        }
+        if confirm_refused.get_untracked() {
+            confirm.clear();
+        }
+        if regen_refused.get_untracked() {
+            regenerate.clear();
+        }
+    });
 
     view! {
         <section class="card section" aria-labelledby="tf-title">
@@ -128,12 +148,13 @@ fn TwoFactorSection() -> impl IntoView {
                                     <Submit label="Set up two-factor sign-in" busy_label="Preparing…" pending=start.pending()/>
                                 </ActionForm>
                                 {off_result.get().and_then(|r| r.ok()).map(|_| view! { <p class="notice notice-ok" role="status">"Two-factor sign-in is off."</p> })}
-                                {match other { Some(Err(e)) => Some(view! { <p class="notice notice-error" role="alert">{e.to_string()}</p> }), _ => None }}
+                                {match other { Some(Err(e)) if !start_refused.get() => Some(view! { <p class="notice notice-error" role="alert">{e.to_string()}</p> }), _ => None }}
                             }.into_any(),
                         }
                     }
                 })}
             </Transition>
+            <ReauthPrompt when=reauth retry=retry/>
         </section>
     }
 }
@@ -216,6 +237,9 @@ fn ScreenLockSection() -> impl IntoView {
         }
     });
     let set_result = Signal::derive(move || set_passcode.value().get());
+    let set_refused = needs_reauthentication(move || set_passcode.value().get());
+    // After the password, the refusal goes and the passcode form is sent again by the user.
+    let retry = Callback::new(move |_| set_passcode.clear());
     let remove_result = Signal::derive(move || remove.value().get());
     let status = move || -> Option<(&'static str, String)> {
         if set_passcode.pending().get()
@@ -313,6 +337,7 @@ fn ScreenLockSection() -> impl IntoView {
                     }.into_any()
                 })}
             </Transition>
+            <ReauthPrompt when=set_refused retry=retry/>
         </section>
     }
 }

@@ -225,3 +225,13 @@ pub async fn delete_account(
     accounts::delete_own_account(&state, &caller, req.password).await?;
     Ok(clearing_session_cookie(&state, Success::TRUE))
 }
+
+/// Extension: the password typed again; factor changes are open for 10 minutes.
+pub async fn reauthenticate(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<PasswordRequest>,
+) -> Result<Json<Success>, AppError> {
+    app::ssr::services::passwords::reauthenticate(&state, &caller, req.password).await?;
+    Ok(Json(Success::TRUE))
+}

@@ -59,6 +59,9 @@ pub fn router() -> Router<AppState> {
         .route("/users/totp/disable", post(totp::disable))
         .route("/users/totp/backup-codes", post(totp::backup_codes))
         .route("/users/totp/verify-login", post(sign_in::users_verify_login))
+        // Extensions: re-entering the password for factor changes; an admin resets two-factor.
+        .route("/users/reauthenticate", post(accounts::reauthenticate))
+        .route("/users/totp/reset", post(totp::reset))
         .route("/users/sessions", get(sessions::list))
         .route("/users/sessions/revoke-all", post(sessions::revoke_all))
         .route("/users/sessions/{session_id}", delete(sessions::revoke))

@@ -1,7 +1,7 @@
 //! Two-factor enrollment and its backup codes (users-api.txt).
 use super::{success, ApiJson, Success};
 use app::error::AppError;
-use app::ssr::services::identity::Caller;
+use app::ssr::services::identity::{AdminUser, Caller};
 use app::ssr::services::totp::{self, Proof};
 use app::ssr::AppState;
 use axum::extract::State;
@@ -72,4 +72,20 @@ pub async fn backup_codes(
 ) -> Result<Json<BackupCodes>, AppError> {
     let backup_codes = totp::regenerate_backup_codes(&state, &caller, req.into()).await?;
     Ok(Json(BackupCodes { backup_codes }))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResetRequest {
+    user_id: String,
+}
+
+/// Extension (admin): turns a user's two-factor off.
+pub async fn reset(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    ApiJson(req): ApiJson<ResetRequest>,
+) -> Result<Json<Success>, AppError> {
+    totp::reset_for_user(&admin, &state, &req.user_id).await?;
+    Ok(success())
 }

@@ -11,6 +11,7 @@ mod ldap;
 mod oidc;
 mod password_reset;
 mod rate_limits;
+mod reauthentication;
 mod screen_lock;
 mod sessions_routes;
 mod settings_routes;

@@ -30,6 +30,7 @@ pub struct SessionAuthRow {
     pub locked_at: Option<i64>,
     pub has_passcode: bool,
     pub lock_after_minutes: i64,
+    pub authenticated_at: i64,
 }
 
 /// A session as listed, with its owner's name.
@@ -72,12 +73,37 @@ pub async fn find_with_user(
     sqlx::query_as(
         "SELECT s.id AS session_id, s.user_id, s.expires_at, s.last_active_at, s.revoked_at,
                 u.username, u.display_name, u.is_admin, u.is_oidc, u.tokens_valid_after,
-                s.locked_at, u.passcode_hash IS NOT NULL AS has_passcode, u.lock_after_minutes
+                s.locked_at, u.passcode_hash IS NOT NULL AS has_passcode, u.lock_after_minutes,
+                COALESCE(s.authenticated_at, s.created_at) AS authenticated_at
          FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?",
     )
     .bind(session_id)
     .fetch_optional(pool)
     .await
+}
+
+/// Records that the session's owner proved who they are at `at`.
+pub async fn set_authenticated_at(pool: &SqlitePool, session_id: &str, at: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE sessions SET authenticated_at = ? WHERE id = ?")
+        .bind(at)
+        .bind(session_id)
+        .execute(pool)
+        .await
+        .map(|_| ())
+}
+
+/// A session replacing another (screen-lock unlock) keeps the old one's authentication time:
+/// a passcode is not a password.
+pub async fn carry_authenticated_at(pool: &SqlitePool, from: &str, to: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE sessions SET authenticated_at =
+             (SELECT COALESCE(authenticated_at, created_at) FROM sessions WHERE id = ?1) WHERE id = ?2",
+    )
+    .bind(from)
+    .bind(to)
+    .execute(pool)
+    .await
+    .map(|_| ())
 }
 
 pub async fn find(pool: &SqlitePool, id: &str) -> Result<Option<SessionRow>, sqlx::Error> {

@@ -62,6 +62,7 @@ pub async fn authenticate(state: &AppState, token: Option<&str>, gate: Gate) -> 
         issued_at: claims.iat,
         locked,
         api_key_id: None,
+        authenticated_at: row.authenticated_at,
     })
 }
 
@@ -87,5 +88,6 @@ async fn authenticate_key(state: &AppState, token: &str) -> Result<Caller, AppEr
         issued_at: now,
         locked: false,
         api_key_id: Some(row.id),
+        authenticated_at: 0,
     })
 }

@@ -58,7 +58,12 @@ pub struct Caller {
     /// Set when the caller authenticated with an API key rather than a session; `session_id`
     /// is then empty.
     pub api_key_id: Option<String>,
+    /// When the session's owner last proved who they are (sign-in or password re-entry).
+    pub authenticated_at: i64,
 }
+
+/// How long a sign-in or a re-entered password counts as recent for factor changes.
+pub const RECENT_AUTHENTICATION_SECS: i64 = 10 * 60;
 
 impl Caller {
     pub fn permissions(&self) -> &'static [&'static str] {
@@ -87,6 +92,21 @@ impl Caller {
             Some(k) => format!("api-key {k}"),
             None => format!("session {}", self.session_id),
         }
+    }
+
+    /// Factor changes (turning on two-factor, new backup codes, the first passcode, SSO links,
+    /// resetting someone's two-factor) need the owner at the keyboard: a sign-in or the
+    /// password typed again within 10 minutes, else `403 reauthentication_required`. A stolen
+    /// cookie alone cannot add a factor that would then lock the owner out.
+    pub fn require_recent_authentication(&self, now: i64) -> Result<(), AppError> {
+        self.session()?;
+        if now - self.authenticated_at > RECENT_AUTHENTICATION_SECS {
+            return Err(AppError::of(
+                ErrorKind::ReauthenticationRequired,
+                "Enter your password again to change how you sign in.",
+            ));
+        }
+        Ok(())
     }
 
     /// The only way to obtain an [`AdminUser`]: admin-only services cannot be called without it.

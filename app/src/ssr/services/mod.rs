@@ -14,7 +14,7 @@
 //! sessions       ──► settings, tokens, identity
 //! totp, vault    ──► passwords, identity (totp also rate_limit)
 //! ldap           ──► passwords, rate_limit, identity
-//! passwords      ──► rate_limit         (re-authentication counts toward the sign-in limit)
+//! passwords      ──► rate_limit, identity (re-authentication counts toward the sign-in limit)
 //! admin, oidc, settings ──► identity
 //! identity, tokens, rate_limit          (leaves)
 //! ```

@@ -557,6 +557,7 @@ pub async fn link_to_password(
     oidc_user_id: &str,
     target_username: &str,
 ) -> Result<(), AppError> {
+    admin.caller().require_recent_authentication(state.now())?;
     let oidc_user = db::users::find_by_id(&state.pool, oidc_user_id.trim())
         .await?
         .ok_or_else(|| AppError::of(ErrorKind::UserNotFound, "No such SSO user."))?;
@@ -603,6 +604,7 @@ pub async fn unlink_from_password(
     state: &AppState,
     user_id: &str,
 ) -> Result<(), AppError> {
+    admin.caller().require_recent_authentication(state.now())?;
     let user = db::users::find_by_id(&state.pool, user_id.trim())
         .await?
         .ok_or_else(|| AppError::of(ErrorKind::UserNotFound, "No such user."))?;

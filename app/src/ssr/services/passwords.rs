@@ -1,4 +1,5 @@
 //! Password hashing (argon2id on a blocking thread) and the strength rule for new passwords.
+use super::identity::Caller;
 use super::rate_limit::{self, Attempt, Limit};
 use crate::domain::Password;
 use crate::error::{AppError, ErrorKind};
@@ -196,6 +197,24 @@ pub async fn reserve_attempt(
             Err(e)
         }
     }
+}
+
+/// `POST /users/reauthenticate`: the caller types their password again; factor changes are
+/// open for 10 minutes from now on this session.
+pub async fn reauthenticate(state: &AppState, caller: &Caller, password: String) -> Result<(), AppError> {
+    let session = caller.session()?;
+    let user = crate::ssr::db::users::find_by_id(&state.pool, &caller.user_id)
+        .await?
+        .ok_or(AppError::from(ErrorKind::Unauthenticated))?;
+    confirm(state, &user, &caller.reauth_source(), "password", password).await.map_err(|e| {
+        if e.is(ErrorKind::WrongPassword) {
+            e.with_field("password", "That is not your password.")
+        } else {
+            e
+        }
+    })?;
+    crate::ssr::db::sessions::set_authenticated_at(&state.pool, session, state.now()).await?;
+    Ok(())
 }
 
 /// Warms the dummy hash at start so the first unknown-user login is not faster than the rest.

@@ -80,6 +80,10 @@ pub async fn set_passcode(
     let minutes =
         lock_after_minutes.map(|m| check_minutes(m, ErrorKind::InvalidPasscodeFormat)).transpose()?;
     let u = user(state, caller).await?;
+    if u.passcode_hash.is_none() {
+        // The first passcode is a new factor: it needs the owner, not only their cookie.
+        caller.require_recent_authentication(state.now())?;
+    }
     if u.passcode_hash.is_some() {
         let current = current_passcode.filter(|c| !c.is_empty()).ok_or_else(|| {
             AppError::of(ErrorKind::IncorrectPasscode, "Enter your current passcode to change it.")
@@ -155,6 +159,7 @@ pub async fn unlock(state: &AppState, caller: &Caller, passcode: &str) -> Result
         old.expires_at,
     )
     .await?;
+    db::sessions::carry_authenticated_at(&state.pool, &old.id, &fresh.session_id).await?;
     db::sessions::revoke(&state.pool, &old.id, state.now()).await?;
     state.vault.carry(&old.id, &fresh.session_id);
     Ok(fresh)

@@ -1,6 +1,6 @@
 //! The second factor: TOTP enrollment, codes accepted once, backup codes and trusted devices.
 //! The second sign-in step itself (challenge, session) belongs to `sign_in`.
-use super::identity::{Caller, ClientMeta};
+use super::identity::{AdminUser, Caller, ClientMeta};
 use super::passwords;
 use super::rate_limit::{self, Attempt, Limit};
 use crate::domain::SecondFactor;
@@ -52,6 +52,7 @@ async fn load_user(state: &AppState, user_id: &str) -> Result<UserRow, AppError>
 /// about sign-in changes until [`enable`] confirms a code.
 #[tracing::instrument(skip_all)]
 pub async fn begin_enrollment(state: &AppState, caller: &Caller) -> Result<Enrollment, AppError> {
+    caller.require_recent_authentication(state.now())?;
     let user = load_user(state, &caller.user_id).await?;
     if user.totp_enabled {
         return Err(AppError::invalid(
@@ -155,6 +156,7 @@ async fn accept_backup_code(state: &AppState, user_id: &str, code: &str) -> Resu
 /// signs out the user's other sessions and trusted devices.
 #[tracing::instrument(skip_all)]
 pub async fn enable(state: &AppState, caller: &Caller, code: &str) -> Result<Vec<String>, AppError> {
+    caller.require_recent_authentication(state.now())?;
     let code = SecondFactor::parse_totp("totp_code", code)?;
     let user = load_user(state, &caller.user_id).await?;
     if user.totp_enabled {
@@ -242,9 +244,26 @@ pub async fn regenerate_backup_codes(
     caller: &Caller,
     proof: Proof,
 ) -> Result<Vec<String>, AppError> {
+    caller.require_recent_authentication(state.now())?;
     let user = load_user(state, &caller.user_id).await?;
     check_proof(state, &user, proof).await?;
     issue_backup_codes(state, &user.id).await
+}
+
+/// An admin turns a user's two-factor off (a lost phone and lost backup codes): the TOTP seed,
+/// backup codes and trusted devices go; the user signs in with the password alone until they
+/// enrol again.
+#[tracing::instrument(skip_all)]
+pub async fn reset_for_user(admin: &AdminUser, state: &AppState, user_id: &str) -> Result<(), AppError> {
+    admin.caller().require_recent_authentication(state.now())?;
+    let user = db::users::find_by_id(&state.pool, user_id.trim())
+        .await?
+        .ok_or_else(|| AppError::of(ErrorKind::UserNotFound, "No such user."))?;
+    db::users::disable_totp(&state.pool, &user.id).await?;
+    totp_db::delete_backup_codes(&state.pool, &user.id).await?;
+    totp_db::forget_trusted_devices(&state.pool, &user.id).await?;
+    tracing::warn!(user = %user.id, by = %admin.caller().user_id, "two-factor sign-in reset by an admin");
+    Ok(())
 }
 
 /// Proves a current TOTP code for a signed-in user (terminal locks): one use per code, wrong
