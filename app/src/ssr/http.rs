@@ -14,6 +14,8 @@ pub const SESSION_COOKIE: &str = "jwt";
 pub const TRUSTED_DEVICE_COOKIE: &str = "pc_trusted";
 /// The MFA-pending token between the two sign-in pages (not used by the REST routes).
 pub const MFA_COOKIE: &str = "pc_mfa";
+/// Binds a single sign-on in flight to the browser that started it.
+pub const OIDC_COOKIE: &str = "pc_oidc";
 /// The password-reset token between the reset page's last two steps.
 pub const RESET_COOKIE: &str = "pc_reset";
 
@@ -58,7 +60,7 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 /// right-most `X-Forwarded-For` entry that is not itself a trusted proxy. An untrusted client
 /// cannot pick its own address (and so escape its per-IP limit) by sending the header.
 pub fn client_ip(state: &AppState, peer: Option<IpAddr>, headers: &HeaderMap) -> String {
-    let Some(peer) = peer else { return "unknown".into() };
+    let Some(peer) = peer.map(|p| p.to_canonical()) else { return "unknown".into() };
     let trusted = |ip: &IpAddr| state.config.trusted_proxies.iter().any(|n| n.contains(ip));
     if !trusted(&peer) {
         return peer.to_string();
@@ -68,7 +70,7 @@ pub fn client_ip(state: &AppState, peer: Option<IpAddr>, headers: &HeaderMap) ->
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .filter_map(|s| s.trim().parse().ok())
+        .filter_map(|s| s.trim().parse::<IpAddr>().ok().map(|a| a.to_canonical()))
         .collect();
     forwarded.iter().rev().find(|ip| !trusted(ip)).copied().unwrap_or(peer).to_string()
 }

@@ -2,7 +2,7 @@
 use super::{success, trusted_device, ApiJson, Success};
 use app::api::encode_query;
 use app::error::AppError;
-use app::ssr::http::{http_only_cookie, session_cookie, MFA_COOKIE};
+use app::ssr::http::{cookie, http_only_cookie, session_cookie, MFA_COOKIE, OIDC_COOKIE};
 use app::ssr::services::identity::{AdminUser, ClientMeta};
 use app::ssr::services::oidc::{self, Callback, Flow, OidcConfig};
 use app::ssr::services::sign_in::{self, Family, LoginOutcome};
@@ -92,9 +92,16 @@ pub struct AuthStarted {
     url: String,
 }
 
-pub async fn auth_authorize(State(state): State<AppState>) -> Result<Json<AuthStarted>, AppError> {
+/// The binding cookie of a sign-in just started (see `oidc::Started::browser`).
+fn binding_cookie(state: &AppState, started: &oidc::Started) -> axum::http::HeaderValue {
+    http_only_cookie(state, OIDC_COOKIE, &started.browser, oidc::FLOW_LIFETIME_SECS)
+}
+
+pub async fn auth_authorize(State(state): State<AppState>) -> Result<Response, AppError> {
     let started = oidc::begin(&state, Flow::Auth, false).await?;
-    Ok(Json(AuthStarted { url: started.url }))
+    let cookie = binding_cookie(&state, &started);
+    Ok((AppendHeaders([(header::SET_COOKIE, cookie)]), Json(AuthStarted { url: started.url }))
+        .into_response())
 }
 
 #[derive(Deserialize)]
@@ -113,16 +120,21 @@ pub struct UsersStarted {
 pub async fn users_authorize(
     State(state): State<AppState>,
     Query(q): Query<AuthorizeQuery>,
-) -> Result<Json<UsersStarted>, AppError> {
+) -> Result<Response, AppError> {
     let started = oidc::begin(&state, Flow::Users, q.remember_me.as_deref() == Some("true")).await?;
-    Ok(Json(UsersStarted { auth_url: started.url, state: started.state, nonce: started.nonce }))
+    let cookie = binding_cookie(&state, &started);
+    let body = UsersStarted { auth_url: started.url, state: started.state, nonce: started.nonce };
+    Ok((AppendHeaders([(header::SET_COOKIE, cookie)]), Json(body)).into_response())
 }
 
 /// Not in users-api.txt: the same start as `/users/oidc/authorize`, answered as a redirect,
 /// so the sign-in page's "Sign in with SSO" is a plain link that works without JavaScript.
 pub async fn users_login(State(state): State<AppState>, Query(q): Query<AuthorizeQuery>) -> Response {
     match oidc::begin(&state, Flow::Users, q.remember_me.as_deref() == Some("true")).await {
-        Ok(started) => Redirect::to(&started.url).into_response(),
+        Ok(started) => {
+            let cookie = binding_cookie(&state, &started);
+            (AppendHeaders([(header::SET_COOKIE, cookie)]), Redirect::to(&started.url)).into_response()
+        }
         Err(e) => Redirect::to(&format!("/login?error={}", encode_query(&e.to_string()))).into_response(),
     }
 }
@@ -130,6 +142,18 @@ pub async fn users_login(State(state): State<AppState>, Query(q): Query<Authoriz
 /// The end of a single sign-on in the browser: cookies, then a redirect. A sign-in that owes
 /// a second step goes to the code page with the MFA-pending token in its short-lived cookie.
 fn sso_redirect(
+    state: &AppState,
+    outcome: Result<LoginOutcome, AppError>,
+    success: &str,
+    failure: &str,
+) -> Response {
+    let mut res = sso_outcome(state, outcome, success, failure);
+    // The binding has done its work (or failed): the cookie goes either way.
+    res.headers_mut().append(header::SET_COOKIE, http_only_cookie(state, OIDC_COOKIE, "", 0));
+    res
+}
+
+fn sso_outcome(
     state: &AppState,
     outcome: Result<LoginOutcome, AppError>,
     success: &str,
@@ -156,7 +180,9 @@ pub async fn auth_callback(
     Query(q): Query<Callback>,
 ) -> Response {
     let device = trusted_device(&headers);
-    let outcome = sign_in::with_sso(&state, Flow::Auth, &q, &client, device.as_deref()).await;
+    let browser = cookie(&headers, OIDC_COOKIE);
+    let outcome =
+        sign_in::with_sso(&state, Flow::Auth, &q, browser.as_deref(), &client, device.as_deref()).await;
     sso_redirect(&state, outcome, "/?sso=success", "/?sso_error=")
 }
 
@@ -167,7 +193,9 @@ pub async fn users_callback(
     Query(q): Query<Callback>,
 ) -> Response {
     let device = trusted_device(&headers);
-    let outcome = sign_in::with_sso(&state, Flow::Users, &q, &client, device.as_deref()).await;
+    let browser = cookie(&headers, OIDC_COOKIE);
+    let outcome =
+        sign_in::with_sso(&state, Flow::Users, &q, browser.as_deref(), &client, device.as_deref()).await;
     sso_redirect(&state, outcome, "/", "/login?error=")
 }
 

@@ -228,3 +228,35 @@ async fn an_sso_account_links_into_a_password_account_and_unlinks_again() {
     assert_eq!((r.status.as_u16(), r.code()), (400, "not_dual"));
     assert_eq!(app.post("/api/users/unlink-oidc-from-password", Some(&admin), json!({})).await.status, 400);
 }
+
+#[tokio::test]
+async fn a_callback_in_a_browser_that_did_not_start_the_sign_in_is_refused() {
+    let (app, _) = configured().await;
+    let started = app.get("/api/users/oidc/authorize", None).await;
+    let binding = cookie_value(&started, "pc_oidc").expect("the start sets the binding cookie");
+    let state = started.body["state"].as_str().unwrap().to_owned();
+    // The victim's browser, sent to the callback with the attacker's state: no binding cookie.
+    let r = app.get(&format!("/api/users/oidc/callback?code=abc&state={state}"), None).await;
+    assert!(location(&r).contains("another%20browser"), "{}", location(&r));
+    assert!(!r.set_cookie().contains("jwt="), "no session");
+
+    // The browser that started it gets past the binding (the provider at port 9 is down).
+    let started = app.get("/api/users/oidc/authorize", None).await;
+    let binding2 = cookie_value(&started, "pc_oidc").unwrap();
+    assert_ne!(binding, binding2);
+    let state = started.body["state"].as_str().unwrap().to_owned();
+    let r = app
+        .client
+        .get(format!("{}/api/users/oidc/callback?code=abc&state={state}", app.base))
+        .header("cookie", format!("pc_oidc={binding2}"))
+        .send()
+        .await
+        .unwrap();
+    let to = r.headers()["location"].to_str().unwrap().to_owned();
+    assert!(to.starts_with("/login?error=") && !to.contains("another%20browser"), "{to}");
+    assert!(
+        r.headers().get_all("set-cookie").iter().any(|c| c.to_str().unwrap().starts_with("pc_oidc=;")),
+        "the binding cookie is cleared: {:?}",
+        r.headers().get_all("set-cookie")
+    );
+}

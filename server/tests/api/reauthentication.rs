@@ -74,3 +74,30 @@ async fn an_admin_resets_a_users_two_factor_and_the_user_signs_in_with_the_passw
     let r = app.post("/api/users/totp/reset", Some(&admin), json!({"userId": "no-such-user"})).await;
     assert_eq!(r.status, 404);
 }
+
+#[tokio::test]
+async fn an_admin_cookie_alone_cannot_hand_out_a_way_in() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let (_, id) = app.user("uma").await;
+    app.clock.advance(10 * 60 + 1);
+    for (path, body) in [
+        ("/api/users/api-keys", json!({"name": "bot", "userId": id})),
+        ("/api/users/make-admin", json!({"userId": id})),
+        (
+            "/api/users/oidc-config",
+            json!({"client_id": "x", "client_secret": "y", "issuer_url": "http://127.0.0.1:9", "authorization_url": "http://127.0.0.1:9/a", "token_url": "http://127.0.0.1:9/t"}),
+        ),
+        ("/api/users/totp/reset", json!({"userId": id})),
+    ] {
+        let r = app.post(path, Some(&admin), body).await;
+        assert_eq!((r.status.as_u16(), r.code()), (403, "reauthentication_required"), "{path}: {}", r.body);
+    }
+    let r = app
+        .send(reqwest::Method::PUT, "/api/auth/ldap/config", Some(&admin), Some(json!({"url": "ldap://127.0.0.1:9", "bindDn": "cn=x", "bindPassword": "p", "searchBase": "dc=x"})))
+        .await;
+    assert_eq!((r.status.as_u16(), r.code()), (403, "reauthentication_required"), "{}", r.body);
+    app.post("/api/users/reauthenticate", Some(&admin), json!({"password": ADMIN_PASSWORD})).await;
+    let r = app.post("/api/users/api-keys", Some(&admin), json!({"name": "bot", "userId": id})).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+}

@@ -8,6 +8,7 @@ pub struct FlowRow {
     pub remember: bool,
     pub kind: String,
     pub expires_at: i64,
+    pub browser_hash: Option<String>,
 }
 
 pub struct NewFlow<'a> {
@@ -16,6 +17,7 @@ pub struct NewFlow<'a> {
     pub verifier_sealed: &'a str,
     pub remember: bool,
     pub kind: &'a str,
+    pub browser_hash: &'a str,
     pub now: i64,
     pub expires_at: i64,
 }
@@ -23,13 +25,15 @@ pub struct NewFlow<'a> {
 pub async fn insert_flow(pool: &SqlitePool, f: &NewFlow<'_>) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM oidc_flows WHERE expires_at <= ?").bind(f.now).execute(pool).await?;
     sqlx::query(
-        "INSERT INTO oidc_flows (state_hash, nonce, verifier_sealed, remember, kind, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO oidc_flows (state_hash, nonce, verifier_sealed, remember, kind, browser_hash, created_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(f.state_hash)
     .bind(f.nonce)
     .bind(f.verifier_sealed)
     .bind(f.remember)
     .bind(f.kind)
+    .bind(f.browser_hash)
     .bind(f.now)
     .bind(f.expires_at)
     .execute(pool)
@@ -39,7 +43,7 @@ pub async fn insert_flow(pool: &SqlitePool, f: &NewFlow<'_>) -> Result<(), sqlx:
 
 /// Takes a flow out: a state works once, even with two callbacks racing.
 pub async fn take_flow(pool: &SqlitePool, state_hash: &str) -> Result<Option<FlowRow>, sqlx::Error> {
-    sqlx::query_as("DELETE FROM oidc_flows WHERE state_hash = ? RETURNING nonce, verifier_sealed, remember, kind, expires_at")
+    sqlx::query_as("DELETE FROM oidc_flows WHERE state_hash = ? RETURNING nonce, verifier_sealed, remember, kind, expires_at, browser_hash")
         .bind(state_hash)
         .fetch_optional(pool)
         .await

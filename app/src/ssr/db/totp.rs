@@ -139,14 +139,18 @@ pub async fn find_challenge(pool: &SqlitePool, id: &str) -> Result<Option<Challe
 /// How many tries one MFA-pending token gets.
 pub const CHALLENGE_TRIES: i64 = 5;
 
-/// Counts a wrong code against a challenge (parallel tries are already bounded by the user's
-/// reserved attempts; this makes the token itself die after [`CHALLENGE_TRIES`]).
-pub async fn count_challenge_failure(pool: &SqlitePool, id: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE mfa_challenges SET failed_attempts = failed_attempts + 1 WHERE id = ?")
-        .bind(id)
-        .execute(pool)
-        .await
-        .map(|_| ())
+/// Takes one of a live challenge's tries before its code is judged; false when none are
+/// left (or it was spent). One statement, so parallel tries cannot overdraw it.
+pub async fn take_challenge_try(pool: &SqlitePool, id: &str) -> Result<bool, sqlx::Error> {
+    sqlx::query(
+        "UPDATE mfa_challenges SET failed_attempts = failed_attempts + 1
+         WHERE id = ? AND used_at IS NULL AND failed_attempts < ?",
+    )
+    .bind(id)
+    .bind(CHALLENGE_TRIES)
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected() == 1)
 }
 
 /// Spends a challenge; false when it was already spent.

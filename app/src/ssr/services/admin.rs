@@ -47,6 +47,9 @@ pub async fn set_role(
     username: Option<&str>,
     role: Role,
 ) -> Result<(), AppError> {
+    // Hands out a way in (a key, a directory, a provider, a role): the admin must be at the
+    // keyboard, not only their cookie.
+    admin.caller().require_recent_authentication(state.now())?;
     let target = find_target(state, user_id, username).await?;
     match role {
         Role::Admin => make_admin(admin, state, &target).await,

@@ -67,6 +67,8 @@ pub async fn create(
     expires_at: Option<&str>,
 ) -> Result<CreatedKey, AppError> {
     refuse_keys(admin)?;
+    // Hands out a way in: the admin must be at the keyboard, not only their cookie.
+    admin.caller().require_recent_authentication(state.now())?;
     let expires_at = expires_at
         .map(str::trim)
         .filter(|e| !e.is_empty())

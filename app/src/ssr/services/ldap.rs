@@ -133,6 +133,9 @@ fn attribute(field: &'static str, raw: Option<&str>, default: &str) -> Result<St
 
 /// Saves the directory settings (admin only). The bind password is kept when not given.
 pub async fn save_config(admin: &AdminUser, state: &AppState, input: ConfigInput) -> Result<(), AppError> {
+    // Hands out a way in (a key, a directory, a provider, a role): the admin must be at the
+    // keyboard, not only their cookie.
+    admin.caller().require_recent_authentication(state.now())?;
     let url = check_url(&input.url)?;
     let bind_dn = required("bindDn", &input.bind_dn, "service account DN")?;
     let search_base = required("searchBase", &input.search_base, "search base")?;

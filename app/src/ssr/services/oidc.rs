@@ -130,6 +130,9 @@ fn path(field: &'static str, raw: &str, default: &str) -> Result<String, AppErro
 /// Saves the provider settings, or with every field empty turns single sign-on off.
 /// An empty secret keeps the stored one.
 pub async fn save_config(admin: &AdminUser, state: &AppState, input: ConfigInput) -> Result<(), AppError> {
+    // Hands out a way in (a key, a directory, a provider, a role): the admin must be at the
+    // keyboard, not only their cookie.
+    admin.caller().require_recent_authentication(state.now())?;
     let fields = [
         &input.client_id,
         &input.client_secret,
@@ -218,7 +221,13 @@ pub struct Started {
     pub url: String,
     pub state: String,
     pub nonce: String,
+    /// The value for this browser's binding cookie ([`crate::ssr::http::OIDC_COOKIE`]); the
+    /// callback is refused in any browser that does not send it back.
+    pub browser: String,
 }
+
+/// How long a sign-in in flight lives, and its binding cookie with it.
+pub const FLOW_LIFETIME_SECS: i64 = FLOW_SECS;
 
 fn disabled() -> AppError {
     AppError::of(ErrorKind::OidcDisabled, "Single sign-on is not set up on this instance.")
@@ -229,6 +238,7 @@ pub async fn begin(state: &AppState, flow: Flow, remember: bool) -> Result<Start
     let cfg = config(state).await?.ok_or_else(disabled)?;
     let csrf = random_hex(32);
     let nonce = random_hex(32);
+    let browser = random_hex(32);
     let verifier = b64url(random_hex(32).as_bytes());
     let challenge = b64url(&Sha256::digest(verifier.as_bytes()));
     let now = state.now();
@@ -240,6 +250,7 @@ pub async fn begin(state: &AppState, flow: Flow, remember: bool) -> Result<Start
             verifier_sealed: &state.keys.seal(verifier.as_bytes(), "oidc-pkce")?,
             remember,
             kind: flow.as_str(),
+            browser_hash: &digest(&browser),
             now,
             expires_at: now + FLOW_SECS,
         },
@@ -256,7 +267,7 @@ pub async fn begin(state: &AppState, flow: Flow, remember: bool) -> Result<Start
         .append_pair("nonce", &nonce)
         .append_pair("code_challenge", &challenge)
         .append_pair("code_challenge_method", "S256");
-    Ok(Started { url: url.into(), state: csrf, nonce })
+    Ok(Started { url: url.into(), state: csrf, nonce, browser })
 }
 
 /// A failed sign-in, in words for the page it is sent back to. The cause is logged.
@@ -314,6 +325,10 @@ async fn verify_id_token(
     }
     let discovery =
         get_json(http, &format!("{}/.well-known/openid-configuration", cfg.issuer_url), None).await?;
+    let announced = discovery["issuer"].as_str().unwrap_or("");
+    if !same_issuer(announced, &cfg.issuer_url) {
+        return Err(bad(format!("discovery names issuer {announced:?}, not the configured one")));
+    }
     let jwks_uri = discovery["jwks_uri"].as_str().ok_or_else(|| bad("no jwks_uri in discovery".into()))?;
     let keys: JwkSet =
         serde_json::from_value(get_json(http, jwks_uri, None).await?).map_err(|e| bad(e.to_string()))?;
@@ -328,11 +343,22 @@ async fn verify_id_token(
     validation.set_audience(&[&cfg.client_id]);
     validation.set_issuer(&[&cfg.issuer_url, &format!("{}/", cfg.issuer_url)]);
     validation.leeway = 60;
+    validation.validate_nbf = true;
     let claims = decode::<Value>(id_token, &key, &validation).map_err(|e| bad(e.to_string()))?.claims;
+    let now = jsonwebtoken::get_current_timestamp() as i64;
+    if claims["iat"].as_i64().is_none_or(|iat| iat > now + 60) {
+        return Err(bad("ID token issued in the future or without iat".into()));
+    }
     if claims["nonce"].as_str() != Some(nonce) {
         return Err(bad("nonce mismatch".into()));
     }
     Ok(claims)
+}
+
+/// Issuer identifiers compare exactly, apart from one trailing slash (the configured URL is
+/// stored without it).
+fn same_issuer(a: &str, b: &str) -> bool {
+    !a.is_empty() && a.trim_end_matches('/') == b.trim_end_matches('/')
 }
 
 /// The value at a dot path (`sub`, `profile.name`), as text.
@@ -373,6 +399,8 @@ pub struct Proven {
 pub struct Callback {
     pub code: Option<String>,
     pub state: Option<String>,
+    /// RFC 9207: the issuer that answered, checked when present.
+    pub iss: Option<String>,
     pub error: Option<String>,
     pub error_description: Option<String>,
 }
@@ -380,7 +408,12 @@ pub struct Callback {
 /// Finishes the provider's side at the callback: proves who signed in and answers their
 /// local account (created at the first sign-in).
 #[tracing::instrument(skip_all)]
-pub async fn prove(state: &AppState, flow: Flow, callback: &Callback) -> Result<Proven, AppError> {
+pub async fn prove(
+    state: &AppState,
+    flow: Flow,
+    callback: &Callback,
+    browser: Option<&str>,
+) -> Result<Proven, AppError> {
     if let Some(err) = callback.error_description.as_ref().or(callback.error.as_ref()) {
         tracing::info!(error = %err, "the identity provider ended the sign-in");
         return Err(AppError::invalid(
@@ -405,6 +438,26 @@ pub async fn prove(state: &AppState, flow: Flow, callback: &Callback) -> Result<
                 "This sign-in has expired or was already used. Start again.",
             )
         })?;
+    // The flow belongs to the browser that started it: a victim's browser cannot be made to
+    // finish a sign-in an attacker began (and land in the attacker's account).
+    let same_browser = match (browser, started.browser_hash.as_deref()) {
+        (Some(b), Some(h)) => bool::from(subtle::ConstantTimeEq::ct_eq(digest(b).as_bytes(), h.as_bytes())),
+        _ => false,
+    };
+    if !same_browser {
+        return Err(refused(
+            "the callback came to a browser that did not start the sign-in",
+            "This sign-in was started in another browser. Start it again here.",
+        ));
+    }
+    if let Some(iss) = &callback.iss {
+        if !same_issuer(iss, &cfg.issuer_url) {
+            return Err(refused(
+                format!("callback iss {iss} is not the configured issuer"),
+                "The identity provider's answer could not be verified.",
+            ));
+        }
+    }
     let verifier = String::from_utf8(state.keys.open(&started.verifier_sealed, "oidc-pkce")?)
         .map_err(|e| AppError::internal("a sealed PKCE verifier is not UTF-8", &e))?;
     let http = client()?;
@@ -461,7 +514,9 @@ pub async fn prove(state: &AppState, flow: Flow, callback: &Callback) -> Result<
             "The identity provider did not say who you are.",
         )
     })?;
-    let email = claims["email"].as_str().filter(|_| claims["email_verified"] != Value::Bool(false));
+    // Only an address the provider says it verified counts (a missing or "true"-string flag
+    // does not): `@domain` entries and email entries of the allow-list trust it.
+    let email = claims["email"].as_str().filter(|_| claims["email_verified"] == Value::Bool(true));
     if !is_allowed(&cfg.allowed_users, &identifier, email) {
         return Err(AppError::of(ErrorKind::SsoNotAllowed, "This account is not allowed to sign in here."));
     }
@@ -542,7 +597,19 @@ async fn account_for(
         oidc_subject: Some(identifier),
         now: state.now(),
     };
-    db::users::insert(&state.pool, &row, Admission::AdminIfFirst).await?;
+    match db::users::insert(&state.pool, &row, Admission::AdminIfFirst).await {
+        Ok(_) => {}
+        // Two first sign-ins at once: the other one made the account; use it.
+        Err(e) if db::is_unique_violation(&e) => {
+            return match db::oidc::find_user_by_subject(&state.pool, identifier).await? {
+                Some(id) => db::users::find_by_id(&state.pool, &id)
+                    .await?
+                    .ok_or_else(|| AppError::bug("a linked single sign-on account vanished")),
+                None => Err(refused(e, "Your account could not be created just now. Try again.")),
+            };
+        }
+        Err(e) => return Err(e.into()),
+    }
     tracing::info!(username = %username.as_ref(), "account created at first single sign-on");
     db::users::find_by_id(&state.pool, &id)
         .await?

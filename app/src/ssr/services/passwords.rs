@@ -59,18 +59,33 @@ fn queue() -> &'static HashQueue {
 pub(crate) async fn run_bounded<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, AppError> + Send + 'static,
 ) -> Result<T, AppError> {
-    use std::sync::atomic::Ordering;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    /// Counts this request as waiting until it runs or is dropped (a client that goes away
+    /// while queued must not leave the count raised).
+    struct Waiting<'a>(&'a AtomicUsize);
+    impl Drop for Waiting<'_> {
+        fn drop(&mut self) {
+            self.0.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
     let q = queue();
+    let waiting = Waiting(&q.waiting);
     if q.waiting.fetch_add(1, Ordering::SeqCst) >= MAX_WAITING {
-        q.waiting.fetch_sub(1, Ordering::SeqCst);
         tracing::warn!("password work queue full; request turned away");
         return Err(AppError::of(ErrorKind::Unavailable, "The server is busy. Try again in a moment.")
             .with_retry_after(1));
     }
     let permit = q.running.acquire().await;
-    q.waiting.fetch_sub(1, Ordering::SeqCst);
-    let _permit = permit.map_err(|e| AppError::internal("the password work queue closed", &e))?;
-    tokio::task::spawn_blocking(f).await.map_err(|e| AppError::internal("password work failed", &e))?
+    drop(waiting);
+    let permit = permit.map_err(|e| AppError::internal("the password work queue closed", &e))?;
+    // The permit lives with the work, not the request: a request dropped mid-hash does not
+    // free a core that argon2 is still using.
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        f()
+    })
+    .await
+    .map_err(|e| AppError::internal("password work failed", &e))?
 }
 
 /// Hashes any secret (password, passcode, backup code) off the async runtime.

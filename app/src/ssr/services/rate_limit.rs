@@ -22,7 +22,8 @@ pub struct Limit {
 /// The network a client address stands for in per-IP limits: the address itself for IPv4,
 /// its /64 for IPv6 (one subscriber usually holds a whole /64).
 pub fn client_network(ip: &str) -> String {
-    match ip.parse::<IpAddr>() {
+    match ip.parse::<IpAddr>().map(|a| a.to_canonical()) {
+        Ok(IpAddr::V4(v4)) => v4.to_string(),
         Ok(IpAddr::V6(v6)) => {
             let s = v6.segments();
             format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
@@ -130,5 +131,7 @@ mod tests {
         assert_eq!(client_network("2001:db8:1:2:aaaa::1"), client_network("2001:db8:1:2:bbbb::9"));
         assert_ne!(client_network("2001:db8:1:2::1"), client_network("2001:db8:1:3::1"));
         assert_eq!(client_network("192.0.2.7"), "192.0.2.7");
+        assert_eq!(client_network("::ffff:192.0.2.7"), "192.0.2.7", "IPv4-mapped is IPv4");
+        assert_ne!(client_network("::ffff:192.0.2.7"), client_network("::ffff:198.51.100.1"));
     }
 }

@@ -118,10 +118,11 @@ pub async fn with_sso(
     state: &AppState,
     flow: oidc::Flow,
     callback: &oidc::Callback,
+    browser: Option<&str>,
     client: &ClientMeta,
     trusted_device: Option<&str>,
 ) -> Result<LoginOutcome, AppError> {
-    let proven = oidc::prove(state, flow, callback).await?;
+    let proven = oidc::prove(state, flow, callback, browser).await?;
     let ctx = SignInContext { family: Family::Users, remember: proven.remember, client, trusted_device };
     finish_first_factor(state, proven.user, &ctx, None).await
 }
@@ -196,15 +197,10 @@ pub async fn complete_second_step(
     // A user out of tries hears `429` first; then the token's own count: it dies after five
     // wrong codes, whatever the user's window says.
     totp::refuse_when_out_of_tries(state, &user.id).await?;
-    if challenge.failed_attempts >= totp_db::CHALLENGE_TRIES {
+    if !totp_db::take_challenge_try(&state.pool, &challenge.id).await? {
         return Err(invalid());
     }
-    if let Err(e) = totp::check_second_factor(state, &user, &factor).await {
-        if e.is(ErrorKind::WrongCode) {
-            totp_db::count_challenge_failure(&state.pool, &challenge.id).await?;
-        }
-        return Err(e);
-    }
+    totp::check_second_factor(state, &user, &factor).await?;
     if !totp_db::use_challenge(&state.pool, &challenge.id, now).await? {
         return Err(invalid());
     }
