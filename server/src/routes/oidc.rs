@@ -173,17 +173,30 @@ fn sso_outcome(
     }
 }
 
+/// A callback, the same for both flows but for where the browser goes next.
+async fn callback(
+    state: &AppState,
+    flow: Flow,
+    client: &ClientMeta,
+    headers: &HeaderMap,
+    q: &Callback,
+) -> Response {
+    let device = trusted_device(headers);
+    let browser = cookie(headers, OIDC_COOKIE);
+    let outcome = sign_in::with_sso(state, flow, q, browser.as_deref(), client, device.as_deref()).await;
+    match flow {
+        Flow::Auth => sso_redirect(state, outcome, "/?sso=success", "/?sso_error="),
+        Flow::Users => sso_redirect(state, outcome, "/", "/login?error="),
+    }
+}
+
 pub async fn auth_callback(
     State(state): State<AppState>,
     client: ClientMeta,
     headers: HeaderMap,
     Query(q): Query<Callback>,
 ) -> Response {
-    let device = trusted_device(&headers);
-    let browser = cookie(&headers, OIDC_COOKIE);
-    let outcome =
-        sign_in::with_sso(&state, Flow::Auth, &q, browser.as_deref(), &client, device.as_deref()).await;
-    sso_redirect(&state, outcome, "/?sso=success", "/?sso_error=")
+    callback(&state, Flow::Auth, &client, &headers, &q).await
 }
 
 pub async fn users_callback(
@@ -192,11 +205,7 @@ pub async fn users_callback(
     headers: HeaderMap,
     Query(q): Query<Callback>,
 ) -> Response {
-    let device = trusted_device(&headers);
-    let browser = cookie(&headers, OIDC_COOKIE);
-    let outcome =
-        sign_in::with_sso(&state, Flow::Users, &q, browser.as_deref(), &client, device.as_deref()).await;
-    sso_redirect(&state, outcome, "/", "/login?error=")
+    callback(&state, Flow::Users, &client, &headers, &q).await
 }
 
 #[derive(Deserialize)]
