@@ -10,13 +10,7 @@ pub async fn change_my_password(
     confirm_password: String,
 ) -> Result<(), AppError> {
     use crate::ssr::services::{accounts, identity::Gate};
-    if new_password != confirm_password {
-        return Err(AppError::invalid(
-            crate::error::ErrorKind::InvalidRequest,
-            Some("confirm_password"),
-            "The two new passwords differ.",
-        ));
-    }
+    super::edge::new_passwords_match(&new_password, &confirm_password)?;
     let (state, caller) = super::edge::caller(Gate::Unlocked).await?;
     accounts::change_password(&state, &caller, old_password, new_password).await?;
     super::edge::end(&state);

@@ -36,8 +36,8 @@ pub async fn list_api_keys() -> Result<Vec<ApiKeyView>, AppError> {
     Ok(api_keys::list(&admin, &state).await?.into_iter().map(key_view).collect())
 }
 
-/// A new key: the full token is in this answer only.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A new key: the full token is in this answer only. No `Debug`: it holds the token.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct NewKeyView {
     pub key: ApiKeyView,
     pub token: String,

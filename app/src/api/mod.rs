@@ -106,6 +106,19 @@ mod edge {
         }
     }
 
+    /// The page's "new password" and "again" fields must agree (a form-only rule: the REST routes
+    /// take one field).
+    pub fn new_passwords_match(new_password: &str, again: &str) -> Result<(), crate::error::AppError> {
+        if new_password == again {
+            return Ok(());
+        }
+        Err(crate::error::AppError::invalid(
+            crate::error::ErrorKind::InvalidRequest,
+            Some("confirm_password"),
+            "The two new passwords differ.",
+        ))
+    }
+
     pub fn start(state: &AppState, s: &SignedIn) {
         set_cookie(session_cookie(state, &s.token, s.max_age));
     }

@@ -35,13 +35,7 @@ pub async fn finish_reset(
     confirm_password: String,
 ) -> Result<(), AppError> {
     use crate::ssr::http::{cookie, RESET_COOKIE};
-    if new_password != confirm_password {
-        return Err(AppError::invalid(
-            crate::error::ErrorKind::InvalidRequest,
-            Some("confirm_password"),
-            "The two new passwords differ.",
-        ));
-    }
+    super::edge::new_passwords_match(&new_password, &confirm_password)?;
     let state = super::edge::state()?;
     let token = cookie(&super::edge::headers()?, RESET_COOKIE).unwrap_or_default();
     crate::ssr::services::password_reset::complete(&state, &username, &token, new_password).await?;

@@ -4,8 +4,8 @@ use crate::error::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-/// What the enrollment step shows.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// What the enrollment step shows. No `Debug`: it holds the TOTP secret.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct EnrollmentView {
     pub secret: String,
     pub qr_code: String,

@@ -4,7 +4,8 @@ use crate::error::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// No `Debug`: it holds a decrypted value.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct VaultItemView {
     pub name: String,
     pub value: String,

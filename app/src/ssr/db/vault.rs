@@ -2,7 +2,7 @@
 use sqlx::{FromRow, SqlitePool};
 
 /// A data key wrapped by a password-derived key: the argon2 salt and the sealed key, both encoded.
-#[derive(Debug, Clone, FromRow)]
+#[derive(Clone, FromRow)]
 pub struct WrappedKey {
     pub vault_salt: String,
     pub vault_key_wrapped: String,

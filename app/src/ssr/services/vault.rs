@@ -192,8 +192,8 @@ fn held_key(state: &AppState, caller: &Caller) -> Result<DataKey, AppError> {
     state.vault.get(session, &caller.user_id).ok_or_else(|| AppError::from(ErrorKind::DataLocked))
 }
 
-/// One item as the vault lists it.
-#[derive(Debug, Clone)]
+/// One item as the vault lists it. No `Debug`: it holds the decrypted value.
+#[derive(Clone)]
 pub struct Item {
     pub name: String,
     pub value: String,
