@@ -1,6 +1,7 @@
 // A real OpenID provider for the tests (npm oidc-provider) on loopback.
 // Usage: node oidc/provider.mjs <port> <redirect-uri>[,<redirect-uri>...]
-// Any login name signs in at its development login page; three people have claims.
+// Any login name signs in at its development login page; these people have claims. Two
+// providers started from this file know the same people by the same subjects.
 import Provider from 'oidc-provider';
 
 const port = Number(process.argv[2]);
@@ -11,6 +12,9 @@ const people = {
   olivia: { sub: 'sub-olivia-1', name: 'Olivia Oidc', preferred_username: 'olivia', email: 'olivia@example.org', email_verified: true },
   mallory: { sub: 'sub-mallory-9', name: 'Mallory', preferred_username: 'mallory', email: 'mallory@evil.test', email_verified: true },
   admin: { sub: 'sub-admin-7', name: 'Not The Admin', preferred_username: 'admin', email: 'admin@example.org', email_verified: true },
+  // An allow-listed domain, but the provider does not say it checked the address.
+  unverified: { sub: 'sub-unverified-3', name: 'Una Verified', preferred_username: 'una', email: 'una@example.org' },
+  stringy: { sub: 'sub-stringy-4', name: 'Stringy', preferred_username: 'stringy', email: 'stringy@example.org', email_verified: 'true' },
 };
 
 const provider = new Provider(issuer, {

@@ -4,21 +4,42 @@ import { spawn, ChildProcess } from 'node:child_process';
 import { freePort, waitForPort } from './net';
 import * as path from 'node:path';
 
-// A real OpenID provider (npm oidc-provider) on a free loopback port for this file.
-let provider: ChildProcess | undefined;
+// Real OpenID providers (npm oidc-provider) on free loopback ports for this file. The tests
+// run in order on one Portcullis instance.
+const providers: ChildProcess[] = [];
 let issuer = '';
 
-/** Starts the provider once for this file, knowing this instance's callback URLs. */
-async function startProvider(baseURL: string) {
-  if (provider) return;
+/** Starts a provider knowing this instance's callback URLs; answers its issuer. */
+async function startProvider(baseURL: string): Promise<string> {
   const port = await freePort();
-  issuer = `http://127.0.0.1:${port}`;
   const redirects = [`${baseURL}/api/users/oidc/callback`, `${baseURL}/api/auth/oidc/callback`].join(',');
-  provider = spawn('node', [path.resolve(__dirname, '../oidc/provider.mjs'), String(port), redirects], { stdio: 'ignore' });
+  providers.push(spawn('node', [path.resolve(__dirname, '../oidc/provider.mjs'), String(port), redirects], { stdio: 'ignore' }));
   await waitForPort(port);
+  return `http://127.0.0.1:${port}`;
 }
 
-test.afterAll(() => { provider?.kill(); });
+/** Points the instance at a provider (as the admin). */
+async function configure(page: Page, at: string) {
+  const login = await page.request.post('/api/users/login', { data: { username: 'admin', password: ADMIN_PASSWORD } });
+  expect(login.status()).toBe(200);
+  const saved = await page.request.post('/api/users/oidc-config', {
+    data: {
+      client_id: 'portcullis',
+      client_secret: 'portcullis-client-secret-0123456789',
+      issuer_url: at,
+      authorization_url: `${at}/auth`,
+      token_url: `${at}/token`,
+      identifier_path: 'sub',
+      name_path: 'name',
+      scopes: 'openid email profile',
+      allowed_users: '@example.org',
+    },
+  });
+  expect(saved.status()).toBe(200);
+  issuer = at;
+}
+
+test.afterAll(() => { for (const p of providers) p.kill(); });
 
 /** Signs in at the provider's own pages as `login`, from Portcullis's sign-in page. */
 async function ssoAs(browser: Browser, baseURL: string, login: string): Promise<Page> {
@@ -36,23 +57,7 @@ async function ssoAs(browser: Browser, baseURL: string, login: string): Promise<
 
 test('single sign-on with a real OpenID provider: first sign-in makes the account, others are refused', async ({ page, browser, baseURL }) => {
   test.setTimeout(120_000);
-  await startProvider(baseURL!);
-  const login = await page.request.post('/api/users/login', { data: { username: 'admin', password: ADMIN_PASSWORD } });
-  expect(login.status()).toBe(200);
-  const saved = await page.request.post('/api/users/oidc-config', {
-    data: {
-      client_id: 'portcullis',
-      client_secret: 'portcullis-client-secret-0123456789',
-      issuer_url: issuer,
-      authorization_url: `${issuer}/auth`,
-      token_url: `${issuer}/token`,
-      identifier_path: 'sub',
-      name_path: 'name',
-      scopes: 'openid email profile',
-      allowed_users: '@example.org',
-    },
-  });
-  expect(saved.status()).toBe(200);
+  await configure(page, await startProvider(baseURL!));
 
   const olivia = await ssoAs(browser, baseURL!, 'olivia');
   await expect(olivia).toHaveURL(/\/$/);
@@ -72,4 +77,30 @@ test('single sign-on with a real OpenID provider: first sign-in makes the accoun
   await expect(mallory).toHaveURL(/\/login\?error=/);
   await expect(mallory.getByTestId('sso-error')).toContainText('not allowed');
   await mallory.screenshot({ path: 'screenshots/71-sso-refused.png', fullPage: true });
+});
+
+test('an allow-listed domain counts only when the provider says it verified the address', async ({ browser, baseURL }) => {
+  test.setTimeout(120_000);
+  // No email_verified at all.
+  const una = await ssoAs(browser, baseURL!, 'unverified');
+  await expect(una).toHaveURL(/\/login\?error=/);
+  await expect(una.getByTestId('sso-error')).toContainText('not allowed');
+  expect((await una.request.get('/api/users/me')).status()).toBe(401);
+  // email_verified as the string "true" is not a verified address either.
+  const stringy = await ssoAs(browser, baseURL!, 'stringy');
+  await expect(stringy).toHaveURL(/\/login\?error=/);
+  expect((await stringy.request.get('/api/users/me')).status()).toBe(401);
+});
+
+test('the same subject from another provider is another person', async ({ page, browser, baseURL }) => {
+  test.setTimeout(120_000);
+  const first = await (await (await ssoAs(browser, baseURL!, 'olivia')).request.get('/api/users/me')).json();
+  expect(first.username).toBe('olivia');
+  // The admin switches to a second provider that also has a person with subject sub-olivia-1.
+  await configure(page, await startProvider(baseURL!));
+  const other = await ssoAs(browser, baseURL!, 'olivia');
+  await expect(other).toHaveURL(/\/$/);
+  const them = await (await other.request.get('/api/users/me')).json();
+  expect(them.userId).not.toBe(first.userId);
+  expect(them).toMatchObject({ username: 'olivia-2', is_oidc: true, is_admin: false });
 });

@@ -1,6 +1,7 @@
 //! Single sign-on settings, the start of the flow and every way a callback is refused.
 //! The whole flow against a real OpenID provider runs in Playwright (end2end/tests/07-oidc).
 use crate::helpers::*;
+use app::ssr::db::oidc::ProviderIdentity;
 use app::ssr::db::users::{insert, Admission, NewUser};
 use serde_json::{json, Value};
 
@@ -46,10 +47,11 @@ async fn settings_are_admin_only_complete_and_the_secret_stays_sealed() {
     assert_eq!(app.post("/api/users/oidc-config", Some(&admin), bad).await.status, 400);
     assert_eq!(app.post("/api/users/oidc-config", Some(&admin), settings()).await.status, 200);
 
+    // The issuer is kept exactly as given: it is compared exactly with what the provider says.
     let public = app.get("/api/users/oidc-config", None).await.body;
     assert_eq!(
         public,
-        json!({"client_id": "portcullis", "issuer_url": "http://127.0.0.1:9", "authorization_url": "http://127.0.0.1:9/auth", "scopes": "openid email profile"})
+        json!({"client_id": "portcullis", "issuer_url": "http://127.0.0.1:9/", "authorization_url": "http://127.0.0.1:9/auth", "scopes": "openid email profile"})
     );
     assert_eq!(app.get("/api/users/oidc-config/admin", Some(&alice)).await.status, 403);
     let full = app.get("/api/users/oidc-config/admin", Some(&admin)).await.body;
@@ -144,7 +146,7 @@ async fn sso_user(app: &TestApp, name: &str, subject: &str) -> String {
         display_name: name,
         password_hash: None,
         ldap_dn: None,
-        oidc_subject: Some(subject),
+        oidc: Some(&ProviderIdentity { issuer: "http://127.0.0.1:9/".into(), subject: subject.into() }),
         now: app.now(),
     };
     insert(&app.state.pool, &row, Admission::AdminIfFirst).await.unwrap();

@@ -49,26 +49,43 @@ pub async fn take_flow(pool: &SqlitePool, state_hash: &str) -> Result<Option<Flo
         .await
 }
 
-pub async fn find_user_by_subject(pool: &SqlitePool, subject: &str) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT id FROM users WHERE oidc_subject = ?").bind(subject).fetch_optional(pool).await
+/// Who a provider says someone is: its issuer identifier and the identifier it gives them
+/// (the claim at `identifier_path`, `sub` by default). Accounts are keyed by the pair.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct ProviderIdentity {
+    #[sqlx(rename = "oidc_issuer")]
+    pub issuer: String,
+    #[sqlx(rename = "oidc_subject")]
+    pub subject: String,
 }
 
-/// Marks a new account as signing in through the provider.
-pub async fn set_subject(pool: &SqlitePool, user_id: &str, subject: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE users SET oidc_subject = ?, is_oidc = 1 WHERE id = ?")
-        .bind(subject)
-        .bind(user_id)
-        .execute(pool)
+pub async fn find_user(pool: &SqlitePool, who: &ProviderIdentity) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM users WHERE oidc_issuer = ? AND oidc_subject = ?")
+        .bind(&who.issuer)
+        .bind(&who.subject)
+        .fetch_optional(pool)
         .await
-        .map(|_| ())
 }
 
-pub async fn subject_of(pool: &SqlitePool, user_id: &str) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar::<_, Option<String>>("SELECT oidc_subject FROM users WHERE id = ?")
+/// The provider identity of an account, if it signs in through one. An account from before
+/// issuers were recorded, with no provider configured at the upgrade, has none it can use.
+pub async fn identity_of(pool: &SqlitePool, user_id: &str) -> Result<Option<ProviderIdentity>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT oidc_issuer, oidc_subject FROM users
+          WHERE id = ? AND oidc_subject IS NOT NULL AND oidc_issuer IS NOT NULL",
+    )
+    .bind(user_id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// Whether an account is linked to a provider at all (known issuer or not).
+pub async fn is_linked(pool: &SqlitePool, user_id: &str) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT oidc_subject IS NOT NULL FROM users WHERE id = ?")
         .bind(user_id)
         .fetch_optional(pool)
         .await
-        .map(Option::flatten)
+        .map(|v| v.unwrap_or(false))
 }
 
 /// Moves the provider identity of an SSO-only account onto a password account and deletes
@@ -77,12 +94,13 @@ pub async fn merge_into(
     pool: &SqlitePool,
     oidc_user_id: &str,
     target_id: &str,
-    subject: &str,
+    who: &ProviderIdentity,
 ) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
     sqlx::query("DELETE FROM users WHERE id = ?").bind(oidc_user_id).execute(&mut *tx).await?;
-    sqlx::query("UPDATE users SET oidc_subject = ?, is_oidc = 1 WHERE id = ?")
-        .bind(subject)
+    sqlx::query("UPDATE users SET oidc_issuer = ?, oidc_subject = ?, is_oidc = 1 WHERE id = ?")
+        .bind(&who.issuer)
+        .bind(&who.subject)
         .bind(target_id)
         .execute(&mut *tx)
         .await?;
@@ -90,9 +108,88 @@ pub async fn merge_into(
 }
 
 pub async fn clear_subject(pool: &SqlitePool, user_id: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE users SET oidc_subject = NULL, is_oidc = 0 WHERE id = ?")
+    sqlx::query("UPDATE users SET oidc_issuer = NULL, oidc_subject = NULL, is_oidc = 0 WHERE id = ?")
         .bind(user_id)
         .execute(pool)
         .await
         .map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sqlx::sqlite::SqlitePoolOptions;
+
+    const ISSUER_MIGRATION: i64 = 20261125000004;
+
+    /// A database as the previous release left it: every migration before `ISSUER_MIGRATION`.
+    async fn before_issuers() -> SqlitePool {
+        let pool = SqlitePoolOptions::new().max_connections(1).connect("sqlite::memory:").await.unwrap();
+        for m in super::super::MIGRATOR.iter().filter(|m| m.version < ISSUER_MIGRATION) {
+            sqlx::raw_sql(&m.sql).execute(&pool).await.unwrap();
+        }
+        pool
+    }
+
+    async fn upgrade(pool: &SqlitePool) {
+        let m = super::super::MIGRATOR.iter().find(|m| m.version == ISSUER_MIGRATION).unwrap();
+        sqlx::raw_sql(&m.sql).execute(pool).await.unwrap();
+    }
+
+    async fn sso_row(pool: &SqlitePool, id: &str, subject: &str) {
+        sqlx::query(
+            "INSERT INTO users (id, username, username_key, display_name, oidc_subject, is_oidc, is_admin, tokens_valid_after, created_at)
+             VALUES (?, ?, ?, ?, ?, 1, 0, 0, 0)",
+        )
+        .bind(id)
+        .bind(id)
+        .bind(id)
+        .bind(id)
+        .bind(subject)
+        .execute(pool)
+        .await
+        .unwrap();
+    }
+
+    fn from(issuer: &str, subject: &str) -> ProviderIdentity {
+        ProviderIdentity { issuer: issuer.into(), subject: subject.into() }
+    }
+
+    #[tokio::test]
+    async fn accounts_from_before_issuers_belong_to_the_provider_configured_at_the_upgrade() {
+        let pool = before_issuers().await;
+        sqlx::query("INSERT INTO settings (key, value) VALUES ('oidc_config', ?)")
+            .bind(r#"{"client_id":"c","issuer_url":"https://id.example.org","client_secret_sealed":"x"}"#)
+            .execute(&pool)
+            .await
+            .unwrap();
+        sso_row(&pool, "u1", "sub-1").await;
+        upgrade(&pool).await;
+        assert_eq!(
+            find_user(&pool, &from("https://id.example.org", "sub-1")).await.unwrap().as_deref(),
+            Some("u1")
+        );
+        assert_eq!(find_user(&pool, &from("https://other.example.net", "sub-1")).await.unwrap(), None);
+        assert_eq!(identity_of(&pool, "u1").await.unwrap(), Some(from("https://id.example.org", "sub-1")));
+        // The same subject from another issuer is another account, not a unique-key clash.
+        sso_row(&pool, "u2", "sub-1").await;
+        sqlx::query("UPDATE users SET oidc_issuer = 'https://other.example.net' WHERE id = 'u2'")
+            .execute(&pool)
+            .await
+            .unwrap();
+        let clash = sqlx::query("UPDATE users SET oidc_issuer = 'https://id.example.org' WHERE id = 'u2'")
+            .execute(&pool)
+            .await;
+        assert!(clash.is_err(), "one account per (issuer, subject)");
+    }
+
+    #[tokio::test]
+    async fn without_a_provider_at_the_upgrade_no_issuer_can_claim_old_accounts() {
+        let pool = before_issuers().await;
+        sso_row(&pool, "u1", "sub-1").await;
+        upgrade(&pool).await;
+        assert_eq!(identity_of(&pool, "u1").await.unwrap(), None);
+        assert!(is_linked(&pool, "u1").await.unwrap(), "still shown as an SSO account");
+        assert_eq!(find_user(&pool, &from("https://id.example.org", "sub-1")).await.unwrap(), None);
+    }
 }

@@ -35,8 +35,8 @@ pub struct NewUser<'a> {
     pub password_hash: Option<&'a str>,
     /// The directory entry of an LDAP account.
     pub ldap_dn: Option<&'a str>,
-    /// The identifier an OpenID provider knows an SSO account by.
-    pub oidc_subject: Option<&'a str>,
+    /// The provider identity of an SSO account.
+    pub oidc: Option<&'a super::oidc::ProviderIdentity>,
     pub now: i64,
 }
 
@@ -59,8 +59,8 @@ pub async fn insert(
         Admission::AdminIfFirst => "",
     };
     let sql = format!(
-        "INSERT INTO users (id, username, username_key, display_name, password_hash, ldap_dn, oidc_subject, is_oidc, is_admin, tokens_valid_after, created_at)
-         SELECT ?, ?, ?, ?, ?, ?, ?, ? IS NOT NULL, NOT EXISTS (SELECT 1 FROM users), ?, ? {guard}
+        "INSERT INTO users (id, username, username_key, display_name, password_hash, ldap_dn, oidc_issuer, oidc_subject, is_oidc, is_admin, tokens_valid_after, created_at)
+         SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? IS NOT NULL, NOT EXISTS (SELECT 1 FROM users), ?, ? {guard}
          RETURNING is_admin"
     );
     sqlx::query_scalar::<_, bool>(&sql)
@@ -70,8 +70,9 @@ pub async fn insert(
         .bind(u.display_name)
         .bind(u.password_hash)
         .bind(u.ldap_dn)
-        .bind(u.oidc_subject)
-        .bind(u.oidc_subject)
+        .bind(u.oidc.map(|o| o.issuer.as_str()))
+        .bind(u.oidc.map(|o| o.subject.as_str()))
+        .bind(u.oidc.map(|o| o.subject.as_str()))
         .bind(u.now)
         .bind(u.now)
         .fetch_optional(pool)

@@ -62,7 +62,7 @@ pub async fn set_up_instance(
         display_name: display.as_ref(),
         password_hash: Some(&hash),
         ldap_dn: None,
-        oidc_subject: None,
+        oidc: None,
         now: state.now(),
     };
     // The emptiness check is repeated inside the INSERT: of two racing setups only one wins.
@@ -106,7 +106,7 @@ pub async fn register(
         display_name: username.as_ref(),
         password_hash: Some(&hash),
         ldap_dn: None,
-        oidc_subject: None,
+        oidc: None,
         now: state.now(),
     };
     match db::users::insert(&state.pool, &user, Admission::AdminIfFirst).await {

@@ -372,7 +372,7 @@ async fn local_account(
         display_name: display.as_ref(),
         password_hash: None,
         ldap_dn: Some(dn),
-        oidc_subject: None,
+        oidc: None,
         now: state.now(),
     };
     match db::users::insert(&state.pool, &row, Admission::AdminIfFirst).await {

@@ -4,12 +4,14 @@
 //! `{auth_url, state, nonce}`, its callback redirects to `/`) and auth-api.txt's
 //! (`/auth/oidc/authorize` answers `{url}`, its callback redirects to `/?sso=success`).
 //!
-//! Checks at the callback: the `state` names a flow this instance started (stored in the
-//! database, so any node can finish it; it works once and for 10 minutes); the code is
-//! exchanged with the client secret and the PKCE verifier; the ID token's signature is checked
-//! against the provider's published keys (asymmetric algorithms only), as are its issuer,
-//! audience, expiry and the nonce; userinfo, when the provider has it, must name the same
-//! subject. The person is then found by the claim at `identifier_path` (default `sub`).
+//! The protocol is the `openidconnect` crate's: discovery (whose issuer must equal the
+//! configured one exactly), the provider's keys, the code exchange with PKCE and the ID-token
+//! verifier. Ours on top: the `state` names a flow this instance started (stored in the
+//! database, so any node can finish it; it works once and for 10 minutes) in the browser that
+//! started it; the RFC 9207 `iss` of the callback, when sent, is the configured issuer; only
+//! asymmetric signatures; `iat` not in the future and `nbf` passed; userinfo names the same
+//! subject. The person is then found by (issuer, the claim at `identifier_path`, `sub` by
+//! default): the same identifier from another provider is another person.
 //!
 //! Decisions: accounts are created at the first sign-in whatever the registration setting
 //! says (the provider and `allowed_users` are the gate) but never before the first admin
@@ -20,7 +22,7 @@ use crate::domain::{DisplayName, Username};
 use crate::error::{AppError, ErrorKind};
 use crate::ssr::db::{
     self,
-    oidc::NewFlow,
+    oidc::{NewFlow, ProviderIdentity},
     users::{Admission, NewUser},
 };
 use crate::ssr::keys::{digest, new_id, random_hex};
@@ -103,14 +105,20 @@ fn text(v: &Option<String>) -> String {
     v.as_deref().map(str::trim).unwrap_or("").to_owned()
 }
 
-fn http_url(field: &'static str, raw: &str) -> Result<String, AppError> {
+/// A URL as given (the issuer is compared exactly, trailing slash included).
+fn exact_url(field: &'static str, raw: &str) -> Result<String, AppError> {
     let parsed = url::Url::parse(raw).map_err(|_| {
         AppError::invalid(ErrorKind::InvalidRequest, Some(field), "Give a full http(s):// URL.")
     })?;
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
         return Err(AppError::invalid(ErrorKind::InvalidRequest, Some(field), "Give a full http(s):// URL."));
     }
-    Ok(raw.trim_end_matches('/').to_owned())
+    Ok(raw.to_owned())
+}
+
+/// An endpoint URL, stored without a trailing slash.
+fn http_url(field: &'static str, raw: &str) -> Result<String, AppError> {
+    exact_url(field, raw).map(|u| u.trim_end_matches('/').to_owned())
 }
 
 fn path(field: &'static str, raw: &str, default: &str) -> Result<String, AppError> {
@@ -179,7 +187,7 @@ pub async fn save_config(admin: &AdminUser, state: &AppState, input: ConfigInput
     let config = OidcConfig {
         client_id,
         client_secret: String::new(),
-        issuer_url: http_url("issuer_url", &issuer)?,
+        issuer_url: exact_url("issuer_url", &issuer)?,
         authorization_url: http_url("authorization_url", &authorization)?,
         token_url: http_url("token_url", &token)?,
         userinfo_url: if userinfo.is_empty() { None } else { Some(http_url("userinfo_url", &userinfo)?) },
@@ -211,11 +219,6 @@ pub fn redirect_uri(state: &AppState, flow: Flow) -> String {
     format!("{}/api/{}/oidc/callback", state.config.public_url.trim_end_matches('/'), flow.as_str())
 }
 
-fn b64url(bytes: &[u8]) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
-
 /// A sign-in just started: where to send the browser.
 pub struct Started {
     pub url: String,
@@ -234,20 +237,38 @@ fn disabled() -> AppError {
 }
 
 pub async fn begin(state: &AppState, flow: Flow, remember: bool) -> Result<Started, AppError> {
-    use sha2::{Digest, Sha256};
+    use openidconnect::{AuthenticationFlow, CsrfToken, Nonce, PkceCodeChallenge, Scope};
     let cfg = config(state).await?.ok_or_else(disabled)?;
-    let csrf = random_hex(32);
-    let nonce = random_hex(32);
+    // Nothing is fetched to start: the authorization URL is the configured one.
+    let client = Client::new(
+        openidconnect::ClientId::new(cfg.client_id.clone()),
+        issuer_url(&cfg)?,
+        openidconnect::JsonWebKeySet::default(),
+    )
+    .set_auth_uri(
+        openidconnect::AuthUrl::new(cfg.authorization_url.clone())
+            .map_err(|e| AppError::internal("the stored authorization URL does not parse", &e))?,
+    )
+    .set_redirect_uri(callback_url(state, flow)?);
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let scopes = cfg.scopes.split_whitespace().filter(|s| *s != "openid").map(|s| Scope::new(s.to_owned()));
+    let (url, csrf, nonce) = client
+        .authorize_url(
+            AuthenticationFlow::<openidconnect::core::CoreResponseType>::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
+        .add_scopes(scopes)
+        .set_pkce_challenge(challenge)
+        .url();
     let browser = random_hex(32);
-    let verifier = b64url(random_hex(32).as_bytes());
-    let challenge = b64url(&Sha256::digest(verifier.as_bytes()));
     let now = state.now();
     db::oidc::insert_flow(
         &state.pool,
         &NewFlow {
-            state_hash: &digest(&csrf),
-            nonce: &nonce,
-            verifier_sealed: &state.keys.seal(verifier.as_bytes(), "oidc-pkce")?,
+            state_hash: &digest(csrf.secret()),
+            nonce: nonce.secret(),
+            verifier_sealed: &state.keys.seal(verifier.secret().as_bytes(), "oidc-pkce")?,
             remember,
             kind: flow.as_str(),
             browser_hash: &digest(&browser),
@@ -256,18 +277,7 @@ pub async fn begin(state: &AppState, flow: Flow, remember: bool) -> Result<Start
         },
     )
     .await?;
-    let mut url = url::Url::parse(&cfg.authorization_url)
-        .map_err(|e| AppError::internal("the stored authorization URL does not parse", &e))?;
-    url.query_pairs_mut()
-        .append_pair("response_type", "code")
-        .append_pair("client_id", &cfg.client_id)
-        .append_pair("redirect_uri", &redirect_uri(state, flow))
-        .append_pair("scope", &cfg.scopes)
-        .append_pair("state", &csrf)
-        .append_pair("nonce", &nonce)
-        .append_pair("code_challenge", &challenge)
-        .append_pair("code_challenge_method", "S256");
-    Ok(Started { url: url.into(), state: csrf, nonce, browser })
+    Ok(Started { url: url.into(), state: csrf.secret().clone(), nonce: nonce.secret().clone(), browser })
 }
 
 /// A failed sign-in, in words for the page it is sent back to. The cause is logged.
@@ -276,89 +286,193 @@ fn refused(why: impl std::fmt::Display, said: &str) -> AppError {
     AppError::invalid(ErrorKind::SsoFailed, None, said.to_owned())
 }
 
-fn client() -> Result<reqwest::Client, AppError> {
+fn http_client() -> Result<reqwest::Client, AppError> {
     reqwest::Client::builder()
         .timeout(HTTP_TIMEOUT)
+        // Following redirects would let a provider's answer point this server anywhere.
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|e| AppError::internal("cannot build the HTTP client", &e))
 }
 
-async fn get_json(http: &reqwest::Client, url: &str, bearer: Option<&str>) -> Result<Value, AppError> {
-    let mut req = http.get(url);
-    if let Some(t) = bearer {
-        req = req.bearer_auth(t);
-    }
-    let res = req.send().await.map_err(|e| refused(e, "The identity provider did not answer."))?;
-    if !res.status().is_success() {
-        return Err(refused(
-            format!("{url} answered {}", res.status()),
-            "The identity provider refused the sign-in.",
-        ));
-    }
-    res.json().await.map_err(|e| refused(e, "The identity provider answered something unreadable."))
+/// Every claim the provider sends beyond the standard ones, kept as JSON so `identifier_path`
+/// and `name_path` can point anywhere (and `nbf` can be checked).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+struct OtherClaims(serde_json::Map<String, Value>);
+
+impl openidconnect::AdditionalClaims for OtherClaims {}
+
+type Tokens = openidconnect::StandardTokenResponse<
+    openidconnect::IdTokenFields<
+        OtherClaims,
+        openidconnect::EmptyExtraTokenFields,
+        openidconnect::core::CoreGenderClaim,
+        openidconnect::core::CoreJweContentEncryptionAlgorithm,
+        openidconnect::core::CoreJwsSigningAlgorithm,
+    >,
+    openidconnect::core::CoreTokenType,
+>;
+
+/// The crate's client with our claims; the type parameters say which endpoints are known.
+type Client<Auth = openidconnect::EndpointNotSet, Token = openidconnect::EndpointNotSet, Info = openidconnect::EndpointNotSet> =
+    openidconnect::Client<
+        OtherClaims,
+        openidconnect::core::CoreAuthDisplay,
+        openidconnect::core::CoreGenderClaim,
+        openidconnect::core::CoreJweContentEncryptionAlgorithm,
+        openidconnect::core::CoreJsonWebKey,
+        openidconnect::core::CoreAuthPrompt,
+        openidconnect::StandardErrorResponse<openidconnect::core::CoreErrorResponseType>,
+        Tokens,
+        openidconnect::core::CoreTokenIntrospectionResponse,
+        openidconnect::core::CoreRevocableToken,
+        openidconnect::core::CoreRevocationErrorResponse,
+        Auth,
+        openidconnect::EndpointNotSet,
+        openidconnect::EndpointNotSet,
+        openidconnect::EndpointNotSet,
+        Token,
+        Info,
+    >;
+
+fn issuer_url(cfg: &OidcConfig) -> Result<openidconnect::IssuerUrl, AppError> {
+    openidconnect::IssuerUrl::new(cfg.issuer_url.clone())
+        .map_err(|e| AppError::internal("the stored issuer URL does not parse", &e))
 }
 
-/// Checks the ID token against the provider's keys and answers its claims.
-async fn verify_id_token(
-    http: &reqwest::Client,
+fn callback_url(state: &AppState, flow: Flow) -> Result<openidconnect::RedirectUrl, AppError> {
+    openidconnect::RedirectUrl::new(redirect_uri(state, flow))
+        .map_err(|e| AppError::internal("the public URL does not make a callback URL", &e))
+}
+
+/// The signatures an ID token may carry: the provider's published keys only (a token signed
+/// with the client secret could be forged by anyone holding the secret, and `none` never).
+fn asymmetric() -> Vec<openidconnect::core::CoreJwsSigningAlgorithm> {
+    use openidconnect::core::CoreJwsSigningAlgorithm as A;
+    vec![
+        A::RsaSsaPkcs1V15Sha256,
+        A::RsaSsaPkcs1V15Sha384,
+        A::RsaSsaPkcs1V15Sha512,
+        A::RsaSsaPssSha256,
+        A::RsaSsaPssSha384,
+        A::RsaSsaPssSha512,
+        A::EcdsaP256Sha256,
+        A::EcdsaP384Sha384,
+        A::EdDsa,
+    ]
+}
+
+/// How far the provider's clock may run ahead of ours.
+const CLOCK_SKEW_SECS: i64 = 60;
+
+/// Exchanges the code, verifies the ID token and reads userinfo: answers the issuer and the
+/// claims (the ID token's, completed by userinfo's).
+async fn exchange(
+    state: &AppState,
     cfg: &OidcConfig,
-    id_token: &str,
+    flow: Flow,
+    code: &str,
+    verifier: String,
     nonce: &str,
-) -> Result<Value, AppError> {
-    use jsonwebtoken::{decode, decode_header, jwk::JwkSet, Algorithm, DecodingKey, Validation};
-    let bad = |why: String| refused(why, "The identity provider's answer could not be verified.");
-    let header = decode_header(id_token).map_err(|e| bad(e.to_string()))?;
-    let asymmetric = [
-        Algorithm::RS256,
-        Algorithm::RS384,
-        Algorithm::RS512,
-        Algorithm::PS256,
-        Algorithm::PS384,
-        Algorithm::PS512,
-        Algorithm::ES256,
-        Algorithm::ES384,
-        Algorithm::EdDSA,
-    ];
-    if !asymmetric.contains(&header.alg) {
-        return Err(bad(format!("ID token signed with {:?}", header.alg)));
+) -> Result<(String, Value), AppError> {
+    use openidconnect::{
+        core::CoreProviderMetadata, AccessTokenHash, AuthUrl, AuthorizationCode, ClientId, ClientSecret,
+        Nonce, OAuth2TokenResponse, PkceCodeVerifier, TokenResponse, TokenUrl, UserInfoUrl,
+    };
+    let unverified = |why: String| refused(why, "The identity provider's answer could not be verified.");
+    let http = http_client()?;
+    // Discovery refuses a document whose issuer is not exactly the configured one.
+    let mut metadata = CoreProviderMetadata::discover_async(issuer_url(cfg)?, &http)
+        .await
+        .map_err(|e| refused(error_chain(&e), "The identity provider did not answer."))?;
+    let bad_url = |e: openidconnect::url::ParseError| AppError::internal("a stored OIDC URL does not parse", &e);
+    // The endpoints an admin configured win over the announced ones.
+    metadata = metadata
+        .set_authorization_endpoint(AuthUrl::new(cfg.authorization_url.clone()).map_err(bad_url)?)
+        .set_token_endpoint(Some(TokenUrl::new(cfg.token_url.clone()).map_err(bad_url)?));
+    if let Some(u) = &cfg.userinfo_url {
+        metadata = metadata.set_userinfo_endpoint(Some(UserInfoUrl::new(u.clone()).map_err(bad_url)?));
     }
-    let discovery =
-        get_json(http, &format!("{}/.well-known/openid-configuration", cfg.issuer_url), None).await?;
-    let announced = discovery["issuer"].as_str().unwrap_or("");
-    if !same_issuer(announced, &cfg.issuer_url) {
-        return Err(bad(format!("discovery names issuer {announced:?}, not the configured one")));
+    let issuer = metadata.issuer().to_string();
+    let client: Client<openidconnect::EndpointSet, openidconnect::EndpointMaybeSet, openidconnect::EndpointMaybeSet> =
+        Client::from_provider_metadata(
+            metadata,
+            ClientId::new(cfg.client_id.clone()),
+            Some(ClientSecret::new(cfg.client_secret.clone())),
+        )
+        .set_redirect_uri(callback_url(state, flow)?);
+    let tokens = client
+        .exchange_code(AuthorizationCode::new(code.to_owned()))
+        .map_err(|e| AppError::internal("the token URL is not set", &e))?
+        .set_pkce_verifier(PkceCodeVerifier::new(verifier))
+        .request_async(&http)
+        .await
+        .map_err(|e| refused(error_chain(&e), "The identity provider refused the sign-in."))?;
+    let id_token =
+        tokens.id_token().ok_or_else(|| refused("no id_token", "The identity provider sent no ID token."))?;
+    let now = state.now();
+    let id_verifier = client
+        .id_token_verifier()
+        .set_allowed_algs(asymmetric())
+        .set_issue_time_verifier_fn(move |iat| {
+            if iat.timestamp() > now + CLOCK_SKEW_SECS {
+                Err(format!("issued in the future ({iat})"))
+            } else {
+                Ok(())
+            }
+        });
+    let expected = Nonce::new(nonce.to_owned());
+    let claims = id_token.claims(&id_verifier, &expected).map_err(|e| unverified(error_chain(&e)))?;
+    if let Some(nbf) = claims.additional_claims().0.get("nbf") {
+        if nbf.as_i64().is_none_or(|nbf| nbf > now + CLOCK_SKEW_SECS) {
+            return Err(unverified(format!("ID token not valid yet (nbf {nbf})")));
+        }
     }
-    let jwks_uri = discovery["jwks_uri"].as_str().ok_or_else(|| bad("no jwks_uri in discovery".into()))?;
-    let keys: JwkSet =
-        serde_json::from_value(get_json(http, jwks_uri, None).await?).map_err(|e| bad(e.to_string()))?;
-    let jwk = match &header.kid {
-        Some(kid) => keys.find(kid),
-        None if keys.keys.len() == 1 => keys.keys.first(),
-        None => None,
+    // The access token is the one this ID token was issued with.
+    if let Some(expected_hash) = claims.access_token_hash() {
+        let alg = id_token.signing_alg().map_err(|e| unverified(error_chain(&e)))?;
+        let key = id_token.signing_key(&id_verifier).map_err(|e| unverified(error_chain(&e)))?;
+        let actual = AccessTokenHash::from_token(tokens.access_token(), alg, key)
+            .map_err(|e| unverified(error_chain(&e)))?;
+        if actual != *expected_hash {
+            return Err(unverified("at_hash does not match the access token".into()));
+        }
     }
-    .ok_or_else(|| bad("no published key matches the ID token".into()))?;
-    let key = DecodingKey::from_jwk(jwk).map_err(|e| bad(e.to_string()))?;
-    let mut validation = Validation::new(header.alg);
-    validation.set_audience(&[&cfg.client_id]);
-    validation.set_issuer(&[&cfg.issuer_url, &format!("{}/", cfg.issuer_url)]);
-    validation.leeway = 60;
-    validation.validate_nbf = true;
-    let claims = decode::<Value>(id_token, &key, &validation).map_err(|e| bad(e.to_string()))?.claims;
-    let now = jsonwebtoken::get_current_timestamp() as i64;
-    if claims["iat"].as_i64().is_none_or(|iat| iat > now + 60) {
-        return Err(bad("ID token issued in the future or without iat".into()));
+    let subject = claims.subject().clone();
+    let mut all = serde_json::to_value(claims)
+        .map_err(|e| AppError::internal("verified ID-token claims do not serialise", &e))?;
+    // Userinfo, when the provider has it, must be about the same subject; its claims only fill
+    // in what the ID token did not say.
+    if let Ok(request) = client.user_info(tokens.access_token().clone(), Some(subject)) {
+        let info: openidconnect::UserInfoClaims<OtherClaims, openidconnect::core::CoreGenderClaim> =
+            request.request_async(&http).await.map_err(|e| unverified(error_chain(&e)))?;
+        let info = serde_json::to_value(info)
+            .map_err(|e| AppError::internal("userinfo claims do not serialise", &e))?;
+        if let (Some(c), Value::Object(extra)) = (all.as_object_mut(), info) {
+            for (k, v) in extra {
+                c.entry(k).or_insert(v);
+            }
+        }
     }
-    if claims["nonce"].as_str() != Some(nonce) {
-        return Err(bad("nonce mismatch".into()));
-    }
-    Ok(claims)
+    Ok((issuer, all))
 }
 
-/// Issuer identifiers compare exactly, apart from one trailing slash (the configured URL is
-/// stored without it).
+/// An error with its causes, for the log line of a refused sign-in.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        out.push_str(": ");
+        out.push_str(&c.to_string());
+        cause = c.source();
+    }
+    out
+}
+
+/// Issuer identifiers compare exactly (RFC 9207 and OpenID Connect Discovery).
 fn same_issuer(a: &str, b: &str) -> bool {
-    !a.is_empty() && a.trim_end_matches('/') == b.trim_end_matches('/')
+    !a.is_empty() && a == b
 }
 
 /// The value at a dot path (`sub`, `profile.name`), as text.
@@ -460,54 +574,7 @@ pub async fn prove(
     }
     let verifier = String::from_utf8(state.keys.open(&started.verifier_sealed, "oidc-pkce")?)
         .map_err(|e| AppError::internal("a sealed PKCE verifier is not UTF-8", &e))?;
-    let http = client()?;
-    let redirect = redirect_uri(state, flow);
-    let res = http
-        .post(&cfg.token_url)
-        .basic_auth(&cfg.client_id, Some(&cfg.client_secret))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("redirect_uri", redirect.as_str()),
-            ("code_verifier", verifier.as_str()),
-        ])
-        .send()
-        .await
-        .map_err(|e| refused(e, "The identity provider did not answer."))?;
-    if !res.status().is_success() {
-        return Err(refused(
-            format!("token endpoint answered {}", res.status()),
-            "The identity provider refused the sign-in.",
-        ));
-    }
-    let tokens: Value =
-        res.json().await.map_err(|e| refused(e, "The identity provider answered something unreadable."))?;
-    let id_token = tokens["id_token"]
-        .as_str()
-        .ok_or_else(|| refused("no id_token", "The identity provider sent no ID token."))?;
-    let mut claims = verify_id_token(&http, &cfg, id_token, &started.nonce).await?;
-    let userinfo_url = match &cfg.userinfo_url {
-        Some(u) => Some(u.clone()),
-        None => get_json(&http, &format!("{}/.well-known/openid-configuration", cfg.issuer_url), None)
-            .await?
-            .get("userinfo_endpoint")
-            .and_then(Value::as_str)
-            .map(str::to_owned),
-    };
-    if let (Some(u), Some(access)) = (userinfo_url, tokens["access_token"].as_str()) {
-        let info = get_json(&http, &u, Some(access)).await?;
-        if info.get("sub").is_some() && info["sub"] != claims["sub"] {
-            return Err(refused(
-                "userinfo names another subject",
-                "The identity provider's answer could not be verified.",
-            ));
-        }
-        if let (Some(c), Value::Object(extra)) = (claims.as_object_mut(), info) {
-            for (k, v) in extra {
-                c.entry(k).or_insert(v);
-            }
-        }
-    }
+    let (issuer, claims) = exchange(state, &cfg, flow, code, verifier, &started.nonce).await?;
     let identifier = claim_at(&claims, &cfg.identifier_path).ok_or_else(|| {
         refused(
             format!("no claim at {}", cfg.identifier_path),
@@ -521,7 +588,8 @@ pub async fn prove(
         return Err(AppError::of(ErrorKind::SsoNotAllowed, "This account is not allowed to sign in here."));
     }
     let display = claim_at(&claims, &cfg.name_path);
-    let user = account_for(state, &identifier, &claims, display.as_deref()).await?;
+    let who = ProviderIdentity { issuer, subject: identifier };
+    let user = account_for(state, &who, &claims, display.as_deref()).await?;
     Ok(Proven { user, remember: started.remember })
 }
 
@@ -568,14 +636,17 @@ async fn free_username(state: &AppState, claims: &Value, identifier: &str) -> Re
 
 async fn account_for(
     state: &AppState,
-    identifier: &str,
+    who: &ProviderIdentity,
     claims: &Value,
     display: Option<&str>,
 ) -> Result<db::users::UserRow, AppError> {
-    if let Some(id) = db::oidc::find_user_by_subject(&state.pool, identifier).await? {
-        return db::users::find_by_id(&state.pool, &id)
+    let linked = |id: String| async move {
+        db::users::find_by_id(&state.pool, &id)
             .await?
-            .ok_or_else(|| AppError::bug("a linked single sign-on account vanished"));
+            .ok_or_else(|| AppError::bug("a linked single sign-on account vanished"))
+    };
+    if let Some(id) = db::oidc::find_user(&state.pool, who).await? {
+        return linked(id).await;
     }
     if !db::users::any_exist(&state.pool).await? {
         return Err(AppError::of(
@@ -583,7 +654,7 @@ async fn account_for(
             "Set up the instance's first administrator before single sign-on.",
         ));
     }
-    let username = free_username(state, claims, identifier).await?;
+    let username = free_username(state, claims, &who.subject).await?;
     let display = DisplayName::parse(display.unwrap_or(""), &username)
         .or_else(|_| DisplayName::parse("", &username))?;
     let id = new_id();
@@ -594,26 +665,22 @@ async fn account_for(
         display_name: display.as_ref(),
         password_hash: None,
         ldap_dn: None,
-        oidc_subject: Some(identifier),
+        oidc: Some(who),
         now: state.now(),
     };
     match db::users::insert(&state.pool, &row, Admission::AdminIfFirst).await {
         Ok(_) => {}
         // Two first sign-ins at once: the other one made the account; use it.
         Err(e) if db::is_unique_violation(&e) => {
-            return match db::oidc::find_user_by_subject(&state.pool, identifier).await? {
-                Some(id) => db::users::find_by_id(&state.pool, &id)
-                    .await?
-                    .ok_or_else(|| AppError::bug("a linked single sign-on account vanished")),
+            return match db::oidc::find_user(&state.pool, who).await? {
+                Some(id) => linked(id).await,
                 None => Err(refused(e, "Your account could not be created just now. Try again.")),
             };
         }
         Err(e) => return Err(e.into()),
     }
     tracing::info!(username = %username.as_ref(), "account created at first single sign-on");
-    db::users::find_by_id(&state.pool, &id)
-        .await?
-        .ok_or_else(|| AppError::bug("an account just created is missing"))
+    linked(id).await
 }
 
 /// `POST /users/link-oidc-to-password`: an SSO-only account merges into a password account,
@@ -631,8 +698,8 @@ pub async fn link_to_password(
     let target = db::users::find_by_key(&state.pool, &target_username.trim().to_ascii_lowercase())
         .await?
         .ok_or_else(|| AppError::of(ErrorKind::UserNotFound, "No such password account."))?;
-    let subject = db::oidc::subject_of(&state.pool, &oidc_user.id).await?;
-    let Some(subject) = subject.filter(|_| oidc_user.password_hash.is_none()) else {
+    let identity = db::oidc::identity_of(&state.pool, &oidc_user.id).await?;
+    let Some(identity) = identity.filter(|_| oidc_user.password_hash.is_none()) else {
         return Err(AppError::invalid(
             ErrorKind::NotOidcOnly,
             Some("oidcUserId"),
@@ -646,7 +713,7 @@ pub async fn link_to_password(
             "The target must be an account with a password.",
         ));
     }
-    if db::oidc::subject_of(&state.pool, &target.id).await?.is_some() {
+    if db::oidc::is_linked(&state.pool, &target.id).await? {
         return Err(AppError::invalid(
             ErrorKind::AlreadyLinked,
             Some("targetUsername"),
@@ -660,7 +727,7 @@ pub async fn link_to_password(
             "Make the target an admin first: the SSO account is one.",
         ));
     }
-    db::oidc::merge_into(&state.pool, &oidc_user.id, &target.id, &subject).await?;
+    db::oidc::merge_into(&state.pool, &oidc_user.id, &target.id, &identity).await?;
     tracing::info!(by = %admin.caller().user_id, target = %target.id, "SSO account linked to a password account");
     Ok(())
 }
@@ -675,7 +742,7 @@ pub async fn unlink_from_password(
     let user = db::users::find_by_id(&state.pool, user_id.trim())
         .await?
         .ok_or_else(|| AppError::of(ErrorKind::UserNotFound, "No such user."))?;
-    if user.password_hash.is_none() || db::oidc::subject_of(&state.pool, &user.id).await?.is_none() {
+    if user.password_hash.is_none() || !db::oidc::is_linked(&state.pool, &user.id).await? {
         return Err(AppError::invalid(
             ErrorKind::NotDual,
             Some("userId"),
