@@ -11,6 +11,8 @@ use leptos_router::{path, SsrMode};
 /// Every page renders in `SsrMode::Async`: the server waits for the page's data and sends
 /// finished HTML, so pages read and their forms post before (or without) the WASM.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    crate::ssr::http::set_page_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">

@@ -82,6 +82,16 @@ export const test = base.extend<TestFixtures, { servers: Map<string, Running> }>
     await use({ url: s.url, log: s.log, db: s.db });
   },
   baseURL: async ({ instance }, use) => use(instance.url),
+  // Every page runs under the page Content-Security-Policy: anything it blocks (a script
+  // without the nonce, an inline style) fails the test that loaded it.
+  context: async ({ context }, use) => {
+    const violations: string[] = [];
+    context.on('console', (msg) => {
+      if (msg.text().includes('Content Security Policy')) violations.push(msg.text());
+    });
+    await use(context);
+    expect(violations, 'no Content-Security-Policy violations').toEqual([]);
+  },
 });
 
 export { expect };

@@ -9,6 +9,32 @@ use axum::http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use std::net::{IpAddr, SocketAddr};
 
+/// The Content-Security-Policy directives of every answer.
+pub const BASE_POLICY: &str = "frame-ancestors 'none'; base-uri 'none'; object-src 'none'; form-action 'self'";
+
+/// A page's policy: only the scripts this answer carries (by its nonce) and what they load run,
+/// the WASM may compile, and everything else comes from this origin (the TOTP QR code is a
+/// `data:` image). No inline styles or event handlers anywhere.
+pub fn page_policy(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; {BASE_POLICY}"
+    )
+}
+
+/// During server rendering: puts this page's policy on its answer, with the nonce leptos
+/// gave this render's inline scripts.
+pub fn set_page_policy() {
+    use leptos::prelude::use_context;
+    let (Some(nonce), Some(res)) = (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>())
+    else {
+        return;
+    };
+    if let Ok(value) = HeaderValue::from_str(&page_policy(&nonce.to_string())) {
+        res.insert_header(header::CONTENT_SECURITY_POLICY, value);
+    }
+}
+
 pub const SESSION_COOKIE: &str = "jwt";
 /// The trusted-device cookie: a random value whose digest the database holds.
 pub const TRUSTED_DEVICE_COOKIE: &str = "pc_trusted";

@@ -65,3 +65,46 @@ async fn bearer_clients_without_browser_headers_are_unaffected_and_api_answers_a
     let csp = page.headers["content-security-policy"].to_str().unwrap().to_owned();
     assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
 }
+
+/// The page's `<script nonce=…>` values and the nonce its CSP header allows.
+async fn page_nonces(app: &TestApp, path: &str) -> (Vec<String>, String) {
+    let r = app.client.get(format!("{}{path}", app.base)).send().await.unwrap();
+    let csp = r.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    let html = r.text().await.unwrap();
+    let scripts = html
+        .split("<script")
+        .skip(1)
+        .map(|tag| {
+            let tag = tag.split('>').next().unwrap();
+            tag.split("nonce=\"").nth(1).map(|v| v.split('"').next().unwrap().to_owned()).unwrap_or_default()
+        })
+        .collect();
+    (scripts, csp)
+}
+
+#[tokio::test]
+async fn pages_run_only_their_own_scripts() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let (scripts, csp) = page_nonces(&app, "/login").await;
+    assert!(!scripts.is_empty(), "the page hydrates with inline scripts");
+    let allowed = csp
+        .split(';')
+        .map(str::trim)
+        .find_map(|d| d.strip_prefix("script-src "))
+        .unwrap_or_else(|| panic!("a script-src directive: {csp}"));
+    assert!(!allowed.contains("'unsafe-inline'") && !allowed.contains("'unsafe-eval'"), "{csp}");
+    for nonce in &scripts {
+        assert!(nonce.len() >= 16, "every inline script carries a nonce");
+        assert!(allowed.split_whitespace().any(|s| s == format!("'nonce-{nonce}'")), "{nonce} in {csp}");
+    }
+    for directive in ["frame-ancestors 'none'", "object-src 'none'", "base-uri 'none'", "default-src 'self'"] {
+        assert!(csp.contains(directive), "{directive} in {csp}");
+    }
+    // A nonce is used once: the next answer has another.
+    let (again, _) = page_nonces(&app, "/login").await;
+    assert_ne!(again[0], scripts[0]);
+    // Pages that are not found run under the same policy.
+    let (scripts, csp) = page_nonces(&app, "/no-such-page").await;
+    assert!(scripts.iter().all(|n| csp.contains(&format!("'nonce-{n}'"))), "{csp}");
+}
