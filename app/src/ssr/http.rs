@@ -10,7 +10,8 @@ use axum::response::{IntoResponse, Response};
 use std::net::{IpAddr, SocketAddr};
 
 /// The Content-Security-Policy directives of every answer.
-pub const BASE_POLICY: &str = "frame-ancestors 'none'; base-uri 'none'; object-src 'none'; form-action 'self'";
+pub const BASE_POLICY: &str =
+    "frame-ancestors 'none'; base-uri 'none'; object-src 'none'; form-action 'self'";
 
 /// A page's policy: only the scripts this answer carries (by its nonce) and what they load run,
 /// the WASM may compile, and everything else comes from this origin (the TOTP QR code is a
@@ -26,7 +27,8 @@ pub fn page_policy(nonce: &str) -> String {
 /// gave this render's inline scripts.
 pub fn set_page_policy() {
     use leptos::prelude::use_context;
-    let (Some(nonce), Some(res)) = (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>())
+    let (Some(nonce), Some(res)) =
+        (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>())
     else {
         return;
     };

@@ -98,7 +98,8 @@ async fn pages_run_only_their_own_scripts() {
         assert!(nonce.len() >= 16, "every inline script carries a nonce");
         assert!(allowed.split_whitespace().any(|s| s == format!("'nonce-{nonce}'")), "{nonce} in {csp}");
     }
-    for directive in ["frame-ancestors 'none'", "object-src 'none'", "base-uri 'none'", "default-src 'self'"] {
+    for directive in ["frame-ancestors 'none'", "object-src 'none'", "base-uri 'none'", "default-src 'self'"]
+    {
         assert!(csp.contains(directive), "{directive} in {csp}");
     }
     // A nonce is used once: the next answer has another.

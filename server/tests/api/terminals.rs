@@ -239,3 +239,23 @@ async fn the_redeem_route_is_off_without_a_gateway_secret() {
     assert_eq!(r.status, 404);
     assert_eq!(app.post("/api/auth/ws-ticket", None, json!({})).await.status, 401);
 }
+
+#[tokio::test]
+async fn a_ticket_whose_session_has_gone_idle_past_its_auto_lock_opens_nothing() {
+    let app = spawn_app_with_gateway().await;
+    let t = app.setup_admin().await;
+    let r = app
+        .post("/api/security/passcode", Some(&t), json!({"new_passcode": "246802", "lock_after_minutes": 5}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let issued = ticket(&app, &t, json!({"terminalId": "cont_1"})).await;
+    // The session's last activity falls further back than its auto-lock time (as after a
+    // suspended machine wakes): the screen is locked, whether or not a request noticed yet.
+    sqlx::query("UPDATE sessions SET last_active_at = last_active_at - 600")
+        .execute(&app.state.pool)
+        .await
+        .unwrap();
+    let r = redeem(&app, Some(GATEWAY_SECRET), &issued).await;
+    assert_eq!(r.status, 401, "an idle-locked session's ticket: {}", r.body);
+    assert_eq!(app.get("/api/auth/me", Some(&t)).await.code(), "account_locked");
+}

@@ -1,7 +1,9 @@
 //! A sign-in storm against the real router, alone in its own test binary so the process's
-//! thread count is this server's: password work must queue as tasks, not pile up threads.
+//! thread count is this server's: password work must queue as tasks, not pile up threads, and
+//! a sign-in the full queue turned away must not count as an attempt.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 use app::ssr::clock::ManualClock;
+use app::ssr::services::rate_limit::Limit;
 use server::config::Settings;
 use server::startup::Application;
 use std::sync::Arc;
@@ -12,11 +14,12 @@ fn threads() -> usize {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_hundred_parallel_sign_ins_keep_threads_bounded_and_me_answering() {
+async fn a_sign_in_storm_keeps_threads_bounded_me_answering_and_counts_only_judged_attempts() {
     let dir = tempfile::tempdir().unwrap();
     let mut settings = Settings::for_tests(dir.path().to_path_buf());
     settings.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
     let app = Application::build(settings, Arc::new(ManualClock::new(1_800_000_000)), None).await.unwrap();
+    let state = app.state().clone();
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::new();
@@ -30,13 +33,15 @@ async fn two_hundred_parallel_sign_ins_keep_threads_bounded_and_me_answering() {
     let token = r.json::<serde_json::Value>().await.unwrap()["token"].as_str().unwrap().to_owned();
     let before = threads();
 
-    // 200 sign-ins from 200 networks (so no per-network limit cuts the storm short).
-    let storm = (0..200).map(|i| {
+    // 700 sign-ins from 700 networks (so no per-network limit cuts the storm short): more than
+    // the password queue holds (one running per core, 256 waiting), so some are turned away.
+    let network = |i: usize| format!("10.{}.{}.1", i / 250, i % 250);
+    let storm = (0..700).map(|i| {
         let (client, base) = (client.clone(), base.clone());
         tokio::spawn(async move {
             client
                 .post(format!("{base}/api/auth/login"))
-                .header("x-forwarded-for", format!("10.{}.{}.1", i / 250, i % 250))
+                .header("x-forwarded-for", network(i))
                 .json(&serde_json::json!({"username": format!("nobody{i}"), "password": "wrong-password-1"}))
                 .send()
                 .await
@@ -66,6 +71,17 @@ async fn two_hundred_parallel_sign_ins_keep_threads_bounded_and_me_answering() {
         statuses.iter().filter(|s| **s == 503).count(),
     );
     assert!(statuses.iter().all(|s| *s == 401 || *s == 503), "{statuses:?}");
+    assert!(statuses.contains(&503), "the storm overfills the queue");
+    // A judged attempt counts; one the queue turned away judged nothing and counts nothing.
+    let since = 1_800_000_000 - 15 * 60;
+    for (i, status) in statuses.iter().enumerate() {
+        let user = format!("nobody{i}");
+        for limit in [Limit::login_user(&user, &network(i)), Limit::login_account(&user)] {
+            let (used, _) =
+                app::ssr::db::rate_limits::window(&state.pool, &limit.bucket, since).await.unwrap();
+            assert_eq!(used, i64::from(*status == 401), "{} after a {status}", limit.bucket);
+        }
+    }
     assert!(me.iter().all(|(s, _)| *s == 200), "the auth check keeps answering during the storm");
     assert!(peak <= before + cores + 16, "threads grew from {before} to {peak} with {cores} cores");
 }

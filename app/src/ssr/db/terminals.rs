@@ -111,6 +111,7 @@ pub async fn insert_ticket(
 pub struct RedeemedTicket {
     pub session_id: String,
     pub terminal_id: Option<String>,
+    pub expires_at: i64,
 }
 
 /// Spends a live ticket, atomically: of two racing redeems only one gets the row.
@@ -121,7 +122,7 @@ pub async fn redeem_ticket(
 ) -> Result<Option<RedeemedTicket>, sqlx::Error> {
     sqlx::query_as(
         "UPDATE ws_tickets SET used_at = ? WHERE ticket_hash = ? AND used_at IS NULL AND expires_at > ?
-         RETURNING session_id, terminal_id",
+         RETURNING session_id, terminal_id, expires_at",
     )
     .bind(now)
     .bind(ticket_hash)

@@ -31,20 +31,10 @@ pub async fn authenticate(state: &AppState, token: Option<&str>, gate: Gate) -> 
     let row = db::sessions::find_with_user(&state.pool, &claims.sid)
         .await?
         .ok_or(AppError::from(ErrorKind::Unauthenticated))?;
-    if row.user_id != claims.sub || row.revoked_at.is_some() || row.expires_at <= now {
+    if row.user_id != claims.sub {
         return Err(AppError::from(ErrorKind::Unauthenticated));
     }
-    // The screen lock: locked by hand (every session of the user), or idle for longer than the
-    // user's auto-lock time. The server decides this itself, so a client that never runs the
-    // browser's timer cannot dodge it; an idle lock is written down so it outlives the request.
-    let idle = row.has_passcode && now - row.last_active_at >= row.lock_after_minutes * 60;
-    let locked = row.has_passcode && (row.locked_at.is_some() || idle);
-    if idle && row.locked_at.is_none() {
-        db::sessions::lock(&state.pool, &row.session_id, now).await?;
-    }
-    if claims.iat < row.tokens_valid_after {
-        return Err(AppError::from(ErrorKind::Unauthenticated));
-    }
+    let locked = screen_state(state, &row, claims.iat, now).await?.ok_or(ErrorKind::Unauthenticated)?;
     if locked && gate == Gate::Unlocked {
         return Err(AppError::from(ErrorKind::AccountLocked));
     }
@@ -64,6 +54,28 @@ pub async fn authenticate(state: &AppState, token: Option<&str>, gate: Gate) -> 
         api_key_id: None,
         authenticated_at: row.authenticated_at,
     })
+}
+
+/// A session as every request sees it, and a gateway redeeming one of its tickets: `None` when
+/// it lets nobody in any more (revoked, expired, or `issued_at` before the user's
+/// tokens-valid-after), else whether its screen is locked. The screen lock is locked by hand
+/// (every session of the user) or idle for longer than the user's auto-lock time; the server
+/// decides this itself, so a client that never runs the browser's timer cannot dodge it, and
+/// an idle lock is written down so it outlives the request.
+pub(crate) async fn screen_state(
+    state: &AppState,
+    row: &db::sessions::SessionAuthRow,
+    issued_at: i64,
+    now: i64,
+) -> Result<Option<bool>, AppError> {
+    if row.revoked_at.is_some() || row.expires_at <= now || issued_at < row.tokens_valid_after {
+        return Ok(None);
+    }
+    let idle = row.has_passcode && now - row.last_active_at >= row.lock_after_minutes * 60;
+    if idle && row.locked_at.is_none() {
+        db::sessions::lock(&state.pool, &row.session_id, now).await?;
+    }
+    Ok(Some(row.has_passcode && (row.locked_at.is_some() || idle)))
 }
 
 /// The caller an API key stands for. Unknown, deleted and expired keys are `401` at once.

@@ -8,7 +8,7 @@
 //! accounts       ──► sessions, vault, passwords, rate_limit, settings, identity
 //! password_reset ──► accounts, passwords, rate_limit, settings, tokens
 //! screen_lock    ──► sessions, passwords, rate_limit, identity
-//! terminals      ──► totp, identity
+//! terminals      ──► auth (a ticket's session is checked like a request's), totp, identity
 //! api_keys       ──► auth (the key prefix), identity
 //! auth           ──► tokens, identity   (the authentication core: builds every Caller)
 //! sessions       ──► settings, tokens, identity

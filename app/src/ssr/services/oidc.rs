@@ -315,26 +315,29 @@ type Tokens = openidconnect::StandardTokenResponse<
 >;
 
 /// The crate's client with our claims; the type parameters say which endpoints are known.
-type Client<Auth = openidconnect::EndpointNotSet, Token = openidconnect::EndpointNotSet, Info = openidconnect::EndpointNotSet> =
-    openidconnect::Client<
-        OtherClaims,
-        openidconnect::core::CoreAuthDisplay,
-        openidconnect::core::CoreGenderClaim,
-        openidconnect::core::CoreJweContentEncryptionAlgorithm,
-        openidconnect::core::CoreJsonWebKey,
-        openidconnect::core::CoreAuthPrompt,
-        openidconnect::StandardErrorResponse<openidconnect::core::CoreErrorResponseType>,
-        Tokens,
-        openidconnect::core::CoreTokenIntrospectionResponse,
-        openidconnect::core::CoreRevocableToken,
-        openidconnect::core::CoreRevocationErrorResponse,
-        Auth,
-        openidconnect::EndpointNotSet,
-        openidconnect::EndpointNotSet,
-        openidconnect::EndpointNotSet,
-        Token,
-        Info,
-    >;
+type Client<
+    Auth = openidconnect::EndpointNotSet,
+    Token = openidconnect::EndpointNotSet,
+    Info = openidconnect::EndpointNotSet,
+> = openidconnect::Client<
+    OtherClaims,
+    openidconnect::core::CoreAuthDisplay,
+    openidconnect::core::CoreGenderClaim,
+    openidconnect::core::CoreJweContentEncryptionAlgorithm,
+    openidconnect::core::CoreJsonWebKey,
+    openidconnect::core::CoreAuthPrompt,
+    openidconnect::StandardErrorResponse<openidconnect::core::CoreErrorResponseType>,
+    Tokens,
+    openidconnect::core::CoreTokenIntrospectionResponse,
+    openidconnect::core::CoreRevocableToken,
+    openidconnect::core::CoreRevocationErrorResponse,
+    Auth,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointNotSet,
+    Token,
+    Info,
+>;
 
 fn issuer_url(cfg: &OidcConfig) -> Result<openidconnect::IssuerUrl, AppError> {
     openidconnect::IssuerUrl::new(cfg.issuer_url.clone())
@@ -386,7 +389,8 @@ async fn exchange(
     let mut metadata = CoreProviderMetadata::discover_async(issuer_url(cfg)?, &http)
         .await
         .map_err(|e| refused(error_chain(&e), "The identity provider did not answer."))?;
-    let bad_url = |e: openidconnect::url::ParseError| AppError::internal("a stored OIDC URL does not parse", &e);
+    let bad_url =
+        |e: openidconnect::url::ParseError| AppError::internal("a stored OIDC URL does not parse", &e);
     // The endpoints an admin configured win over the announced ones.
     metadata = metadata
         .set_authorization_endpoint(AuthUrl::new(cfg.authorization_url.clone()).map_err(bad_url)?)
@@ -395,13 +399,16 @@ async fn exchange(
         metadata = metadata.set_userinfo_endpoint(Some(UserInfoUrl::new(u.clone()).map_err(bad_url)?));
     }
     let issuer = metadata.issuer().to_string();
-    let client: Client<openidconnect::EndpointSet, openidconnect::EndpointMaybeSet, openidconnect::EndpointMaybeSet> =
-        Client::from_provider_metadata(
-            metadata,
-            ClientId::new(cfg.client_id.clone()),
-            Some(ClientSecret::new(cfg.client_secret.clone())),
-        )
-        .set_redirect_uri(callback_url(state, flow)?);
+    let client: Client<
+        openidconnect::EndpointSet,
+        openidconnect::EndpointMaybeSet,
+        openidconnect::EndpointMaybeSet,
+    > = Client::from_provider_metadata(
+        metadata,
+        ClientId::new(cfg.client_id.clone()),
+        Some(ClientSecret::new(cfg.client_secret.clone())),
+    )
+    .set_redirect_uri(callback_url(state, flow)?);
     let tokens = client
         .exchange_code(AuthorizationCode::new(code.to_owned()))
         .map_err(|e| AppError::internal("the token URL is not set", &e))?
@@ -412,10 +419,8 @@ async fn exchange(
     let id_token =
         tokens.id_token().ok_or_else(|| refused("no id_token", "The identity provider sent no ID token."))?;
     let now = state.now();
-    let id_verifier = client
-        .id_token_verifier()
-        .set_allowed_algs(asymmetric())
-        .set_issue_time_verifier_fn(move |iat| {
+    let id_verifier =
+        client.id_token_verifier().set_allowed_algs(asymmetric()).set_issue_time_verifier_fn(move |iat| {
             if iat.timestamp() > now + CLOCK_SKEW_SECS {
                 Err(format!("issued in the future ({iat})"))
             } else {

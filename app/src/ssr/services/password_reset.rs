@@ -90,7 +90,8 @@ pub async fn verify_code(state: &AppState, username: &str, code: &str, ip: &str)
         }
         _ => None,
     };
-    let ok = passwords::verify(code.to_owned(), open.as_ref().map(|r| r.code_hash.clone())).await?;
+    let (ok, attempt) =
+        passwords::judge(state, attempt, code.to_owned(), open.as_ref().map(|r| r.code_hash.clone())).await?;
     let (Some(user), true) = (user, ok) else {
         return Err(invalid());
     };

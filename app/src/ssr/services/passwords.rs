@@ -175,7 +175,8 @@ pub async fn confirm(
         ));
     };
     let attempt = reserve_attempt(state, &user.username.to_ascii_lowercase(), from).await?;
-    if !verify(password, Some(stored)).await? {
+    let (ok, attempt) = judge(state, attempt, password, Some(stored)).await?;
+    if !ok {
         return Err(AppError::from(ErrorKind::WrongPassword));
     }
     attempt.refund(state).await
@@ -195,6 +196,23 @@ impl PasswordAttempt {
         rate_limit::refund(state, self.network).await?;
         rate_limit::refund(state, self.account).await
     }
+}
+
+impl rate_limit::Reservation for PasswordAttempt {
+    async fn give_back(self, state: &AppState) -> Result<(), AppError> {
+        self.refund(state).await
+    }
+}
+
+/// Checks `typed` against `stored` for a reserved attempt ([`rate_limit::judged`]): the
+/// verdict, and the reservation to give back on a right answer.
+pub async fn judge<R: rate_limit::Reservation>(
+    state: &AppState,
+    reserved: R,
+    typed: String,
+    stored: Option<String>,
+) -> Result<(bool, R), AppError> {
+    rate_limit::judged(state, reserved, verify(typed, stored).await).await
 }
 
 /// Reserves a password attempt on `username_key` from `from` (a client address, or a session

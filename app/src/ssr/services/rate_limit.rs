@@ -101,6 +101,35 @@ pub async fn refund(state: &AppState, attempt: Attempt) -> Result<(), AppError> 
     Ok(())
 }
 
+/// A reserved attempt that can be given back.
+pub trait Reservation: Sized {
+    fn give_back(self, state: &AppState) -> impl std::future::Future<Output = Result<(), AppError>> + Send;
+}
+
+impl Reservation for Attempt {
+    async fn give_back(self, state: &AppState) -> Result<(), AppError> {
+        refund(state, self).await
+    }
+}
+
+/// The verdict on a reserved attempt, with the reservation (to give back on a right answer).
+/// A check that could not run (the password queue is full, `503`; a store error) judged
+/// nothing, so its reservation is given back before the error is answered: a storm that keeps
+/// the queue full does not use up the owner's attempts.
+pub async fn judged<R: Reservation, T>(
+    state: &AppState,
+    reserved: R,
+    verdict: Result<T, AppError>,
+) -> Result<(T, R), AppError> {
+    match verdict {
+        Ok(v) => Ok((v, reserved)),
+        Err(e) => {
+            reserved.give_back(state).await?;
+            Err(e)
+        }
+    }
+}
+
 /// Counts one attempt that is never refunded (per-IP limits on sign-in and reset requests).
 pub async fn take(state: &AppState, limit: &Limit) -> Result<(), AppError> {
     reserve(state, limit).await.map(|_| ())

@@ -60,7 +60,8 @@ async fn verify_passcode(state: &AppState, u: &db::users::UserRow, typed: &Passc
     let stored = u.passcode_hash.clone().ok_or_else(no_passcode)?;
     let limit = failures(&u.id);
     let attempt = rate_limit::reserve(state, &limit).await?;
-    if passwords::verify(typed.expose().to_owned(), Some(stored)).await? {
+    let (ok, attempt) = passwords::judge(state, attempt, typed.expose().to_owned(), Some(stored)).await?;
+    if ok {
         rate_limit::refund(state, attempt).await
     } else {
         Err(ErrorKind::IncorrectPasscode.into())

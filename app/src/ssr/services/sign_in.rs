@@ -87,7 +87,7 @@ pub async fn with_password(
 
     let user = db::users::find_by_key(&state.pool, &key).await?;
     let stored = user.as_ref().and_then(|u| u.password_hash.clone());
-    let ok = passwords::verify(password.expose().to_owned(), stored).await?;
+    let (ok, attempt) = passwords::judge(state, attempt, password.expose().to_owned(), stored).await?;
     let Some(user) = user.filter(|_| ok) else {
         tracing::info!(ip = %ctx.client.ip, "password sign-in failed");
         return Err(ErrorKind::InvalidCredentials.into());

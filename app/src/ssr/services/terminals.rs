@@ -1,7 +1,7 @@
 //! Terminal guards: per-terminal MFA locks, 15-minute grants bound to a session, and the
 //! single-use WebSocket tickets a terminal gateway redeems.
 use super::identity::{Caller, ALL_PERMISSIONS, USER_PERMISSIONS};
-use super::totp;
+use super::{auth, totp};
 use crate::domain::ContainerId;
 use crate::error::{AppError, ErrorKind};
 use crate::ssr::db::{self, terminals};
@@ -127,8 +127,10 @@ pub async fn redeem_ticket(
     if t.terminal_id.as_deref().is_some_and(|issued| issued != opening.as_ref()) {
         return Err(invalid());
     }
+    // The ticket's session, checked as any request of it would be, locks included.
     let s = db::sessions::find_with_user(&state.pool, &t.session_id).await?.ok_or_else(invalid)?;
-    if s.revoked_at.is_some() || s.expires_at <= now || s.locked_at.is_some() {
+    let issued_at = t.expires_at - TICKET_SECS;
+    if auth::screen_state(state, &s, issued_at, now).await? != Some(false) || s.locked_at.is_some() {
         return Err(invalid());
     }
     let locked = terminals::lock_time(&state.pool, &s.user_id, opening.as_ref()).await?.is_some();

@@ -327,10 +327,14 @@ pub async fn check_second_factor(
     factor: &SecondFactor,
 ) -> Result<(), AppError> {
     let attempt = guard(state, &user.id).await?;
-    let ok = match factor {
-        SecondFactor::Totp(c) => accept_code(state, &user.id, &active_seed(state, user)?, c).await?,
-        SecondFactor::Backup(c) => accept_backup_code(state, &user.id, c).await?,
+    let verdict = match factor {
+        SecondFactor::Totp(c) => match active_seed(state, user) {
+            Ok(seed) => accept_code(state, &user.id, &seed, c).await,
+            Err(e) => Err(e),
+        },
+        SecondFactor::Backup(c) => accept_backup_code(state, &user.id, c).await,
     };
+    let (ok, attempt) = rate_limit::judged(state, attempt, verdict).await?;
     if !ok {
         return Err(wrong(state, &user.id).await?);
     }
