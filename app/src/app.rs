@@ -12,7 +12,7 @@ use leptos_router::{path, SsrMode};
 /// finished HTML, so pages read and their forms post before (or without) the WASM.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
-    crate::ssr::http::set_page_policy();
+    crate::ssr::http::set_page_headers();
     view! {
         <!DOCTYPE html>
         <html lang="en">

@@ -62,7 +62,7 @@ pub async fn headers(State(state): State<AppState>, req: Request, next: Next) ->
     if state.config.secure_cookies() {
         h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
     }
-    // Pages set their own, stricter policy with their script nonce (`set_page_policy`).
+    // Pages set their own, stricter policy with their script nonce (`set_page_headers`).
     h.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(app::ssr::http::BASE_POLICY));
     res
 }

@@ -24,15 +24,15 @@ pub fn page_policy(nonce: &str) -> String {
 }
 
 /// During server rendering: puts this page's policy on its answer, with the nonce leptos
-/// gave this render's inline scripts.
-pub fn set_page_policy() {
+/// gave this render's inline scripts, and keeps it out of every cache (a page is rendered for
+/// one person; the vault and two-factor set-up show secrets).
+pub fn set_page_headers() {
     use leptos::prelude::use_context;
-    let (Some(nonce), Some(res)) =
-        (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>())
-    else {
-        return;
-    };
-    if let Ok(value) = HeaderValue::from_str(&page_policy(&nonce.to_string())) {
+    let Some(res) = use_context::<leptos_axum::ResponseOptions>() else { return };
+    res.insert_header(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let policy =
+        leptos::nonce::use_nonce().and_then(|n| HeaderValue::from_str(&page_policy(&n.to_string())).ok());
+    if let Some(value) = policy {
         res.insert_header(header::CONTENT_SECURITY_POLICY, value);
     }
 }

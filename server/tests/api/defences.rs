@@ -105,6 +105,20 @@ async fn pages_run_only_their_own_scripts() {
     // A nonce is used once: the next answer has another.
     let (again, _) = page_nonces(&app, "/login").await;
     assert_ne!(again[0], scripts[0]);
+    // Pages are rendered for one person (the vault and two-factor set-up show secrets): no
+    // cache keeps them, while the static files they load stay cacheable.
+    let t = app.login("admin", ADMIN_PASSWORD).await.0;
+    for path in ["/vault", "/security", "/"] {
+        let r = app
+            .client
+            .get(format!("{}{path}", app.base))
+            .header("cookie", format!("jwt={t}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        assert_eq!(r.headers().get("cache-control").map(|v| v.to_str().unwrap()), Some("no-store"), "{path}");
+    }
     // Pages that are not found run under the same policy.
     let (scripts, csp) = page_nonces(&app, "/no-such-page").await;
     assert!(scripts.iter().all(|n| csp.contains(&format!("'nonce-{n}'"))), "{csp}");
