@@ -12,6 +12,7 @@ const people = {
   olivia: { sub: 'sub-olivia-1', name: 'Olivia Oidc', preferred_username: 'olivia', email: 'olivia@example.org', email_verified: true },
   mallory: { sub: 'sub-mallory-9', name: 'Mallory', preferred_username: 'mallory', email: 'mallory@evil.test', email_verified: true },
   admin: { sub: 'sub-admin-7', name: 'Not The Admin', preferred_username: 'admin', email: 'admin@example.org', email_verified: true },
+  twin: { sub: 'sub-twin-5', name: 'Twin', preferred_username: 'twin', email: 'twin@example.org', email_verified: true },
   // An allow-listed domain, but the provider does not say it checked the address.
   unverified: { sub: 'sub-unverified-3', name: 'Una Verified', preferred_username: 'una', email: 'una@example.org' },
   stringy: { sub: 'sub-stringy-4', name: 'Stringy', preferred_username: 'stringy', email: 'stringy@example.org', email_verified: 'true' },

@@ -41,8 +41,8 @@ async function configure(page: Page, at: string) {
 
 test.afterAll(() => { for (const p of providers) p.kill(); });
 
-/** Signs in at the provider's own pages as `login`, from Portcullis's sign-in page. */
-async function ssoAs(browser: Browser, baseURL: string, login: string): Promise<Page> {
+/** Goes from Portcullis's sign-in page to the provider's consent as `login`. */
+async function toConsent(browser: Browser, baseURL: string, login: string): Promise<Page> {
   const page = await (await browser.newContext({ baseURL })).newPage();
   await page.goto('/login');
   await hydrated(page);
@@ -51,6 +51,12 @@ async function ssoAs(browser: Browser, baseURL: string, login: string): Promise<
   await page.locator('input[name="login"]').fill(login);
   await page.locator('input[name="password"]').fill('anything');
   await page.getByRole('button', { name: 'Sign-in' }).click();
+  return page;
+}
+
+/** Signs in at the provider's own pages as `login`, from Portcullis's sign-in page. */
+async function ssoAs(browser: Browser, baseURL: string, login: string): Promise<Page> {
+  const page = await toConsent(browser, baseURL, login);
   await page.getByRole('button', { name: 'Continue' }).click();
   return page;
 }
@@ -77,6 +83,22 @@ test('single sign-on with a real OpenID provider: first sign-in makes the accoun
   await expect(mallory).toHaveURL(/\/login\?error=/);
   await expect(mallory.getByTestId('sso-error')).toContainText('not allowed');
   await mallory.screenshot({ path: 'screenshots/71-sso-refused.png', fullPage: true });
+});
+
+test('two first sign-ins of one person at once make one account', async ({ browser, baseURL }) => {
+  test.setTimeout(120_000);
+  const one = await toConsent(browser, baseURL!, 'twin');
+  const two = await toConsent(browser, baseURL!, 'twin');
+  await Promise.all([
+    one.getByRole('button', { name: 'Continue' }).click(),
+    two.getByRole('button', { name: 'Continue' }).click(),
+  ]);
+  await expect(one).toHaveURL(/\/$/);
+  await expect(two).toHaveURL(/\/$/);
+  const a = await (await one.request.get('/api/users/me')).json();
+  const b = await (await two.request.get('/api/users/me')).json();
+  expect(a).toMatchObject({ username: 'twin', is_oidc: true });
+  expect(b.userId).toBe(a.userId);
 });
 
 test('an allow-listed domain counts only when the provider says it verified the address', async ({ browser, baseURL }) => {
