@@ -15,9 +15,16 @@ pub struct Args {
     /// Folder for the SQLite database and the generated instance key.
     #[arg(long, env = "PORTCULLIS_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
-    /// Database URL [default: sqlite://<data dir>/portcullis.db].
-    #[arg(long, env = "PORTCULLIS_DATABASE_URL")]
+    /// Database URL: sqlite://<file> or postgres://user:password@host/db
+    /// [default: sqlite://<data dir>/portcullis.db].
+    #[arg(long, env = "PORTCULLIS_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
+    /// Database connections this node keeps open at most.
+    #[arg(long, env = "PORTCULLIS_DB_MAX_CONNECTIONS", default_value_t = 8)]
+    pub db_max_connections: u32,
+    /// Seconds a request waits for a database connection before it is answered 503.
+    #[arg(long, env = "PORTCULLIS_DB_TIMEOUT_SECS", default_value_t = 5)]
+    pub db_timeout_secs: u64,
     /// Instance key, at least 32 characters [default: generated into <data dir>/instance.key].
     #[arg(long, env = "PORTCULLIS_SECRET_KEY", hide_env_values = true)]
     pub secret_key: Option<String>,
@@ -44,7 +51,9 @@ pub struct Args {
 pub struct Settings {
     pub addr: SocketAddr,
     pub data_dir: PathBuf,
-    pub database_url: String,
+    /// May hold the database password: `Debug` prints it redacted.
+    pub database_url: SecretString,
+    pub pool: app::ssr::db::PoolSettings,
     pub secret_key: Option<SecretString>,
     pub public_url: String,
     pub log: String,
@@ -72,14 +81,31 @@ impl Args {
         })?;
         let database_url = match self.database_url {
             Some(u) if u.starts_with("sqlite:") => u,
-            Some(u) if u.starts_with("postgres") => {
-                return Err(bad(
-                    "PORTCULLIS_DATABASE_URL",
-                    "PostgreSQL is not supported by this build yet; use sqlite://",
-                ))
-            }
-            Some(u) => return Err(bad("PORTCULLIS_DATABASE_URL", format!("{u:?} is not a sqlite:// URL"))),
+            Some(u) if app::ssr::db::is_postgres(&u) => match url::Url::parse(&u) {
+                Ok(parsed) if parsed.host().is_some() => u,
+                _ => {
+                    return Err(bad(
+                        "PORTCULLIS_DATABASE_URL",
+                        "is not a URL like postgres://user:password@host:5432/portcullis",
+                    ))
+                }
+            },
+            // The value may hold a password: it is not repeated.
+            Some(_) => return Err(bad(
+                "PORTCULLIS_DATABASE_URL",
+                "must start with sqlite:// or postgres:// (e.g. postgres://user:password@host/portcullis)",
+            )),
             None => format!("sqlite://{}", self.data_dir.join("portcullis.db").display()),
+        };
+        if self.db_max_connections == 0 || self.db_max_connections > 1000 {
+            return Err(bad("PORTCULLIS_DB_MAX_CONNECTIONS", "must be 1 to 1000"));
+        }
+        if self.db_timeout_secs == 0 || self.db_timeout_secs > 300 {
+            return Err(bad("PORTCULLIS_DB_TIMEOUT_SECS", "must be 1 to 300 seconds"));
+        }
+        let pool = app::ssr::db::PoolSettings {
+            max_connections: self.db_max_connections,
+            acquire_timeout: std::time::Duration::from_secs(self.db_timeout_secs),
         };
         if let Some(k) = &self.secret_key {
             if k.chars().count() < 32 {
@@ -121,7 +147,8 @@ impl Args {
         Ok(Settings {
             addr,
             data_dir: self.data_dir,
-            database_url,
+            database_url: SecretString::from(database_url),
+            pool,
             secret_key: self.secret_key.map(SecretString::from),
             public_url,
             log: self.log,
@@ -137,7 +164,11 @@ impl Settings {
     pub fn for_tests(data_dir: PathBuf) -> Self {
         Settings {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-            database_url: format!("sqlite://{}", data_dir.join("portcullis.db").display()),
+            database_url: SecretString::from(format!(
+                "sqlite://{}",
+                data_dir.join("portcullis.db").display()
+            )),
+            pool: app::ssr::db::PoolSettings::default(),
             data_dir,
             secret_key: None,
             public_url: "http://127.0.0.1".into(),

@@ -77,7 +77,7 @@ impl Application {
             Some(secret) => InstanceKeys::from_secret(secret.expose_secret())?,
             None => InstanceKeys::load_or_create(&settings.data_dir)?,
         };
-        let pool = app::ssr::db::connect(&settings.database_url).await?;
+        let pool = app::ssr::db::connect(settings.database_url.expose_secret(), settings.pool).await?;
         let listener = tokio::net::TcpListener::bind(settings.addr)
             .await
             .map_err(|e| StartError::Bind(settings.addr, e))?;

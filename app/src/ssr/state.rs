@@ -3,7 +3,6 @@ use super::clock::Clock;
 use super::keys::InstanceKeys;
 use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
-use sqlx::SqlitePool;
 use std::sync::Arc;
 
 /// Settings fixed at start that services need.
@@ -32,7 +31,7 @@ pub trait LogControl: Send + Sync {
 
 #[derive(Clone)]
 pub struct AppState {
-    pub pool: SqlitePool,
+    pub pool: super::db::Pool,
     pub keys: Arc<InstanceKeys>,
     pub clock: Arc<dyn Clock>,
     pub config: Arc<RuntimeConfig>,

@@ -103,6 +103,10 @@ pub async fn spawn_app_with(
     tweak: impl FnOnce(&mut Settings),
 ) -> TestApp {
     let mut settings = Settings::for_tests(dir.path().to_path_buf());
+    if crate::postgres::selected() {
+        let url = crate::postgres::shared().database(&crate::postgres::database_name(dir.path())).await;
+        settings.database_url = url.into();
+    }
     tweak(&mut settings);
     let control = log().control.clone();
     let app = Application::build(settings, Arc::new(clock.clone()), Some(control)).await.expect("app builds");
@@ -195,6 +199,38 @@ impl TestApp {
             self.post("/api/users/create", None, json!({"username": name, "password": USER_PASSWORD})).await;
         assert_eq!(r.status, 200, "{}", r.body);
         self.login(name, USER_PASSWORD).await
+    }
+
+    /// What the instance's database holds at rest: the SQLite file and its write-ahead log, or
+    /// a dump of the PostgreSQL database.
+    pub fn at_rest(&self) -> Vec<u8> {
+        if crate::postgres::selected() {
+            return crate::postgres::shared().dump(&crate::postgres::database_name(self.dir.path()));
+        }
+        let mut bytes = std::fs::read(self.dir.path().join("portcullis.db")).unwrap();
+        bytes.extend(std::fs::read(self.dir.path().join("portcullis.db-wal")).unwrap_or_default());
+        bytes
+    }
+
+    /// Runs a statement on the instance's database (to set up what no route can, such as
+    /// an aged session).
+    pub async fn sql(&self, statement: &str) {
+        use app::ssr::db::Pool;
+        match &self.state.pool {
+            Pool::Sqlite(p) => sqlx::query(statement).execute(p).await.map(|_| ()),
+            Pool::Postgres(p) => sqlx::query(statement).execute(p).await.map(|_| ()),
+        }
+        .unwrap()
+    }
+
+    /// A number the instance's database answers (`SELECT COUNT(*) …`).
+    pub async fn sql_count(&self, query: &str) -> i64 {
+        use app::ssr::db::Pool;
+        match &self.state.pool {
+            Pool::Sqlite(p) => sqlx::query_scalar(query).fetch_one(p).await,
+            Pool::Postgres(p) => sqlx::query_scalar(query).fetch_one(p).await,
+        }
+        .unwrap()
     }
 
     pub async fn login(&self, name: &str, password: &str) -> (String, String) {

@@ -149,14 +149,11 @@ async fn the_bind_password_is_sealed_and_never_returned() {
     assert_eq!(r.body["url"], dir.url.as_str());
     assert_eq!(r.body["hasBindPassword"], true);
     assert!(!r.body.to_string().contains(READER_PASSWORD));
-    let db = std::fs::read(app.dir.path().join("portcullis.db")).unwrap();
-    let wal = std::fs::read(app.dir.path().join("portcullis.db-wal")).unwrap_or_default();
-    for bytes in [&db, &wal] {
-        assert!(
-            !bytes.windows(READER_PASSWORD.len()).any(|w| w == READER_PASSWORD.as_bytes()),
-            "sealed at rest"
-        );
-    }
+    let stored = app.at_rest();
+    assert!(
+        !stored.windows(READER_PASSWORD.len()).any(|w| w == READER_PASSWORD.as_bytes()),
+        "sealed at rest"
+    );
     // Saving without a password keeps the stored one.
     let mut keep = config(&dir.url);
     keep.as_object_mut().unwrap().remove("bindPassword");

@@ -1,15 +1,21 @@
-//! Boots the real router on port 0 with a fresh SQLite file per test and speaks HTTP to it.
+//! Boots the real router on port 0 with a fresh database per test and speaks HTTP to it: an
+//! SQLite file, or with `PORTCULLIS_TEST_BACKEND=postgres` a database on a real PostgreSQL
+//! server the run starts (see `support/postgres.rs`).
 // Test code: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 mod accounts_admin;
 mod api_keys;
 mod auth_routes;
+mod backend;
 mod defences;
 mod directory;
 mod helpers;
 mod ldap;
 mod oidc;
 mod password_reset;
+#[allow(dead_code)] // shared with the other test binaries
+#[path = "../support/postgres.rs"]
+mod postgres;
 mod rate_limits;
 mod reauthentication;
 mod screen_lock;

@@ -57,11 +57,8 @@ async fn settings_are_admin_only_complete_and_the_secret_stays_sealed() {
     let full = app.get("/api/users/oidc-config/admin", Some(&admin)).await.body;
     assert_eq!(full["client_secret"], SECRET);
     assert_eq!(full["identifier_path"], "sub");
-    let db = std::fs::read(app.dir.path().join("portcullis.db")).unwrap();
-    let wal = std::fs::read(app.dir.path().join("portcullis.db-wal")).unwrap_or_default();
-    for bytes in [&db, &wal] {
-        assert!(!bytes.windows(SECRET.len()).any(|w| w == SECRET.as_bytes()), "sealed at rest");
-    }
+    let stored = app.at_rest();
+    assert!(!stored.windows(SECRET.len()).any(|w| w == SECRET.as_bytes()), "sealed at rest");
     let providers = app.get("/api/auth/providers", None).await.body;
     assert_eq!(providers["oidc"], true);
     // Saving without the secret keeps it; all empty turns single sign-on off.

@@ -251,10 +251,7 @@ async fn a_ticket_whose_session_has_gone_idle_past_its_auto_lock_opens_nothing()
     let issued = ticket(&app, &t, json!({"terminalId": "cont_1"})).await;
     // The session's last activity falls further back than its auto-lock time (as after a
     // suspended machine wakes): the screen is locked, whether or not a request noticed yet.
-    sqlx::query("UPDATE sessions SET last_active_at = last_active_at - 600")
-        .execute(&app.state.pool)
-        .await
-        .unwrap();
+    app.sql("UPDATE sessions SET last_active_at = last_active_at - 600").await;
     let r = redeem(&app, Some(GATEWAY_SECRET), &issued).await;
     assert_eq!(r.status, 401, "an idle-locked session's ticket: {}", r.body);
     assert_eq!(app.get("/api/auth/me", Some(&t)).await.code(), "account_locked");

@@ -65,14 +65,11 @@ async fn items_are_stored_encrypted_and_survive_a_restart_behind_the_password() 
     let app = spawn_app().await;
     app.setup_admin().await;
     let token = user_with_item(&app, "alice").await;
-    let db = std::fs::read(app.dir.path().join("portcullis.db")).unwrap();
-    let wal = std::fs::read(app.dir.path().join("portcullis.db-wal")).unwrap_or_default();
-    for bytes in [&db, &wal] {
-        assert!(
-            !bytes.windows(SECRET_VALUE.len()).any(|w| w == SECRET_VALUE.as_bytes()),
-            "no plaintext on disk"
-        );
-    }
+    let stored = app.at_rest();
+    assert!(
+        !stored.windows(SECRET_VALUE.len()).any(|w| w == SECRET_VALUE.as_bytes()),
+        "no plaintext on disk"
+    );
     // A restart forgets every unlocked key: the same session must unlock again.
     let again = spawn_app_in(app.dir.clone(), app.clock.clone()).await;
     assert_eq!(items(&again, &token).await.status, 423);

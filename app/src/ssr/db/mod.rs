@@ -1,4 +1,48 @@
-//! All SQL, one file per table or aggregate.
+//! All SQL, one file per table or aggregate, written once for both backends.
+//!
+//! The seam: a [`Pool`] is SQLite or PostgreSQL, and [`with_pool!`] runs one function body
+//! against whichever it is (the body is compiled once per backend, from one text). Statements
+//! use `$1`-style placeholders and SQL both dialects read (`TRUE`/`FALSE`, `ON CONFLICT`,
+//! `RETURNING`, `CASE` instead of two-argument `MAX`). Rules that check and then change
+//! (attempt limits, the first admin, the last admin) run through [`serialized!`]: one statement
+//! on SQLite, which takes its write lock before reading; on PostgreSQL the same statement
+//! after a transaction-scoped advisory lock on the rule's key, so two nodes cannot both see
+//! room.
+
+/// Runs `body` with `pool` rebound to the concrete SQLite or PostgreSQL pool.
+macro_rules! with_pool {
+    ($pool:ident => $body:block) => {
+        match $pool {
+            $crate::ssr::db::Pool::Sqlite($pool) => $body,
+            $crate::ssr::db::Pool::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Runs `body` (one statement, on the executor `conn`) so that no other call serialised on
+/// `key` runs between its read and its write, on any node.
+macro_rules! serialized {
+    ($pool:ident, $key:expr, $conn:ident => $body:block) => {
+        match $pool {
+            // One statement: SQLite takes the database's write lock before it reads.
+            $crate::ssr::db::Pool::Sqlite($conn) => $body,
+            $crate::ssr::db::Pool::Postgres(pg) => {
+                let mut tx = pg.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+                    .bind($key)
+                    .execute(&mut *tx)
+                    .await?;
+                let out = {
+                    let $conn = &mut *tx;
+                    $body
+                }?;
+                tx.commit().await?;
+                Ok(out)
+            }
+        }
+    };
+}
+
 pub mod api_keys;
 pub mod oidc;
 pub mod password_resets;
@@ -11,6 +55,7 @@ pub mod users;
 pub mod vault;
 
 use crate::error::{AppError, ErrorKind};
+use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 use std::str::FromStr;
@@ -18,35 +63,92 @@ use std::time::Duration;
 
 pub use sqlx::Error as DbError;
 
-pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
+pub static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
+pub static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
 
-/// Opens (creating if needed) the database and runs pending migrations.
-pub async fn connect(url: &str) -> Result<SqlitePool, sqlx::Error> {
+/// The database: an SQLite file (one node) or PostgreSQL (one or several nodes).
+#[derive(Clone, Debug)]
+pub enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// How many connections a node keeps, and how long a request waits for one before it is
+/// answered `503`.
+#[derive(Clone, Copy, Debug)]
+pub struct PoolSettings {
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self { max_connections: 8, acquire_timeout: Duration::from_secs(5) }
+    }
+}
+
+/// Whether a database URL names PostgreSQL.
+pub fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// Opens (creating an SQLite file if needed) the database and runs pending migrations.
+pub async fn connect(url: &str, settings: PoolSettings) -> Result<Pool, sqlx::Error> {
+    if is_postgres(url) {
+        // One connection first, so a wrong address, password or database name stops the start
+        // with the server's own reason rather than "pool timed out".
+        use sqlx::Connection;
+        sqlx::PgConnection::connect(url).await?.close().await?;
+        let pool = PgPoolOptions::new()
+            .max_connections(settings.max_connections)
+            .acquire_timeout(settings.acquire_timeout)
+            .connect(url)
+            .await?;
+        POSTGRES_MIGRATOR.run(&pool).await?;
+        return Ok(Pool::Postgres(pool));
+    }
     let opts = SqliteConnectOptions::from_str(url)?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(5));
+        .busy_timeout(settings.acquire_timeout);
     let pool = SqlitePoolOptions::new()
-        .max_connections(8)
-        .acquire_timeout(Duration::from_secs(5))
+        .max_connections(settings.max_connections)
+        .acquire_timeout(settings.acquire_timeout)
         .connect_with(opts)
         .await?;
-    MIGRATOR.run(&pool).await?;
-    Ok(pool)
+    SQLITE_MIGRATOR.run(&pool).await?;
+    Ok(Pool::Sqlite(pool))
+}
+
+impl Pool {
+    /// Which backend this is, for logs and the health answer.
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Pool::Sqlite(_) => "sqlite",
+            Pool::Postgres(_) => "postgres",
+        }
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Pool::Sqlite(p) => p.close().await,
+            Pool::Postgres(p) => p.close().await,
+        }
+    }
 }
 
 /// Whether the database answers a trivial query.
-pub async fn ping(pool: &SqlitePool) -> bool {
-    sqlx::query("SELECT 1").execute(pool).await.is_ok()
+pub async fn ping(pool: &Pool) -> bool {
+    with_pool!(pool => { sqlx::query("SELECT 1").execute(pool).await.is_ok() })
 }
 
 /// Database failures are logged once here, with their cause, and reach the client only as a code.
 impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> Self {
         match e {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+            e if is_unavailable(&e) => {
                 tracing::error!(error = %e, "database unavailable");
                 AppError::from(ErrorKind::Unavailable)
             }
@@ -57,4 +159,21 @@ impl From<sqlx::Error> for AppError {
 
 pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
     e.as_database_error().is_some_and(|d| d.is_unique_violation())
+}
+
+/// Whether a failure means "the database cannot be reached just now" (answered `503`, and
+/// the next request may succeed) rather than a bug: no free connection in time, a connection
+/// that broke, or PostgreSQL refusing work while it shuts down, starts up or runs out of
+/// room (SQLSTATE classes 08, 53 and 57).
+fn is_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
+            true
+        }
+        sqlx::Error::Protocol(_) | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(d) => {
+            d.code().is_some_and(|c| c.starts_with("08") || c.starts_with("53") || c.starts_with("57"))
+        }
+        _ => false,
+    }
 }

@@ -1,5 +1,6 @@
 //! Single sign-on: sign-ins in flight and the provider identity on `users`.
-use sqlx::{FromRow, SqlitePool};
+use super::Pool;
+use sqlx::FromRow;
 
 #[derive(Debug, Clone, FromRow)]
 pub struct FlowRow {
@@ -22,31 +23,35 @@ pub struct NewFlow<'a> {
     pub expires_at: i64,
 }
 
-pub async fn insert_flow(pool: &SqlitePool, f: &NewFlow<'_>) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM oidc_flows WHERE expires_at <= ?").bind(f.now).execute(pool).await?;
-    sqlx::query(
-        "INSERT INTO oidc_flows (state_hash, nonce, verifier_sealed, remember, kind, browser_hash, created_at, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(f.state_hash)
-    .bind(f.nonce)
-    .bind(f.verifier_sealed)
-    .bind(f.remember)
-    .bind(f.kind)
-    .bind(f.browser_hash)
-    .bind(f.now)
-    .bind(f.expires_at)
-    .execute(pool)
-    .await
-    .map(|_| ())
+pub async fn insert_flow(pool: &Pool, f: &NewFlow<'_>) -> Result<(), sqlx::Error> {
+    with_pool!(pool => {
+        sqlx::query("DELETE FROM oidc_flows WHERE expires_at <= $1").bind(f.now).execute(pool).await?;
+        sqlx::query(
+            "INSERT INTO oidc_flows (state_hash, nonce, verifier_sealed, remember, kind, browser_hash, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(f.state_hash)
+        .bind(f.nonce)
+        .bind(f.verifier_sealed)
+        .bind(f.remember)
+        .bind(f.kind)
+        .bind(f.browser_hash)
+        .bind(f.now)
+        .bind(f.expires_at)
+        .execute(pool)
+        .await
+        .map(|_| ())
+    })
 }
 
 /// Takes a flow out: a state works once, even with two callbacks racing.
-pub async fn take_flow(pool: &SqlitePool, state_hash: &str) -> Result<Option<FlowRow>, sqlx::Error> {
-    sqlx::query_as("DELETE FROM oidc_flows WHERE state_hash = ? RETURNING nonce, verifier_sealed, remember, kind, expires_at, browser_hash")
-        .bind(state_hash)
-        .fetch_optional(pool)
-        .await
+pub async fn take_flow(pool: &Pool, state_hash: &str) -> Result<Option<FlowRow>, sqlx::Error> {
+    with_pool!(pool => {
+        sqlx::query_as("DELETE FROM oidc_flows WHERE state_hash = $1 RETURNING nonce, verifier_sealed, remember, kind, expires_at, browser_hash")
+            .bind(state_hash)
+            .fetch_optional(pool)
+            .await
+    })
 }
 
 /// Who a provider says someone is: its issuer identifier and the identifier it gives them
@@ -59,80 +64,95 @@ pub struct ProviderIdentity {
     pub subject: String,
 }
 
-pub async fn find_user(pool: &SqlitePool, who: &ProviderIdentity) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT id FROM users WHERE oidc_issuer = ? AND oidc_subject = ?")
-        .bind(&who.issuer)
-        .bind(&who.subject)
-        .fetch_optional(pool)
-        .await
+pub async fn find_user(pool: &Pool, who: &ProviderIdentity) -> Result<Option<String>, sqlx::Error> {
+    with_pool!(pool => {
+        sqlx::query_scalar("SELECT id FROM users WHERE oidc_issuer = $1 AND oidc_subject = $2")
+            .bind(&who.issuer)
+            .bind(&who.subject)
+            .fetch_optional(pool)
+            .await
+    })
 }
 
 /// The provider identity of an account, if it signs in through one. An account from before
 /// issuers were recorded, with no provider configured at the upgrade, has none it can use.
-pub async fn identity_of(pool: &SqlitePool, user_id: &str) -> Result<Option<ProviderIdentity>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT oidc_issuer, oidc_subject FROM users
-          WHERE id = ? AND oidc_subject IS NOT NULL AND oidc_issuer IS NOT NULL",
-    )
-    .bind(user_id)
-    .fetch_optional(pool)
-    .await
-}
-
-/// Whether an account is linked to a provider at all (known issuer or not).
-pub async fn is_linked(pool: &SqlitePool, user_id: &str) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar("SELECT oidc_subject IS NOT NULL FROM users WHERE id = ?")
+pub async fn identity_of(pool: &Pool, user_id: &str) -> Result<Option<ProviderIdentity>, sqlx::Error> {
+    with_pool!(pool => {
+        sqlx::query_as(
+            "SELECT oidc_issuer, oidc_subject FROM users
+              WHERE id = $1 AND oidc_subject IS NOT NULL AND oidc_issuer IS NOT NULL",
+        )
         .bind(user_id)
         .fetch_optional(pool)
         .await
-        .map(|v| v.unwrap_or(false))
+    })
+}
+
+/// Whether an account is linked to a provider at all (known issuer or not).
+pub async fn is_linked(pool: &Pool, user_id: &str) -> Result<bool, sqlx::Error> {
+    with_pool!(pool => {
+        sqlx::query_scalar("SELECT oidc_subject IS NOT NULL FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(pool)
+            .await
+            .map(|v| v.unwrap_or(false))
+    })
 }
 
 /// Moves the provider identity of an SSO-only account onto a password account and deletes
 /// the SSO-only one, in one transaction.
 pub async fn merge_into(
-    pool: &SqlitePool,
+    pool: &Pool,
     oidc_user_id: &str,
     target_id: &str,
     who: &ProviderIdentity,
 ) -> Result<(), sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    sqlx::query("DELETE FROM users WHERE id = ?").bind(oidc_user_id).execute(&mut *tx).await?;
-    sqlx::query("UPDATE users SET oidc_issuer = ?, oidc_subject = ?, is_oidc = 1 WHERE id = ?")
-        .bind(&who.issuer)
-        .bind(&who.subject)
-        .bind(target_id)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await
+    with_pool!(pool => {
+        let mut tx = pool.begin().await?;
+        sqlx::query("DELETE FROM users WHERE id = $1").bind(oidc_user_id).execute(&mut *tx).await?;
+        sqlx::query("UPDATE users SET oidc_issuer = $1, oidc_subject = $2, is_oidc = TRUE WHERE id = $3")
+            .bind(&who.issuer)
+            .bind(&who.subject)
+            .bind(target_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await
+    })
 }
 
-pub async fn clear_subject(pool: &SqlitePool, user_id: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE users SET oidc_issuer = NULL, oidc_subject = NULL, is_oidc = 0 WHERE id = ?")
-        .bind(user_id)
-        .execute(pool)
-        .await
-        .map(|_| ())
+pub async fn clear_subject(pool: &Pool, user_id: &str) -> Result<(), sqlx::Error> {
+    with_pool!(pool => {
+        sqlx::query("UPDATE users SET oidc_issuer = NULL, oidc_subject = NULL, is_oidc = FALSE WHERE id = $1")
+            .bind(user_id)
+            .execute(pool)
+            .await
+            .map(|_| ())
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use sqlx::sqlite::SqlitePoolOptions;
+    use sqlx::SqlitePool;
+
+    fn wrap(p: &SqlitePool) -> Pool {
+        Pool::Sqlite(p.clone())
+    }
 
     const ISSUER_MIGRATION: i64 = 20261125000004;
 
     /// A database as the previous release left it: every migration before `ISSUER_MIGRATION`.
     async fn before_issuers() -> SqlitePool {
         let pool = SqlitePoolOptions::new().max_connections(1).connect("sqlite::memory:").await.unwrap();
-        for m in super::super::MIGRATOR.iter().filter(|m| m.version < ISSUER_MIGRATION) {
+        for m in super::super::SQLITE_MIGRATOR.iter().filter(|m| m.version < ISSUER_MIGRATION) {
             sqlx::raw_sql(&m.sql).execute(&pool).await.unwrap();
         }
         pool
     }
 
     async fn upgrade(pool: &SqlitePool) {
-        let m = super::super::MIGRATOR.iter().find(|m| m.version == ISSUER_MIGRATION).unwrap();
+        let m = super::super::SQLITE_MIGRATOR.iter().find(|m| m.version == ISSUER_MIGRATION).unwrap();
         sqlx::raw_sql(&m.sql).execute(pool).await.unwrap();
     }
 
@@ -166,11 +186,14 @@ mod tests {
         sso_row(&pool, "u1", "sub-1").await;
         upgrade(&pool).await;
         assert_eq!(
-            find_user(&pool, &from("https://id.example.org", "sub-1")).await.unwrap().as_deref(),
+            find_user(&wrap(&pool), &from("https://id.example.org", "sub-1")).await.unwrap().as_deref(),
             Some("u1")
         );
-        assert_eq!(find_user(&pool, &from("https://other.example.net", "sub-1")).await.unwrap(), None);
-        assert_eq!(identity_of(&pool, "u1").await.unwrap(), Some(from("https://id.example.org", "sub-1")));
+        assert_eq!(find_user(&wrap(&pool), &from("https://other.example.net", "sub-1")).await.unwrap(), None);
+        assert_eq!(
+            identity_of(&wrap(&pool), "u1").await.unwrap(),
+            Some(from("https://id.example.org", "sub-1"))
+        );
         // The same subject from another issuer is another account, not a unique-key clash.
         sso_row(&pool, "u2", "sub-1").await;
         sqlx::query("UPDATE users SET oidc_issuer = 'https://other.example.net' WHERE id = 'u2'")
@@ -188,8 +211,8 @@ mod tests {
         let pool = before_issuers().await;
         sso_row(&pool, "u1", "sub-1").await;
         upgrade(&pool).await;
-        assert_eq!(identity_of(&pool, "u1").await.unwrap(), None);
-        assert!(is_linked(&pool, "u1").await.unwrap(), "still shown as an SSO account");
-        assert_eq!(find_user(&pool, &from("https://id.example.org", "sub-1")).await.unwrap(), None);
+        assert_eq!(identity_of(&wrap(&pool), "u1").await.unwrap(), None);
+        assert!(is_linked(&wrap(&pool), "u1").await.unwrap(), "still shown as an SSO account");
+        assert_eq!(find_user(&wrap(&pool), &from("https://id.example.org", "sub-1")).await.unwrap(), None);
     }
 }

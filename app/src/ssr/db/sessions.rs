@@ -1,5 +1,6 @@
 //! The `sessions` table: one row per signed-in device, revocable.
-use sqlx::{FromRow, SqlitePool};
+use super::Pool;
+use sqlx::FromRow;
 
 #[derive(Debug, Clone, FromRow)]
 pub struct SessionRow {
@@ -48,161 +49,178 @@ pub struct SessionListRow {
     pub revoked_at: Option<i64>,
 }
 
-pub async fn insert(pool: &SqlitePool, s: &SessionRow) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO sessions (id, user_id, device_type, device_info, ip_address, created_at, expires_at, last_active_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(&s.id)
-    .bind(&s.user_id)
-    .bind(&s.device_type)
-    .bind(&s.device_info)
-    .bind(&s.ip_address)
-    .bind(s.created_at)
-    .bind(s.expires_at)
-    .bind(s.last_active_at)
-    .execute(pool)
-    .await
-    .map(|_| ())
-}
-
-pub async fn find_with_user(
-    pool: &SqlitePool,
-    session_id: &str,
-) -> Result<Option<SessionAuthRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT s.id AS session_id, s.user_id, s.expires_at, s.last_active_at, s.revoked_at,
-                u.username, u.display_name, u.is_admin, u.is_oidc, u.tokens_valid_after,
-                s.locked_at, u.passcode_hash IS NOT NULL AS has_passcode, u.lock_after_minutes,
-                COALESCE(s.authenticated_at, s.created_at) AS authenticated_at
-         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?",
-    )
-    .bind(session_id)
-    .fetch_optional(pool)
-    .await
-}
-
-/// Records that the session's owner proved who they are at `at`.
-pub async fn set_authenticated_at(pool: &SqlitePool, session_id: &str, at: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE sessions SET authenticated_at = ? WHERE id = ?")
-        .bind(at)
-        .bind(session_id)
+pub async fn insert(pool: &Pool, s: &SessionRow) -> Result<(), sqlx::Error> {
+    with_pool!(pool => {
+        sqlx::query(
+            "INSERT INTO sessions (id, user_id, device_type, device_info, ip_address, created_at, expires_at, last_active_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&s.id)
+        .bind(&s.user_id)
+        .bind(&s.device_type)
+        .bind(&s.device_info)
+        .bind(&s.ip_address)
+        .bind(s.created_at)
+        .bind(s.expires_at)
+        .bind(s.last_active_at)
         .execute(pool)
         .await
         .map(|_| ())
+    })
+}
+
+pub async fn find_with_user(pool: &Pool, session_id: &str) -> Result<Option<SessionAuthRow>, sqlx::Error> {
+    with_pool!(pool => {
+        sqlx::query_as(
+            "SELECT s.id AS session_id, s.user_id, s.expires_at, s.last_active_at, s.revoked_at,
+                    u.username, u.display_name, u.is_admin, u.is_oidc, u.tokens_valid_after,
+                    s.locked_at, u.passcode_hash IS NOT NULL AS has_passcode, u.lock_after_minutes,
+                    COALESCE(s.authenticated_at, s.created_at) AS authenticated_at
+             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1",
+        )
+        .bind(session_id)
+        .fetch_optional(pool)
+        .await
+    })
+}
+
+/// Records that the session's owner proved who they are at `at`.
+pub async fn set_authenticated_at(pool: &Pool, session_id: &str, at: i64) -> Result<(), sqlx::Error> {
+    with_pool!(pool => {
+        sqlx::query("UPDATE sessions SET authenticated_at = $1 WHERE id = $2")
+            .bind(at)
+            .bind(session_id)
+            .execute(pool)
+            .await
+            .map(|_| ())
+    })
 }
 
 /// A session replacing another (screen-lock unlock) keeps the old one's authentication time:
 /// a passcode is not a password.
-pub async fn carry_authenticated_at(pool: &SqlitePool, from: &str, to: &str) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE sessions SET authenticated_at =
-             (SELECT COALESCE(authenticated_at, created_at) FROM sessions WHERE id = ?1) WHERE id = ?2",
-    )
-    .bind(from)
-    .bind(to)
-    .execute(pool)
-    .await
-    .map(|_| ())
-}
-
-pub async fn find(pool: &SqlitePool, id: &str) -> Result<Option<SessionRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, user_id, device_type, device_info, ip_address, created_at, expires_at, last_active_at, revoked_at
-         FROM sessions WHERE id = ?",
-    )
-    .bind(id)
-    .fetch_optional(pool)
-    .await
-}
-
-pub async fn touch(pool: &SqlitePool, id: &str, now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE sessions SET last_active_at = ? WHERE id = ? AND last_active_at < ?")
-        .bind(now)
-        .bind(id)
-        .bind(now)
+pub async fn carry_authenticated_at(pool: &Pool, from: &str, to: &str) -> Result<(), sqlx::Error> {
+    with_pool!(pool => {
+        sqlx::query(
+            "UPDATE sessions SET authenticated_at =
+                 (SELECT COALESCE(authenticated_at, created_at) FROM sessions WHERE id = $1) WHERE id = $2",
+        )
+        .bind(from)
+        .bind(to)
         .execute(pool)
         .await
         .map(|_| ())
+    })
+}
+
+pub async fn find(pool: &Pool, id: &str) -> Result<Option<SessionRow>, sqlx::Error> {
+    with_pool!(pool => {
+        sqlx::query_as(
+            "SELECT id, user_id, device_type, device_info, ip_address, created_at, expires_at, last_active_at, revoked_at
+             FROM sessions WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+    })
+}
+
+pub async fn touch(pool: &Pool, id: &str, now: i64) -> Result<(), sqlx::Error> {
+    with_pool!(pool => {
+        sqlx::query("UPDATE sessions SET last_active_at = $1 WHERE id = $2 AND last_active_at < $3")
+            .bind(now)
+            .bind(id)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|_| ())
+    })
 }
 
 /// Revokes one session; answers how many rows changed (0 when it was already revoked).
-pub async fn revoke(pool: &SqlitePool, id: &str, now: i64) -> Result<u64, sqlx::Error> {
-    sqlx::query("UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
-        .bind(now)
-        .bind(id)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected())
+pub async fn revoke(pool: &Pool, id: &str, now: i64) -> Result<u64, sqlx::Error> {
+    with_pool!(pool => {
+        sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(now)
+            .bind(id)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+    })
 }
 
 /// Revokes every live session of a user, except `keep` when given.
 pub async fn revoke_all_for_user(
-    pool: &SqlitePool,
+    pool: &Pool,
     user_id: &str,
     keep: Option<&str>,
     now: i64,
 ) -> Result<u64, sqlx::Error> {
-    sqlx::query(
-        "UPDATE sessions SET revoked_at = ?
-         WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ? AND (? IS NULL OR id <> ?)",
-    )
-    .bind(now)
-    .bind(user_id)
-    .bind(now)
-    .bind(keep)
-    .bind(keep)
-    .execute(pool)
-    .await
-    .map(|r| r.rows_affected())
-}
-
-/// Unexpired sessions (revoked ones included, so an admin sees what was cut off), newest activity first.
-pub async fn list(
-    pool: &SqlitePool,
-    user_id: Option<&str>,
-    now: i64,
-) -> Result<Vec<SessionListRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT s.id, s.user_id, u.username, s.device_type, s.device_info, s.ip_address,
-                s.created_at, s.expires_at, s.last_active_at, s.revoked_at
-         FROM sessions s JOIN users u ON u.id = s.user_id
-         WHERE s.expires_at > ? AND (? IS NULL OR s.user_id = ?)
-         ORDER BY s.revoked_at IS NOT NULL, s.last_active_at DESC",
-    )
-    .bind(now)
-    .bind(user_id)
-    .bind(user_id)
-    .fetch_all(pool)
-    .await
-}
-
-/// Locks every live session of a user (manual lock): each must unlock with the passcode.
-pub async fn lock_all_for_user(pool: &SqlitePool, user_id: &str, now: i64) -> Result<u64, sqlx::Error> {
-    sqlx::query("UPDATE sessions SET locked_at = ? WHERE user_id = ? AND revoked_at IS NULL AND locked_at IS NULL AND expires_at > ?")
+    with_pool!(pool => {
+        sqlx::query(
+            "UPDATE sessions SET revoked_at = $1
+             WHERE user_id = $2 AND revoked_at IS NULL AND expires_at > $3 AND ($4 IS NULL OR id <> $5)",
+        )
         .bind(now)
         .bind(user_id)
         .bind(now)
+        .bind(keep)
+        .bind(keep)
         .execute(pool)
         .await
         .map(|r| r.rows_affected())
+    })
+}
+
+/// Unexpired sessions (revoked ones included, so an admin sees what was cut off), newest activity first.
+pub async fn list(pool: &Pool, user_id: Option<&str>, now: i64) -> Result<Vec<SessionListRow>, sqlx::Error> {
+    with_pool!(pool => {
+        sqlx::query_as(
+            "SELECT s.id, s.user_id, u.username, s.device_type, s.device_info, s.ip_address,
+                    s.created_at, s.expires_at, s.last_active_at, s.revoked_at
+             FROM sessions s JOIN users u ON u.id = s.user_id
+             WHERE s.expires_at > $1 AND ($2 IS NULL OR s.user_id = $3)
+             ORDER BY s.revoked_at IS NOT NULL, s.last_active_at DESC",
+        )
+        .bind(now)
+        .bind(user_id)
+        .bind(user_id)
+        .fetch_all(pool)
+        .await
+    })
+}
+
+/// Locks every live session of a user (manual lock): each must unlock with the passcode.
+pub async fn lock_all_for_user(pool: &Pool, user_id: &str, now: i64) -> Result<u64, sqlx::Error> {
+    with_pool!(pool => {
+        sqlx::query("UPDATE sessions SET locked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL AND locked_at IS NULL AND expires_at > $3")
+            .bind(now)
+            .bind(user_id)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+    })
 }
 
 /// Locks one session (the server noticed it idle).
-pub async fn lock(pool: &SqlitePool, id: &str, now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE sessions SET locked_at = ? WHERE id = ? AND locked_at IS NULL")
-        .bind(now)
-        .bind(id)
-        .execute(pool)
-        .await
-        .map(|_| ())
+pub async fn lock(pool: &Pool, id: &str, now: i64) -> Result<(), sqlx::Error> {
+    with_pool!(pool => {
+        sqlx::query("UPDATE sessions SET locked_at = $1 WHERE id = $2 AND locked_at IS NULL")
+            .bind(now)
+            .bind(id)
+            .execute(pool)
+            .await
+            .map(|_| ())
+    })
 }
 
 /// Clears every lock of a user (the passcode was removed, so no one could unlock).
-pub async fn unlock_all_for_user(pool: &SqlitePool, user_id: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE sessions SET locked_at = NULL WHERE user_id = ?")
-        .bind(user_id)
-        .execute(pool)
-        .await
-        .map(|_| ())
+pub async fn unlock_all_for_user(pool: &Pool, user_id: &str) -> Result<(), sqlx::Error> {
+    with_pool!(pool => {
+        sqlx::query("UPDATE sessions SET locked_at = NULL WHERE user_id = $1")
+            .bind(user_id)
+            .execute(pool)
+            .await
+            .map(|_| ())
+    })
 }

@@ -1,5 +1,6 @@
 //! The `backup_codes`, `trusted_devices` and `mfa_challenges` tables.
-use sqlx::{FromRow, SqlitePool};
+use super::Pool;
+use sqlx::FromRow;
 
 /// No `Debug`: it holds secret hashes (and sealed seeds).
 #[derive(Clone, FromRow)]
@@ -20,49 +21,54 @@ pub struct ChallengeRow {
 
 /// Replaces a user's backup codes with new hashed ones, in one transaction.
 pub async fn replace_backup_codes(
-    pool: &SqlitePool,
+    pool: &Pool,
     user_id: &str,
     rows: &[(String, String)],
 ) -> Result<(), sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    sqlx::query("DELETE FROM backup_codes WHERE user_id = ?").bind(user_id).execute(&mut *tx).await?;
-    for (id, hash) in rows {
-        sqlx::query("INSERT INTO backup_codes (id, user_id, code_hash) VALUES (?, ?, ?)")
-            .bind(id)
-            .bind(user_id)
-            .bind(hash)
-            .execute(&mut *tx)
-            .await?;
-    }
-    tx.commit().await
+    with_pool!(pool => {
+        let mut tx = pool.begin().await?;
+        sqlx::query("DELETE FROM backup_codes WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+        for (id, hash) in rows {
+            sqlx::query("INSERT INTO backup_codes (id, user_id, code_hash) VALUES ($1, $2, $3)")
+                .bind(id)
+                .bind(user_id)
+                .bind(hash)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await
+    })
 }
 
-pub async fn unused_backup_codes(
-    pool: &SqlitePool,
-    user_id: &str,
-) -> Result<Vec<BackupCodeRow>, sqlx::Error> {
-    sqlx::query_as("SELECT id, code_hash FROM backup_codes WHERE user_id = ? AND used_at IS NULL")
-        .bind(user_id)
-        .fetch_all(pool)
-        .await
+pub async fn unused_backup_codes(pool: &Pool, user_id: &str) -> Result<Vec<BackupCodeRow>, sqlx::Error> {
+    with_pool!(pool => {
+        sqlx::query_as("SELECT id, code_hash FROM backup_codes WHERE user_id = $1 AND used_at IS NULL")
+            .bind(user_id)
+            .fetch_all(pool)
+            .await
+    })
 }
 
 /// Marks a backup code used; false when another request used it first.
-pub async fn use_backup_code(pool: &SqlitePool, id: &str, now: i64) -> Result<bool, sqlx::Error> {
-    sqlx::query("UPDATE backup_codes SET used_at = ? WHERE id = ? AND used_at IS NULL")
-        .bind(now)
-        .bind(id)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected() == 1)
+pub async fn use_backup_code(pool: &Pool, id: &str, now: i64) -> Result<bool, sqlx::Error> {
+    with_pool!(pool => {
+        sqlx::query("UPDATE backup_codes SET used_at = $1 WHERE id = $2 AND used_at IS NULL")
+            .bind(now)
+            .bind(id)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected() == 1)
+    })
 }
 
-pub async fn delete_backup_codes(pool: &SqlitePool, user_id: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM backup_codes WHERE user_id = ?").bind(user_id).execute(pool).await.map(|_| ())
+pub async fn delete_backup_codes(pool: &Pool, user_id: &str) -> Result<(), sqlx::Error> {
+    with_pool!(pool => {
+        sqlx::query("DELETE FROM backup_codes WHERE user_id = $1").bind(user_id).execute(pool).await.map(|_| ())
+    })
 }
 
 pub async fn insert_trusted_device(
-    pool: &SqlitePool,
+    pool: &Pool,
     id: &str,
     user_id: &str,
     token_hash: &str,
@@ -70,70 +76,80 @@ pub async fn insert_trusted_device(
     now: i64,
     expires_at: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO trusted_devices (id, user_id, token_hash, device_info, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
-    )
-    .bind(id)
-    .bind(user_id)
-    .bind(token_hash)
-    .bind(device_info)
-    .bind(now)
-    .bind(expires_at)
-    .execute(pool)
-    .await
-    .map(|_| ())
+    with_pool!(pool => {
+        sqlx::query(
+            "INSERT INTO trusted_devices (id, user_id, token_hash, device_info, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(id)
+        .bind(user_id)
+        .bind(token_hash)
+        .bind(device_info)
+        .bind(now)
+        .bind(expires_at)
+        .execute(pool)
+        .await
+        .map(|_| ())
+    })
 }
 
 pub async fn is_trusted_device(
-    pool: &SqlitePool,
+    pool: &Pool,
     user_id: &str,
     token_hash: &str,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM trusted_devices WHERE user_id = ? AND token_hash = ? AND expires_at > ?)")
-        .bind(user_id)
-        .bind(token_hash)
-        .bind(now)
-        .fetch_one(pool)
-        .await
+    with_pool!(pool => {
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM trusted_devices WHERE user_id = $1 AND token_hash = $2 AND expires_at > $3)")
+            .bind(user_id)
+            .bind(token_hash)
+            .bind(now)
+            .fetch_one(pool)
+            .await
+    })
 }
 
-pub async fn forget_trusted_devices(pool: &SqlitePool, user_id: &str) -> Result<u64, sqlx::Error> {
-    sqlx::query("DELETE FROM trusted_devices WHERE user_id = ?")
-        .bind(user_id)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected())
+pub async fn forget_trusted_devices(pool: &Pool, user_id: &str) -> Result<u64, sqlx::Error> {
+    with_pool!(pool => {
+        sqlx::query("DELETE FROM trusted_devices WHERE user_id = $1")
+            .bind(user_id)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+    })
 }
 
 pub async fn insert_challenge(
-    pool: &SqlitePool,
+    pool: &Pool,
     id: &str,
     user_id: &str,
     remember: bool,
     now: i64,
     expires_at: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO mfa_challenges (id, user_id, remember, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
-    )
-    .bind(id)
-    .bind(user_id)
-    .bind(remember)
-    .bind(now)
-    .bind(expires_at)
-    .execute(pool)
-    .await
-    .map(|_| ())
+    with_pool!(pool => {
+        sqlx::query(
+            "INSERT INTO mfa_challenges (id, user_id, remember, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id)
+        .bind(user_id)
+        .bind(remember)
+        .bind(now)
+        .bind(expires_at)
+        .execute(pool)
+        .await
+        .map(|_| ())
+    })
 }
 
-pub async fn find_challenge(pool: &SqlitePool, id: &str) -> Result<Option<ChallengeRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, user_id, remember, expires_at, used_at, failed_attempts FROM mfa_challenges WHERE id = ?",
-    )
-    .bind(id)
-    .fetch_optional(pool)
-    .await
+pub async fn find_challenge(pool: &Pool, id: &str) -> Result<Option<ChallengeRow>, sqlx::Error> {
+    with_pool!(pool => {
+        sqlx::query_as(
+            "SELECT id, user_id, remember, expires_at, used_at, failed_attempts FROM mfa_challenges WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+    })
 }
 
 /// How many tries one MFA-pending token gets.
@@ -141,32 +157,38 @@ pub const CHALLENGE_TRIES: i64 = 5;
 
 /// Takes one of a live challenge's tries before its code is judged; false when none are
 /// left (or it was spent). One statement, so parallel tries cannot overdraw it.
-pub async fn take_challenge_try(pool: &SqlitePool, id: &str) -> Result<bool, sqlx::Error> {
-    sqlx::query(
-        "UPDATE mfa_challenges SET failed_attempts = failed_attempts + 1
-         WHERE id = ? AND used_at IS NULL AND failed_attempts < ?",
-    )
-    .bind(id)
-    .bind(CHALLENGE_TRIES)
-    .execute(pool)
-    .await
-    .map(|r| r.rows_affected() == 1)
-}
-
-/// Spends a challenge; false when it was already spent.
-pub async fn use_challenge(pool: &SqlitePool, id: &str, now: i64) -> Result<bool, sqlx::Error> {
-    sqlx::query("UPDATE mfa_challenges SET used_at = ? WHERE id = ? AND used_at IS NULL")
-        .bind(now)
+pub async fn take_challenge_try(pool: &Pool, id: &str) -> Result<bool, sqlx::Error> {
+    with_pool!(pool => {
+        sqlx::query(
+            "UPDATE mfa_challenges SET failed_attempts = failed_attempts + 1
+             WHERE id = $1 AND used_at IS NULL AND failed_attempts < $2",
+        )
         .bind(id)
+        .bind(CHALLENGE_TRIES)
         .execute(pool)
         .await
         .map(|r| r.rows_affected() == 1)
+    })
 }
 
-pub async fn prune_challenges(pool: &SqlitePool, before: i64) -> Result<u64, sqlx::Error> {
-    sqlx::query("DELETE FROM mfa_challenges WHERE expires_at < ?")
-        .bind(before)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected())
+/// Spends a challenge; false when it was already spent.
+pub async fn use_challenge(pool: &Pool, id: &str, now: i64) -> Result<bool, sqlx::Error> {
+    with_pool!(pool => {
+        sqlx::query("UPDATE mfa_challenges SET used_at = $1 WHERE id = $2 AND used_at IS NULL")
+            .bind(now)
+            .bind(id)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected() == 1)
+    })
+}
+
+pub async fn prune_challenges(pool: &Pool, before: i64) -> Result<u64, sqlx::Error> {
+    with_pool!(pool => {
+        sqlx::query("DELETE FROM mfa_challenges WHERE expires_at < $1")
+            .bind(before)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+    })
 }

@@ -1,5 +1,6 @@
 //! The `users` table.
-use sqlx::{FromRow, SqlitePool};
+use super::Pool;
+use sqlx::FromRow;
 
 /// No `Debug`: it holds secret hashes (and sealed seeds).
 #[derive(Clone, FromRow)]
@@ -40,6 +41,10 @@ pub struct NewUser<'a> {
     pub now: i64,
 }
 
+/// The key that serialises every change to who is an admin (the first user, a demotion, a
+/// deletion), across nodes.
+const WHO_ADMINISTERS: &str = "users:admins";
+
 pub enum Admission {
     /// Insert only while the table is empty; the user becomes admin.
     OnlyFirst,
@@ -49,198 +54,230 @@ pub enum Admission {
 
 /// Inserts a user. `Ok(None)` means `OnlyFirst` found users already. The "first user"
 /// decision is made inside the INSERT, so two racing requests cannot both become the first admin.
-pub async fn insert(
-    pool: &SqlitePool,
-    u: &NewUser<'_>,
-    admission: Admission,
-) -> Result<Option<bool>, sqlx::Error> {
-    let guard = match admission {
-        Admission::OnlyFirst => "WHERE NOT EXISTS (SELECT 1 FROM users)",
-        Admission::AdminIfFirst => "",
-    };
-    let sql = format!(
-        "INSERT INTO users (id, username, username_key, display_name, password_hash, ldap_dn, oidc_issuer, oidc_subject, is_oidc, is_admin, tokens_valid_after, created_at)
-         SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? IS NOT NULL, NOT EXISTS (SELECT 1 FROM users), ?, ? {guard}
-         RETURNING is_admin"
-    );
-    sqlx::query_scalar::<_, bool>(&sql)
-        .bind(u.id)
-        .bind(u.username)
-        .bind(u.username_key)
-        .bind(u.display_name)
-        .bind(u.password_hash)
-        .bind(u.ldap_dn)
-        .bind(u.oidc.map(|o| o.issuer.as_str()))
-        .bind(u.oidc.map(|o| o.subject.as_str()))
-        .bind(u.oidc.map(|o| o.subject.as_str()))
-        .bind(u.now)
-        .bind(u.now)
-        .fetch_optional(pool)
-        .await
+pub async fn insert(pool: &Pool, u: &NewUser<'_>, admission: Admission) -> Result<Option<bool>, sqlx::Error> {
+    serialized!(pool, WHO_ADMINISTERS, pool => {
+        let guard = match admission {
+            Admission::OnlyFirst => "WHERE NOT EXISTS (SELECT 1 FROM users)",
+            Admission::AdminIfFirst => "",
+        };
+        let sql = format!(
+            "INSERT INTO users (id, username, username_key, display_name, password_hash, ldap_dn, oidc_issuer, oidc_subject, is_oidc, is_admin, tokens_valid_after, created_at)
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 IS NOT NULL, NOT EXISTS (SELECT 1 FROM users), $10, $11 {guard}
+             RETURNING is_admin"
+        );
+        sqlx::query_scalar::<_, bool>(&sql)
+            .bind(u.id)
+            .bind(u.username)
+            .bind(u.username_key)
+            .bind(u.display_name)
+            .bind(u.password_hash)
+            .bind(u.ldap_dn)
+            .bind(u.oidc.map(|o| o.issuer.as_str()))
+            .bind(u.oidc.map(|o| o.subject.as_str()))
+            .bind(u.oidc.map(|o| o.subject.as_str()))
+            .bind(u.now)
+            .bind(u.now)
+            .fetch_optional(pool)
+            .await
+    })
 }
 
-pub async fn find_by_id(pool: &SqlitePool, id: &str) -> Result<Option<UserRow>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = ?")).bind(id).fetch_optional(pool).await
+pub async fn find_by_id(pool: &Pool, id: &str) -> Result<Option<UserRow>, sqlx::Error> {
+    with_pool!(pool => {
+        sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = $1")).bind(id).fetch_optional(pool).await
+    })
 }
 
-pub async fn find_by_key(pool: &SqlitePool, username_key: &str) -> Result<Option<UserRow>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE username_key = ?"))
-        .bind(username_key)
-        .fetch_optional(pool)
-        .await
+pub async fn find_by_key(pool: &Pool, username_key: &str) -> Result<Option<UserRow>, sqlx::Error> {
+    with_pool!(pool => {
+        sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE username_key = $1"))
+            .bind(username_key)
+            .fetch_optional(pool)
+            .await
+    })
 }
 
-pub async fn any_exist(pool: &SqlitePool) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users)").fetch_one(pool).await
+pub async fn any_exist(pool: &Pool) -> Result<bool, sqlx::Error> {
+    with_pool!(pool => {
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users)").fetch_one(pool).await
+    })
 }
 
-pub async fn count(pool: &SqlitePool) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(pool).await
+pub async fn count(pool: &Pool) -> Result<i64, sqlx::Error> {
+    with_pool!(pool => {
+        sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(pool).await
+    })
 }
 
 /// Every token of this user issued before `at` stops working.
-pub async fn bump_tokens_valid_after(pool: &SqlitePool, id: &str, at: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE users SET tokens_valid_after = MAX(tokens_valid_after, ?) WHERE id = ?")
-        .bind(at)
-        .bind(id)
-        .execute(pool)
-        .await
-        .map(|_| ())
+pub async fn bump_tokens_valid_after(pool: &Pool, id: &str, at: i64) -> Result<(), sqlx::Error> {
+    with_pool!(pool => {
+        sqlx::query("UPDATE users SET tokens_valid_after = CASE WHEN tokens_valid_after > $1 THEN tokens_valid_after ELSE $1 END WHERE id = $2")
+            .bind(at)
+            .bind(id)
+            .execute(pool)
+            .await
+            .map(|_| ())
+    })
 }
 
 /// Records a TOTP setup that is not enabled yet; sign-in is unchanged until it is.
-pub async fn set_totp_pending(pool: &SqlitePool, id: &str, sealed: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE users SET totp_pending_enc = ? WHERE id = ?")
+pub async fn set_totp_pending(pool: &Pool, id: &str, sealed: &str) -> Result<(), sqlx::Error> {
+    with_pool!(pool => {
+        sqlx::query("UPDATE users SET totp_pending_enc = $1 WHERE id = $2")
+            .bind(sealed)
+            .bind(id)
+            .execute(pool)
+            .await
+            .map(|_| ())
+    })
+}
+
+/// Turns the pending seed into the active one. Only one of two racing enables wins.
+pub async fn enable_totp(pool: &Pool, id: &str, sealed: &str) -> Result<bool, sqlx::Error> {
+    with_pool!(pool => {
+        sqlx::query(
+            "UPDATE users SET totp_secret_enc = $1, totp_pending_enc = NULL, totp_enabled = TRUE
+             WHERE id = $2 AND totp_enabled = FALSE",
+        )
         .bind(sealed)
         .bind(id)
         .execute(pool)
         .await
+        .map(|r| r.rows_affected() == 1)
+    })
+}
+
+pub async fn disable_totp(pool: &Pool, id: &str) -> Result<(), sqlx::Error> {
+    with_pool!(pool => {
+        sqlx::query(
+            "UPDATE users SET totp_secret_enc = NULL, totp_pending_enc = NULL, totp_enabled = FALSE, totp_last_step = NULL WHERE id = $1",
+        )
+        .bind(id)
+        .execute(pool)
+        .await
         .map(|_| ())
-}
-
-/// Turns the pending seed into the active one. Only one of two racing enables wins.
-pub async fn enable_totp(pool: &SqlitePool, id: &str, sealed: &str) -> Result<bool, sqlx::Error> {
-    sqlx::query(
-        "UPDATE users SET totp_secret_enc = ?, totp_pending_enc = NULL, totp_enabled = 1
-         WHERE id = ? AND totp_enabled = 0",
-    )
-    .bind(sealed)
-    .bind(id)
-    .execute(pool)
-    .await
-    .map(|r| r.rows_affected() == 1)
-}
-
-pub async fn disable_totp(pool: &SqlitePool, id: &str) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE users SET totp_secret_enc = NULL, totp_pending_enc = NULL, totp_enabled = 0, totp_last_step = NULL WHERE id = ?",
-    )
-    .bind(id)
-    .execute(pool)
-    .await
-    .map(|_| ())
+    })
 }
 
 /// Claims a TOTP step: succeeds only if no step at or after it was accepted before, so a
 /// code cannot be replayed, not even by two requests racing on two nodes.
-pub async fn claim_totp_step(pool: &SqlitePool, id: &str, step: i64) -> Result<bool, sqlx::Error> {
-    sqlx::query(
-        "UPDATE users SET totp_last_step = ? WHERE id = ? AND (totp_last_step IS NULL OR totp_last_step < ?)",
-    )
-    .bind(step)
-    .bind(id)
-    .bind(step)
-    .execute(pool)
-    .await
-    .map(|r| r.rows_affected() == 1)
+pub async fn claim_totp_step(pool: &Pool, id: &str, step: i64) -> Result<bool, sqlx::Error> {
+    with_pool!(pool => {
+        sqlx::query(
+            "UPDATE users SET totp_last_step = $1 WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $3)",
+        )
+        .bind(step)
+        .bind(id)
+        .bind(step)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected() == 1)
+    })
 }
 
 /// Sets (or, with `None`, removes) the screen-lock passcode, and optionally the auto-lock minutes.
 pub async fn set_passcode(
-    pool: &SqlitePool,
+    pool: &Pool,
     id: &str,
     hash: Option<&str>,
     lock_after_minutes: Option<i64>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE users SET passcode_hash = ?, lock_after_minutes = COALESCE(?, lock_after_minutes) WHERE id = ?")
-        .bind(hash)
-        .bind(lock_after_minutes)
-        .bind(id)
-        .execute(pool)
-        .await
-        .map(|_| ())
+    with_pool!(pool => {
+        sqlx::query("UPDATE users SET passcode_hash = $1, lock_after_minutes = COALESCE($2, lock_after_minutes) WHERE id = $3")
+            .bind(hash)
+            .bind(lock_after_minutes)
+            .bind(id)
+            .execute(pool)
+            .await
+            .map(|_| ())
+    })
 }
 
-pub async fn set_lock_after_minutes(pool: &SqlitePool, id: &str, minutes: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE users SET lock_after_minutes = ? WHERE id = ?")
-        .bind(minutes)
-        .bind(id)
-        .execute(pool)
-        .await
-        .map(|_| ())
+pub async fn set_lock_after_minutes(pool: &Pool, id: &str, minutes: i64) -> Result<(), sqlx::Error> {
+    with_pool!(pool => {
+        sqlx::query("UPDATE users SET lock_after_minutes = $1 WHERE id = $2")
+            .bind(minutes)
+            .bind(id)
+            .execute(pool)
+            .await
+            .map(|_| ())
+    })
 }
 
-pub async fn set_single_session_mode(pool: &SqlitePool, id: &str, on: bool) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE users SET single_session_mode = ? WHERE id = ?")
-        .bind(on)
-        .bind(id)
-        .execute(pool)
-        .await
-        .map(|_| ())
+pub async fn set_single_session_mode(pool: &Pool, id: &str, on: bool) -> Result<(), sqlx::Error> {
+    with_pool!(pool => {
+        sqlx::query("UPDATE users SET single_session_mode = $1 WHERE id = $2")
+            .bind(on)
+            .bind(id)
+            .execute(pool)
+            .await
+            .map(|_| ())
+    })
 }
 
 /// Every user, oldest first.
-pub async fn list(pool: &SqlitePool) -> Result<Vec<UserRow>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM users ORDER BY created_at, username_key"))
-        .fetch_all(pool)
-        .await
+pub async fn list(pool: &Pool) -> Result<Vec<UserRow>, sqlx::Error> {
+    with_pool!(pool => {
+        sqlx::query_as(&format!("SELECT {COLUMNS} FROM users ORDER BY created_at, username_key"))
+            .fetch_all(pool)
+            .await
+    })
 }
 
 /// Grants or takes away the admin role. Taking it away never leaves the instance without an
 /// admin: the check and the change are one statement. Answers whether the row changed.
-pub async fn set_admin(pool: &SqlitePool, id: &str, admin: bool) -> Result<bool, sqlx::Error> {
-    let sql = if admin {
-        "UPDATE users SET is_admin = 1 WHERE id = ? AND is_admin = 0"
-    } else {
-        "UPDATE users SET is_admin = 0 WHERE id = ? AND is_admin = 1
-         AND (SELECT COUNT(*) FROM users WHERE is_admin = 1) > 1"
-    };
-    sqlx::query(sql).bind(id).execute(pool).await.map(|r| r.rows_affected() == 1)
+pub async fn set_admin(pool: &Pool, id: &str, admin: bool) -> Result<bool, sqlx::Error> {
+    serialized!(pool, WHO_ADMINISTERS, pool => {
+        let sql = if admin {
+            "UPDATE users SET is_admin = TRUE WHERE id = $1 AND is_admin = FALSE"
+        } else {
+            "UPDATE users SET is_admin = FALSE WHERE id = $1 AND is_admin = TRUE
+             AND (SELECT COUNT(*) FROM users WHERE is_admin = TRUE) > 1"
+        };
+        sqlx::query(sql).bind(id).execute(pool).await.map(|r| r.rows_affected() == 1)
+    })
 }
 
 /// Deletes a user with everything that hangs off them (sessions, keys, codes, locks: the
 /// foreign keys cascade). A sole admin is never deleted: the check is inside the statement.
 /// Answers whether the user was deleted.
-pub async fn delete(pool: &SqlitePool, id: &str) -> Result<bool, sqlx::Error> {
-    sqlx::query(
-        "DELETE FROM users WHERE id = ?
-         AND (is_admin = 0 OR (SELECT COUNT(*) FROM users WHERE is_admin = 1) > 1)",
-    )
-    .bind(id)
-    .execute(pool)
-    .await
-    .map(|r| r.rows_affected() == 1)
+pub async fn delete(pool: &Pool, id: &str) -> Result<bool, sqlx::Error> {
+    serialized!(pool, WHO_ADMINISTERS, pool => {
+        sqlx::query(
+            "DELETE FROM users WHERE id = $1
+             AND (is_admin = FALSE OR (SELECT COUNT(*) FROM users WHERE is_admin = TRUE) > 1)",
+        )
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected() == 1)
+    })
 }
 
-pub async fn find_by_ldap_dn(pool: &SqlitePool, dn: &str) -> Result<Option<UserRow>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE ldap_dn = ?"))
-        .bind(dn)
-        .fetch_optional(pool)
-        .await
+pub async fn find_by_ldap_dn(pool: &Pool, dn: &str) -> Result<Option<UserRow>, sqlx::Error> {
+    with_pool!(pool => {
+        sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE ldap_dn = $1"))
+            .bind(dn)
+            .fetch_optional(pool)
+            .await
+    })
 }
 
 /// Links a freshly created account to its directory entry and keeps its display name current.
 pub async fn set_ldap_identity(
-    pool: &SqlitePool,
+    pool: &Pool,
     id: &str,
     dn: &str,
     display_name: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE users SET ldap_dn = ?, display_name = ? WHERE id = ?")
-        .bind(dn)
-        .bind(display_name)
-        .bind(id)
-        .execute(pool)
-        .await
-        .map(|_| ())
+    with_pool!(pool => {
+        sqlx::query("UPDATE users SET ldap_dn = $1, display_name = $2 WHERE id = $3")
+            .bind(dn)
+            .bind(display_name)
+            .bind(id)
+            .execute(pool)
+            .await
+            .map(|_| ())
+    })
 }

@@ -1,5 +1,6 @@
 //! The vault: each user's wrapped data key (on `users`) and their sealed items.
-use sqlx::{FromRow, SqlitePool};
+use super::Pool;
+use sqlx::FromRow;
 
 /// A data key wrapped by a password-derived key: the argon2 salt and the sealed key, both encoded.
 #[derive(Clone, FromRow)]
@@ -15,66 +16,72 @@ pub struct ItemRow {
     pub updated_at: i64,
 }
 
-pub async fn wrapped_key(pool: &SqlitePool, user_id: &str) -> Result<Option<WrappedKey>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT vault_salt, vault_key_wrapped FROM users WHERE id = ? AND vault_salt IS NOT NULL AND vault_key_wrapped IS NOT NULL",
-    )
-    .bind(user_id)
-    .fetch_optional(pool)
-    .await
+pub async fn wrapped_key(pool: &Pool, user_id: &str) -> Result<Option<WrappedKey>, sqlx::Error> {
+    with_pool!(pool => {
+        sqlx::query_as(
+            "SELECT vault_salt, vault_key_wrapped FROM users WHERE id = $1 AND vault_salt IS NOT NULL AND vault_key_wrapped IS NOT NULL",
+        )
+        .bind(user_id)
+        .fetch_optional(pool)
+        .await
+    })
 }
 
 /// Stores a first wrapped key; answers false if the user already had one (two racing unlocks).
-pub async fn create_wrapped_key(
-    pool: &SqlitePool,
-    user_id: &str,
-    w: &WrappedKey,
-) -> Result<bool, sqlx::Error> {
-    sqlx::query(
-        "UPDATE users SET vault_salt = ?, vault_key_wrapped = ? WHERE id = ? AND vault_key_wrapped IS NULL",
-    )
-    .bind(&w.vault_salt)
-    .bind(&w.vault_key_wrapped)
-    .bind(user_id)
-    .execute(pool)
-    .await
-    .map(|r| r.rows_affected() == 1)
+pub async fn create_wrapped_key(pool: &Pool, user_id: &str, w: &WrappedKey) -> Result<bool, sqlx::Error> {
+    with_pool!(pool => {
+        sqlx::query(
+            "UPDATE users SET vault_salt = $1, vault_key_wrapped = $2 WHERE id = $3 AND vault_key_wrapped IS NULL",
+        )
+        .bind(&w.vault_salt)
+        .bind(&w.vault_key_wrapped)
+        .bind(user_id)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected() == 1)
+    })
 }
 
-pub async fn items(pool: &SqlitePool, user_id: &str) -> Result<Vec<ItemRow>, sqlx::Error> {
-    sqlx::query_as("SELECT name, value_enc, updated_at FROM vault_items WHERE user_id = ? ORDER BY name")
-        .bind(user_id)
-        .fetch_all(pool)
-        .await
+pub async fn items(pool: &Pool, user_id: &str) -> Result<Vec<ItemRow>, sqlx::Error> {
+    with_pool!(pool => {
+        sqlx::query_as("SELECT name, value_enc, updated_at FROM vault_items WHERE user_id = $1 ORDER BY name")
+            .bind(user_id)
+            .fetch_all(pool)
+            .await
+    })
 }
 
 pub async fn put_item(
-    pool: &SqlitePool,
+    pool: &Pool,
     user_id: &str,
     name: &str,
     value_enc: &str,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO vault_items (user_id, name, value_enc, updated_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT (user_id, name) DO UPDATE SET value_enc = excluded.value_enc, updated_at = excluded.updated_at",
-    )
-    .bind(user_id)
-    .bind(name)
-    .bind(value_enc)
-    .bind(now)
-    .execute(pool)
-    .await
-    .map(|_| ())
-}
-
-pub async fn delete_item(pool: &SqlitePool, user_id: &str, name: &str) -> Result<bool, sqlx::Error> {
-    sqlx::query("DELETE FROM vault_items WHERE user_id = ? AND name = ?")
+    with_pool!(pool => {
+        sqlx::query(
+            "INSERT INTO vault_items (user_id, name, value_enc, updated_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (user_id, name) DO UPDATE SET value_enc = excluded.value_enc, updated_at = excluded.updated_at",
+        )
         .bind(user_id)
         .bind(name)
+        .bind(value_enc)
+        .bind(now)
         .execute(pool)
         .await
-        .map(|r| r.rows_affected() == 1)
+        .map(|_| ())
+    })
+}
+
+pub async fn delete_item(pool: &Pool, user_id: &str, name: &str) -> Result<bool, sqlx::Error> {
+    with_pool!(pool => {
+        sqlx::query("DELETE FROM vault_items WHERE user_id = $1 AND name = $2")
+            .bind(user_id)
+            .bind(name)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected() == 1)
+    })
 }
 
 /// What a password change or reset does to the vault, in the same transaction as the password.
@@ -90,38 +97,40 @@ pub enum VaultChange {
 /// Replaces the password hash, stops every token issued before `now`, and applies the vault
 /// change: all or nothing.
 pub async fn set_password(
-    pool: &SqlitePool,
+    pool: &Pool,
     user_id: &str,
     hash: &str,
     now: i64,
     vault: VaultChange,
 ) -> Result<(), sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    sqlx::query(
-        "UPDATE users SET password_hash = ?, tokens_valid_after = MAX(tokens_valid_after, ?) WHERE id = ?",
-    )
-    .bind(hash)
-    .bind(now)
-    .bind(user_id)
-    .execute(&mut *tx)
-    .await?;
-    match vault {
-        VaultChange::Keep => {}
-        VaultChange::Rewrap(w) => {
-            sqlx::query("UPDATE users SET vault_salt = ?, vault_key_wrapped = ? WHERE id = ?")
-                .bind(&w.vault_salt)
-                .bind(&w.vault_key_wrapped)
-                .bind(user_id)
-                .execute(&mut *tx)
-                .await?;
+    with_pool!(pool => {
+        let mut tx = pool.begin().await?;
+        sqlx::query(
+            "UPDATE users SET password_hash = $1, tokens_valid_after = CASE WHEN tokens_valid_after > $2 THEN tokens_valid_after ELSE $2 END WHERE id = $3",
+        )
+        .bind(hash)
+        .bind(now)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+        match vault {
+            VaultChange::Keep => {}
+            VaultChange::Rewrap(w) => {
+                sqlx::query("UPDATE users SET vault_salt = $1, vault_key_wrapped = $2 WHERE id = $3")
+                    .bind(&w.vault_salt)
+                    .bind(&w.vault_key_wrapped)
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            VaultChange::Clear => {
+                sqlx::query("UPDATE users SET vault_salt = NULL, vault_key_wrapped = NULL WHERE id = $1")
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("DELETE FROM vault_items WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+            }
         }
-        VaultChange::Clear => {
-            sqlx::query("UPDATE users SET vault_salt = NULL, vault_key_wrapped = NULL WHERE id = ?")
-                .bind(user_id)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query("DELETE FROM vault_items WHERE user_id = ?").bind(user_id).execute(&mut *tx).await?;
-        }
-    }
-    tx.commit().await
+        tx.commit().await
+    })
 }
