@@ -103,7 +103,6 @@ impl Application {
                     .to_owned(),
             }),
             log_control,
-            vault: Arc::default(),
             leptos_options,
         };
         if let Err(e) = app::ssr::services::settings::restore_log_level(&state).await {
@@ -135,6 +134,10 @@ impl Application {
                 let _ = app::ssr::services::vault::prune(&state).await;
             }
         });
+        tokio::spawn(app::ssr::services::settings::follow_shared_settings(
+            self.state.clone(),
+            app::ssr::services::settings::FOLLOW_EVERY,
+        ));
         axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(async {
                 let _ = tokio::signal::ctrl_c().await;

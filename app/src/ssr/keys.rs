@@ -145,6 +145,59 @@ impl InstanceKeys {
     }
 }
 
+/// A secret only one token carries (its `vk` claim) and the server never stores: what was
+/// sealed with it (a session's vault key) opens only where that token is presented, on any
+/// node, and not from a copy of the database, with or without the instance key.
+#[derive(Clone)]
+pub struct TokenSecret(zeroize::Zeroizing<[u8; 32]>);
+
+impl TokenSecret {
+    pub fn random() -> Self {
+        let mut bytes = zeroize::Zeroizing::new([0u8; 32]);
+        rand::rngs::OsRng.fill_bytes(bytes.as_mut());
+        Self(bytes)
+    }
+
+    pub fn seal(&self, plaintext: &[u8], context: &str) -> Result<String, AppError> {
+        seal_with(&self.0, plaintext, context)
+    }
+
+    pub fn open(&self, sealed: &str, context: &str) -> Option<zeroize::Zeroizing<Vec<u8>>> {
+        open_with(&self.0, sealed, context).map(zeroize::Zeroizing::new)
+    }
+}
+
+impl std::fmt::Debug for TokenSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenSecret([redacted])")
+    }
+}
+
+impl serde::Serialize for TokenSecret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use base64::Engine;
+        s.serialize_str(&base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.0.as_ref()))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for TokenSecret {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use base64::Engine;
+        let text = zeroize::Zeroizing::new(String::deserialize(d)?);
+        let raw = zeroize::Zeroizing::new(
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(text.as_bytes())
+                .map_err(serde::de::Error::custom)?,
+        );
+        let mut bytes = zeroize::Zeroizing::new([0u8; 32]);
+        if raw.len() != 32 {
+            return Err(serde::de::Error::custom("a token secret is 32 bytes"));
+        }
+        bytes.copy_from_slice(&raw);
+        Ok(Self(bytes))
+    }
+}
+
 /// AES-256-GCM with a random nonce, `context` as associated data; base64 of nonce ‖ ciphertext.
 pub fn seal_with(key: &[u8; 32], plaintext: &[u8], context: &str) -> Result<String, crate::error::AppError> {
     use aes_gcm::aead::{Aead, KeyInit, Payload};

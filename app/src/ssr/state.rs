@@ -36,8 +36,6 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub config: Arc<RuntimeConfig>,
     pub log_control: Option<Arc<dyn LogControl>>,
-    /// Vault data keys unlocked for live sessions, in this process's memory only.
-    pub vault: Arc<super::services::vault::KeyRing>,
     pub leptos_options: LeptosOptions,
 }
 

@@ -172,7 +172,7 @@ pub struct UsersMe {
 pub async fn users_me(State(state): State<AppState>, caller: Caller) -> Result<Json<UsersMe>, AppError> {
     let a = accounts::find_account(&state, &caller.user_id).await?;
     Ok(Json(UsersMe {
-        data_unlocked: vault::is_unlocked(&state, &caller),
+        data_unlocked: vault::is_unlocked(&caller),
         is_dual_auth: a.is_oidc && a.has_password,
         user_id: a.id,
         username: a.username,

@@ -16,8 +16,8 @@ pub struct Status {
     message: &'static str,
 }
 
-pub async fn status(State(state): State<AppState>, caller: Caller) -> Json<Status> {
-    let unlocked = vault::is_unlocked(&state, &caller);
+pub async fn status(caller: Caller) -> Json<Status> {
+    let unlocked = vault::is_unlocked(&caller);
     let message = if unlocked {
         "Your encrypted data is unlocked."
     } else {

@@ -26,6 +26,7 @@ async fn a_token_of_another_kind_is_refused_even_for_a_live_session() {
             c["sid"].as_str().unwrap(),
             now,
             now + 600,
+            None,
         )
         .unwrap();
         let r = app.get("/api/auth/me", Some(&other)).await;
@@ -71,6 +72,7 @@ async fn a_token_signed_with_another_instance_key_is_refused() {
         c["sid"].as_str().unwrap(),
         now,
         now + 600,
+        None,
     )
     .unwrap();
     assert_eq!(app.get("/api/auth/me", Some(&t)).await.status, 401);

@@ -32,6 +32,8 @@ pub struct SessionAuthRow {
     pub has_passcode: bool,
     pub lock_after_minutes: i64,
     pub authenticated_at: i64,
+    /// The vault's data key, sealed for this session's token (see `services::vault`).
+    pub vault_key_sealed: Option<String>,
 }
 
 /// A session as listed, with its owner's name.
@@ -75,7 +77,7 @@ pub async fn find_with_user(pool: &Pool, session_id: &str) -> Result<Option<Sess
             "SELECT s.id AS session_id, s.user_id, s.expires_at, s.last_active_at, s.revoked_at,
                     u.username, u.display_name, u.is_admin, u.is_oidc, u.tokens_valid_after,
                     s.locked_at, u.passcode_hash IS NOT NULL AS has_passcode, u.lock_after_minutes,
-                    COALESCE(s.authenticated_at, s.created_at) AS authenticated_at
+                    COALESCE(s.authenticated_at, s.created_at) AS authenticated_at, s.vault_key_sealed
              FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1",
         )
         .bind(session_id)
@@ -139,7 +141,7 @@ pub async fn touch(pool: &Pool, id: &str, now: i64) -> Result<(), sqlx::Error> {
 /// Revokes one session; answers how many rows changed (0 when it was already revoked).
 pub async fn revoke(pool: &Pool, id: &str, now: i64) -> Result<u64, sqlx::Error> {
     with_pool!(pool => {
-        sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+        sqlx::query("UPDATE sessions SET revoked_at = $1, vault_key_sealed = NULL WHERE id = $2 AND revoked_at IS NULL")
             .bind(now)
             .bind(id)
             .execute(pool)
@@ -157,7 +159,7 @@ pub async fn revoke_all_for_user(
 ) -> Result<u64, sqlx::Error> {
     with_pool!(pool => {
         sqlx::query(
-            "UPDATE sessions SET revoked_at = $1
+            "UPDATE sessions SET revoked_at = $1, vault_key_sealed = NULL
              WHERE user_id = $2 AND revoked_at IS NULL AND expires_at > $3 AND ($4 IS NULL OR id <> $5)",
         )
         .bind(now)
@@ -222,5 +224,39 @@ pub async fn unlock_all_for_user(pool: &Pool, user_id: &str) -> Result<(), sqlx:
             .execute(pool)
             .await
             .map(|_| ())
+    })
+}
+
+/// Keeps (or with `None` drops) the vault key sealed for a session.
+pub async fn set_vault_key(pool: &Pool, id: &str, sealed: Option<&str>) -> Result<(), sqlx::Error> {
+    with_pool!(pool => {
+        sqlx::query("UPDATE sessions SET vault_key_sealed = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(sealed)
+            .bind(id)
+            .execute(pool)
+            .await
+            .map(|_| ())
+    })
+}
+
+/// Closes the vault in every session of a user (their password changed or was reset).
+pub async fn drop_vault_keys_of_user(pool: &Pool, user_id: &str) -> Result<(), sqlx::Error> {
+    with_pool!(pool => {
+        sqlx::query("UPDATE sessions SET vault_key_sealed = NULL WHERE user_id = $1 AND vault_key_sealed IS NOT NULL")
+            .bind(user_id)
+            .execute(pool)
+            .await
+            .map(|_| ())
+    })
+}
+
+/// Drops the sealed vault keys of sessions that ended (revoked ones never keep one).
+pub async fn prune_vault_keys(pool: &Pool, now: i64) -> Result<u64, sqlx::Error> {
+    with_pool!(pool => {
+        sqlx::query("UPDATE sessions SET vault_key_sealed = NULL WHERE vault_key_sealed IS NOT NULL AND expires_at <= $1")
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
     })
 }

@@ -17,6 +17,8 @@ pub struct ChallengeRow {
     pub expires_at: i64,
     pub used_at: Option<i64>,
     pub failed_attempts: i64,
+    /// The vault key opened with the password, sealed for the MFA-pending token.
+    pub vault_key_sealed: Option<String>,
 }
 
 /// Replaces a user's backup codes with new hashed ones, in one transaction.
@@ -144,7 +146,7 @@ pub async fn insert_challenge(
 pub async fn find_challenge(pool: &Pool, id: &str) -> Result<Option<ChallengeRow>, sqlx::Error> {
     with_pool!(pool => {
         sqlx::query_as(
-            "SELECT id, user_id, remember, expires_at, used_at, failed_attempts FROM mfa_challenges WHERE id = $1",
+            "SELECT id, user_id, remember, expires_at, used_at, failed_attempts, vault_key_sealed FROM mfa_challenges WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(pool)
@@ -190,5 +192,17 @@ pub async fn prune_challenges(pool: &Pool, before: i64) -> Result<u64, sqlx::Err
             .execute(pool)
             .await
             .map(|r| r.rows_affected())
+    })
+}
+
+/// Keeps the vault key sealed for a challenge's MFA-pending token until the second step.
+pub async fn set_challenge_vault_key(pool: &Pool, id: &str, sealed: &str) -> Result<(), sqlx::Error> {
+    with_pool!(pool => {
+        sqlx::query("UPDATE mfa_challenges SET vault_key_sealed = $1 WHERE id = $2")
+            .bind(sealed)
+            .bind(id)
+            .execute(pool)
+            .await
+            .map(|_| ())
     })
 }

@@ -163,7 +163,7 @@ pub(crate) async fn replace_password(
 ) -> Result<(), AppError> {
     let now = state.now();
     db::vault::set_password(&state.pool, user_id, hash, now, vault).await?;
-    state.vault.forget_user(user_id);
+    db::sessions::drop_vault_keys_of_user(&state.pool, user_id).await?;
     db::sessions::revoke_all_for_user(&state.pool, user_id, None, now).await?;
     db::totp::forget_trusted_devices(&state.pool, user_id).await?;
     db::password_resets::delete(&state.pool, user_id).await?;
@@ -178,7 +178,6 @@ pub async fn delete_own_account(state: &AppState, caller: &Caller, password: Str
         .await?
         .ok_or(AppError::from(ErrorKind::Unauthenticated))?;
     passwords::confirm(state, &user, &caller.reauth_source(), "password", password).await?;
-    state.vault.forget_user(&user.id);
     if !db::users::delete(&state.pool, &user.id).await? {
         return Err(AppError::of(
             ErrorKind::LastAdmin,

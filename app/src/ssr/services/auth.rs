@@ -53,6 +53,8 @@ pub async fn authenticate(state: &AppState, token: Option<&str>, gate: Gate) -> 
         locked,
         api_key_id: None,
         authenticated_at: row.authenticated_at,
+        vault_secret: claims.vk,
+        vault_key_sealed: row.vault_key_sealed,
     })
 }
 
@@ -101,5 +103,7 @@ async fn authenticate_key(state: &AppState, token: &str) -> Result<Caller, AppEr
         locked: false,
         api_key_id: Some(row.id),
         authenticated_at: 0,
+        vault_secret: None,
+        vault_key_sealed: None,
     })
 }

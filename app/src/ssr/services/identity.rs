@@ -60,6 +60,10 @@ pub struct Caller {
     pub api_key_id: Option<String>,
     /// When the session's owner last proved who they are (sign-in or password re-entry).
     pub authenticated_at: i64,
+    /// The secret the session's token carries (none for API keys), and the vault key sealed
+    /// with it when the vault is open for this session.
+    pub vault_secret: Option<crate::ssr::keys::TokenSecret>,
+    pub vault_key_sealed: Option<String>,
 }
 
 /// How long a sign-in or a re-entered password counts as recent for factor changes.
@@ -175,6 +179,8 @@ impl ClientMeta {
 #[derive(Clone)]
 pub struct SignedIn {
     pub token: String,
+    /// The secret `token` carries: what is sealed for this session opens with it.
+    pub vault_secret: crate::ssr::keys::TokenSecret,
     pub session_id: String,
     pub expires_at: i64,
     /// Seconds the cookie should live.

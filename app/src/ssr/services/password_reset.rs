@@ -100,7 +100,7 @@ pub async fn verify_code(state: &AppState, username: &str, code: &str, ip: &str)
         return Err(invalid());
     }
     rate_limit::refund(state, attempt).await?;
-    tokens::mint(&state.keys, TokenKind::Reset, &user.id, &token_id, now, now + TOKEN_SECS)
+    tokens::mint(&state.keys, TokenKind::Reset, &user.id, &token_id, now, now + TOKEN_SECS, None)
 }
 
 /// Sets the new password with a reset token. Every session ends and trusted devices are

@@ -161,8 +161,8 @@ pub async fn unlock(state: &AppState, caller: &Caller, passcode: &str) -> Result
     )
     .await?;
     db::sessions::carry_authenticated_at(&state.pool, &old.id, &fresh.session_id).await?;
+    super::vault::carry_to_session(state, caller, &fresh).await?;
     db::sessions::revoke(&state.pool, &old.id, state.now()).await?;
-    state.vault.carry(&old.id, &fresh.session_id);
     Ok(fresh)
 }
 

@@ -4,7 +4,7 @@ use super::settings;
 use super::tokens::{self, TokenKind};
 use crate::error::{AppError, ErrorKind};
 use crate::ssr::db::{self, sessions::SessionRow};
-use crate::ssr::keys::new_id;
+use crate::ssr::keys::{new_id, TokenSecret};
 use crate::ssr::AppState;
 
 /// "Remember me" sessions last 30 days; others the instance session timeout.
@@ -70,9 +70,19 @@ pub(crate) async fn insert_session(
         revoked_at: None,
     };
     db::sessions::insert(&state.pool, &row).await?;
-    let token = tokens::mint(&state.keys, TokenKind::Access, &account.id, &row.id, now, row.expires_at)?;
+    let vault_secret = TokenSecret::random();
+    let token = tokens::mint(
+        &state.keys,
+        TokenKind::Access,
+        &account.id,
+        &row.id,
+        now,
+        row.expires_at,
+        Some(&vault_secret),
+    )?;
     Ok(SignedIn {
         token,
+        vault_secret,
         session_id: row.id,
         expires_at: row.expires_at,
         max_age: (expires_at - now).max(0),
@@ -84,7 +94,6 @@ pub(crate) async fn insert_session(
 pub async fn end_session(state: &AppState, caller: &Caller) -> Result<(), AppError> {
     let session = caller.session()?;
     db::sessions::revoke(&state.pool, session, state.now()).await?;
-    state.vault.forget(session);
     Ok(())
 }
 
@@ -129,11 +138,7 @@ pub async fn revoke_session(state: &AppState, caller: &Caller, session_id: &str)
             .map_err(|_| AppError::of(ErrorKind::Forbidden, "This session is not yours."))?;
     }
     db::sessions::revoke(&state.pool, session_id, state.now()).await?;
-    let was_current = caller.api_key_id.is_none() && session_id == caller.session_id;
-    if was_current {
-        state.vault.forget(session_id);
-    }
-    Ok(was_current)
+    Ok(caller.api_key_id.is_none() && session_id == caller.session_id)
 }
 
 /// Revokes every session of `target` (default: the caller), keeping the caller's own when

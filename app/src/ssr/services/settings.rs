@@ -70,8 +70,8 @@ pub async fn log_level(state: &AppState) -> Result<String, AppError> {
         .unwrap_or_else(|| state.config.default_log_level.clone()))
 }
 
-/// Changes the log level at once (on this node; others pick it up at their next start) and
-/// keeps it across restarts.
+/// Changes the log level at once on this node, within [`FOLLOW_EVERY`] on the others
+/// ([`follow_shared_settings`]), and keeps it across restarts.
 pub async fn set_log_level(admin: &AdminUser, state: &AppState, level: &str) -> Result<String, AppError> {
     let level = level.trim().to_ascii_lowercase();
     if !LOG_LEVELS.contains(&level.as_str()) {
@@ -100,6 +100,30 @@ pub async fn restore_log_level(state: &AppState) -> Result<(), AppError> {
         apply_log_level(state, &level)?;
     }
     Ok(())
+}
+
+/// How often a node looks for settings another node changed.
+pub const FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Runs for the life of the node: what a node applies in its own process (today the log
+/// level; every other setting is read from the database at each use) follows what any node
+/// saved, within `every`.
+pub async fn follow_shared_settings(state: AppState, every: std::time::Duration) {
+    let mut applied = log_level(&state).await.ok();
+    loop {
+        tokio::time::sleep(every).await;
+        match log_level(&state).await {
+            Ok(level) if applied.as_deref() != Some(level.as_str()) => {
+                if apply_log_level(&state, &level).is_ok() {
+                    tracing::info!(level = %level, "log level changed on another node");
+                    applied = Some(level);
+                }
+            }
+            Ok(_) => {}
+            // The database is away: keep what is applied and look again.
+            Err(_) => {}
+        }
+    }
 }
 
 /// `GET /users/db-health`: `503 unavailable` when the database does not answer.

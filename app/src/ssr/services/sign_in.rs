@@ -12,7 +12,7 @@ use super::{ldap, oidc, passwords, sessions, totp, vault};
 use crate::domain::{LoginPassword, SecondFactor};
 use crate::error::{AppError, ErrorKind};
 use crate::ssr::db::{self, totp as totp_db, users::UserRow};
-use crate::ssr::keys::new_id;
+use crate::ssr::keys::{new_id, TokenSecret};
 use crate::ssr::AppState;
 
 /// Which document's sign-in this is.
@@ -137,32 +137,36 @@ async fn finish_first_factor(
 ) -> Result<LoginOutcome, AppError> {
     let remember = ctx.remember && ctx.family == Family::Users;
     if user.totp_enabled && !totp::is_trusted_device(state, &user.id, ctx.trusted_device).await? {
-        let (mfa_token, challenge) = open_challenge(state, &user.id, remember, ctx.family.mfa_ttl()).await?;
+        let (mfa_token, challenge, secret) =
+            open_challenge(state, &user.id, remember, ctx.family.mfa_ttl()).await?;
         if let Some(p) = vault_password {
-            vault::unlock_on_sign_in(state, &user.id, p, &vault::challenge_slot(&challenge)).await?;
+            vault::open_for_second_step(state, &user.id, p, &challenge, &secret).await?;
         }
         return Ok(LoginOutcome::MfaRequired { mfa_token });
     }
     let signed_in = sessions::start_session(state, Account::from(user), ctx.client, remember).await?;
     if let Some(p) = vault_password {
-        vault::unlock_on_sign_in(state, &signed_in.account.id, p, &signed_in.session_id).await?;
+        vault::open_on_sign_in(state, &signed_in, p).await?;
     }
     Ok(LoginOutcome::SignedIn(signed_in))
 }
 
-/// Opens a second-step challenge; answers its MFA-pending token and its id.
+/// Opens a second-step challenge; answers its MFA-pending token, its id and the secret the
+/// token carries.
 async fn open_challenge(
     state: &AppState,
     user_id: &str,
     remember: bool,
     ttl: i64,
-) -> Result<(String, String), AppError> {
+) -> Result<(String, String, TokenSecret), AppError> {
     let now = state.now();
     let id = new_id();
     totp_db::prune_challenges(&state.pool, now - 3600).await?;
     totp_db::insert_challenge(&state.pool, &id, user_id, remember, now, now + ttl).await?;
-    let token = tokens::mint(&state.keys, TokenKind::MfaPending, user_id, &id, now, now + ttl)?;
-    Ok((token, id))
+    let secret = TokenSecret::random();
+    let token =
+        tokens::mint(&state.keys, TokenKind::MfaPending, user_id, &id, now, now + ttl, Some(&secret))?;
+    Ok((token, id, secret))
 }
 
 /// A completed second step: the session, and the trusted-device cookie value when asked for.
@@ -206,7 +210,14 @@ pub async fn complete_second_step(
     }
     let signed_in =
         sessions::start_session(state, Account::from(user), client, remember || challenge.remember).await?;
-    state.vault.carry(&vault::challenge_slot(&challenge.id), &signed_in.session_id);
+    vault::carry_from_second_step(
+        state,
+        &challenge.id,
+        challenge.vault_key_sealed.as_deref(),
+        claims.vk.as_ref(),
+        &signed_in,
+    )
+    .await?;
     let trusted_device = if trust_device {
         Some(totp::trust_device(state, &signed_in.account.id, client).await?)
     } else {

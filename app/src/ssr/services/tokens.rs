@@ -1,6 +1,6 @@
 //! Signed tokens: one algorithm, fixed issuer and audience, and a kind that is never interchangeable.
 use crate::error::AppError;
-use crate::ssr::keys::InstanceKeys;
+use crate::ssr::keys::{InstanceKeys, TokenSecret};
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
@@ -30,6 +30,9 @@ pub struct Claims {
     pub kind: TokenKind,
     pub iat: i64,
     pub exp: i64,
+    /// Session and MFA-pending tokens: the secret that opens the vault key sealed for them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vk: Option<TokenSecret>,
 }
 
 pub fn mint(
@@ -39,6 +42,7 @@ pub fn mint(
     sid: &str,
     iat: i64,
     exp: i64,
+    vk: Option<&TokenSecret>,
 ) -> Result<String, AppError> {
     let claims = Claims {
         iss: ISSUER.into(),
@@ -48,6 +52,7 @@ pub fn mint(
         kind,
         iat,
         exp,
+        vk: vk.cloned(),
     };
     encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(keys.jwt_secret()))
         .map_err(|e| AppError::internal("token signing failed", &e))
@@ -77,21 +82,21 @@ mod tests {
 
     #[test]
     fn a_token_of_one_kind_is_not_accepted_as_another() {
-        let t = mint(&keys(), TokenKind::MfaPending, "u", "s", 100, 200).unwrap();
+        let t = mint(&keys(), TokenKind::MfaPending, "u", "s", 100, 200, None).unwrap();
         assert!(verify(&keys(), &t, TokenKind::Access, 150).is_none());
         assert!(verify(&keys(), &t, TokenKind::MfaPending, 150).is_some());
     }
 
     #[test]
     fn an_expired_token_is_refused() {
-        let t = mint(&keys(), TokenKind::Access, "u", "s", 100, 200).unwrap();
+        let t = mint(&keys(), TokenKind::Access, "u", "s", 100, 200, None).unwrap();
         assert!(verify(&keys(), &t, TokenKind::Access, 200).is_none());
     }
 
     #[test]
     fn a_token_signed_with_another_key_is_refused() {
         let other = InstanceKeys::from_secret("another-secret-another-secret-xx").unwrap();
-        let t = mint(&other, TokenKind::Access, "u", "s", 100, 200).unwrap();
+        let t = mint(&other, TokenKind::Access, "u", "s", 100, 200, None).unwrap();
         assert!(verify(&keys(), &t, TokenKind::Access, 150).is_none());
     }
 }

@@ -5,23 +5,28 @@
 //! database and the instance key together still cannot open anyone's items. "Unlocked" means
 //! this process holds the data key for a live session, in memory only.
 //!
+//! An open vault is the data key sealed (AES-256-GCM) for one session, under a 256-bit secret
+//! that only that session's token carries (its `vk` claim) and the server never stores. Any
+//! node the token reaches, or this one after a restart, opens it; a copy of the database does
+//! not, with or without the instance key. Revoking or ending the session drops the sealed key;
+//! a password change or reset drops it in every session of the user.
+//!
 //! Decisions: the vault is created on the first `unlock-data` (users who never use it pay no
-//! extra hash at sign-in); once it exists, a password sign-in unlocks it for the new session
-//! (after the second step, on the node that took the password). A restart, or a request that
-//! lands on another node, finds it locked again: `423 data_locked`, and the page asks for the
-//! password (`unlock-data`). A password change re-wraps the same key; a reset cannot, so it
-//! clears the items and says so. API keys have no session and cannot unlock the vault.
+//! extra hash at sign-in); once it exists, a password sign-in opens it for the new session
+//! (between the two sign-in steps it waits sealed for the MFA-pending token). Sessions that
+//! did not come from a password (SSO, directory, a new session after the screen lock when
+//! the old one was closed) answer `423 data_locked` until the password is typed
+//! (`unlock-data`). A password change re-wraps the same key; a reset cannot, so it clears the
+//! items and says so. API keys have no session and cannot open the vault.
 use super::identity::Caller;
 use crate::error::{AppError, ErrorKind};
 use crate::ssr::db::{
     self,
     vault::{VaultChange, WrappedKey},
 };
-use crate::ssr::keys::{open_with, seal_with};
+use crate::ssr::keys::{open_with, seal_with, TokenSecret};
 use crate::ssr::AppState;
 use rand::RngCore;
-use std::collections::HashMap;
-use std::sync::Mutex;
 use zeroize::Zeroizing;
 
 type DataKey = Zeroizing<[u8; 32]>;
@@ -30,55 +35,26 @@ type DataKey = Zeroizing<[u8; 32]>;
 pub const MAX_NAME: usize = 128;
 pub const MAX_VALUE: usize = 64 * 1024;
 
-struct Held {
-    user_id: String,
-    key: DataKey,
-    since: i64,
+/// The context a data key is sealed under for one session (or one second step).
+fn session_context(slot: &str) -> String {
+    format!("vault-session:{slot}")
 }
 
-/// The data keys this process holds, by session id (or `mfa:<challenge>` between the two
-/// sign-in steps). Never written anywhere.
-#[derive(Default)]
-pub struct KeyRing(Mutex<HashMap<String, Held>>);
-
-impl KeyRing {
-    fn with<R>(&self, f: impl FnOnce(&mut HashMap<String, Held>) -> R) -> R {
-        let mut map = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        f(&mut map)
-    }
-
-    fn put(&self, slot: &str, user_id: &str, key: DataKey, now: i64) {
-        self.with(|m| m.insert(slot.to_owned(), Held { user_id: user_id.to_owned(), key, since: now }));
-    }
-
-    fn get(&self, slot: &str, user_id: &str) -> Option<DataKey> {
-        self.with(|m| m.get(slot).filter(|h| h.user_id == user_id).map(|h| h.key.clone()))
-    }
-
-    /// Moves a held key to another slot (second sign-in step done, or unlock's new session).
-    pub fn carry(&self, from: &str, to: &str) {
-        self.with(|m| {
-            if let Some(h) = m.remove(from) {
-                m.insert(to.to_owned(), h);
-            }
-        });
-    }
-
-    pub fn forget(&self, slot: &str) {
-        self.with(|m| m.remove(slot));
-    }
-
-    pub fn forget_user(&self, user_id: &str) {
-        self.with(|m| m.retain(|_, h| h.user_id != user_id));
-    }
-
-    fn slots(&self) -> Vec<(String, i64)> {
-        self.with(|m| m.iter().map(|(k, h)| (k.clone(), h.since)).collect())
-    }
+fn seal_for(secret: &TokenSecret, slot: &str, key: &DataKey) -> Result<String, AppError> {
+    secret.seal(key.as_ref(), &session_context(slot))
 }
 
-/// The slot a key waits in between the password step and the second step.
-pub fn challenge_slot(challenge_id: &str) -> String {
+fn open_for(secret: &TokenSecret, slot: &str, sealed: &str) -> Option<DataKey> {
+    let raw = secret.open(sealed, &session_context(slot))?;
+    let mut key = Zeroizing::new([0u8; 32]);
+    (raw.len() == 32).then(|| {
+        key.copy_from_slice(&raw);
+        key
+    })
+}
+
+/// The slot name of a second step waiting for its code.
+fn challenge_slot(challenge_id: &str) -> String {
     format!("mfa:{challenge_id}")
 }
 
@@ -132,16 +108,71 @@ async fn open_key(state: &AppState, user_id: &str, password: String) -> Result<O
     Ok(Some(key))
 }
 
-/// After a password sign-in: unlocks an existing vault into `slot`. Does nothing without one.
-pub async fn unlock_on_sign_in(
+/// After a password sign-in that owes a second step: opens an existing vault and keeps its
+/// key sealed for the MFA-pending token (`secret`) until the step is done.
+pub async fn open_for_second_step(
     state: &AppState,
     user_id: &str,
     password: &str,
-    slot: &str,
+    challenge_id: &str,
+    secret: &TokenSecret,
 ) -> Result<(), AppError> {
     if let Some(key) = open_key(state, user_id, password.to_owned()).await? {
-        state.vault.put(slot, user_id, key, state.now());
+        let sealed = seal_for(secret, &challenge_slot(challenge_id), &key)?;
+        db::totp::set_challenge_vault_key(&state.pool, challenge_id, &sealed).await?;
     }
+    Ok(())
+}
+
+/// After a password sign-in: opens an existing vault for the new session. Does nothing
+/// without one.
+pub async fn open_on_sign_in(
+    state: &AppState,
+    signed_in: &super::identity::SignedIn,
+    password: &str,
+) -> Result<(), AppError> {
+    if let Some(key) = open_key(state, &signed_in.account.id, password.to_owned()).await? {
+        keep_for_session(state, &signed_in.session_id, &signed_in.vault_secret, &key).await?;
+    }
+    Ok(())
+}
+
+/// The second step done: the key waiting for the MFA-pending token (`from`, its secret)
+/// moves to the new session.
+pub async fn carry_from_second_step(
+    state: &AppState,
+    challenge_id: &str,
+    sealed: Option<&str>,
+    from: Option<&TokenSecret>,
+    to: &super::identity::SignedIn,
+) -> Result<(), AppError> {
+    let (Some(sealed), Some(from)) = (sealed, from) else { return Ok(()) };
+    if let Some(key) = open_for(from, &challenge_slot(challenge_id), sealed) {
+        keep_for_session(state, &to.session_id, &to.vault_secret, &key).await?;
+    }
+    Ok(())
+}
+
+/// A session replacing the caller's (the screen-lock unlock): an open vault stays open.
+pub async fn carry_to_session(
+    state: &AppState,
+    caller: &Caller,
+    to: &super::identity::SignedIn,
+) -> Result<(), AppError> {
+    if let Ok(key) = held_key(caller) {
+        keep_for_session(state, &to.session_id, &to.vault_secret, &key).await?;
+    }
+    Ok(())
+}
+
+async fn keep_for_session(
+    state: &AppState,
+    session_id: &str,
+    secret: &TokenSecret,
+    key: &DataKey,
+) -> Result<(), AppError> {
+    let sealed = seal_for(secret, session_id, key)?;
+    db::sessions::set_vault_key(&state.pool, session_id, Some(&sealed)).await?;
     Ok(())
 }
 
@@ -179,17 +210,23 @@ async fn unlock(state: &AppState, caller: &Caller, password: String) -> Result<(
             }
         }
     };
-    state.vault.put(session, &caller.user_id, key, state.now());
-    Ok(())
+    let secret = caller.vault_secret.as_ref().ok_or_else(|| AppError::from(ErrorKind::DataLocked))?;
+    keep_for_session(state, session, secret, &key).await
 }
 
-pub fn is_unlocked(state: &AppState, caller: &Caller) -> bool {
-    caller.session().ok().is_some_and(|s| state.vault.get(s, &caller.user_id).is_some())
+pub fn is_unlocked(caller: &Caller) -> bool {
+    held_key(caller).is_ok()
 }
 
-fn held_key(state: &AppState, caller: &Caller) -> Result<DataKey, AppError> {
+/// The data key sealed for the caller's session, opened with the secret their token carries.
+fn held_key(caller: &Caller) -> Result<DataKey, AppError> {
     let session = caller.session()?;
-    state.vault.get(session, &caller.user_id).ok_or_else(|| AppError::from(ErrorKind::DataLocked))
+    let locked = || AppError::from(ErrorKind::DataLocked);
+    let (secret, sealed) = (
+        caller.vault_secret.as_ref().ok_or_else(locked)?,
+        caller.vault_key_sealed.as_deref().ok_or_else(locked)?,
+    );
+    open_for(secret, session, sealed).ok_or_else(locked)
 }
 
 /// One item as the vault lists it. No `Debug`: it holds the decrypted value.
@@ -201,7 +238,7 @@ pub struct Item {
 }
 
 pub async fn list(state: &AppState, caller: &Caller) -> Result<Vec<Item>, AppError> {
-    let key = held_key(state, caller)?;
+    let key = held_key(caller)?;
     db::vault::items(&state.pool, &caller.user_id)
         .await?
         .into_iter()
@@ -237,7 +274,7 @@ pub async fn put(state: &AppState, caller: &Caller, name: &str, value: &str) -> 
             "An item holds at most 64 KiB.",
         ));
     }
-    let key = held_key(state, caller)?;
+    let key = held_key(caller)?;
     let sealed = seal_with(&key, value.as_bytes(), &item_context(&caller.user_id, name))?;
     db::vault::put_item(&state.pool, &caller.user_id, name, &sealed, state.now()).await?;
     Ok(())
@@ -267,20 +304,8 @@ pub async fn rewrap(
     }
 }
 
-/// Drops keys whose session ended and second steps never finished. Run now and then.
+/// Drops the sealed keys of sessions that ended. Run now and then.
 pub async fn prune(state: &AppState) -> Result<(), AppError> {
-    let now = state.now();
-    for (slot, since) in state.vault.slots() {
-        let live = if slot.starts_with("mfa:") {
-            now - since < 15 * 60
-        } else {
-            db::sessions::find(&state.pool, &slot)
-                .await?
-                .is_some_and(|s| s.revoked_at.is_none() && s.expires_at > now)
-        };
-        if !live {
-            state.vault.forget(&slot);
-        }
-    }
+    db::sessions::prune_vault_keys(&state.pool, state.now()).await?;
     Ok(())
 }
