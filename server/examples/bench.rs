@@ -4,6 +4,10 @@
 //!    verify) against a bare axum handler answering a fixed JSON body, same client, same run.
 //! 2. Password sign-in rate (`POST /api/users/login`) against raw argon2id verifies with the
 //!    same parameters, both using every core.
+//!
+//! `BENCH_DATABASE_URL` (an empty PostgreSQL database; default a fresh SQLite file) and
+//! `BENCH_NODES` (default 1; with 2, two nodes share the database and the load alternates
+//! between them) choose the set-up; `bash bench/run.sh` runs every combination.
 // A measuring tool, not the service: any failure should stop it loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 use app::ssr::clock::SystemClock;
@@ -25,15 +29,15 @@ struct Figures {
 
 async fn load(
     client: reqwest::Client,
-    url: String,
+    urls: Vec<String>,
     token: Option<String>,
     concurrency: usize,
     secs: u64,
 ) -> Figures {
     let deadline = Instant::now() + Duration::from_secs(secs);
     let mut tasks = Vec::new();
-    for _ in 0..concurrency {
-        let (client, url, token) = (client.clone(), url.clone(), token.clone());
+    for c in 0..concurrency {
+        let (client, url, token) = (client.clone(), urls[c % urls.len()].clone(), token.clone());
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::new();
             while Instant::now() < deadline {
@@ -66,14 +70,28 @@ async fn main() {
     let secs: u64 = std::env::var("BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(10);
     let concurrency: usize =
         std::env::var("BENCH_CONCURRENCY").ok().and_then(|s| s.parse().ok()).unwrap_or(32);
+    let nodes: usize = std::env::var("BENCH_NODES").ok().and_then(|s| s.parse().ok()).unwrap_or(1);
+    let database = std::env::var("BENCH_DATABASE_URL").ok();
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut settings = Settings::for_tests(dir.path().to_path_buf());
-    // Every login below comes "through a proxy" with its own address, so the per-IP sign-in
-    // limit (30 / 15 min) does not cut the measurement short.
-    settings.trusted_proxies = vec!["127.0.0.1/32".parse().expect("cidr")];
-    let app = Application::build(settings, Arc::new(SystemClock), None).await.expect("app");
-    let base = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped());
+    let mut bases = Vec::new();
+    for n in 0..nodes {
+        let mut settings = Settings::for_tests(dir.path().join(format!("node-{n}")));
+        if let Some(url) = &database {
+            settings.database_url = url.clone().into();
+        } else {
+            settings.database_url = format!("sqlite://{}", dir.path().join("portcullis.db").display()).into();
+        }
+        // The nodes share one instance key, as a cluster must.
+        settings.secret_key = Some("bench-instance-key-shared-by-all-nodes-0123".to_owned().into());
+        // Every login below comes "through a proxy" with its own address, so the per-IP
+        // sign-in limit (30 / 15 min) does not cut the measurement short.
+        settings.trusted_proxies = vec!["127.0.0.1/32".parse().expect("cidr")];
+        let app = Application::build(settings, Arc::new(SystemClock), None).await.expect("app");
+        bases.push(format!("http://127.0.0.1:{}", app.port()));
+        tokio::spawn(app.run_until_stopped());
+    }
+    let base = bases[0].clone();
+    let me_urls: Vec<String> = bases.iter().map(|b| format!("{b}/api/auth/me")).collect();
 
     let bare = axum::Router::new().route(
         "/me",
@@ -93,13 +111,17 @@ async fn main() {
     let token =
         setup.json::<serde_json::Value>().await.expect("json")["token"].as_str().expect("token").to_owned();
 
-    println!("machine: {} cores; load generator runs in the same process; {secs} s per run, {concurrency} connections", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    println!(
+        "machine: {} cores; load generator runs in the same process; {secs} s per run, {concurrency} connections; database {}; {nodes} node(s)",
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        if database.is_some() { "PostgreSQL" } else { "SQLite" },
+    );
     // Warm-up.
-    let _ = load(client.clone(), bare_url.clone(), None, concurrency, 1).await;
-    let _ = load(client.clone(), format!("{base}/api/auth/me"), Some(token.clone()), concurrency, 1).await;
+    let _ = load(client.clone(), vec![bare_url.clone()], None, concurrency, 1).await;
+    let _ = load(client.clone(), me_urls.clone(), Some(token.clone()), concurrency, 1).await;
 
-    let b = load(client.clone(), bare_url, None, concurrency, secs).await;
-    let m = load(client.clone(), format!("{base}/api/auth/me"), Some(token), concurrency, secs).await;
+    let b = load(client.clone(), vec![bare_url], None, concurrency, secs).await;
+    let m = load(client.clone(), me_urls, Some(token), concurrency, secs).await;
     println!(
         "\nGET /api/auth/me (valid token)  {:>9.0} req/s   p50 {:>6.2} ms   p99 {:>6.2} ms",
         m.rps, m.p50_ms, m.p99_ms
@@ -116,7 +138,7 @@ async fn main() {
     let deadline = Instant::now() + Duration::from_secs(secs);
     let mut tasks = Vec::new();
     for w in 0..workers {
-        let (client, base, done) = (client.clone(), base.clone(), done.clone());
+        let (client, base, done) = (client.clone(), bases[w % bases.len()].clone(), done.clone());
         tasks.push(tokio::spawn(async move {
             let mut i = 0u32;
             while Instant::now() < deadline {

@@ -1,5 +1,6 @@
 //! Page gating before rendering, so it holds without the WASM: no users → setup; pages that need
 //! a session → login; sign-in pages while signed in → home.
+use app::error::ErrorKind;
 use app::ssr::http::presented_token;
 use app::ssr::services::identity::Gate;
 use app::ssr::services::{accounts, auth};
@@ -26,7 +27,12 @@ pub async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Re
         return if path == "/setup" { next.run(req).await } else { Redirect::to("/setup").into_response() };
     }
     let token = presented_token(req.headers());
-    let signed_in = auth::authenticate(&state, token.as_deref(), Gate::AllowLocked).await.is_ok();
+    let signed_in = match auth::authenticate(&state, token.as_deref(), Gate::AllowLocked).await {
+        Ok(_) => true,
+        // The database is away: say so, rather than pretend the visitor is signed out.
+        Err(e) if e.is(ErrorKind::Unavailable) => return e.into_response(),
+        Err(_) => false,
+    };
     if path == "/setup" {
         return Redirect::to(if signed_in { "/" } else { "/login" }).into_response();
     }

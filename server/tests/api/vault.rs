@@ -228,3 +228,46 @@ async fn an_api_key_can_neither_read_nor_change_the_vault() {
     let items = app.get("/api/users/vault", Some(&t)).await;
     assert_eq!(items.body["items"][0]["name"], "ssh", "nothing was deleted");
 }
+
+#[tokio::test]
+async fn a_sign_in_waiting_for_its_second_step_dies_with_a_password_change() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let token = user_with_item(&app, "alice").await;
+    let (secret, _) = app.enable_totp(&token).await;
+    // Someone who knows the old password gets as far as the second step…
+    let r = app.post("/api/users/login", None, json!({"username": "alice", "password": USER_PASSWORD})).await;
+    let temp = r.body["temp_token"].as_str().unwrap().to_owned();
+    // …then the owner changes the password.
+    let fresh = {
+        let r = app
+            .post(
+                "/api/users/totp/verify-login",
+                None,
+                json!({"temp_token": app.post("/api/users/login", None, json!({"username": "alice", "password": USER_PASSWORD})).await.body["temp_token"], "totp_code": app.code(&secret)}),
+            )
+            .await;
+        r.body["token"].as_str().unwrap().to_owned()
+    };
+    let r = app
+        .post(
+            "/api/users/change-password",
+            Some(&fresh),
+            json!({"oldPassword": USER_PASSWORD, "newPassword": "brand-new-orbit-lantern-52"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    app.clock.advance(30);
+    let r = app
+        .post(
+            "/api/users/totp/verify-login",
+            None,
+            json!({"temp_token": temp, "totp_code": app.code(&secret)}),
+        )
+        .await;
+    assert_eq!(r.status, 401, "the old password's sign-in is over: {}", r.body);
+    assert_eq!(
+        app.sql_count("SELECT COUNT(*) FROM mfa_challenges WHERE vault_key_sealed IS NOT NULL").await,
+        0
+    );
+}

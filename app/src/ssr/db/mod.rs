@@ -28,6 +28,8 @@ macro_rules! serialized {
             $crate::ssr::db::Pool::Sqlite($conn) => $body,
             $crate::ssr::db::Pool::Postgres(pg) => {
                 let mut tx = pg.begin().await?;
+                // A request waits a bounded time for its turn (then 503), not a connection's life.
+                sqlx::query("SET LOCAL lock_timeout = '5s'").execute(&mut *tx).await?;
                 sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
                     .bind($key)
                     .execute(&mut *tx)
@@ -38,6 +40,44 @@ macro_rules! serialized {
                 }?;
                 tx.commit().await?;
                 Ok(out)
+            }
+        }
+    };
+}
+
+/// Runs `body` (several statements on the transaction `tx`, answering `Ok(true)` to keep
+/// them) all or nothing, serialised on `key` like [`serialized!`]: on SQLite in one
+/// transaction (its first write takes the database's write lock), on PostgreSQL in one
+/// transaction after the advisory lock. `Ok(false)` rolls everything back.
+macro_rules! serialized_tx {
+    ($pool:ident, $key:expr, $tx:ident => $body:block) => {
+        match $pool {
+            $crate::ssr::db::Pool::Sqlite(p) => {
+                let mut tx = p.begin().await?;
+                let keep: bool = {
+                    let $tx = &mut *tx;
+                    $body
+                }?;
+                if keep {
+                    tx.commit().await?;
+                }
+                Ok(keep)
+            }
+            $crate::ssr::db::Pool::Postgres(p) => {
+                let mut tx = p.begin().await?;
+                sqlx::query("SET LOCAL lock_timeout = '5s'").execute(&mut *tx).await?;
+                sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+                    .bind($key)
+                    .execute(&mut *tx)
+                    .await?;
+                let keep: bool = {
+                    let $tx = &mut *tx;
+                    $body
+                }?;
+                if keep {
+                    tx.commit().await?;
+                }
+                Ok(keep)
             }
         }
     };
@@ -171,9 +211,13 @@ fn is_unavailable(e: &sqlx::Error) -> bool {
             true
         }
         sqlx::Error::Protocol(_) | sqlx::Error::WorkerCrashed => true,
-        sqlx::Error::Database(d) => {
-            d.code().is_some_and(|c| c.starts_with("08") || c.starts_with("53") || c.starts_with("57"))
-        }
+        sqlx::Error::Database(d) => d.code().is_some_and(|c| {
+            // PostgreSQL: connection, resources, operator intervention, a read-only standby
+            // after a fail-over, a lock not granted in time.
+            c.starts_with("08") || c.starts_with("53") || c.starts_with("57") || c == "25006" || c == "55P03"
+            // SQLite: busy or locked past the busy timeout (primary code in the low byte).
+            || c.parse::<i32>().is_ok_and(|n| matches!(n & 0xff, 5 | 6))
+        }),
         _ => false,
     }
 }

@@ -100,23 +100,43 @@ pub async fn is_linked(pool: &Pool, user_id: &str) -> Result<bool, sqlx::Error> 
 }
 
 /// Moves the provider identity of an SSO-only account onto a password account and deletes
-/// the SSO-only one, in one transaction.
+/// the SSO-only one, in one transaction, serialised with every change to who is an admin: an
+/// admin SSO account is only merged away while the target is still an admin, and a target
+/// linked meanwhile is not overwritten. Answers false, changing nothing, when either no
+/// longer holds.
 pub async fn merge_into(
     pool: &Pool,
     oidc_user_id: &str,
     target_id: &str,
     who: &ProviderIdentity,
-) -> Result<(), sqlx::Error> {
-    with_pool!(pool => {
-        let mut tx = pool.begin().await?;
-        sqlx::query("DELETE FROM users WHERE id = $1").bind(oidc_user_id).execute(&mut *tx).await?;
-        sqlx::query("UPDATE users SET oidc_issuer = $1, oidc_subject = $2, is_oidc = TRUE WHERE id = $3")
+) -> Result<bool, sqlx::Error> {
+    serialized_tx!(pool, super::users::WHO_ADMINISTERS, tx => {
+        async {
+            let gone = sqlx::query(
+                "DELETE FROM users WHERE id = $1
+                 AND (is_admin = FALSE OR EXISTS (SELECT 1 FROM users WHERE id = $2 AND is_admin = TRUE))",
+            )
+            .bind(oidc_user_id)
+            .bind(target_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if gone == 0 {
+                return Ok::<bool, sqlx::Error>(false);
+            }
+            let linked = sqlx::query(
+                "UPDATE users SET oidc_issuer = $1, oidc_subject = $2, is_oidc = TRUE
+                 WHERE id = $3 AND oidc_subject IS NULL AND password_hash IS NOT NULL",
+            )
             .bind(&who.issuer)
             .bind(&who.subject)
             .bind(target_id)
             .execute(&mut *tx)
-            .await?;
-        tx.commit().await
+            .await?
+            .rows_affected();
+            Ok(linked == 1)
+        }
+        .await
     })
 }
 

@@ -176,7 +176,7 @@ pub async fn take_challenge_try(pool: &Pool, id: &str) -> Result<bool, sqlx::Err
 /// Spends a challenge; false when it was already spent.
 pub async fn use_challenge(pool: &Pool, id: &str, now: i64) -> Result<bool, sqlx::Error> {
     with_pool!(pool => {
-        sqlx::query("UPDATE mfa_challenges SET used_at = $1 WHERE id = $2 AND used_at IS NULL")
+        sqlx::query("UPDATE mfa_challenges SET used_at = $1, vault_key_sealed = NULL WHERE id = $2 AND used_at IS NULL")
             .bind(now)
             .bind(id)
             .execute(pool)

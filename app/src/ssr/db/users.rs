@@ -43,7 +43,7 @@ pub struct NewUser<'a> {
 
 /// The key that serialises every change to who is an admin (the first user, a demotion, a
 /// deletion), across nodes.
-const WHO_ADMINISTERS: &str = "users:admins";
+pub(super) const WHO_ADMINISTERS: &str = "users:admins";
 
 pub enum Admission {
     /// Insert only while the table is empty; the user becomes admin.

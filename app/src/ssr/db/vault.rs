@@ -94,25 +94,35 @@ pub enum VaultChange {
     Clear,
 }
 
-/// Replaces the password hash, stops every token issued before `now`, and applies the vault
-/// change: all or nothing.
+/// Replaces the password hash, stops every token issued before `now` (second steps still
+/// waiting included), and applies the vault change: all or nothing. Answers false, changing
+/// nothing, when `Keep` finds that a vault appeared since the caller looked (another request
+/// created it): the caller re-wraps and tries again.
 pub async fn set_password(
     pool: &Pool,
     user_id: &str,
     hash: &str,
     now: i64,
     vault: VaultChange,
-) -> Result<(), sqlx::Error> {
+) -> Result<bool, sqlx::Error> {
     with_pool!(pool => {
         let mut tx = pool.begin().await?;
-        sqlx::query(
-            "UPDATE users SET password_hash = $1, tokens_valid_after = CASE WHEN tokens_valid_after > $2 THEN tokens_valid_after ELSE $2 END WHERE id = $3",
+        let keep = matches!(vault, VaultChange::Keep);
+        let changed = sqlx::query(
+            "UPDATE users SET password_hash = $1, tokens_valid_after = CASE WHEN tokens_valid_after > $2 THEN tokens_valid_after ELSE $2 END
+             WHERE id = $3 AND ($4 = FALSE OR vault_key_wrapped IS NULL)",
         )
         .bind(hash)
         .bind(now)
         .bind(user_id)
+        .bind(keep)
         .execute(&mut *tx)
-        .await?;
+        .await?
+        .rows_affected();
+        if changed == 0 {
+            return Ok(false);
+        }
+        sqlx::query("DELETE FROM mfa_challenges WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
         match vault {
             VaultChange::Keep => {}
             VaultChange::Rewrap(w) => {
@@ -131,6 +141,6 @@ pub async fn set_password(
                 sqlx::query("DELETE FROM vault_items WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
             }
         }
-        tx.commit().await
+        tx.commit().await.map(|_| true)
     })
 }

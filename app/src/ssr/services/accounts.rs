@@ -147,27 +147,39 @@ pub async fn change_password(
     let username =
         Username::parse(&user.username).map_err(|_| AppError::bug("a stored username no longer parses"))?;
     let hash = new_password_hash("newPassword", &username, &user.display_name, new_password.clone()).await?;
-    let vault = super::vault::rewrap(state, &user.id, &old_password, &new_password).await?;
-    replace_password(state, &user.id, &hash, vault).await?;
+    // A vault created by another request between the look and the write: wrap that one too.
+    let mut tries = 0;
+    loop {
+        let vault = super::vault::rewrap(state, &user.id, &old_password, &new_password).await?;
+        if replace_password(state, &user.id, &hash, vault).await? {
+            break;
+        }
+        tries += 1;
+        if tries == 3 {
+            return Err(AppError::of(ErrorKind::Unavailable, "Your vault changed meanwhile. Try again."));
+        }
+    }
     tracing::info!(user = %user.id, "password changed; every session ended");
     Ok(())
 }
 
 /// Stores a new password hash (with what it does to the vault) and cuts off everything the
-/// old one let in.
+/// old one let in. False when a vault appeared meanwhile and `Keep` no longer holds.
 pub(crate) async fn replace_password(
     state: &AppState,
     user_id: &str,
     hash: &str,
     vault: db::vault::VaultChange,
-) -> Result<(), AppError> {
+) -> Result<bool, AppError> {
     let now = state.now();
-    db::vault::set_password(&state.pool, user_id, hash, now, vault).await?;
+    if !db::vault::set_password(&state.pool, user_id, hash, now, vault).await? {
+        return Ok(false);
+    }
     db::sessions::drop_vault_keys_of_user(&state.pool, user_id).await?;
     db::sessions::revoke_all_for_user(&state.pool, user_id, None, now).await?;
     db::totp::forget_trusted_devices(&state.pool, user_id).await?;
     db::password_resets::delete(&state.pool, user_id).await?;
-    Ok(())
+    Ok(true)
 }
 
 /// Deletes the caller's own account after the password is confirmed. Accounts without a

@@ -732,7 +732,23 @@ pub async fn link_to_password(
             "Make the target an admin first: the SSO account is one.",
         ));
     }
-    db::oidc::merge_into(&state.pool, &oidc_user.id, &target.id, &identity).await?;
+    if !db::oidc::merge_into(&state.pool, &oidc_user.id, &target.id, &identity).await? {
+        // Something changed since the checks above: the target was linked meanwhile, or an
+        // admin SSO account's target lost the admin role.
+        return Err(if oidc_user.is_admin {
+            AppError::invalid(
+                ErrorKind::WouldDropAdmin,
+                Some("oidcUserId"),
+                "Make the target an admin first: the SSO account is one.",
+            )
+        } else {
+            AppError::invalid(
+                ErrorKind::AlreadyLinked,
+                Some("targetUsername"),
+                "The target is already linked to single sign-on.",
+            )
+        });
+    }
     tracing::info!(by = %admin.caller().user_id, target = %target.id, "SSO account linked to a password account");
     Ok(())
 }

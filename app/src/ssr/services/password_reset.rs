@@ -145,6 +145,7 @@ pub async fn complete(
     if !db::password_resets::consume(&state.pool, &user.id, &claims.sid, now).await? {
         return Err(bad_token());
     }
+    // `Clear` always applies.
     accounts::replace_password(state, &user.id, &hash, crate::ssr::db::vault::VaultChange::Clear).await?;
     tracing::info!(user = %user.id, "password reset completed; every session ended; encrypted data cleared");
     Ok(())

@@ -140,13 +140,18 @@ async fn finish_first_factor(
         let (mfa_token, challenge, secret) =
             open_challenge(state, &user.id, remember, ctx.family.mfa_ttl()).await?;
         if let Some(p) = vault_password {
-            vault::open_for_second_step(state, &user.id, p, &challenge, &secret).await?;
+            if let Err(e) = vault::open_for_second_step(state, &user.id, p, &challenge, &secret).await {
+                tracing::warn!(error = %e, "the vault stays locked for this sign-in");
+            }
         }
         return Ok(LoginOutcome::MfaRequired { mfa_token });
     }
     let signed_in = sessions::start_session(state, Account::from(user), ctx.client, remember).await?;
+    // The sign-in stands even if the vault cannot be opened (it then asks for the password).
     if let Some(p) = vault_password {
-        vault::open_on_sign_in(state, &signed_in, p).await?;
+        if let Err(e) = vault::open_on_sign_in(state, &signed_in, p).await {
+            tracing::warn!(error = %e, "the vault stays locked for this session");
+        }
     }
     Ok(LoginOutcome::SignedIn(signed_in))
 }
@@ -195,7 +200,8 @@ pub async fn complete_second_step(
     }
     let factor = SecondFactor::parse("code", code)?;
     let user = db::users::find_by_id(&state.pool, &challenge.user_id).await?.ok_or_else(invalid)?;
-    if !user.totp_enabled {
+    // Not enabled any more, or the password changed since this token was issued.
+    if !user.totp_enabled || claims.iat < user.tokens_valid_after {
         return Err(invalid());
     }
     // A user out of tries hears `429` first; then the token's own count: it dies after five

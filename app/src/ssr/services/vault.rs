@@ -99,6 +99,7 @@ async fn open_key(state: &AppState, user_id: &str, password: String) -> Result<O
     let Some(w) = db::vault::wrapped_key(&state.pool, user_id).await? else { return Ok(None) };
     let kek = derive(password, decode_salt(&w)?).await?;
     let raw = open_with(&kek, &w.vault_key_wrapped, &wrap_context(user_id))
+        .map(Zeroizing::new)
         .ok_or_else(|| AppError::bug("the vault key does not open with the verified password"))?;
     let mut key = Zeroizing::new([0u8; 32]);
     if raw.len() != 32 {
