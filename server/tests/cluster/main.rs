@@ -273,6 +273,11 @@ async fn while_postgres_is_down_requests_answer_503_and_succeed_again_without_a_
     let r =
         node.post("/api/users/login", None, json!({"username": "admin", "password": ADMIN_PASSWORD})).await;
     assert_eq!(r.status, 200, "{}", r.body);
+    // The steady stream sees it too (a request sent during the outage may still be finishing).
+    eventually(Duration::from_secs(30), "the steady stream never saw the node answer again", || async {
+        seen.lock().unwrap().last() == Some(&200)
+    })
+    .await;
     stop.store(true, std::sync::atomic::Ordering::SeqCst);
     load.await.unwrap();
     let seen = seen.lock().unwrap().clone();
