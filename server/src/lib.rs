@@ -1,4 +1,5 @@
 //! The axum server: configuration, startup, REST routes and page gating.
+pub mod assets;
 pub mod config;
 pub mod defences;
 pub mod pages;

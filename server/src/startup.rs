@@ -87,6 +87,7 @@ impl Application {
             .site_root(settings.site_root.as_str())
             .site_pkg_dir("pkg")
             .site_addr(addr)
+            .hash_files(crate::assets::hashed_build())
             .build();
         let state = AppState {
             pool,
@@ -104,6 +105,7 @@ impl Application {
             }),
             log_control,
             leptos_options,
+            set_up: Arc::default(),
         };
         if let Err(e) = app::ssr::services::settings::restore_log_level(&state).await {
             tracing::warn!(error = %e, "could not restore the saved log level");
@@ -153,6 +155,7 @@ pub fn router(state: AppState) -> Router {
     let opts = state.leptos_options.clone();
     Router::new()
         .nest("/api", crate::routes::router())
+        .nest_service("/pkg", crate::assets::pkg(&state.leptos_options))
         .leptos_routes_with_context(&state, routes, || {}, move || app::shell(opts.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(|| {}, app::shell))
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::pages::gate))

@@ -20,8 +20,10 @@ pub async fn list_all_users() -> Result<Vec<UserView>, AppError> {
     use crate::ssr::services::admin;
     let (state, admin) = super::edge::admin().await?;
     let caller = admin.caller();
-    Ok(admin::list_users(caller, &state)
+    let first = crate::ssr::paging::PageRequest::first(crate::ssr::paging::MAX_LIMIT);
+    Ok(admin::list_users(caller, &state, None, &first)
         .await?
+        .items
         .into_iter()
         .map(|u| UserView {
             is_me: u.account.id == caller.user_id,

@@ -33,7 +33,8 @@ fn key_view(k: crate::ssr::db::api_keys::ApiKeyRow) -> ApiKeyView {
 pub async fn list_api_keys() -> Result<Vec<ApiKeyView>, AppError> {
     use crate::ssr::services::api_keys;
     let (state, admin) = super::edge::admin().await?;
-    Ok(api_keys::list(&admin, &state).await?.into_iter().map(key_view).collect())
+    let first = crate::ssr::paging::PageRequest::first(crate::ssr::paging::MAX_LIMIT);
+    Ok(api_keys::list(&admin, &state, &first).await?.items.into_iter().map(key_view).collect())
 }
 
 /// A new key: the full token is in this answer only. No `Debug`: it holds the token.

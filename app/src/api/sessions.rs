@@ -24,8 +24,10 @@ pub async fn list_my_sessions() -> Result<Vec<SessionView>, AppError> {
     use crate::ssr::clock::rfc3339;
     use crate::ssr::services::{identity::Gate, sessions};
     let (state, caller) = super::edge::caller(Gate::Unlocked).await?;
-    let list = sessions::list_visible_sessions(&state, &caller).await?;
+    let first = crate::ssr::paging::PageRequest::first(crate::ssr::paging::MAX_LIMIT);
+    let list = sessions::list_visible_sessions(&state, &caller, &first).await?;
     Ok(list
+        .items
         .into_iter()
         .map(|s| SessionView {
             id: s.row.id,

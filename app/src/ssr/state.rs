@@ -37,6 +37,10 @@ pub struct AppState {
     pub config: Arc<RuntimeConfig>,
     pub log_control: Option<Arc<dyn LogControl>>,
     pub leptos_options: LeptosOptions,
+    /// Set once an account exists. Accounts are never all removed (the last admin can be
+    /// neither deleted nor demoted), so once true it stays true on every node and the
+    /// set-up question costs no query from then on.
+    pub set_up: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl AppState {

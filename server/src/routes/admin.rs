@@ -1,5 +1,5 @@
 //! Admin user management (users-api.txt): the list, the admin role, deleting users.
-use super::{success, ApiJson, Success};
+use super::{success, ApiJson, PageQuery, Success};
 use app::error::AppError;
 use app::ssr::clock::rfc3339;
 use app::ssr::services::admin::{self, Role, UserSummary};
@@ -43,13 +43,22 @@ impl From<UserSummary> for UserBody {
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Users {
     users: Vec<UserBody>,
+    /// Extension: the next page's cursor, when more users follow.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_cursor: Option<String>,
 }
 
-pub async fn list_users(State(state): State<AppState>, caller: Caller) -> Result<Json<Users>, AppError> {
-    let users = admin::list_users(&caller, &state).await?;
-    Ok(Json(Users { users: users.into_iter().map(UserBody::from).collect() }))
+/// In name order; `?search=` (names starting with it), `?limit=` and `?cursor=` are extensions.
+pub async fn list_users(
+    State(state): State<AppState>,
+    caller: Caller,
+    q: PageQuery,
+) -> Result<Json<Users>, AppError> {
+    let page = admin::list_users(&caller, &state, q.search.as_deref(), &q.page()?).await?;
+    Ok(Json(Users { users: page.items.into_iter().map(UserBody::from).collect(), next_cursor: page.next }))
 }
 
 #[derive(Deserialize)]

@@ -1,5 +1,5 @@
 //! API keys (users-api.txt): admin-made, each acting as one user, shown once.
-use super::{success, ApiJson, Success};
+use super::{success, ApiJson, PageQuery, Success};
 use app::error::AppError;
 use app::ssr::clock::rfc3339;
 use app::ssr::db::api_keys::ApiKeyRow;
@@ -86,12 +86,19 @@ pub async fn create(
 #[serde(rename_all = "camelCase")]
 pub struct Keys {
     api_keys: Vec<KeyBody>,
+    /// Extension: the next page's cursor, when more keys follow.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_cursor: Option<String>,
 }
 
-pub async fn list(State(state): State<AppState>, admin: AdminUser) -> Result<Json<Keys>, AppError> {
-    Ok(Json(Keys {
-        api_keys: api_keys::list(&admin, &state).await?.into_iter().map(KeyBody::from).collect(),
-    }))
+/// Every key, newest first. Paged (`?limit=`, `?cursor=`).
+pub async fn list(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    page: PageQuery,
+) -> Result<Json<Keys>, AppError> {
+    let keys = api_keys::list(&admin, &state, &page.page()?).await?;
+    Ok(Json(Keys { api_keys: keys.items.into_iter().map(KeyBody::from).collect(), next_cursor: keys.next }))
 }
 
 pub async fn delete(

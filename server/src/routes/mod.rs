@@ -17,16 +17,18 @@ mod vault;
 
 use app::error::{AppError, ErrorKind};
 use app::ssr::http::{clear_session_cookie, session_cookie};
+use app::ssr::paging::PageRequest;
 use app::ssr::services::identity::SignedIn;
 use app::ssr::AppState;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderValue};
 use axum::response::{AppendHeaders, IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -138,6 +140,31 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         serde_json::from_slice(text)
             .map(ApiJson)
             .map_err(|e| AppError::bad_request(format!("Invalid JSON body: {e}")))
+    }
+}
+
+/// The query of a paged list (extensions to the documents): `limit` (1–1000, default 1000),
+/// `cursor` (a `nextCursor` from the previous page) and, for users, `search` (names starting
+/// with it). Every failure, malformed query strings included, is `400 invalid_request`.
+#[derive(Deserialize, Default)]
+pub struct PageQuery {
+    limit: Option<String>,
+    cursor: Option<String>,
+    pub search: Option<String>,
+}
+
+impl PageQuery {
+    pub fn page(&self) -> Result<PageRequest, AppError> {
+        PageRequest::parse(self.limit.as_deref(), self.cursor.as_deref())
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for PageQuery {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
+        serde_urlencoded::from_str(parts.uri.query().unwrap_or(""))
+            .map_err(|e| AppError::bad_request(format!("Invalid query string: {e}")))
     }
 }
 

@@ -1,5 +1,5 @@
 //! Sessions: signing out, the sessions list, revoking one or all.
-use super::{clearing_session_cookie, success, ApiJson, Success};
+use super::{clearing_session_cookie, success, ApiJson, PageQuery, Success};
 use app::error::AppError;
 use app::ssr::clock::rfc3339;
 use app::ssr::http::LockedCaller;
@@ -68,14 +68,25 @@ impl From<SessionInfo> for SessionBody {
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct SessionsBody {
     sessions: Vec<SessionBody>,
+    /// Extension: the next page's cursor, when more sessions follow.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_cursor: Option<String>,
 }
 
-/// The caller's sessions; an admin's list holds every user's.
-pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<SessionsBody>, AppError> {
-    let list = sessions::list_visible_sessions(&state, &caller).await?;
-    Ok(Json(SessionsBody { sessions: list.into_iter().map(SessionBody::from).collect() }))
+/// The caller's sessions; an admin's list holds every user's. Paged (`?limit=`, `?cursor=`).
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    page: PageQuery,
+) -> Result<Json<SessionsBody>, AppError> {
+    let list = sessions::list_visible_sessions(&state, &caller, &page.page()?).await?;
+    Ok(Json(SessionsBody {
+        sessions: list.items.into_iter().map(SessionBody::from).collect(),
+        next_cursor: list.next,
+    }))
 }
 
 /// Revoking the session this request came with signs this client out: the cookie goes too.

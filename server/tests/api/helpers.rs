@@ -217,7 +217,7 @@ impl TestApp {
     pub async fn sql(&self, statement: &str) {
         use app::ssr::db::Pool;
         match &self.state.pool {
-            Pool::Sqlite(p) => sqlx::query(statement).execute(p).await.map(|_| ()),
+            Pool::Sqlite(p, _) => sqlx::query(statement).execute(p).await.map(|_| ()),
             Pool::Postgres(p) => sqlx::query(statement).execute(p).await.map(|_| ()),
         }
         .unwrap()
@@ -227,7 +227,7 @@ impl TestApp {
     pub async fn sql_count(&self, query: &str) -> i64 {
         use app::ssr::db::Pool;
         match &self.state.pool {
-            Pool::Sqlite(p) => sqlx::query_scalar(query).fetch_one(p).await,
+            Pool::Sqlite(p, _) => sqlx::query_scalar(query).fetch_one(p).await,
             Pool::Postgres(p) => sqlx::query_scalar(query).fetch_one(p).await,
         }
         .unwrap()

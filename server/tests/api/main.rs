@@ -12,6 +12,7 @@ mod directory;
 mod helpers;
 mod ldap;
 mod oidc;
+mod paging;
 mod password_reset;
 #[allow(dead_code)] // shared with the other test binaries
 #[path = "../support/postgres.rs"]

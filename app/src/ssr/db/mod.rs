@@ -13,7 +13,7 @@
 macro_rules! with_pool {
     ($pool:ident => $body:block) => {
         match $pool {
-            $crate::ssr::db::Pool::Sqlite($pool) => $body,
+            $crate::ssr::db::Pool::Sqlite($pool, _) => $body,
             $crate::ssr::db::Pool::Postgres($pool) => $body,
         }
     };
@@ -25,7 +25,7 @@ macro_rules! serialized {
     ($pool:ident, $key:expr, $conn:ident => $body:block) => {
         match $pool {
             // One statement: SQLite takes the database's write lock before it reads.
-            $crate::ssr::db::Pool::Sqlite($conn) => $body,
+            $crate::ssr::db::Pool::Sqlite($conn, _) => $body,
             $crate::ssr::db::Pool::Postgres(pg) => {
                 let mut tx = pg.begin().await?;
                 // A request waits a bounded time for its turn (then 503), not a connection's life.
@@ -52,7 +52,7 @@ macro_rules! serialized {
 macro_rules! serialized_tx {
     ($pool:ident, $key:expr, $tx:ident => $body:block) => {
         match $pool {
-            $crate::ssr::db::Pool::Sqlite(p) => {
+            $crate::ssr::db::Pool::Sqlite(p, _) => {
                 let mut tx = p.begin().await?;
                 let keep: bool = {
                     let $tx = &mut *tx;
@@ -86,6 +86,7 @@ macro_rules! serialized_tx {
 pub mod api_keys;
 pub mod oidc;
 pub mod password_resets;
+pub mod point_reads;
 pub mod rate_limits;
 pub mod sessions;
 pub mod settings;
@@ -106,10 +107,13 @@ pub use sqlx::Error as DbError;
 pub static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
 pub static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
 
-/// The database: an SQLite file (one node) or PostgreSQL (one or several nodes).
+pub use point_reads::PointReads;
+
+/// The database: an SQLite file (one node) or PostgreSQL (one or several nodes). An SQLite
+/// file also has a [`PointReads`] path for the reads every request makes.
 #[derive(Clone, Debug)]
 pub enum Pool {
-    Sqlite(SqlitePool),
+    Sqlite(SqlitePool, PointReads),
     Postgres(PgPool),
 }
 
@@ -156,24 +160,33 @@ pub async fn connect(url: &str, settings: PoolSettings) -> Result<Pool, sqlx::Er
     let pool = SqlitePoolOptions::new()
         .max_connections(settings.max_connections)
         .acquire_timeout(settings.acquire_timeout)
-        .connect_with(opts)
+        .connect_with(opts.clone())
         .await?;
     SQLITE_MIGRATOR.run(&pool).await?;
-    Ok(Pool::Sqlite(pool))
+    let reads = PointReads::for_file(opts.get_filename());
+    Ok(Pool::Sqlite(pool, reads))
 }
 
 impl Pool {
+    /// The point-read path (off on PostgreSQL and in-memory SQLite).
+    pub fn point_reads(&self) -> Option<&PointReads> {
+        match self {
+            Pool::Sqlite(_, reads) => Some(reads),
+            Pool::Postgres(_) => None,
+        }
+    }
+
     /// Which backend this is, for logs and the health answer.
     pub fn backend(&self) -> &'static str {
         match self {
-            Pool::Sqlite(_) => "sqlite",
+            Pool::Sqlite(..) => "sqlite",
             Pool::Postgres(_) => "postgres",
         }
     }
 
     pub async fn close(&self) {
         match self {
-            Pool::Sqlite(p) => p.close().await,
+            Pool::Sqlite(p, _) => p.close().await,
             Pool::Postgres(p) => p.close().await,
         }
     }

@@ -157,7 +157,7 @@ mod tests {
     use sqlx::SqlitePool;
 
     fn wrap(p: &SqlitePool) -> Pool {
-        Pool::Sqlite(p.clone())
+        Pool::Sqlite(p.clone(), crate::ssr::db::PointReads::off())
     }
 
     const ISSUER_MIGRATION: i64 = 20261125000004;

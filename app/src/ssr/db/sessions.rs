@@ -71,19 +71,50 @@ pub async fn insert(pool: &Pool, s: &SessionRow) -> Result<(), sqlx::Error> {
     })
 }
 
+const FIND_WITH_USER: &str =
+    "SELECT s.id AS session_id, s.user_id, s.expires_at, s.last_active_at, s.revoked_at,
+            u.username, u.display_name, u.is_admin, u.is_oidc, u.tokens_valid_after,
+            s.locked_at, u.passcode_hash IS NOT NULL AS has_passcode, u.lock_after_minutes,
+            COALESCE(s.authenticated_at, s.created_at) AS authenticated_at, s.vault_key_sealed
+     FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1";
+
+/// The session check every request makes: one point read by primary key, on the point-read
+/// path when there is one (SQLite), else on the pool.
 pub async fn find_with_user(pool: &Pool, session_id: &str) -> Result<Option<SessionAuthRow>, sqlx::Error> {
+    if let Some(found) = pool.point_reads().and_then(|r| r.run(|c| find_with_user_now(c, session_id))) {
+        return Ok(found);
+    }
     with_pool!(pool => {
-        sqlx::query_as(
-            "SELECT s.id AS session_id, s.user_id, s.expires_at, s.last_active_at, s.revoked_at,
-                    u.username, u.display_name, u.is_admin, u.is_oidc, u.tokens_valid_after,
-                    s.locked_at, u.passcode_hash IS NOT NULL AS has_passcode, u.lock_after_minutes,
-                    COALESCE(s.authenticated_at, s.created_at) AS authenticated_at, s.vault_key_sealed
-             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1",
-        )
-        .bind(session_id)
-        .fetch_optional(pool)
-        .await
+        sqlx::query_as(FIND_WITH_USER).bind(session_id).fetch_optional(pool).await
     })
+}
+
+fn find_with_user_now(
+    c: &rusqlite::Connection,
+    session_id: &str,
+) -> rusqlite::Result<Option<SessionAuthRow>> {
+    use rusqlite::OptionalExtension;
+    c.prepare_cached(FIND_WITH_USER)?
+        .query_row([session_id], |r| {
+            Ok(SessionAuthRow {
+                session_id: r.get(0)?,
+                user_id: r.get(1)?,
+                expires_at: r.get(2)?,
+                last_active_at: r.get(3)?,
+                revoked_at: r.get(4)?,
+                username: r.get(5)?,
+                display_name: r.get(6)?,
+                is_admin: r.get(7)?,
+                is_oidc: r.get(8)?,
+                tokens_valid_after: r.get(9)?,
+                locked_at: r.get(10)?,
+                has_passcode: r.get(11)?,
+                lock_after_minutes: r.get(12)?,
+                authenticated_at: r.get(13)?,
+                vault_key_sealed: r.get(14)?,
+            })
+        })
+        .optional()
 }
 
 /// Records that the session's owner proved who they are at `at`.
@@ -174,17 +205,31 @@ pub async fn revoke_all_for_user(
 }
 
 /// Unexpired sessions (revoked ones included, so an admin sees what was cut off), newest activity first.
-pub async fn list(pool: &Pool, user_id: Option<&str>, now: i64) -> Result<Vec<SessionListRow>, sqlx::Error> {
+/// A page of live (unexpired) sessions, most recently active first: every user's, or one
+/// user's; at most `fetch` rows after `after` (`(last_active_at, id)` of the last row sent).
+/// Reads the `(last_active_at, id)` or `(user_id, last_active_at, id)` index in order.
+pub async fn list(
+    pool: &Pool,
+    user_id: Option<&str>,
+    now: i64,
+    after: Option<(i64, &str)>,
+    fetch: i64,
+) -> Result<Vec<SessionListRow>, sqlx::Error> {
+    // Before the first row: later than any time.
+    let (after_at, after_id) = after.unwrap_or((i64::MAX, ""));
+    let scope = if user_id.is_some() { "s.user_id = $5" } else { "$5 IS NULL" };
     with_pool!(pool => {
-        sqlx::query_as(
+        sqlx::query_as(&format!(
             "SELECT s.id, s.user_id, u.username, s.device_type, s.device_info, s.ip_address,
                     s.created_at, s.expires_at, s.last_active_at, s.revoked_at
              FROM sessions s JOIN users u ON u.id = s.user_id
-             WHERE s.expires_at > $1 AND ($2 IS NULL OR s.user_id = $3)
-             ORDER BY s.revoked_at IS NOT NULL, s.last_active_at DESC",
-        )
+             WHERE {scope} AND (s.last_active_at, s.id) < ($2, $3) AND s.expires_at > $1
+             ORDER BY s.last_active_at DESC, s.id DESC LIMIT $4"
+        ))
         .bind(now)
-        .bind(user_id)
+        .bind(after_at)
+        .bind(after_id)
+        .bind(fetch)
         .bind(user_id)
         .fetch_all(pool)
         .await

@@ -217,11 +217,33 @@ pub async fn set_single_session_mode(pool: &Pool, id: &str, on: bool) -> Result<
 }
 
 /// Every user, oldest first.
-pub async fn list(pool: &Pool) -> Result<Vec<UserRow>, sqlx::Error> {
+/// A page of users in name order: at most `fetch` rows after the name key `after` whose key
+/// starts with `prefix` (both checked by the caller to hold only a name's ASCII characters).
+/// Reads one range of the name-key index, whatever the table's size: the keys compare as bytes
+/// on both backends (PostgreSQL's `COLLATE "C"`, with its own index), so every key starting
+/// with `prefix` lies in `[prefix, prefix + "\x7f")`.
+pub async fn list(
+    pool: &Pool,
+    prefix: Option<&str>,
+    after: Option<&str>,
+    fetch: i64,
+) -> Result<Vec<UserRow>, sqlx::Error> {
+    let prefix = prefix.unwrap_or("");
+    let high = format!("{prefix}\u{7f}");
+    let low = after.filter(|a| *a > prefix).unwrap_or(prefix);
+    let bytes = if matches!(pool, Pool::Postgres(_)) { " COLLATE \"C\"" } else { "" };
     with_pool!(pool => {
-        sqlx::query_as(&format!("SELECT {COLUMNS} FROM users ORDER BY created_at, username_key"))
-            .fetch_all(pool)
-            .await
+        sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM users
+             WHERE username_key{bytes} >= $1 AND username_key{bytes} < $2 AND username_key <> $3
+             ORDER BY username_key{bytes} LIMIT $4"
+        ))
+        .bind(low)
+        .bind(&high)
+        .bind(after.unwrap_or(""))
+        .bind(fetch)
+        .fetch_all(pool)
+        .await
     })
 }
 

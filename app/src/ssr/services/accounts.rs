@@ -15,7 +15,15 @@ use crate::ssr::keys::new_id;
 use crate::ssr::AppState;
 
 pub async fn needs_setup(state: &AppState) -> Result<bool, AppError> {
-    Ok(!db::users::any_exist(&state.pool).await?)
+    use std::sync::atomic::Ordering;
+    if state.set_up.load(Ordering::Relaxed) {
+        return Ok(false);
+    }
+    let exists = db::users::any_exist(&state.pool).await?;
+    if exists {
+        state.set_up.store(true, Ordering::Relaxed);
+    }
+    Ok(!exists)
 }
 
 pub async fn find_account(state: &AppState, user_id: &str) -> Result<Account, AppError> {

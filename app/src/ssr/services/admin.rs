@@ -2,6 +2,7 @@
 use super::identity::{Account, AdminUser, Caller};
 use crate::error::{AppError, ErrorKind};
 use crate::ssr::db;
+use crate::ssr::paging::{Page, PageRequest};
 use crate::ssr::AppState;
 
 /// A user as the user list shows them.
@@ -11,14 +12,24 @@ pub struct UserSummary {
     pub created_at: i64,
 }
 
-/// Every user. Any signed-in user may read it (users-api.txt: admin screens and pickers use it);
-/// it holds no secrets.
-pub async fn list_users(_caller: &Caller, state: &AppState) -> Result<Vec<UserSummary>, AppError> {
-    Ok(db::users::list(&state.pool)
-        .await?
-        .into_iter()
-        .map(|u| UserSummary { created_at: u.created_at, account: Account::from(u) })
-        .collect())
+/// A page of users in name order, optionally only names starting with `search` (case does
+/// not matter). Any signed-in user may read it (users-api.txt: admin screens and pickers use
+/// it); it holds no secrets.
+pub async fn list_users(
+    _caller: &Caller,
+    state: &AppState,
+    search: Option<&str>,
+    page: &PageRequest,
+) -> Result<Page<UserSummary>, AppError> {
+    let prefix = search.map(|s| s.trim().to_ascii_lowercase()).filter(|s| !s.is_empty());
+    // No name holds other characters: nothing can match (and nothing odd reaches the range).
+    if prefix.as_deref().is_some_and(|p| !p.chars().all(|c| c.is_ascii_alphanumeric() || ".-_@".contains(c)))
+    {
+        return Ok(Page { items: Vec::new(), next: None });
+    }
+    let rows = db::users::list(&state.pool, prefix.as_deref(), page.after.as_deref(), page.fetch()).await?;
+    Ok(Page::of(rows, page, |u| u.username.to_ascii_lowercase())
+        .map(|u| UserSummary { created_at: u.created_at, account: Account::from(u) }))
 }
 
 /// The role an admin gives a user.

@@ -12,6 +12,7 @@ use crate::ssr::db::{
     api_keys::{ApiKeyRow, NewApiKey},
 };
 use crate::ssr::keys::{digest, new_id, random_hex};
+use crate::ssr::paging::{Page, PageRequest};
 use crate::ssr::AppState;
 
 /// How much of the key is kept in clear to tell keys apart.
@@ -109,9 +110,17 @@ pub async fn create(
     Ok(CreatedKey { key, token })
 }
 
-pub async fn list(admin: &AdminUser, state: &AppState) -> Result<Vec<ApiKeyRow>, AppError> {
+/// A page of every key, newest first.
+pub async fn list(
+    admin: &AdminUser,
+    state: &AppState,
+    page: &PageRequest,
+) -> Result<Page<ApiKeyRow>, AppError> {
     refuse_keys(admin)?;
-    Ok(db::api_keys::list(&state.pool).await?)
+    let after = page.after_pair()?;
+    let after = after.as_ref().map(|(at, id)| (*at, id.as_str()));
+    let rows = db::api_keys::list(&state.pool, after, page.fetch()).await?;
+    Ok(Page::of(rows, page, |k| format!("{}:{}", k.created_at, k.id)))
 }
 
 /// Deletes a key; its next request is `401`.

@@ -19,7 +19,7 @@ pub(crate) const TOUCH_EVERY: i64 = 30;
 /// Checks, in order: signature, algorithm, issuer, audience, expiry and kind of the token;
 /// that its session row exists, is not revoked and not expired; that the user still exists
 /// and has not invalidated tokens issued before this one.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn authenticate(state: &AppState, token: Option<&str>, gate: Gate) -> Result<Caller, AppError> {
     let now = state.now();
     let token = token.ok_or(AppError::from(ErrorKind::Unauthenticated))?;

@@ -1,24 +1,18 @@
-//! Password hashing (argon2id on a blocking thread) and the strength rule for new passwords.
+//! Password hashing (argon2id on the password workers, `ssr::hashing`) and the strength rule for new passwords.
 use super::identity::Caller;
 use super::rate_limit::{self, Attempt, Limit};
 use crate::domain::Password;
 use crate::error::{AppError, ErrorKind};
 use crate::ssr::db::users::UserRow;
+use crate::ssr::hashing;
 use crate::ssr::AppState;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{PasswordHasher, SaltString};
+use argon2::{Algorithm, Argon2, Version};
 use std::sync::OnceLock;
-
-/// argon2id at OWASP's floor: 19 MiB, two passes, one lane.
-#[allow(clippy::expect_used, reason = "the parameters are constants within argon2's bounds")]
-pub(crate) fn argon2() -> Argon2<'static> {
-    let params = Params::new(19 * 1024, 2, 1, None).expect("constant argon2 parameters are valid");
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
-}
 
 fn hash_blocking(secret: &[u8]) -> Result<String, AppError> {
     let salt = SaltString::generate(&mut rand::rngs::OsRng);
-    argon2()
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, hashing::params())
         .hash_password(secret, &salt)
         .map(|h| h.to_string())
         .map_err(|e| AppError::internal("argon2 hashing failed", &e))
@@ -31,84 +25,25 @@ fn dummy_hash() -> &'static str {
     DUMMY.get_or_init(|| hash_blocking(crate::ssr::keys::random_hex(16).as_bytes()).unwrap_or_default())
 }
 
-/// How many argon2 runs may wait for a core before new ones are turned away.
-const MAX_WAITING: usize = 256;
-
-/// The one queue all password work goes through (argon2 hashes, verifies, vault key
-/// derivations, strength checks): as many run at once as there are cores, each on a blocking
-/// thread; the rest wait as tasks, not threads. When `MAX_WAITING` already wait, the answer
-/// is `503` with `Retry-After`, so a sign-in storm costs bounded memory (19 MiB per run) and
-/// bounded threads, and cheap requests keep their share of the runtime.
-struct HashQueue {
-    running: tokio::sync::Semaphore,
-    waiting: std::sync::atomic::AtomicUsize,
-}
-
-fn queue() -> &'static HashQueue {
-    static QUEUE: OnceLock<HashQueue> = OnceLock::new();
-    QUEUE.get_or_init(|| {
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        HashQueue {
-            running: tokio::sync::Semaphore::new(cores),
-            waiting: std::sync::atomic::AtomicUsize::new(0),
-        }
-    })
-}
-
-/// Runs slow password work `f` through the queue.
-pub(crate) async fn run_bounded<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, AppError> + Send + 'static,
-) -> Result<T, AppError> {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    /// Counts this request as waiting until it runs or is dropped (a client that goes away
-    /// while queued must not leave the count raised).
-    struct Waiting<'a>(&'a AtomicUsize);
-    impl Drop for Waiting<'_> {
-        fn drop(&mut self) {
-            self.0.fetch_sub(1, Ordering::SeqCst);
-        }
-    }
-    let q = queue();
-    let waiting = Waiting(&q.waiting);
-    if q.waiting.fetch_add(1, Ordering::SeqCst) >= MAX_WAITING {
-        tracing::warn!("password work queue full; request turned away");
-        return Err(AppError::of(ErrorKind::Unavailable, "The server is busy. Try again in a moment.")
-            .with_retry_after(1));
-    }
-    let permit = q.running.acquire().await;
-    drop(waiting);
-    let permit = permit.map_err(|e| AppError::internal("the password work queue closed", &e))?;
-    // The permit lives with the work, not the request: a request dropped mid-hash does not
-    // free a core that argon2 is still using.
-    tokio::task::spawn_blocking(move || {
-        let _permit = permit;
-        f()
-    })
-    .await
-    .map_err(|e| AppError::internal("password work failed", &e))?
-}
-
-/// Hashes any secret (password, passcode, backup code) off the async runtime.
-#[tracing::instrument(skip_all)]
+/// Hashes any secret (password, passcode, backup code) on a password worker.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn hash_secret(secret: String) -> Result<String, AppError> {
-    run_bounded(move || hash_blocking(secret.as_bytes())).await
+    hashing::run(move |scratch| scratch.hash(secret.as_bytes())).await
 }
 
 pub async fn hash(password: &Password) -> Result<String, AppError> {
     hash_secret(password.expose().to_owned()).await
 }
 
-/// Verifies off the async runtime; `None` (no such user, or no password) still costs one verify.
-#[tracing::instrument(skip_all)]
+/// Verifies on a password worker; `None` (no such user, or no password) still costs one verify.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn verify(secret: String, stored: Option<String>) -> Result<bool, AppError> {
-    run_bounded(move || {
+    hashing::run(move |scratch| {
         let (stored, real) = match &stored {
             Some(h) => (h.as_str(), true),
             None => (dummy_hash(), false),
         };
-        let ok = PasswordHash::new(stored)
-            .map(|parsed| argon2().verify_password(secret.as_bytes(), &parsed).is_ok());
-        match ok {
+        match scratch.verify(secret.as_bytes(), stored) {
             Ok(ok) => Ok(ok && real),
             Err(e) => {
                 tracing::error!(error = %e, "stored hash is unreadable");
@@ -130,7 +65,7 @@ pub async fn check_strength(field: &str, password: &Password, user_inputs: &[&st
     let mut inputs: Vec<String> =
         user_inputs.iter().map(|s| s.chars().take(JUDGED_CHARS).collect()).collect();
     inputs.push("portcullis".into());
-    let hint = run_bounded(move || {
+    let hint = hashing::run(move |_| {
         let inputs: Vec<&str> = inputs.iter().map(String::as_str).collect();
         let entropy = zxcvbn::zxcvbn(&judged, &inputs);
         Ok((u8::from(entropy.score()) < 3).then(|| {
@@ -250,8 +185,10 @@ pub async fn reauthenticate(state: &AppState, caller: &Caller, password: String)
     Ok(())
 }
 
-/// Warms the dummy hash at start so the first unknown-user login is not faster than the rest.
+/// Starts the password workers and warms the dummy hash, so the first unknown-user login is
+/// not faster than the rest.
 pub fn warm_up() {
+    hashing::start();
     let _ = dummy_hash();
 }
 

@@ -5,6 +5,7 @@ use super::tokens::{self, TokenKind};
 use crate::error::{AppError, ErrorKind};
 use crate::ssr::db::{self, sessions::SessionRow};
 use crate::ssr::keys::{new_id, TokenSecret};
+use crate::ssr::paging::{Page, PageRequest};
 use crate::ssr::AppState;
 
 /// "Remember me" sessions last 30 days; others the instance session timeout.
@@ -97,31 +98,48 @@ pub async fn end_session(state: &AppState, caller: &Caller) -> Result<(), AppErr
     Ok(())
 }
 
-/// The sessions a caller may see: their own, or every user's for an admin (users-api.txt).
-pub async fn list_visible_sessions(state: &AppState, caller: &Caller) -> Result<Vec<SessionInfo>, AppError> {
+/// A page of the sessions a caller may see: their own, or every user's for an admin
+/// (users-api.txt), most recently active first.
+pub async fn list_visible_sessions(
+    state: &AppState,
+    caller: &Caller,
+    page: &PageRequest,
+) -> Result<Page<SessionInfo>, AppError> {
     match caller.clone().require_admin() {
-        Ok(admin) => list_all_sessions(state, &admin).await,
-        Err(_) => list_my_sessions(state, caller).await,
+        Ok(admin) => list_all_sessions(state, &admin, page).await,
+        Err(_) => list_my_sessions(state, caller, page).await,
     }
 }
 
-/// The caller's own sessions.
-pub async fn list_my_sessions(state: &AppState, caller: &Caller) -> Result<Vec<SessionInfo>, AppError> {
-    list_rows(state, caller, Some(&caller.user_id)).await
+/// A page of the caller's own sessions.
+pub async fn list_my_sessions(
+    state: &AppState,
+    caller: &Caller,
+    page: &PageRequest,
+) -> Result<Page<SessionInfo>, AppError> {
+    list_rows(state, caller, Some(&caller.user_id), page).await
 }
 
-/// Every user's sessions.
-pub async fn list_all_sessions(state: &AppState, admin: &AdminUser) -> Result<Vec<SessionInfo>, AppError> {
-    list_rows(state, admin.caller(), None).await
+/// A page of every user's sessions.
+pub async fn list_all_sessions(
+    state: &AppState,
+    admin: &AdminUser,
+    page: &PageRequest,
+) -> Result<Page<SessionInfo>, AppError> {
+    list_rows(state, admin.caller(), None, page).await
 }
 
 async fn list_rows(
     state: &AppState,
     caller: &Caller,
     scope: Option<&str>,
-) -> Result<Vec<SessionInfo>, AppError> {
-    let rows = db::sessions::list(&state.pool, scope, state.now()).await?;
-    Ok(rows.into_iter().map(|row| SessionInfo { is_current: row.id == caller.session_id, row }).collect())
+    page: &PageRequest,
+) -> Result<Page<SessionInfo>, AppError> {
+    let after = page.after_pair()?;
+    let after = after.as_ref().map(|(at, id)| (*at, id.as_str()));
+    let rows = db::sessions::list(&state.pool, scope, state.now(), after, page.fetch()).await?;
+    Ok(Page::of(rows, page, |r| format!("{}:{}", r.last_active_at, r.id))
+        .map(|row| SessionInfo { is_current: row.id == caller.session_id, row }))
 }
 
 /// Revokes one session: the caller's own, or anyone's for an admin. Takes effect on its next

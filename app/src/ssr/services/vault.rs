@@ -68,10 +68,10 @@ fn item_context(user_id: &str, name: &str) -> String {
 
 /// argon2id(password, salt) → 32 bytes, in the password work queue.
 async fn derive(password: String, salt: Vec<u8>) -> Result<DataKey, AppError> {
-    super::passwords::run_bounded(move || {
+    crate::ssr::hashing::run(move |scratch| {
         let mut out = Zeroizing::new([0u8; 32]);
-        super::passwords::argon2()
-            .hash_password_into(password.as_bytes(), &salt, out.as_mut())
+        scratch
+            .derive(password.as_bytes(), &salt, out.as_mut())
             .map_err(|e| AppError::internal("vault key derivation failed", &e))?;
         Ok(out)
     })
