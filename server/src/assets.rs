@@ -39,11 +39,9 @@ pub fn pkg(opts: &LeptosOptions) -> Router {
 async fn cache_policy(hashed: bool, req: Request, next: Next) -> Response {
     let immutable = hashed && is_hashed_name(req.uri().path());
     let mut res = next.run(req).await;
-    let policy = if immutable && res.status().is_success() {
-        "public, max-age=31536000, immutable"
-    } else {
-        "no-cache"
-    };
+    // A 304's headers replace the cached copy's: it keeps the year too.
+    let fresh = res.status().is_success() || res.status() == axum::http::StatusCode::NOT_MODIFIED;
+    let policy = if immutable && fresh { "public, max-age=31536000, immutable" } else { "no-cache" };
     let h = res.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
     h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));

@@ -89,7 +89,7 @@ impl Application {
             .site_addr(addr)
             .hash_files(crate::assets::hashed_build())
             .build();
-        let state = AppState {
+        let state = AppState::new(app::ssr::state::Shared {
             pool,
             keys: Arc::new(keys),
             clock,
@@ -105,8 +105,8 @@ impl Application {
             }),
             log_control,
             leptos_options,
-            set_up: Arc::default(),
-        };
+            set_up: Default::default(),
+        });
         if let Err(e) = app::ssr::services::settings::restore_log_level(&state).await {
             tracing::warn!(error = %e, "could not restore the saved log level");
         }
@@ -153,13 +153,17 @@ impl Application {
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(app::App);
     let opts = state.leptos_options.clone();
-    Router::new()
-        .nest("/api", crate::routes::router())
-        .nest_service("/pkg", crate::assets::pkg(&state.leptos_options))
+    // Page gating and the server functions' status fix concern pages and `/rpc` only; the REST
+    // routes and static files do not pass through them.
+    let pages = Router::<AppState>::new()
         .leptos_routes_with_context(&state, routes, || {}, move || app::shell(opts.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(|| {}, app::shell))
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::pages::gate))
-        .layer(axum::middleware::from_fn(crate::pages::rpc_status))
+        .layer(axum::middleware::from_fn(crate::pages::rpc_status));
+    Router::new()
+        .nest("/api", crate::routes::router())
+        .nest_service("/pkg", crate::assets::pkg(&state.leptos_options))
+        .merge(pages)
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::defences::refuse_cross_site))
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::defences::headers))
         .layer(SetResponseHeaderLayer::if_not_present(

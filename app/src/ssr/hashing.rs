@@ -142,7 +142,13 @@ fn work(jobs: &Mutex<Receiver<Job>>, waiting: &AtomicUsize) {
         match next {
             Ok(job) => {
                 waiting.fetch_sub(1, Ordering::SeqCst);
-                job(&mut scratch);
+                // A job that panics loses its answer (the request sees an internal error), not
+                // the worker.
+                let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&mut scratch)));
+                if run.is_err() {
+                    tracing::error!("password work panicked; the worker goes on");
+                    scratch.0 = None;
+                }
             }
             Err(mpsc::RecvTimeoutError::Timeout) => scratch.0 = None,
             Err(mpsc::RecvTimeoutError::Disconnected) => return,

@@ -29,8 +29,26 @@ pub trait LogControl: Send + Sync {
     fn set_level(&self, level: &str) -> Result<(), String>;
 }
 
+/// What every request shares. Cloned once per extractor and middleware, so it is one `Arc`:
+/// a clone is one counter, not one per field.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+pub struct Shared {
     pub pool: super::db::Pool,
     pub keys: Arc<InstanceKeys>,
     pub clock: Arc<dyn Clock>,
@@ -40,7 +58,7 @@ pub struct AppState {
     /// Set once an account exists. Accounts are never all removed (the last admin can be
     /// neither deleted nor demoted), so once true it stays true on every node and the
     /// set-up question costs no query from then on.
-    pub set_up: Arc<std::sync::atomic::AtomicBool>,
+    pub set_up: std::sync::atomic::AtomicBool,
 }
 
 impl AppState {

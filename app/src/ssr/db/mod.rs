@@ -151,6 +151,7 @@ pub async fn connect(url: &str, settings: PoolSettings) -> Result<Pool, sqlx::Er
         POSTGRES_MIGRATOR.run(&pool).await?;
         return Ok(Pool::Postgres(pool));
     }
+    let reads = PointReads::for_file(url, SqliteConnectOptions::from_str(url)?.get_filename());
     let opts = SqliteConnectOptions::from_str(url)?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
@@ -163,7 +164,6 @@ pub async fn connect(url: &str, settings: PoolSettings) -> Result<Pool, sqlx::Er
         .connect_with(opts.clone())
         .await?;
     SQLITE_MIGRATOR.run(&pool).await?;
-    let reads = PointReads::for_file(opts.get_filename());
     Ok(Pool::Sqlite(pool, reads))
 }
 

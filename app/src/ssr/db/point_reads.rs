@@ -39,10 +39,10 @@ impl PointReads {
         Self(None)
     }
 
-    /// Point reads on the SQLite file at `path` (in-memory databases get none).
-    pub fn for_file(path: &Path) -> Self {
-        let name = path.to_string_lossy();
-        if name.is_empty() || name == ":memory:" || name.contains("mode=memory") {
+    /// Point reads on the SQLite database at `url`, opened at `path` (in-memory databases,
+    /// which another connection cannot share, get none).
+    pub fn for_file(url: &str, path: &Path) -> Self {
+        if url.contains(":memory:") || url.contains("mode=memory") || path.as_os_str().is_empty() {
             return Self::off();
         }
         Self(Some(Arc::new(Inner { path: path.to_owned(), idle: Mutex::new(Vec::new()) })))
@@ -65,6 +65,20 @@ impl PointReads {
             }
         }
         out.ok()
+    }
+}
+
+/// SQLite counts every allocation under one process-wide mutex unless told not to; with
+/// requests on several threads that mutex, not the query, becomes the cost.
+///
+/// # Safety
+/// Call it before any thread uses SQLite (first thing in `main`): `sqlite3_config` is not
+/// thread-safe. Once SQLite has started it refuses (`SQLITE_MISUSE`) and changes nothing.
+pub unsafe fn quiet_memory_statistics() {
+    // SAFETY: SQLITE_CONFIG_MEMSTATUS takes one int; the caller guarantees no other thread
+    // touches SQLite meanwhile.
+    unsafe {
+        rusqlite::ffi::sqlite3_config(rusqlite::ffi::SQLITE_CONFIG_MEMSTATUS, 0 as std::ffi::c_int);
     }
 }
 
@@ -92,13 +106,17 @@ mod tests {
             .execute_batch("PRAGMA journal_mode=WAL; CREATE TABLE t (id TEXT PRIMARY KEY, v INTEGER);")
             .unwrap();
         writer.execute("INSERT INTO t VALUES ('a', 1)", []).unwrap();
-        let reads = PointReads::for_file(&path);
+        let reads = PointReads::for_file("sqlite://t.db", &path);
         let get = || reads.run(|c| c.query_row("SELECT v FROM t WHERE id = 'a'", [], |r| r.get::<_, i64>(0)));
         assert_eq!(get(), Some(1));
         writer.execute("UPDATE t SET v = 2 WHERE id = 'a'", []).unwrap();
         assert_eq!(get(), Some(2), "the kept connection must not answer from an old snapshot");
         assert_eq!(reads.run(|c| c.query_row("SELECT v FROM nope", [], |r| r.get::<_, i64>(0))), None);
-        assert_eq!(PointReads::for_file(Path::new(":memory:")).run(|_| Ok(1)), None);
+        assert_eq!(
+            PointReads::for_file("sqlite::memory:", Path::new("file:sqlx-in-memory-1")).run(|_| Ok(1)),
+            None
+        );
+        assert_eq!(PointReads::for_file("sqlite://x.db?mode=memory", &path).run(|_| Ok(1)), None);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
