@@ -1,6 +1,7 @@
 import { Page } from '@playwright/test';
 import { test, expect, hydrated, shot, ADMIN, ADMIN_PASSWORD } from './fixtures';
 import * as fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
 
 async function signIn(page: Page, username: string, password: string) {
   await page.goto('/login');
@@ -120,4 +121,45 @@ test('a user changes their password, and resets a forgotten one with the code fr
   await expect(page).toHaveURL(/\/login\?password_reset=1$/);
   await expect(page.getByText('Password reset. Sign in with your new password.')).toBeVisible();
   await signIn(page, 'nils', third);
+});
+
+// A large instance: the admin page shows the users 25 at a time, pages forward and back, and
+// finds users by the start of their name as the admin types.
+test('the admin user list pages and finds users by name', async ({ page, instance }) => {
+  test.setTimeout(120_000);
+  // Thirty accounts straight into the database (sign-ups are limited per network).
+  const values = Array.from({ length: 30 }, (_, i) => {
+    const n = `crew${String(i).padStart(2, '0')}`;
+    return `('id-${n}', '${n}', '${n}', '${n}', 0, 1)`;
+  });
+  const made = spawnSync('sqlite3', [instance.db, `INSERT INTO users (id, username, username_key, display_name, tokens_valid_after, created_at) VALUES ${values.join(', ')}`]);
+  expect(made.status, made.stderr.toString()).toBe(0);
+  await signIn(page, ADMIN, ADMIN_PASSWORD);
+  await page.goto('/admin');
+  await hydrated(page);
+  const list = page.getByTestId('user-list');
+  const rows = list.locator(':scope > li');
+  await expect(rows).toHaveCount(25);
+  await expect(list).toContainText('admin');
+  const pages = page.getByRole('navigation', { name: 'User list pages' });
+  await expect(pages.getByRole('button', { name: 'Previous' })).toBeDisabled();
+  const total = (await (await page.request.get('/api/users/list')).json()).users.length;
+  expect(total).toBeGreaterThan(25);
+  await pages.getByRole('button', { name: 'Next' }).click();
+  await expect(rows).toHaveCount(total - 25);
+  await expect(list).toContainText('crew29');
+  await expect(pages.getByRole('button', { name: 'Next' })).toBeDisabled();
+  await pages.getByRole('button', { name: 'Previous' }).click();
+  await expect(rows).toHaveCount(25);
+
+  const search = page.getByLabel('Find users');
+  await search.fill('CREW1');
+  await expect(rows).toHaveCount(10);
+  await expect(list).toContainText('crew10');
+  await expect(list).not.toContainText('crew20');
+  await expect(search).toBeFocused();
+  await shot(page, '40-admin-user-search');
+  await search.fill('nobody-here');
+  await expect(rows).toHaveCount(0);
+  await expect(page.getByText('No user name starts with that.')).toBeVisible();
 });

@@ -15,6 +15,46 @@ pub struct UserView {
     pub is_me: bool,
 }
 
+#[cfg(feature = "ssr")]
+fn user_view(me: &str, u: crate::ssr::services::admin::UserSummary) -> UserView {
+    UserView {
+        is_me: u.account.id == me,
+        id: u.account.id,
+        username: u.account.username,
+        is_admin: u.account.is_admin,
+        is_oidc: u.account.is_oidc,
+        totp_enabled: u.account.totp_enabled,
+        created_at: crate::ssr::clock::rfc3339(u.created_at),
+    }
+}
+
+/// One page of the user list as the admin page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserPageView {
+    pub users: Vec<UserView>,
+    /// The next page's cursor, when more users follow.
+    pub next_cursor: Option<String>,
+}
+
+/// How many users the admin page shows at a time.
+pub const USERS_PER_PAGE: usize = 25;
+
+/// A page of users in name order: names starting with `search`, after `cursor`.
+#[server(prefix = "/rpc")]
+pub async fn list_users_page(search: String, cursor: Option<String>) -> Result<UserPageView, AppError> {
+    use crate::ssr::paging::PageRequest;
+    use crate::ssr::services::admin;
+    let (state, admin) = super::edge::admin().await?;
+    let caller = admin.caller();
+    let page = PageRequest::parse(Some(&USERS_PER_PAGE.to_string()), cursor.as_deref())?;
+    let found = admin::list_users(caller, &state, Some(&search), &page).await?;
+    Ok(UserPageView {
+        next_cursor: found.next,
+        users: found.items.into_iter().map(|u| user_view(&caller.user_id, u)).collect(),
+    })
+}
+
+/// The first 1,000 users in name order (the API-key owner picker).
 #[server(prefix = "/rpc")]
 pub async fn list_all_users() -> Result<Vec<UserView>, AppError> {
     use crate::ssr::services::admin;
@@ -25,15 +65,7 @@ pub async fn list_all_users() -> Result<Vec<UserView>, AppError> {
         .await?
         .items
         .into_iter()
-        .map(|u| UserView {
-            is_me: u.account.id == caller.user_id,
-            id: u.account.id,
-            username: u.account.username,
-            is_admin: u.account.is_admin,
-            is_oidc: u.account.is_oidc,
-            totp_enabled: u.account.totp_enabled,
-            created_at: crate::ssr::clock::rfc3339(u.created_at),
-        })
+        .map(|u| user_view(&caller.user_id, u))
         .collect())
 }
 

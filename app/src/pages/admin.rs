@@ -1,8 +1,9 @@
 //! The admin page: sign-in settings, logging, Guacamole, users and API keys.
 use crate::api::{
-    instance_settings, ldap_settings, list_all_users, list_api_keys, oidc_settings, ApiKeyView, CreateApiKey,
-    DeleteApiKey, InstanceView, LdapView, OidcView, RemoveUser, ResetUserTwoFactor, SaveGuacamole,
-    SaveLdapSettings, SaveLogLevel, SaveOidcSettings, SaveSignInSettings, SetUserRole, SignOutUser, UserView,
+    instance_settings, ldap_settings, list_all_users, list_api_keys, list_users_page, oidc_settings,
+    ApiKeyView, CreateApiKey, DeleteApiKey, InstanceView, LdapView, OidcView, RemoveUser, ResetUserTwoFactor,
+    SaveGuacamole, SaveLdapSettings, SaveLogLevel, SaveOidcSettings, SaveSignInSettings, SetUserRole,
+    SignOutUser, UserView,
 };
 use crate::components::{
     describe, field_error, needs_reauthentication, outcome, AppFrame, Field, ReauthPrompt, StatusLine, Submit,
@@ -145,10 +146,27 @@ fn UsersSection() -> impl IntoView {
     lock.watch(move || role.value().get());
     lock.watch(move || remove.value().get());
     lock.watch(move || sign_out.value().get());
+    // Names starting with `search`, one page at a time: `cursor` names the page shown, `back`
+    // the pages before it.
+    let search = RwSignal::new(String::new());
+    let cursor = RwSignal::new(None::<String>);
+    let back = RwSignal::new(Vec::<Option<String>>::new());
     let users = Resource::new(
-        move || (role.version().get(), remove.version().get(), reset_tf.version().get(), lock.unlocks()),
-        move |_| async move { lock.check(list_all_users().await) },
+        move || {
+            let versions = (role.version().get(), remove.version().get(), reset_tf.version().get());
+            (versions, lock.unlocks(), search.get(), cursor.get())
+        },
+        move |(_, _, search, cursor)| async move { lock.check(list_users_page(search, cursor).await) },
     );
+    let next_page = move |next: Option<String>| {
+        back.update(|b| b.push(cursor.get_untracked()));
+        cursor.set(next);
+    };
+    let previous_page = move |_| {
+        let mut b = back.get_untracked();
+        cursor.set(b.pop().flatten());
+        back.set(b);
+    };
     let pending = Signal::derive(move || {
         role.pending().get() || remove.pending().get() || sign_out.pending().get() || reset_tf.pending().get()
     });
@@ -210,24 +228,46 @@ fn UsersSection() -> impl IntoView {
         }
     });
     view! {
-        <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                match users.await {
-                    Ok(list) => Some(view! {
-                        <section class="card section" aria-labelledby="users-title">
-                            <h2 id="users-title">"Users"</h2>
-                            <StatusLine status=status/>
-                            <ul class="rows" data-testid="user-list">
-                                {list.into_iter().map(|u| view! { <UserRow u=u role=role remove=remove sign_out=sign_out reset_tf=reset_tf/> }).collect_view()}
-                            </ul>
-                            <ReauthPrompt when=reset_refused retry=retry_reset/>
-                        </section>
-                    }.into_any()),
-                    Err(e) if e.is(ErrorKind::Forbidden) => None,
-                    Err(e) => Some(view! { <p class="notice notice-error" role="alert">{describe(&e)}</p> }.into_any()),
-                }
-            })}
-        </Transition>
+        <section class="card section" aria-labelledby="users-title">
+            <h2 id="users-title">"Users"</h2>
+            <StatusLine status=status/>
+            <div class="field user-search">
+                <label for="user-search">"Find users"</label>
+                <input id="user-search" type="search" autocomplete="off" spellcheck="false"
+                    placeholder="Name starts with…" aria-describedby="user-search-hint"
+                    on:input=move |ev| {
+                        search.set(event_target_value(&ev));
+                        cursor.set(None);
+                        back.set(Vec::new());
+                    }/>
+                <p class="hint" id="user-search-hint">"Type the first letters of a name; the list shows 25 at a time."</p>
+            </div>
+            <Transition fallback=|| view! { <p class="muted">"Loading users…"</p> }>
+                {move || Suspend::new(async move {
+                    match users.await {
+                        Ok(page) => {
+                            let next = page.next_cursor.clone();
+                            let empty = page.users.is_empty();
+                            Some(view! {
+                                <ul class="rows" data-testid="user-list">
+                                    {page.users.into_iter().map(|u| view! { <UserRow u=u role=role remove=remove sign_out=sign_out reset_tf=reset_tf/> }).collect_view()}
+                                </ul>
+                                {empty.then(|| view! { <p class="muted" role="status">"No user name starts with that."</p> })}
+                                {(next.is_some() || !back.with_untracked(Vec::is_empty)).then(|| view! {
+                                    <nav class="row pager" aria-label="User list pages">
+                                        <button type="button" class="btn btn-ghost" disabled=move || back.with(Vec::is_empty) on:click=previous_page>"Previous"</button>
+                                        <button type="button" class="btn btn-ghost" disabled=next.is_none() on:click=move |_| next_page(next.clone())>"Next"</button>
+                                    </nav>
+                                })}
+                            }.into_any())
+                        }
+                        Err(e) if e.is(ErrorKind::Forbidden) => None,
+                        Err(e) => Some(view! { <p class="notice notice-error" role="alert">{describe(&e)}</p> }.into_any()),
+                    }
+                })}
+            </Transition>
+            <ReauthPrompt when=reset_refused retry=retry_reset/>
+        </section>
     }
 }
 
