@@ -46,7 +46,7 @@ pub async fn list_users_page(search: String, cursor: Option<String>) -> Result<U
     use crate::ssr::services::admin;
     let (state, admin) = super::edge::admin().await?;
     let caller = admin.caller();
-    let page = PageRequest::parse(Some(&USERS_PER_PAGE.to_string()), cursor.as_deref())?;
+    let page = PageRequest::sized(USERS_PER_PAGE, cursor.as_deref())?;
     let found = admin::list_users(caller, &state, Some(&search), &page).await?;
     Ok(UserPageView {
         next_cursor: found.next,

@@ -27,6 +27,11 @@ impl PageRequest {
         Self { limit: limit.clamp(1, MAX_LIMIT), after: None }
     }
 
+    /// Pages of `limit` rows (a page's own size, not a caller's), from `cursor` (checked).
+    pub fn sized(limit: usize, cursor: Option<&str>) -> Result<Self, AppError> {
+        Ok(Self { limit: limit.clamp(1, MAX_LIMIT), ..Self::parse(None, cursor)? })
+    }
+
     /// From the query's `limit` and `cursor` (both optional, both checked).
     pub fn parse(limit: Option<&str>, cursor: Option<&str>) -> Result<Self, AppError> {
         let limit = match limit.map(str::trim).filter(|s| !s.is_empty()) {
@@ -67,17 +72,15 @@ impl PageRequest {
     }
 
     /// The cursor split as `<number>:<text>` (the key of lists ordered by a time, then an id).
-    pub fn after_pair(&self) -> Result<Option<(i64, String)>, AppError> {
+    pub fn after_pair(&self) -> Result<Option<(i64, &str)>, AppError> {
         let Some(after) = &self.after else { return Ok(None) };
-        after.split_once(':').and_then(|(n, id)| Some((n.parse().ok()?, id.to_owned()))).map(Some).ok_or_else(
-            || {
-                AppError::invalid(
-                    ErrorKind::InvalidRequest,
-                    Some("cursor"),
-                    "cursor is not one this server gave out.",
-                )
-            },
-        )
+        after.split_once(':').and_then(|(n, id)| Some((n.parse().ok()?, id))).map(Some).ok_or_else(|| {
+            AppError::invalid(
+                ErrorKind::InvalidRequest,
+                Some("cursor"),
+                "cursor is not one this server gave out.",
+            )
+        })
     }
 }
 
@@ -108,6 +111,10 @@ impl<T> Page<T> {
 mod tests {
     use super::*;
 
+    fn next_cursor<T>(page: &Page<T>) -> Option<&str> {
+        page.next.as_deref()
+    }
+
     #[test]
     fn limits_and_cursors_are_checked_and_round_trip() {
         assert_eq!(PageRequest::parse(None, None).unwrap().limit, MAX_LIMIT);
@@ -124,7 +131,8 @@ mod tests {
         let page = Page::of(vec![(1, "a"), (2, "b"), (3, "c")], &req, |r| format!("{}:{}", r.0, r.1));
         assert_eq!(page.items.len(), 2);
         let next = PageRequest::parse(Some("2"), page.next.as_deref()).unwrap();
-        assert_eq!(next.after_pair().unwrap(), Some((2, "b".to_owned())));
+        assert_eq!(next.after_pair().unwrap(), Some((2, "b")));
+        assert_eq!(PageRequest::sized(5000, next_cursor(&page)).unwrap().limit, MAX_LIMIT);
         let last = Page::of(vec![(3, "c")], &next, |r| r.1.to_owned());
         assert!(last.next.is_none());
     }

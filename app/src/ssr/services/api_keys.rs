@@ -118,7 +118,6 @@ pub async fn list(
 ) -> Result<Page<ApiKeyRow>, AppError> {
     refuse_keys(admin)?;
     let after = page.after_pair()?;
-    let after = after.as_ref().map(|(at, id)| (*at, id.as_str()));
     let rows = db::api_keys::list(&state.pool, after, page.fetch()).await?;
     Ok(Page::of(rows, page, |k| format!("{}:{}", k.created_at, k.id)))
 }

@@ -136,7 +136,6 @@ async fn list_rows(
     page: &PageRequest,
 ) -> Result<Page<SessionInfo>, AppError> {
     let after = page.after_pair()?;
-    let after = after.as_ref().map(|(at, id)| (*at, id.as_str()));
     let rows = db::sessions::list(&state.pool, scope, state.now(), after, page.fetch()).await?;
     Ok(Page::of(rows, page, |r| format!("{}:{}", r.last_active_at, r.id))
         .map(|row| SessionInfo { is_current: row.id == caller.session_id, row }))
