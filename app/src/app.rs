@@ -10,12 +10,20 @@ use leptos_router::{path, SsrMode};
 
 /// Every page renders in `SsrMode::Async`: the server waits for the page's data and sends
 /// finished HTML, so pages read and their forms post before (or without) the WASM.
+///
+/// Light pages (sign-in, set-up, reset, a locked session: see `ssr::http::LightPage`) leave the
+/// WASM out; every page carries `enhance.js` inline, which shows forms sending and buttons
+/// still loading.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     crate::ssr::http::set_page_headers();
+    #[cfg(feature = "ssr")]
+    let light = crate::ssr::http::is_light_page();
+    #[cfg(not(feature = "ssr"))]
+    let light = false;
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang="en" data-app=if light { "light" } else { "full" }>
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
@@ -23,7 +31,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <HashedStylesheet options=options.clone() id="leptos"/>
                 <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
+                <script nonce=leptos::nonce::use_nonce() inner_html=ENHANCE_JS></script>
+                {(!light).then(|| view! { <HydrationScripts options/> })}
                 <MetaTags/>
             </head>
             <body>
@@ -32,6 +41,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
         </html>
     }
 }
+
+/// See the top of the file for what it does.
+const ENHANCE_JS: &str = include_str!("enhance.js");
 
 #[component]
 pub fn App() -> impl IntoView {

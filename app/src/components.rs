@@ -167,8 +167,10 @@ pub fn Submit(
     #[prop(into)] busy_label: String,
     #[prop(into)] pending: Signal<bool>,
 ) -> impl IntoView {
+    let busy = busy_label.clone();
     view! {
-        <button type="submit" class="btn btn-primary" disabled=move || pending.get() aria-busy=move || pending.get().to_string()>
+        <button type="submit" class="btn btn-primary" disabled=move || pending.get() aria-busy=move || pending.get().to_string()
+            data-busy=busy>
             {move || if pending.get() { busy_label.clone() } else { label.clone() }}
         </button>
     }

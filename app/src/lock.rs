@@ -127,8 +127,15 @@ pub fn LockScreen() -> impl IntoView {
             }
         }
     });
+    // The countdown ticks only in the browser; until then (or on a page sent without the WASM)
+    // the wait is said in minutes and the button stays usable (the server still refuses).
+    let ticking = RwSignal::new(false);
     Effect::new(move |started: Option<()>| {
         if started.is_none() {
+            ticking.set(true);
+            if let Some(Err(e)) = unlock.value().get_untracked() {
+                countdown.set(e.remaining_time().unwrap_or(0));
+            }
             let handle = set_interval_with_handle(
                 move || {
                     if countdown.try_get_untracked().unwrap_or(0) > 0 {
@@ -146,6 +153,10 @@ pub fn LockScreen() -> impl IntoView {
         }
     });
     let message = move || match unlock.value().get() {
+        Some(Err(e)) if e.remaining_time().is_some() && !ticking.get() => Some(format!(
+            "Too many wrong passcodes. Try again in {} minute(s).",
+            e.remaining_time().unwrap_or(0).div_ceil(60)
+        )),
         Some(Err(e)) if e.remaining_time().is_some() && countdown.get() > 0 => {
             let n = countdown.get();
             Some(format!("Too many wrong passcodes. Try again in {}:{:02}.", n / 60, n % 60))
@@ -175,8 +186,8 @@ pub fn LockScreen() -> impl IntoView {
                                 {move || message().unwrap_or_default()}
                             </p>
                         </div>
-                        <button type="submit" class="btn btn-primary"
-                            disabled=move || { unlock.pending().get() || countdown.get() > 0 }>
+                        <button type="submit" class="btn btn-primary" data-busy="Unlocking…"
+                            disabled=move || { unlock.pending().get() || (ticking.get() && countdown.get() > 0) }>
                             {move || if unlock.pending().get() { "Unlocking…" } else { "Unlock" }}
                         </button>
                     </ActionForm>

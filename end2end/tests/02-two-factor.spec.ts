@@ -86,7 +86,7 @@ test('enroll with the QR page, download backup codes, then sign in with a code a
   await signIn(page);
   await expect(page).toHaveURL(/\/login\/mfa$/);
   await hydrated(page);
-  await page.getByRole('button', { name: 'Use a backup code instead' }).click();
+  await page.getByRole('link', { name: 'Use a backup code instead' }).click();
   await page.getByLabel('Backup code').fill(codes[0]);
   await page.getByRole('button', { name: 'Verify' }).click();
   await expect(page).toHaveURL(/\/$/);
@@ -95,9 +95,9 @@ test('enroll with the QR page, download backup codes, then sign in with a code a
   // The same backup code does not work twice.
   await signIn(page);
   await hydrated(page);
-  await page.getByRole('button', { name: 'Use a backup code instead' }).click();
+  await page.getByRole('link', { name: 'Use a backup code instead' }).click();
   await page.getByLabel('Backup code').fill(codes[0]);
   await page.getByRole('button', { name: 'Verify' }).click();
   await expect(page.getByRole('alert').filter({ hasText: 'not right' })).toBeVisible();
-  await expect(page).toHaveURL(/\/login\/mfa$/);
+  await expect(page).toHaveURL(/\/login\/mfa\?backup=1$/);
 });

@@ -1,4 +1,4 @@
-import { test, expect, hydrated } from './fixtures';
+import { test, expect, hydrated, shot, createUser, ADMIN, ADMIN_PASSWORD } from './fixtures';
 
 // Every signed-in page, opened directly (server-rendered, then hydrated), hydrates without an
 // error, repeatedly: a page that only sometimes hydrates would lose its buttons' behaviour.
@@ -28,7 +28,8 @@ test('the WASM, JS and CSS have content-hashed names and are cached immutably; p
   page.on('response', (r) => {
     if (new URL(r.url()).pathname.startsWith('/pkg/')) assets.push({ url: r.url(), cache: r.headers()['cache-control'] ?? '' });
   });
-  const res = await page.goto('/login');
+  expect((await page.request.post('/api/users/login', { data: { username: ADMIN, password: ADMIN_PASSWORD } })).status()).toBe(200);
+  const res = await page.goto('/sessions');
   await hydrated(page);
   expect(res?.headers()['cache-control']).toBe('no-store');
   const kinds = assets.map((a) => new URL(a.url).pathname.split('.').pop());
@@ -37,4 +38,109 @@ test('the WASM, JS and CSS have content-hashed names and are cached immutably; p
     expect(new URL(a.url).pathname, 'hashed name').toMatch(/^\/pkg\/portcullis\.[A-Za-z0-9_-]{8,}\.(js|wasm|css)$/);
     expect(a.cache, a.url).toBe('public, max-age=31536000, immutable');
   }
+});
+
+// The sign-in page is sent without the WASM: its form posts natively, so it acts as soon as the
+// HTML is in, on a slow phone too. The budget is what a cold visit transfers, headers included.
+test('the sign-in page transfers under 200 KB cold and loads no WASM', async ({ page, context }) => {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
+  const urls = new Map<string, string>();
+  let bytes = 0;
+  cdp.on('Network.responseReceived', (e) => urls.set(e.requestId, e.response.url));
+  cdp.on('Network.loadingFinished', (e) => { bytes += e.encodedDataLength; });
+  await page.goto('/login');
+  await hydrated(page);
+  await page.waitForLoadState('networkidle');
+  const loaded = [...urls.values()].map((u) => new URL(u).pathname);
+  console.log(`sign-in page, cold: ${(bytes / 1024).toFixed(1)} KB in ${loaded.length} responses (${loaded.join(', ')})`);
+  expect(loaded.filter((p) => p.endsWith('.wasm') || p.endsWith('.js')), 'no WASM or JS files').toEqual([]);
+  expect(bytes, 'bytes transferred').toBeLessThanOrEqual(200 * 1024);
+});
+
+// Before (or without) the WASM a form says it is sending and a second click does not send it
+// again; a refused sign-in comes back with the username still typed and a clean address.
+test('the sign-in form shows it is sending, and a refusal keeps the username', async ({ page }) => {
+  let posts = 0;
+  await page.route((url) => url.pathname.startsWith('/rpc/'), async (route) => {
+    posts += 1;
+    await new Promise((r) => setTimeout(r, 2000));
+    await route.continue();
+  });
+  await page.goto('/login');
+  await hydrated(page);
+  await page.getByLabel('Username').fill(ADMIN);
+  await page.getByLabel('Password').fill('not-the-password-at-all');
+  // Two quick clicks, and the button read back 100 ms later, from the page itself: while a
+  // navigation is pending Playwright's own clicks and locators wait for it to finish.
+  const during = await page.evaluate(() => new Promise<{ text: string; disabled: boolean; busy: string | null }>((done) => {
+    const button = document.querySelector<HTMLButtonElement>('button[type=submit]')!;
+    button.click();
+    button.click();
+    setTimeout(() => done({ text: button.textContent ?? '', disabled: button.disabled, busy: button.getAttribute('aria-busy') }), 100);
+  }));
+  expect(during).toEqual({ text: 'Signing in…', disabled: true, busy: 'true' });
+  await expect(page.getByRole('alert').filter({ hasText: /incorrect|invalid|not right/i })).toBeVisible();
+  expect(posts, 'one post for two clicks').toBe(1);
+  await expect(page.getByLabel('Username')).toHaveValue(ADMIN);
+  await expect(page.getByLabel('Password')).toHaveValue('');
+  await expect(page).toHaveURL(/\/login$/);
+  await shot(page, '48-login-refused');
+  // The right password from here signs in.
+  await page.getByLabel('Password').fill(ADMIN_PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.getByTestId('home-identity')).toContainText(`Signed in as ${ADMIN}`);
+});
+
+// A signed-in page whose WASM has not arrived yet: forms still post, and a button that needs the
+// WASM says the page is still loading instead of doing nothing.
+test('a page still loading its WASM says so when a button needs it', async ({ page }) => {
+  const user = `lock${Date.now().toString(36)}`;
+  await createUser(page, user, ADMIN_PASSWORD);
+  expect((await page.request.post('/api/users/login', { data: { username: user, password: ADMIN_PASSWORD } })).status()).toBe(200);
+  expect((await page.request.post('/api/security/passcode', { data: { new_passcode: '480913' } })).status()).toBe(200);
+  let release = () => {};
+  const held = new Promise<void>((r) => { release = r; });
+  await page.route('**/*.wasm', async (route) => { await held; await route.continue(); });
+  await page.goto('/security');
+  await expect(page.locator('html')).not.toHaveAttribute('data-ready', '1');
+  await page.getByTestId('lock-now').click();
+  await expect(page.getByRole('status').filter({ hasText: 'Still loading' })).toBeVisible();
+  await expect(page.getByTestId('lock-screen')).toBeHidden();
+  await shot(page, '49-still-loading');
+  release();
+  await hydrated(page);
+  await expect(page.getByRole('status').filter({ hasText: 'Still loading' })).toHaveCount(0);
+  await page.getByTestId('lock-now').click();
+  await expect(page.getByTestId('lock-screen')).toBeVisible();
+});
+
+// A locked session's page is only the lock screen: it comes without the WASM, its passcode form
+// posts natively, and unlocking brings the whole page back (then hydrated).
+test('a locked page shows the lock screen without the WASM and unlocks by posting', async ({ page }) => {
+  const user = `lock${Date.now().toString(36)}`;
+  await createUser(page, user, ADMIN_PASSWORD);
+  expect((await page.request.post('/api/users/login', { data: { username: user, password: ADMIN_PASSWORD } })).status()).toBe(200);
+  expect((await page.request.post('/api/security/passcode', { data: { new_passcode: '480913' } })).status()).toBe(200);
+  expect((await page.request.post('/api/security/lock')).status()).toBe(200);
+  const wasm: string[] = [];
+  page.on('request', (r) => { if (r.url().endsWith('.wasm')) wasm.push(r.url()); });
+  await page.goto('/sessions');
+  await hydrated(page);
+  const dialog = page.getByTestId('lock-screen');
+  await expect(dialog).toBeVisible();
+  expect(wasm, 'no WASM while locked').toEqual([]);
+  await dialog.getByLabel('Passcode').fill('000000');
+  await dialog.getByRole('button', { name: 'Unlock' }).click();
+  await expect(dialog.getByRole('alert')).toHaveText('Incorrect passcode. Try again.');
+  await expect(dialog.getByLabel('Passcode')).toBeFocused();
+  await shot(page, '50-locked-light');
+  await dialog.getByLabel('Passcode').fill('480913');
+  await dialog.getByRole('button', { name: 'Unlock' }).click();
+  await expect(page.getByTestId('lock-screen')).toBeHidden();
+  await expect(page).toHaveURL(/\/sessions$/);
+  await page.waitForSelector('body[data-hydrated="1"]', { state: 'attached' });
+  expect(wasm.length, 'the unlocked page loads the WASM').toBeGreaterThan(0);
 });

@@ -96,9 +96,12 @@ export const test = base.extend<TestFixtures, { servers: Map<string, Running> }>
 
 export { expect };
 
-/** Waits until the page's WASM has hydrated (the buttons then act without a full reload). */
+/**
+ * Waits until the page's buttons act: hydrated by the WASM, or (sign-in, set-up and locked pages,
+ * sent without it) as soon as the HTML is in, their forms posting natively.
+ */
 export async function hydrated(page: Page) {
-  await page.waitForSelector('body[data-hydrated="1"]', { state: 'attached' });
+  await page.waitForSelector('html[data-ready="1"]', { state: 'attached' });
 }
 
 export async function shot(page: Page, name: string) {

@@ -1,7 +1,7 @@
 //! Page gating before rendering, so it holds without the WASM: no users → setup; pages that need
 //! a session → login; sign-in pages while signed in → home.
 use app::error::ErrorKind;
-use app::ssr::http::presented_token;
+use app::ssr::http::{presented_token, LightPage};
 use app::ssr::services::identity::Gate;
 use app::ssr::services::{accounts, auth};
 use app::ssr::AppState;
@@ -13,8 +13,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 const PUBLIC_PAGES: &[&str] = &["/login", "/login/mfa", "/register", "/reset"];
 const PRIVATE_PAGES: &[&str] = &["/", "/sessions", "/security", "/account", "/admin", "/vault"];
 
-pub async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let path = req.uri().path();
+pub async fn gate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_owned();
+    let path = path.as_str();
     let is_page = path == "/setup" || PUBLIC_PAGES.contains(&path) || PRIVATE_PAGES.contains(&path);
     if req.method() != Method::GET || !is_page {
         return next.run(req).await;
@@ -24,14 +25,18 @@ pub async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Re
         Err(e) => return e.into_response(),
     };
     if needs_setup {
-        return if path == "/setup" { next.run(req).await } else { Redirect::to("/setup").into_response() };
+        if path != "/setup" {
+            return Redirect::to("/setup").into_response();
+        }
+        req.extensions_mut().insert(LightPage);
+        return next.run(req).await;
     }
     let token = presented_token(req.headers());
-    let signed_in = match auth::authenticate(&state, token.as_deref(), Gate::AllowLocked).await {
-        Ok(_) => true,
+    let (signed_in, locked) = match auth::authenticate(&state, token.as_deref(), Gate::AllowLocked).await {
+        Ok(caller) => (true, caller.locked),
         // The database is away: say so, rather than pretend the visitor is signed out.
         Err(e) if e.is(ErrorKind::Unavailable) => return e.into_response(),
-        Err(_) => false,
+        Err(_) => (false, false),
     };
     if path == "/setup" {
         return Redirect::to(if signed_in { "/" } else { "/login" }).into_response();
@@ -43,6 +48,11 @@ pub async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Re
     }
     if PUBLIC_PAGES.contains(&path) && signed_in {
         return Redirect::to("/").into_response();
+    }
+    // Sign-in pages, and a locked session's page (only the lock screen shows), need no WASM:
+    // their forms post, so they act as soon as the HTML arrives.
+    if PUBLIC_PAGES.contains(&path) || locked {
+        req.extensions_mut().insert(LightPage);
     }
     next.run(req).await
 }

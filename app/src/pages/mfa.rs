@@ -2,6 +2,7 @@
 use crate::api::VerifySecondFactor;
 use crate::components::{field_error, form_error, AuthCard, FormStatus, Submit};
 use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn MfaPage() -> impl IntoView {
@@ -14,7 +15,10 @@ pub fn MfaPage() -> impl IntoView {
         }
         _ => form_error(result).get(),
     });
-    let backup = RwSignal::new(false);
+    // Which code the field takes is in the address (`?backup=1`), so the switch is a link that
+    // works before (or without) the WASM.
+    let query = use_query_map();
+    let backup = Signal::derive(move || query.read().get("backup").is_some_and(|v| v == "1"));
     let input = NodeRef::<leptos::html::Input>::new();
     Effect::new(move |_| {
         if let Some(el) = input.get() {
@@ -37,10 +41,9 @@ pub fn MfaPage() -> impl IntoView {
                         {move || error.get().unwrap_or_default()}
                     </p>
                 </div>
-                <button type="button" class="link-button" aria-pressed=move || backup.get().to_string()
-                    on:click=move |_| backup.update(|b| *b = !*b)>
+                <a class="link-button" href=move || if backup.get() { "/login/mfa" } else { "/login/mfa?backup=1" }>
                     {move || if backup.get() { "Use a code from my app instead" } else { "Use a backup code instead" }}
-                </button>
+                </a>
                 <label class="check">
                     <input type="checkbox" name="trust" value="on"/>
                     <span>"Trust this device for 30 days"</span>

@@ -37,6 +37,17 @@ pub fn set_page_headers() {
     }
 }
 
+/// Marks a request whose page is sent without the WASM (see `pages::gate` in the server): the
+/// sign-in, set-up and reset pages, and any page of a screen-locked session. Their forms post
+/// natively, so they are interactive as soon as the HTML arrives.
+#[derive(Clone, Copy, Debug)]
+pub struct LightPage;
+
+/// During server rendering: whether this page goes out without the WASM.
+pub fn is_light_page() -> bool {
+    leptos::prelude::use_context::<Parts>().is_some_and(|p| p.extensions.get::<LightPage>().is_some())
+}
+
 pub const SESSION_COOKIE: &str = "jwt";
 /// The trusted-device cookie: a random value whose digest the database holds.
 pub const TRUSTED_DEVICE_COOKIE: &str = "pc_trusted";
