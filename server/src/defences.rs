@@ -35,36 +35,45 @@ pub fn origin_of(url: &str) -> String {
     }
 }
 
-/// Refuses cross-site requests that could change state, on every route (REST, server
-/// functions, pages): `403 cross_site_request`, before anything runs.
-pub async fn refuse_cross_site(State(state): State<AppState>, req: Request, next: Next) -> Response {
+/// The defences every answer passes, in one layer (each extra layer costs every request):
+///
+/// - refuses cross-site requests that could change state, on every route (REST, server
+///   functions, pages): `403 cross_site_request`, before anything runs;
+/// - answers under `/api` and `/rpc` carry tokens, codes and settings: no cache keeps them;
+/// - behind HTTPS, browsers are told to keep using it;
+/// - frames, MIME sniffing and cross-site referrers are refused, and a page sets its own,
+///   stricter Content-Security-Policy with its script nonce (`set_page_headers`); every other
+///   answer gets the base policy.
+pub async fn edge(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if !safe && is_cross_site(req.headers(), &origin_of(&state.config.public_url)) {
         tracing::info!(path = %req.uri().path(), "cross-site request refused");
-        return AppError::of(
+        let mut res = AppError::of(
             ErrorKind::CrossSiteRequest,
             "Requests from other sites cannot change anything here.",
         )
         .into_response();
+        secure_headers(&state, res.headers_mut(), true);
+        return res;
     }
-    next.run(req).await
+    let path = req.uri().path();
+    let api = path == "/api" || path.starts_with("/api/") || path.starts_with("/rpc/");
+    let mut res = next.run(req).await;
+    secure_headers(&state, res.headers_mut(), api);
+    res
 }
 
-/// Answers under `/api` carry tokens, codes and settings: no cache keeps them. Behind HTTPS,
-/// browsers are told to keep using it.
-pub async fn headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let api = req.uri().path().starts_with("/api/") || req.uri().path().starts_with("/rpc/");
-    let mut res = next.run(req).await;
-    let h = res.headers_mut();
+fn secure_headers(state: &AppState, h: &mut HeaderMap, api: bool) {
     if api {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     if state.config.secure_cookies() {
         h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
     }
-    // Pages set their own, stricter policy with their script nonce (`set_page_headers`).
     h.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(app::ssr::http::BASE_POLICY));
-    res
+    h.entry(header::X_FRAME_OPTIONS).or_insert(HeaderValue::from_static("DENY"));
+    h.entry(header::X_CONTENT_TYPE_OPTIONS).or_insert(HeaderValue::from_static("nosniff"));
+    h.entry(header::REFERRER_POLICY).or_insert(HeaderValue::from_static("same-origin"));
 }
 
 #[cfg(test)]

@@ -5,14 +5,13 @@ use app::ssr::keys::{InstanceKeys, KeyError};
 use app::ssr::services::{passwords, rate_limit};
 use app::ssr::state::{LogControl, RuntimeConfig};
 use app::ssr::AppState;
-use axum::http::{header, HeaderValue};
+
 use axum::Router;
 use leptos::prelude::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use secrecy::ExposeSecret;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use tracing_subscriber::{layer::SubscriberExt, reload, util::SubscriberInitExt, EnvFilter, Registry};
 
@@ -161,23 +160,10 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::pages::gate))
         .layer(axum::middleware::from_fn(crate::pages::rpc_status));
     Router::new()
-        .nest("/api", crate::routes::router())
+        .merge(crate::routes::router())
         .nest_service("/pkg", crate::assets::pkg(&state.leptos_options))
         .merge(pages)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::defences::refuse_cross_site))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::defences::headers))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("same-origin"),
-        ))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::defences::edge))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

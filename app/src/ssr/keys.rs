@@ -99,6 +99,15 @@ pub fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
+/// A new identifier for rows of a table that only grows at "now" (sessions): a UUIDv7, the
+/// creation time in milliseconds then 74 random bits. New rows land beside each other at the end
+/// of the primary-key index instead of on a random page of it, which is what keeps sign-ins fast
+/// with millions of sessions. It tells its reader when the row was made, which the session
+/// list shows anyway; it is never a credential (the signed token is).
+pub fn new_time_ordered_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
 /// SHA-256 of a high-entropy token, as stored in place of the token itself.
 pub fn digest(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))

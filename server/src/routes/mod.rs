@@ -25,97 +25,112 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue};
 use axum::response::{AppendHeaders, IntoResponse, Response};
-use axum::routing::{delete, get, post, put};
+use axum::routing::{any, delete, get, post, put};
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+/// The REST routes with their full paths (merged into the app, not nested: a nested router
+/// rewrites every request's URI on the way in).
 pub fn router() -> Router<AppState> {
     Router::new()
         // auth-api.txt: sign-in flows, camelCase.
-        .route("/auth/status", get(accounts::status))
-        .route("/auth/setup", post(accounts::setup))
-        .route("/auth/providers", get(sign_in::providers))
-        .route("/auth/login", post(sign_in::auth_login))
-        .route("/auth/login/mfa", post(sign_in::auth_login_mfa))
-        .route("/auth/login/ldap", post(sign_in::auth_login_ldap))
-        .route("/auth/oidc/authorize", get(oidc::auth_authorize))
-        .route("/auth/oidc/callback", get(oidc::auth_callback))
-        .route("/auth/ldap/test", post(ldap::test))
-        .route("/auth/logout", post(sessions::auth_logout))
-        .route("/auth/me", get(accounts::auth_me))
-        .route("/auth/ws-ticket", post(terminals::issue_ticket))
-        .route("/auth/ws-ticket/redeem", post(terminals::redeem_ticket))
+        .route("/api/auth/status", get(accounts::status))
+        .route("/api/auth/setup", post(accounts::setup))
+        .route("/api/auth/providers", get(sign_in::providers))
+        .route("/api/auth/login", post(sign_in::auth_login))
+        .route("/api/auth/login/mfa", post(sign_in::auth_login_mfa))
+        .route("/api/auth/login/ldap", post(sign_in::auth_login_ldap))
+        .route("/api/auth/oidc/authorize", get(oidc::auth_authorize))
+        .route("/api/auth/oidc/callback", get(oidc::auth_callback))
+        .route("/api/auth/ldap/test", post(ldap::test))
+        .route("/api/auth/logout", post(sessions::auth_logout))
+        .route("/api/auth/me", get(accounts::auth_me))
+        .route("/api/auth/ws-ticket", post(terminals::issue_ticket))
+        .route("/api/auth/ws-ticket/redeem", post(terminals::redeem_ticket))
         // Extension: the directory settings (admin).
-        .route("/auth/ldap/config", get(ldap::config).put(ldap::save_config).delete(ldap::delete_config))
+        .route("/api/auth/ldap/config", get(ldap::config).put(ldap::save_config).delete(ldap::delete_config))
         // users-api.txt: the user lifecycle, Termix field names.
-        .route("/users/create", post(accounts::register))
-        .route("/users/login", post(sign_in::users_login))
-        .route("/users/logout", post(sessions::users_logout))
-        .route("/users/me", get(accounts::users_me))
-        .route("/users/setup-required", get(accounts::setup_required))
-        .route("/users/count", get(admin::count))
-        .route("/users/db-health", get(settings::db_health))
-        .route("/users/totp/setup", post(totp::setup))
-        .route("/users/totp/enable", post(totp::enable))
-        .route("/users/totp/disable", post(totp::disable))
-        .route("/users/totp/backup-codes", post(totp::backup_codes))
-        .route("/users/totp/verify-login", post(sign_in::users_verify_login))
+        .route("/api/users/create", post(accounts::register))
+        .route("/api/users/login", post(sign_in::users_login))
+        .route("/api/users/logout", post(sessions::users_logout))
+        .route("/api/users/me", get(accounts::users_me))
+        .route("/api/users/setup-required", get(accounts::setup_required))
+        .route("/api/users/count", get(admin::count))
+        .route("/api/users/db-health", get(settings::db_health))
+        .route("/api/users/totp/setup", post(totp::setup))
+        .route("/api/users/totp/enable", post(totp::enable))
+        .route("/api/users/totp/disable", post(totp::disable))
+        .route("/api/users/totp/backup-codes", post(totp::backup_codes))
+        .route("/api/users/totp/verify-login", post(sign_in::users_verify_login))
         // Extensions: re-entering the password for factor changes; an admin resets two-factor.
-        .route("/users/reauthenticate", post(accounts::reauthenticate))
-        .route("/users/totp/reset", post(totp::reset))
-        .route("/users/sessions", get(sessions::list))
-        .route("/users/sessions/revoke-all", post(sessions::revoke_all))
-        .route("/users/sessions/{session_id}", delete(sessions::revoke))
-        .route("/users/registration-allowed", get(settings::registration).patch(settings::set_registration))
+        .route("/api/users/reauthenticate", post(accounts::reauthenticate))
+        .route("/api/users/totp/reset", post(totp::reset))
+        .route("/api/users/sessions", get(sessions::list))
+        .route("/api/users/sessions/revoke-all", post(sessions::revoke_all))
+        .route("/api/users/sessions/{session_id}", delete(sessions::revoke))
         .route(
-            "/users/password-login-allowed",
+            "/api/users/registration-allowed",
+            get(settings::registration).patch(settings::set_registration),
+        )
+        .route(
+            "/api/users/password-login-allowed",
             get(settings::password_login).patch(settings::set_password_login),
         )
         .route(
-            "/users/password-reset-allowed",
+            "/api/users/password-reset-allowed",
             get(settings::password_reset).patch(settings::set_password_reset),
         )
-        .route("/users/session-timeout", get(settings::session_timeout).patch(settings::set_session_timeout))
-        .route("/users/log-level", get(settings::log_level).patch(settings::set_log_level))
-        .route("/users/guacamole-settings", get(settings::guacamole).patch(settings::set_guacamole))
-        .route("/users/change-password", post(accounts::change_password))
-        .route("/users/initiate-reset", post(password_reset::initiate))
-        .route("/users/verify-reset-code", post(password_reset::verify_code))
-        .route("/users/complete-reset", post(password_reset::complete))
-        .route("/users/list", get(admin::list_users))
-        .route("/users/make-admin", post(admin::make_admin))
-        .route("/users/remove-admin", post(admin::remove_admin))
-        .route("/users/delete-account", delete(accounts::delete_account))
-        .route("/users/delete-user", delete(admin::delete_user))
-        .route("/users/api-keys", get(api_keys::list).post(api_keys::create))
-        .route("/users/api-keys/{key_id}", delete(api_keys::delete))
         .route(
-            "/users/oidc-config",
+            "/api/users/session-timeout",
+            get(settings::session_timeout).patch(settings::set_session_timeout),
+        )
+        .route("/api/users/log-level", get(settings::log_level).patch(settings::set_log_level))
+        .route("/api/users/guacamole-settings", get(settings::guacamole).patch(settings::set_guacamole))
+        .route("/api/users/change-password", post(accounts::change_password))
+        .route("/api/users/initiate-reset", post(password_reset::initiate))
+        .route("/api/users/verify-reset-code", post(password_reset::verify_code))
+        .route("/api/users/complete-reset", post(password_reset::complete))
+        .route("/api/users/list", get(admin::list_users))
+        .route("/api/users/make-admin", post(admin::make_admin))
+        .route("/api/users/remove-admin", post(admin::remove_admin))
+        .route("/api/users/delete-account", delete(accounts::delete_account))
+        .route("/api/users/delete-user", delete(admin::delete_user))
+        .route("/api/users/api-keys", get(api_keys::list).post(api_keys::create))
+        .route("/api/users/api-keys/{key_id}", delete(api_keys::delete))
+        .route(
+            "/api/users/oidc-config",
             get(oidc::public_config).post(oidc::save_config).delete(oidc::delete_config),
         )
-        .route("/users/oidc-config/admin", get(oidc::admin_config))
-        .route("/users/oidc/authorize", get(oidc::users_authorize))
-        .route("/users/oidc/login", get(oidc::users_login))
-        .route("/users/oidc/callback", get(oidc::users_callback))
-        .route("/users/link-oidc-to-password", post(oidc::link))
-        .route("/users/unlink-oidc-from-password", post(oidc::unlink))
-        .route("/users/data-status", get(vault::status))
-        .route("/users/unlock-data", post(vault::unlock))
-        .route("/users/vault", get(vault::list))
-        .route("/users/vault/{name}", put(vault::put_item).delete(vault::delete_item))
+        .route("/api/users/oidc-config/admin", get(oidc::admin_config))
+        .route("/api/users/oidc/authorize", get(oidc::users_authorize))
+        .route("/api/users/oidc/login", get(oidc::users_login))
+        .route("/api/users/oidc/callback", get(oidc::users_callback))
+        .route("/api/users/link-oidc-to-password", post(oidc::link))
+        .route("/api/users/unlink-oidc-from-password", post(oidc::unlink))
+        .route("/api/users/data-status", get(vault::status))
+        .route("/api/users/unlock-data", post(vault::unlock))
+        .route("/api/users/vault", get(vault::list))
+        .route("/api/users/vault/{name}", put(vault::put_item).delete(vault::delete_item))
         // security-api.txt: screen lock and terminal locks, snake_case.
-        .route("/security", get(screen_lock::status).patch(screen_lock::set_lock_after))
-        .route("/security/passcode", post(screen_lock::set_passcode).delete(screen_lock::remove_passcode))
-        .route("/security/lock", post(screen_lock::lock))
-        .route("/security/unlock", post(screen_lock::unlock))
-        .route("/security/activity", post(screen_lock::activity))
-        .route("/security/single-session", post(screen_lock::single_session))
-        .route("/security/terminal/{container_id}/mfa-status", get(terminals::status))
-        .route("/security/terminal/{container_id}/mfa-lock", post(terminals::lock))
-        .route("/security/terminal/{container_id}/mfa-unlock", post(terminals::unlock))
-        .route("/security/terminal/{container_id}/mfa-verify", post(terminals::verify))
-        .fallback(|| async { AppError::from(ErrorKind::NotFound) })
+        .route("/api/security", get(screen_lock::status).patch(screen_lock::set_lock_after))
+        .route("/api/security/passcode", post(screen_lock::set_passcode).delete(screen_lock::remove_passcode))
+        .route("/api/security/lock", post(screen_lock::lock))
+        .route("/api/security/unlock", post(screen_lock::unlock))
+        .route("/api/security/activity", post(screen_lock::activity))
+        .route("/api/security/single-session", post(screen_lock::single_session))
+        .route("/api/security/terminal/{container_id}/mfa-status", get(terminals::status))
+        .route("/api/security/terminal/{container_id}/mfa-lock", post(terminals::lock))
+        .route("/api/security/terminal/{container_id}/mfa-unlock", post(terminals::unlock))
+        .route("/api/security/terminal/{container_id}/mfa-verify", post(terminals::verify))
+        // Anything else under `/api` is a JSON `404`, never the HTML not-found page.
+        .route("/api", any(not_found))
+        .route("/api/", any(not_found))
+        .route("/api/{*rest}", any(not_found))
+}
+
+async fn not_found() -> AppError {
+    AppError::from(ErrorKind::NotFound)
 }
 
 /// A JSON body whose every failure (bad JSON, wrong types, missing fields, wrong content

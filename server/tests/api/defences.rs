@@ -123,3 +123,21 @@ async fn pages_run_only_their_own_scripts() {
     let (scripts, csp) = page_nonces(&app, "/no-such-page").await;
     assert!(scripts.iter().all(|n| csp.contains(&format!("'nonce-{n}'"))), "{csp}");
 }
+
+/// Anything under `/api` that is not a route is a JSON `404` with the security headers, never
+/// the HTML not-found page; a route with the wrong method is `405`.
+#[tokio::test]
+async fn unknown_api_paths_are_json_404s_with_the_security_headers() {
+    let app = spawn_app().await;
+    for path in ["/api", "/api/", "/api/nope", "/api/users/nope/deeper", "/api/auth/me/extra"] {
+        let r = app.get(path, None).await;
+        assert_eq!((r.status.as_u16(), r.code()), (404, "not_found"), "{path}");
+        assert_eq!(r.headers["cache-control"], "no-store", "{path}");
+        assert_eq!(r.headers["x-frame-options"], "DENY", "{path}");
+        assert_eq!(r.headers["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(r.headers["referrer-policy"], "same-origin", "{path}");
+        assert!(r.headers.contains_key("content-security-policy"), "{path}");
+    }
+    let r = app.send(reqwest::Method::DELETE, "/api/auth/status", None, None).await;
+    assert_eq!(r.status.as_u16(), 405);
+}

@@ -4,7 +4,7 @@ use super::settings;
 use super::tokens::{self, TokenKind};
 use crate::error::{AppError, ErrorKind};
 use crate::ssr::db::{self, sessions::SessionRow};
-use crate::ssr::keys::{new_id, TokenSecret};
+use crate::ssr::keys::{new_time_ordered_id, TokenSecret};
 use crate::ssr::paging::{Page, PageRequest};
 use crate::ssr::AppState;
 
@@ -60,7 +60,7 @@ pub(crate) async fn insert_session(
 ) -> Result<SignedIn, AppError> {
     let now = state.now();
     let row = SessionRow {
-        id: new_id(),
+        id: new_time_ordered_id(),
         user_id: account.id.clone(),
         device_type,
         device_info,
