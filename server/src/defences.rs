@@ -39,7 +39,8 @@ pub fn origin_of(url: &str) -> String {
 ///
 /// - refuses cross-site requests that could change state, on every route (REST, server
 ///   functions, pages): `403 cross_site_request`, before anything runs;
-/// - answers under `/api` and `/rpc` carry tokens, codes and settings: no cache keeps them;
+/// - answers under `/api` and `/rpc` carry tokens, codes and settings: no cache keeps them (nor
+///   a stale health answer);
 /// - behind HTTPS, browsers are told to keep using it;
 /// - frames, MIME sniffing and cross-site referrers are refused, and a page sets its own,
 ///   stricter Content-Security-Policy with its script nonce (`set_page_headers`); every other
@@ -57,7 +58,11 @@ pub async fn edge(State(state): State<AppState>, req: Request, next: Next) -> Re
         return res;
     }
     let path = req.uri().path();
-    let api = path == "/api" || path.starts_with("/api/") || path.starts_with("/rpc/");
+    let api = path == "/api"
+        || path.starts_with("/api/")
+        || path.starts_with("/rpc/")
+        || path == "/healthz"
+        || path == "/readyz";
     let mut res = next.run(req).await;
     secure_headers(&state, res.headers_mut(), api);
     res

@@ -2,6 +2,7 @@
 pub mod assets;
 pub mod config;
 pub mod defences;
+pub mod health;
 pub mod pages;
 pub mod routes;
 pub mod startup;

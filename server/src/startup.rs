@@ -161,6 +161,7 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(crate::pages::rpc_status));
     Router::new()
         .merge(crate::routes::router())
+        .merge(crate::health::router())
         .nest_service("/pkg", crate::assets::pkg(&state.leptos_options))
         .merge(pages)
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::defences::edge))

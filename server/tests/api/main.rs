@@ -9,6 +9,7 @@ mod auth_routes;
 mod backend;
 mod defences;
 mod directory;
+mod health;
 mod helpers;
 mod ldap;
 mod oidc;

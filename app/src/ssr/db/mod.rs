@@ -197,6 +197,42 @@ pub async fn ping(pool: &Pool) -> bool {
     with_pool!(pool => { sqlx::query("SELECT 1").execute(pool).await.is_ok() })
 }
 
+/// Why the database is not ready to serve, if it is not: it does not answer, or its schema is
+/// not the one this build expects (a migration missing, failed, or from a newer build).
+pub async fn readiness(pool: &Pool) -> Result<(), String> {
+    let (applied, expected): (Vec<(i64, bool)>, Vec<i64>) = with_pool!(pool => {
+        let applied = sqlx::query_as("SELECT version, success FROM _sqlx_migrations ORDER BY version")
+            .fetch_all(pool)
+            .await
+            .map_err(|e| format!("the database does not answer: {e}"))?;
+        let migrator = migrator_for(pool);
+        (applied, migrator.iter().filter(|m| m.migration_type.is_up_migration()).map(|m| m.version).collect())
+    });
+    schema_is_current(&applied, &expected)
+}
+
+fn migrator_for<D: sqlx::Database>(_: &sqlx::Pool<D>) -> &'static sqlx::migrate::Migrator {
+    if D::NAME == <sqlx::Postgres as sqlx::Database>::NAME {
+        &POSTGRES_MIGRATOR
+    } else {
+        &SQLITE_MIGRATOR
+    }
+}
+
+/// The applied migrations (`version`, `success`) against the ones this build carries.
+fn schema_is_current(applied: &[(i64, bool)], expected: &[i64]) -> Result<(), String> {
+    if let Some((v, _)) = applied.iter().find(|(_, ok)| !ok) {
+        return Err(format!("migration {v} failed"));
+    }
+    if let Some(v) = expected.iter().find(|v| !applied.iter().any(|(a, _)| a == *v)) {
+        return Err(format!("migration {v} is not applied"));
+    }
+    if let Some((v, _)) = applied.iter().find(|(a, _)| !expected.contains(a)) {
+        return Err(format!("migration {v} is from a newer build"));
+    }
+    Ok(())
+}
+
 /// Database failures are logged once here, with their cause, and reach the client only as a code.
 impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> Self {
@@ -232,5 +268,20 @@ fn is_unavailable(e: &sqlx::Error) -> bool {
             || c.parse::<i32>().is_ok_and(|n| matches!(n & 0xff, 5 | 6))
         }),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod readiness_tests {
+    use super::schema_is_current;
+
+    #[test]
+    fn the_schema_is_current_only_when_every_migration_applied_and_none_unknown() {
+        assert_eq!(schema_is_current(&[(1, true), (2, true)], &[1, 2]), Ok(()));
+        assert!(schema_is_current(&[(1, true)], &[1, 2]).unwrap_err().contains("2 is not applied"));
+        assert!(schema_is_current(&[(1, true), (2, false)], &[1, 2]).unwrap_err().contains("2 failed"));
+        assert!(schema_is_current(&[(1, true), (2, true), (3, true)], &[1, 2])
+            .unwrap_err()
+            .contains("3 is from a newer build"));
     }
 }

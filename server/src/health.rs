@@ -1,0 +1,27 @@
+//! Health for load balancers and orchestrators, unauthenticated and cheap:
+//! `GET /healthz` says the process answers (no database), `GET /readyz` that the database
+//! answers and its schema is the one this build expects.
+use app::error::{AppError, ErrorKind};
+use app::ssr::AppState;
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/healthz", get(alive)).route("/readyz", get(ready))
+}
+
+async fn alive() -> Json<Value> {
+    Json(json!({"status": "ok"}))
+}
+
+async fn ready(State(state): State<AppState>) -> Result<Json<Value>, AppError> {
+    match app::ssr::db::readiness(&state.pool).await {
+        Ok(()) => Ok(Json(json!({"status": "ready", "database": state.pool.backend()}))),
+        Err(reason) => {
+            tracing::warn!(%reason, "not ready");
+            Err(AppError::of(ErrorKind::Unavailable, "The database is not ready."))
+        }
+    }
+}
