@@ -34,6 +34,9 @@ pub struct Args {
     /// Log filter: error, warn, info, debug, trace, or a tracing directive list.
     #[arg(long, env = "PORTCULLIS_LOG", default_value = "info")]
     pub log: String,
+    /// Log lines as text, or as one JSON object per line for a log shipper.
+    #[arg(long, env = "PORTCULLIS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
     /// Comma-separated proxy addresses or CIDRs whose X-Forwarded-For is believed.
     #[arg(long, env = "PORTCULLIS_TRUSTED_PROXIES", default_value = "")]
     pub trusted_proxies: String,
@@ -44,6 +47,13 @@ pub struct Args {
     /// Folder holding the built front end (`pkg/`, CSS, assets).
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 /// Checked settings. The secrets are [`SecretString`]s: `Debug` prints them redacted.
@@ -57,6 +67,7 @@ pub struct Settings {
     pub secret_key: Option<SecretString>,
     pub public_url: String,
     pub log: String,
+    pub log_format: LogFormat,
     pub trusted_proxies: Vec<ipnet::IpNet>,
     pub gateway_secret: Option<SecretString>,
     pub site_root: String,
@@ -152,6 +163,7 @@ impl Args {
             secret_key: self.secret_key.map(SecretString::from),
             public_url,
             log: self.log,
+            log_format: self.log_format,
             trusted_proxies,
             gateway_secret: self.gateway_secret.map(SecretString::from),
             site_root: self.site_root,
@@ -173,6 +185,7 @@ impl Settings {
             secret_key: None,
             public_url: "http://127.0.0.1".into(),
             log: "warn".into(),
+            log_format: LogFormat::Text,
             trusted_proxies: Vec::new(),
             gateway_secret: None,
             site_root: "target/site".into(),

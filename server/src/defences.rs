@@ -5,6 +5,7 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use tracing::Instrument;
 
 /// Whether a state-changing request was sent by a page of another site.
 ///
@@ -37,6 +38,9 @@ pub fn origin_of(url: &str) -> String {
 
 /// The defences every answer passes, in one layer (each extra layer costs every request):
 ///
+/// - every request gets an id (`X-Request-Id` on the answer), and every log line written while
+///   it runs carries it with the method and path; a `5xx` is logged as an error, every answer
+///   at `debug`;
 /// - refuses cross-site requests that could change state, on every route (REST, server
 ///   functions, pages): `403 cross_site_request`, before anything runs;
 /// - answers under `/api` and `/rpc` carry tokens, codes and settings: no cache keeps them (nor
@@ -46,26 +50,57 @@ pub fn origin_of(url: &str) -> String {
 ///   stricter Content-Security-Policy with its script nonce (`set_page_headers`); every other
 ///   answer gets the base policy.
 pub async fn edge(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let id = request_id(req.headers());
+    let span =
+        tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path());
+    let started = std::time::Instant::now();
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if !safe && is_cross_site(req.headers(), &origin_of(&state.config.public_url)) {
-        tracing::info!(path = %req.uri().path(), "cross-site request refused");
-        let mut res = AppError::of(
-            ErrorKind::CrossSiteRequest,
-            "Requests from other sites cannot change anything here.",
-        )
-        .into_response();
-        secure_headers(&state, res.headers_mut(), true);
-        return res;
-    }
     let path = req.uri().path();
     let api = path == "/api"
         || path.starts_with("/api/")
         || path.starts_with("/rpc/")
         || path == "/healthz"
         || path == "/readyz";
-    let mut res = next.run(req).await;
+    let mut res = if !safe && is_cross_site(req.headers(), &origin_of(&state.config.public_url)) {
+        span.in_scope(|| tracing::info!("cross-site request refused"));
+        AppError::of(ErrorKind::CrossSiteRequest, "Requests from other sites cannot change anything here.")
+            .into_response()
+    } else {
+        next.run(req).instrument(span.clone()).await
+    };
+    let status = res.status().as_u16();
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    span.in_scope(|| {
+        if status >= 500 {
+            tracing::error!(status, ms, "answered");
+        } else {
+            tracing::debug!(status, ms, "answered");
+        }
+    });
     secure_headers(&state, res.headers_mut(), api);
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert(REQUEST_ID, v);
+    }
     res
+}
+
+const REQUEST_ID: header::HeaderName = header::HeaderName::from_static("x-request-id");
+
+/// The request's id: the one a proxy in front set (nginx `$request_id`, Traefik, Caddy), when it
+/// looks like an id, so both logs name the request alike; otherwise a new one, unique across
+/// nodes and restarts (a random prefix chosen at start, then a counter).
+fn request_id(headers: &HeaderMap) -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::LazyLock;
+    static PREFIX: LazyLock<String> = LazyLock::new(|| app::ssr::keys::random_hex(4));
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    let given = headers.get(REQUEST_ID).and_then(|v| v.to_str().ok()).filter(|v| {
+        (1..=64).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+    });
+    match given {
+        Some(v) => v.to_owned(),
+        None => format!("{}-{:x}", *PREFIX, NEXT.fetch_add(1, Ordering::Relaxed)),
+    }
 }
 
 fn secure_headers(state: &AppState, h: &mut HeaderMap, api: bool) {

@@ -37,7 +37,7 @@ async fn serve() {
             std::process::exit(2);
         }
     };
-    let log_control = init_tracing(&settings.log);
+    let log_control = init_tracing(&settings.log, settings.log_format);
     let app = match Application::build(
         settings,
         std::sync::Arc::new(app::ssr::clock::SystemClock),

@@ -1,5 +1,5 @@
 //! Builds the application from checked settings: database, keys, state, router, listener.
-use crate::config::Settings;
+use crate::config::{LogFormat, Settings};
 use app::ssr::clock::Clock;
 use app::ssr::keys::{InstanceKeys, KeyError};
 use app::ssr::services::{passwords, rate_limit};
@@ -12,7 +12,6 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use secrecy::ExposeSecret;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use tower_http::trace::TraceLayer;
 use tracing_subscriber::{layer::SubscriberExt, reload, util::SubscriberInitExt, EnvFilter, Registry};
 
 #[derive(Debug, thiserror::Error)]
@@ -40,20 +39,32 @@ impl LogControl for ReloadableLog {
 
 /// Installs the global subscriber (logging to stderr) and hands back the switch the
 /// `log-level` setting uses.
-pub fn init_tracing(filter: &str) -> Arc<dyn LogControl> {
+pub fn init_tracing(filter: &str, format: LogFormat) -> Arc<dyn LogControl> {
     use std::io::IsTerminal;
-    init_tracing_to(filter, std::io::stderr, std::io::stderr().is_terminal())
+    init_tracing_to(filter, format, std::io::stderr, std::io::stderr().is_terminal())
 }
 
-/// The same, logging to any writer (the tests read the log this way).
-pub fn init_tracing_to<W>(filter: &str, writer: W, ansi: bool) -> Arc<dyn LogControl>
+/// The same, logging to any writer (the tests read the log this way). JSON lines carry the
+/// event's fields flattened beside `timestamp`, `level`, `target` and `message`, and the
+/// request's span (`request_id`, `method`, `path`) when the line was written during one.
+pub fn init_tracing_to<W>(filter: &str, format: LogFormat, writer: W, ansi: bool) -> Arc<dyn LogControl>
 where
-    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Clone + Send + Sync + 'static,
 {
     let (layer, handle) =
         reload::Layer::new(EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info")));
-    let fmt = tracing_subscriber::fmt::layer().with_writer(writer).with_ansi(ansi);
-    tracing_subscriber::registry().with(layer).with(fmt).init();
+    let json = format == LogFormat::Json;
+    let text_lines =
+        (!json).then(|| tracing_subscriber::fmt::layer().with_writer(writer.clone()).with_ansi(ansi));
+    let json_lines = json.then(|| {
+        tracing_subscriber::fmt::layer()
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_writer(writer)
+    });
+    tracing_subscriber::registry().with(layer).with(text_lines).with(json_lines).init();
     Arc::new(ReloadableLog(handle))
 }
 
@@ -165,6 +176,5 @@ pub fn router(state: AppState) -> Router {
         .nest_service("/pkg", crate::assets::pkg(&state.leptos_options))
         .merge(pages)
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::defences::edge))
-        .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -141,3 +141,27 @@ async fn unknown_api_paths_are_json_404s_with_the_security_headers() {
     let r = app.send(reqwest::Method::DELETE, "/api/auth/status", None, None).await;
     assert_eq!(r.status.as_u16(), 405);
 }
+
+/// Every answer names its request; an id a proxy in front set is kept when it looks like one,
+/// anything else is replaced.
+#[tokio::test]
+async fn every_answer_carries_a_request_id() {
+    let app = spawn_app().await;
+    let a = app.get("/api/auth/status", None).await.headers["x-request-id"].to_str().unwrap().to_owned();
+    let b = app.get("/api/auth/status", None).await.headers["x-request-id"].to_str().unwrap().to_owned();
+    assert!(!a.is_empty() && a != b, "{a} {b}");
+    let client = reqwest::Client::new();
+    let long = "x".repeat(65);
+    for (given, kept) in
+        [("nginx-4f1c2a9e", true), ("has space", false), ("<script>", false), (long.as_str(), false)]
+    {
+        let r = client
+            .get(format!("{}/api/auth/status", app.base))
+            .header("x-request-id", given)
+            .send()
+            .await
+            .unwrap();
+        let answered = r.headers()["x-request-id"].to_str().unwrap();
+        assert_eq!(answered == given, kept, "{given:?} answered {answered:?}");
+    }
+}

@@ -87,7 +87,8 @@ fn log() -> &'static Log {
     static LOG: OnceLock<Log> = OnceLock::new();
     LOG.get_or_init(|| {
         let buffer = LogBuffer::default();
-        let control = server::startup::init_tracing_to("warn", buffer.clone(), false);
+        let control =
+            server::startup::init_tracing_to("warn", server::config::LogFormat::Text, buffer.clone(), false);
         Log { buffer, control }
     })
 }

@@ -447,3 +447,73 @@ async fn acknowledged_writes_survive_sigkill_on_postgres() {
     let url = postgres::shared().database(&format!("crash_{}", std::process::id())).await;
     acknowledged_writes_survive_sigkill(&url, dir.path()).await;
 }
+
+/// The real binary with `PORTCULLIS_LOG_FORMAT=json`: every line is one JSON object, a line
+/// written during a request carries the id its answer's `X-Request-Id` names, and neither the
+/// password nor the session token appears anywhere.
+#[tokio::test]
+async fn json_logs_name_the_request_and_hold_no_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let log_path = dir.path().join("portcullis.log");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_portcullis"))
+        .env_clear()
+        .env("PORTCULLIS_ADDR", format!("127.0.0.1:{port}"))
+        .env("PORTCULLIS_DATA_DIR", dir.path())
+        .env("PORTCULLIS_LOG", "info")
+        .env("PORTCULLIS_LOG_FORMAT", "json")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    eventually(Duration::from_secs(30), "the binary never answered", || async {
+        client.get(format!("{base}/healthz")).send().await.is_ok()
+    })
+    .await;
+    let r = client
+        .post(format!("{base}/api/auth/setup"))
+        .json(&json!({"username": "admin", "password": ADMIN_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let token = r.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_owned();
+    let r = client
+        .post(format!("{base}/api/users/logout"))
+        .header("origin", "https://evil.example")
+        .header("sec-fetch-site", "cross-site")
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let id = r.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let r = client
+        .post(format!("{base}/api/auth/login"))
+        .json(&json!({"username": "admin", "password": USER_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    let lines: Vec<Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert!(lines.iter().all(|l| l["timestamp"].is_string() && l["level"].is_string()), "{log}");
+    let refused = lines
+        .iter()
+        .find(|l| l["message"] == "cross-site request refused")
+        .unwrap_or_else(|| panic!("no refusal line in {log}"));
+    assert_eq!(refused["span"]["request_id"], id.as_str(), "{refused}");
+    assert_eq!(refused["span"]["path"], "/api/users/logout", "{refused}");
+    for secret in [ADMIN_PASSWORD, USER_PASSWORD, token.as_str()] {
+        assert!(!log.contains(secret), "a secret is in the log:\n{log}");
+    }
+}
