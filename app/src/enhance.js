@@ -14,6 +14,8 @@
   const full = html.dataset.app === 'full';
   const hydrated = () => document.body && document.body.dataset.hydrated === '1';
   const KEY = 'portcullis:typed';
+  // What may be put back after a refusal: never a password, a one-time code or a server value.
+  const kept = (el) => el.name && el.type !== 'password' && el.type !== 'hidden' && el.autocomplete !== 'one-time-code';
   const UNLOCKING = 'portcullis:unlocking';
 
   document.addEventListener('submit', (e) => {
@@ -27,19 +29,22 @@
     form.setAttribute('aria-busy', 'true');
     const button = e.submitter || form.querySelector('[type=submit]');
     if (button) {
-      if (button.dataset.busy) button.textContent = button.dataset.busy;
+      if (button.dataset.busy) {
+        button.dataset.label = button.textContent;
+        button.textContent = button.dataset.busy;
+      }
       button.setAttribute('aria-busy', 'true');
       // After the browser has read the form: a disabled submitter would drop out of it.
       setTimeout(() => { button.disabled = true; });
     }
     const typed = {};
     for (const el of form.elements) {
-      if (!el.name || el.type === 'password' || el.type === 'hidden') continue;
+      if (!kept(el)) continue;
       if (el.type === 'checkbox' || el.type === 'radio') { if (el.checked) typed[el.name + '=' + el.value] = true; }
       else if (el instanceof HTMLInputElement) typed[el.name] = el.value;
     }
     try {
-      sessionStorage.setItem(KEY, JSON.stringify({ action: form.getAttribute('action'), typed }));
+      sessionStorage.setItem(KEY, JSON.stringify({ action: form.getAttribute('action'), index: [...document.forms].indexOf(form), typed }));
       if (form.closest('.lock-card') && form.querySelector('[name=passcode]')) sessionStorage.setItem(UNLOCKING, '1');
     } catch (_) {}
   }, true);
@@ -50,7 +55,11 @@
     for (const form of document.querySelectorAll('form[data-sending]')) {
       delete form.dataset.sending;
       form.removeAttribute('aria-busy');
-      for (const b of form.querySelectorAll('[aria-busy=true]')) { b.disabled = false; b.removeAttribute('aria-busy'); }
+      for (const b of form.querySelectorAll('[aria-busy=true]')) {
+        b.disabled = false;
+        b.removeAttribute('aria-busy');
+        if (b.dataset.label) b.textContent = b.dataset.label;
+      }
     }
   });
 
@@ -80,21 +89,23 @@
   document.addEventListener('DOMContentLoaded', () => {
     // A server function sends the browser back to the page with an empty query: tidy it.
     if (location.search === '?' || location.href.endsWith('?')) history.replaceState(history.state, '', location.pathname + location.hash);
-    // Unlocked by posting the lock screen's form: tell the other tabs, as the WASM does.
+    // Unlocked by posting the lock screen's passcode: the page that comes back is a signed-in
+    // one without the lock screen; tell the other tabs, as the WASM does.
     try {
-      if (sessionStorage.getItem(UNLOCKING) && !document.querySelector('.lock-card')) {
+      if (sessionStorage.getItem(UNLOCKING)) {
         sessionStorage.removeItem(UNLOCKING);
-        localStorage.setItem('portcullis-lock', 'unlock:' + Date.now());
+        if (full && !document.querySelector('.lock-card')) localStorage.setItem('portcullis-lock', 'unlock:' + Date.now());
       }
     } catch (_) {}
     const query = new URLSearchParams(location.search);
+    // What was typed is only for the answer to that very submit.
+    let saved = null;
+    try { saved = JSON.parse(sessionStorage.getItem(KEY) || 'null'); sessionStorage.removeItem(KEY); } catch (_) {}
     if (query.has('__err')) {
-      let saved = null;
-      try { saved = JSON.parse(sessionStorage.getItem(KEY) || 'null'); sessionStorage.removeItem(KEY); } catch (_) {}
-      const form = saved && [...document.forms].find((f) => f.getAttribute('action') === saved.action);
-      if (form) {
+      const form = saved && document.forms[saved.index];
+      if (form && form.getAttribute('action') === saved.action) {
         for (const el of form.elements) {
-          if (!el.name || el.type === 'password' || el.type === 'hidden') continue;
+          if (!kept(el)) continue;
           if (el.type === 'checkbox' || el.type === 'radio') el.checked = !!saved.typed[el.name + '=' + el.value];
           else if (el instanceof HTMLInputElement && !el.value && typeof saved.typed[el.name] === 'string') el.value = saved.typed[el.name];
         }

@@ -50,7 +50,9 @@ pub fn origin_of(url: &str) -> String {
 ///   stricter Content-Security-Policy with its script nonce (`set_page_headers`); every other
 ///   answer gets the base policy.
 pub async fn edge(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let id = request_id(req.headers());
+    let peer = req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+    let from_proxy = peer.is_some_and(|ip| state.config.trusted_proxies.iter().any(|net| net.contains(&ip)));
+    let id = request_id(req.headers(), from_proxy);
     let span =
         tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path());
     let started = std::time::Instant::now();
@@ -86,15 +88,16 @@ pub async fn edge(State(state): State<AppState>, req: Request, next: Next) -> Re
 
 const REQUEST_ID: header::HeaderName = header::HeaderName::from_static("x-request-id");
 
-/// The request's id: the one a proxy in front set (nginx `$request_id`, Traefik, Caddy), when it
-/// looks like an id, so both logs name the request alike; otherwise a new one, unique across
-/// nodes and restarts (a random prefix chosen at start, then a counter).
-fn request_id(headers: &HeaderMap) -> String {
+/// The request's id: the one a trusted proxy in front set (nginx `$request_id`, Traefik,
+/// Caddy), when it looks like an id, so both logs name the request alike; otherwise a new one,
+/// unique across nodes and restarts (a random prefix chosen at start, then a counter). A client
+/// cannot choose the id its requests are logged under.
+fn request_id(headers: &HeaderMap, from_proxy: bool) -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     use std::sync::LazyLock;
     static PREFIX: LazyLock<String> = LazyLock::new(|| app::ssr::keys::random_hex(4));
     static NEXT: AtomicU64 = AtomicU64::new(1);
-    let given = headers.get(REQUEST_ID).and_then(|v| v.to_str().ok()).filter(|v| {
+    let given = headers.get(REQUEST_ID).filter(|_| from_proxy).and_then(|v| v.to_str().ok()).filter(|v| {
         (1..=64).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
     });
     match given {

@@ -45,8 +45,9 @@ pub fn init_tracing(filter: &str, format: LogFormat) -> Arc<dyn LogControl> {
 }
 
 /// The same, logging to any writer (the tests read the log this way). JSON lines carry the
-/// event's fields flattened beside `timestamp`, `level`, `target` and `message`, and the
-/// request's span (`request_id`, `method`, `path`) when the line was written during one.
+/// event's fields flattened beside `timestamp`, `level`, `target` and `message`, and `spans`,
+/// the first of which is the request's (`request_id`, `method`, `path`) when the line was
+/// written during one.
 pub fn init_tracing_to<W>(filter: &str, format: LogFormat, writer: W, ansi: bool) -> Arc<dyn LogControl>
 where
     W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Clone + Send + Sync + 'static,
@@ -61,7 +62,7 @@ where
             .json()
             .flatten_event(true)
             .with_current_span(true)
-            .with_span_list(false)
+            .with_span_list(true)
             .with_writer(writer)
     });
     tracing_subscriber::registry().with(layer).with(text_lines).with(json_lines).init();
@@ -144,6 +145,7 @@ impl Application {
                 tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
                 let _ = rate_limit::prune(&state).await;
                 let _ = app::ssr::services::vault::prune(&state).await;
+                let _ = app::ssr::services::sessions::prune_expired(&state).await;
             }
         });
         tokio::spawn(app::ssr::services::settings::follow_shared_settings(

@@ -1,6 +1,8 @@
 use crate::helpers::*;
+use app::ssr::clock::ManualClock;
 use leptos::server_fn::ServerFn;
 use serde_json::json;
+use std::sync::Arc;
 
 async fn revoke_all(app: &TestApp, token: &str, headers: &[(&str, &str)]) -> reqwest::Response {
     let mut req = app
@@ -142,26 +144,35 @@ async fn unknown_api_paths_are_json_404s_with_the_security_headers() {
     assert_eq!(r.status.as_u16(), 405);
 }
 
-/// Every answer names its request; an id a proxy in front set is kept when it looks like one,
-/// anything else is replaced.
+/// Every answer names its request. An id a trusted proxy set is kept when it looks like one;
+/// from anyone else, or malformed, it is replaced.
 #[tokio::test]
 async fn every_answer_carries_a_request_id() {
     let app = spawn_app().await;
     let a = app.get("/api/auth/status", None).await.headers["x-request-id"].to_str().unwrap().to_owned();
     let b = app.get("/api/auth/status", None).await.headers["x-request-id"].to_str().unwrap().to_owned();
     assert!(!a.is_empty() && a != b, "{a} {b}");
+    let behind = spawn_app_with(Arc::new(tempfile::tempdir().unwrap()), ManualClock::new(START), |s| {
+        s.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()]
+    })
+    .await;
     let client = reqwest::Client::new();
     let long = "x".repeat(65);
-    for (given, kept) in
-        [("nginx-4f1c2a9e", true), ("has space", false), ("<script>", false), (long.as_str(), false)]
-    {
-        let r = client
-            .get(format!("{}/api/auth/status", app.base))
-            .header("x-request-id", given)
-            .send()
-            .await
-            .unwrap();
-        let answered = r.headers()["x-request-id"].to_str().unwrap();
-        assert_eq!(answered == given, kept, "{given:?} answered {answered:?}");
+    for (given, kept_directly, kept_behind) in [
+        ("nginx-4f1c2a9e", false, true),
+        ("has space", false, false),
+        ("<script>", false, false),
+        (long.as_str(), false, false),
+    ] {
+        for (app, kept) in [(&app, kept_directly), (&behind, kept_behind)] {
+            let r = client
+                .get(format!("{}/api/auth/status", app.base))
+                .header("x-request-id", given)
+                .send()
+                .await
+                .unwrap();
+            let answered = r.headers()["x-request-id"].to_str().unwrap();
+            assert_eq!(answered == given, kept, "{given:?} answered {answered:?}");
+        }
     }
 }

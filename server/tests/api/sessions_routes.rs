@@ -106,3 +106,27 @@ async fn only_an_admin_revokes_another_users_sessions() {
     assert_eq!(r.body["revokedCount"], 1);
     assert_eq!(app.get("/api/users/me", Some(&alice)).await.status, 401);
 }
+
+/// Sessions that expired more than a day ago are deleted (with their terminal grants); live
+/// ones, and recently expired or revoked ones, stay.
+#[tokio::test]
+async fn expired_sessions_are_pruned_after_a_day() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let (old, _) = app.login("admin", ADMIN_PASSWORD).await;
+    // Two days and a bit later the first two sessions (24 h lifetime) are long expired.
+    app.clock.advance(2 * 24 * 3600 + 60);
+    let (fresh, _) = app.login("admin", ADMIN_PASSWORD).await;
+    let (revoked, _) = app.login("admin", ADMIN_PASSWORD).await;
+    assert_eq!(app.post("/api/users/logout", Some(&revoked), json!({})).await.status.as_u16(), 200);
+    assert_eq!(app.sql_count("SELECT COUNT(*) FROM sessions").await, 4);
+    let deleted = app::ssr::services::sessions::prune_expired(&app.state).await.unwrap();
+    assert_eq!(deleted, 2);
+    assert_eq!(app.sql_count("SELECT COUNT(*) FROM sessions").await, 2);
+    assert_eq!(app.get("/api/auth/me", Some(&fresh)).await.status.as_u16(), 200);
+    for gone in [&admin, &old] {
+        assert_eq!(app.get("/api/auth/me", Some(gone)).await.status.as_u16(), 401);
+    }
+    // Nothing more to do on a second run.
+    assert_eq!(app::ssr::services::sessions::prune_expired(&app.state).await.unwrap(), 0);
+}

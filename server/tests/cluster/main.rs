@@ -511,8 +511,16 @@ async fn json_logs_name_the_request_and_hold_no_secret() {
         .iter()
         .find(|l| l["message"] == "cross-site request refused")
         .unwrap_or_else(|| panic!("no refusal line in {log}"));
-    assert_eq!(refused["span"]["request_id"], id.as_str(), "{refused}");
-    assert_eq!(refused["span"]["path"], "/api/users/logout", "{refused}");
+    assert_eq!(refused["spans"][0]["request_id"], id.as_str(), "{refused}");
+    assert_eq!(refused["spans"][0]["path"], "/api/users/logout", "{refused}");
+    // Lines from deeper inside a request (a service's own span) name the request too.
+    let nested: Vec<_> =
+        lines.iter().filter(|l| l["spans"].as_array().is_some_and(|s| s.len() > 1)).collect();
+    assert!(!nested.is_empty(), "no line from a nested span in {log}");
+    for line in nested {
+        assert_eq!(line["spans"][0]["name"], "request", "{line}");
+        assert!(line["spans"][0]["request_id"].is_string(), "{line}");
+    }
     for secret in [ADMIN_PASSWORD, USER_PASSWORD, token.as_str()] {
         assert!(!log.contains(secret), "a secret is in the log:\n{log}");
     }

@@ -197,8 +197,10 @@ pub async fn ping(pool: &Pool) -> bool {
     with_pool!(pool => { sqlx::query("SELECT 1").execute(pool).await.is_ok() })
 }
 
-/// Why the database is not ready to serve, if it is not: it does not answer, or its schema is
-/// not the one this build expects (a migration missing, failed, or from a newer build).
+/// Why the database is not ready to serve, if it is not: it does not answer, or a migration of
+/// this build is missing or failed. Migrations from a newer build (the first node of a rolling
+/// upgrade applied them) are only logged: they add to the schema, and taking every old node out
+/// of service at once would leave none.
 pub async fn readiness(pool: &Pool) -> Result<(), String> {
     let (applied, expected): (Vec<(i64, bool)>, Vec<i64>) = with_pool!(pool => {
         let applied = sqlx::query_as("SELECT version, success FROM _sqlx_migrations ORDER BY version")
@@ -208,7 +210,11 @@ pub async fn readiness(pool: &Pool) -> Result<(), String> {
         let migrator = migrator_for(pool);
         (applied, migrator.iter().filter(|m| m.migration_type.is_up_migration()).map(|m| m.version).collect())
     });
-    schema_is_current(&applied, &expected)
+    let newer = schema_is_current(&applied, &expected)?;
+    if !newer.is_empty() {
+        tracing::warn!(?newer, "the database has migrations from a newer build");
+    }
+    Ok(())
 }
 
 fn migrator_for<D: sqlx::Database>(_: &sqlx::Pool<D>) -> &'static sqlx::migrate::Migrator {
@@ -219,18 +225,16 @@ fn migrator_for<D: sqlx::Database>(_: &sqlx::Pool<D>) -> &'static sqlx::migrate:
     }
 }
 
-/// The applied migrations (`version`, `success`) against the ones this build carries.
-fn schema_is_current(applied: &[(i64, bool)], expected: &[i64]) -> Result<(), String> {
+/// The applied migrations (`version`, `success`) against the ones this build carries: an error
+/// when one of ours is missing or any failed, else the versions from a newer build.
+fn schema_is_current(applied: &[(i64, bool)], expected: &[i64]) -> Result<Vec<i64>, String> {
     if let Some((v, _)) = applied.iter().find(|(_, ok)| !ok) {
         return Err(format!("migration {v} failed"));
     }
     if let Some(v) = expected.iter().find(|v| !applied.iter().any(|(a, _)| a == *v)) {
         return Err(format!("migration {v} is not applied"));
     }
-    if let Some((v, _)) = applied.iter().find(|(a, _)| !expected.contains(a)) {
-        return Err(format!("migration {v} is from a newer build"));
-    }
-    Ok(())
+    Ok(applied.iter().map(|(a, _)| *a).filter(|a| !expected.contains(a)).collect())
 }
 
 /// Database failures are logged once here, with their cause, and reach the client only as a code.
@@ -276,12 +280,10 @@ mod readiness_tests {
     use super::schema_is_current;
 
     #[test]
-    fn the_schema_is_current_only_when_every_migration_applied_and_none_unknown() {
-        assert_eq!(schema_is_current(&[(1, true), (2, true)], &[1, 2]), Ok(()));
+    fn the_schema_is_current_when_every_migration_of_this_build_applied() {
+        assert_eq!(schema_is_current(&[(1, true), (2, true)], &[1, 2]), Ok(vec![]));
         assert!(schema_is_current(&[(1, true)], &[1, 2]).unwrap_err().contains("2 is not applied"));
         assert!(schema_is_current(&[(1, true), (2, false)], &[1, 2]).unwrap_err().contains("2 failed"));
-        assert!(schema_is_current(&[(1, true), (2, true), (3, true)], &[1, 2])
-            .unwrap_err()
-            .contains("3 is from a newer build"));
+        assert_eq!(schema_is_current(&[(1, true), (2, true), (3, true)], &[1, 2]), Ok(vec![3]));
     }
 }

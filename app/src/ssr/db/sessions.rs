@@ -249,6 +249,26 @@ pub async fn lock_all_for_user(pool: &Pool, user_id: &str, now: i64) -> Result<u
     })
 }
 
+/// Deletes at most `batch` sessions that expired before `before`, oldest activity first; their
+/// terminal grants go with them (`ON DELETE CASCADE`). No session is active after it expires,
+/// so every such row lies in the range `last_active_at < before` of `sessions_active`: the
+/// statement reads that range of the index, not the table.
+pub async fn delete_expired(pool: &Pool, before: i64, batch: i64) -> Result<u64, sqlx::Error> {
+    with_pool!(pool => {
+        sqlx::query(
+            "DELETE FROM sessions WHERE id IN (
+                 SELECT id FROM sessions WHERE last_active_at < $1 AND expires_at < $2
+                 ORDER BY last_active_at LIMIT $3)",
+        )
+        .bind(before)
+        .bind(before)
+        .bind(batch)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
+    })
+}
+
 /// Locks one session (the server noticed it idle).
 pub async fn lock(pool: &Pool, id: &str, now: i64) -> Result<(), sqlx::Error> {
     with_pool!(pool => {

@@ -91,6 +91,32 @@ pub(crate) async fn insert_session(
     })
 }
 
+/// How long an expired session's row is kept before [`prune_expired`] deletes it.
+pub const KEEP_EXPIRED_SECS: i64 = 24 * 3600;
+const PRUNE_BATCH: i64 = 1000;
+/// At most this many batches per run (a million rows); the next run goes on.
+const PRUNE_BATCHES: usize = 1000;
+
+/// Deletes sessions that expired more than a day ago, so the table holds what can still be
+/// used rather than every sign-in ever made. A thousand rows at a time with a pause between
+/// them, so sign-ins and revocations never wait behind it. Answers how many went.
+pub async fn prune_expired(state: &AppState) -> Result<u64, AppError> {
+    let before = state.now() - KEEP_EXPIRED_SECS;
+    let mut deleted = 0;
+    for _ in 0..PRUNE_BATCHES {
+        let n = db::sessions::delete_expired(&state.pool, before, PRUNE_BATCH).await?;
+        deleted += n;
+        if n < PRUNE_BATCH as u64 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    if deleted > 0 {
+        tracing::info!(deleted, "expired sessions removed");
+    }
+    Ok(deleted)
+}
+
 /// Ends the caller's own session (logout).
 pub async fn end_session(state: &AppState, caller: &Caller) -> Result<(), AppError> {
     let session = caller.session()?;
