@@ -110,8 +110,12 @@
           else if (el instanceof HTMLInputElement && !el.value && typeof saved.typed[el.name] === 'string') el.value = saved.typed[el.name];
         }
       }
-      const invalid = document.querySelector('[aria-invalid=true]');
-      if (invalid) invalid.focus();
+      // The field in error, else the first required one still empty (the password after a
+      // refused sign-in, the username being put back).
+      const restored = saved && document.forms[saved.index];
+      const next = document.querySelector('[aria-invalid=true]')
+        || (restored && [...restored.elements].find((el) => el.required && !el.value));
+      if (next) next.focus();
       // The error is on the page now; a reload should not show it again. (A hydrating page
       // reads it from the address, so only light pages tidy it.)
       if (!full) {

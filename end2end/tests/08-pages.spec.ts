@@ -85,6 +85,7 @@ test('the sign-in form shows it is sending, and a refusal keeps the username', a
   expect(posts, 'one post for two clicks').toBe(1);
   await expect(page.getByLabel('Username')).toHaveValue(ADMIN);
   await expect(page.getByLabel('Password')).toHaveValue('');
+  await expect(page.getByLabel('Password'), 'the next thing to type').toBeFocused();
   await expect(page).toHaveURL(/\/login$/);
   await shot(page, '48-login-refused');
   // The right password from here signs in.

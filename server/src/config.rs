@@ -1,5 +1,8 @@
-//! Configuration: `PORTCULLIS_*` environment variables or the matching flags, checked at start.
-use clap::Parser;
+//! Configuration: flags, then `PORTCULLIS_*` environment variables, then a TOML file
+//! (`--config` / `PORTCULLIS_CONFIG`), then defaults; checked at start (or alone with
+//! `--check-config`).
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches, Parser};
 use secrecy::SecretString;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -47,13 +50,60 @@ pub struct Args {
     /// Folder holding the built front end (`pkg/`, CSS, assets).
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,
+    /// A TOML file holding any of the settings above (keys as the flags, with `_`: `addr`,
+    /// `data_dir`, `trusted_proxies`…); flags and environment variables override it.
+    #[arg(long, env = "PORTCULLIS_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Check the configuration (flags, environment, file) and exit without starting.
+    #[arg(long)]
+    pub check_config: bool,
+    /// Settings the file gave (their variables), to name the file when one is wrong.
+    #[arg(skip)]
+    from_file: Vec<(&'static str, &'static str)>,
+    #[arg(skip)]
+    file_name: String,
 }
+
+/// Every setting a configuration file may hold: its key and the variable it stands for.
+pub const FILE_KEYS: &[(&str, &str)] = &[
+    ("addr", "PORTCULLIS_ADDR"),
+    ("data_dir", "PORTCULLIS_DATA_DIR"),
+    ("database_url", "PORTCULLIS_DATABASE_URL"),
+    ("db_max_connections", "PORTCULLIS_DB_MAX_CONNECTIONS"),
+    ("db_timeout_secs", "PORTCULLIS_DB_TIMEOUT_SECS"),
+    ("secret_key", "PORTCULLIS_SECRET_KEY"),
+    ("public_url", "PORTCULLIS_PUBLIC_URL"),
+    ("log", "PORTCULLIS_LOG"),
+    ("log_format", "PORTCULLIS_LOG_FORMAT"),
+    ("trusted_proxies", "PORTCULLIS_TRUSTED_PROXIES"),
+    ("gateway_secret", "PORTCULLIS_GATEWAY_SECRET"),
+    ("site_root", "LEPTOS_SITE_ROOT"),
+];
+
+/// Keys whose values are secrets: a file holding one should be readable by its owner only.
+const SECRET_KEYS: &[&str] = &["database_url", "secret_key", "gateway_secret"];
 
 /// How log lines are written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum LogFormat {
     Text,
     Json,
+}
+
+/// A file that holds a secret should not be readable by other users: says so on standard error.
+fn warn_if_others_can_read(path: &std::path::Path, text: &str) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let holds_secret = text.lines().any(|l| SECRET_KEYS.iter().any(|k| l.trim_start().starts_with(k)));
+        let mode = std::fs::metadata(path).map(|m| m.permissions().mode()).unwrap_or(0);
+        if holds_secret && mode & 0o077 != 0 {
+            eprintln!(
+                "portcullis: warning: {} holds secrets and other users can read it (chmod 600 it)",
+                path.display()
+            );
+        }
+    }
 }
 
 /// Checked settings. The secrets are [`SecretString`]s: `Debug` prints them redacted.
@@ -86,7 +136,101 @@ fn bad(var: &'static str, message: impl Into<String>) -> ConfigError {
 }
 
 impl Args {
+    /// The flags and environment, then the configuration file for what neither set.
+    pub fn load() -> Result<Self, ConfigError> {
+        let matches = Args::command().get_matches();
+        let mut args = Args::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+        if let Some(path) = args.config.clone() {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| bad("PORTCULLIS_CONFIG", format!("cannot read {}: {e}", path.display())))?;
+            warn_if_others_can_read(&path, &text);
+            let set_elsewhere = |key: &str| {
+                matches!(matches.value_source(key), Some(ValueSource::CommandLine | ValueSource::EnvVariable))
+            };
+            args.apply_file(&path.display().to_string(), &text, set_elsewhere)?;
+        }
+        Ok(args)
+    }
+
+    /// Takes each setting of the TOML `text` that the flags and environment left unset. An
+    /// unknown key or a value of the wrong type is an error naming the file and the key.
+    pub fn apply_file(
+        &mut self,
+        file: &str,
+        text: &str,
+        set_elsewhere: impl Fn(&str) -> bool,
+    ) -> Result<(), ConfigError> {
+        let table: toml::Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| bad("PORTCULLIS_CONFIG", format!("{file}: {}", e.message())))?;
+        let wrong =
+            |key: &str, what: &str| bad("PORTCULLIS_CONFIG", format!("{file}: `{key}` must be {what}"));
+        self.file_name = file.to_owned();
+        for (key, value) in &table {
+            let Some(&(key, var)) = FILE_KEYS.iter().find(|(k, _)| k == key) else {
+                let known: Vec<_> = FILE_KEYS.iter().map(|(k, _)| *k).collect();
+                return Err(bad(
+                    "PORTCULLIS_CONFIG",
+                    format!("{file}: unknown setting `{key}` (settings: {})", known.join(", ")),
+                ));
+            };
+            let text = || value.as_str().map(str::to_owned).ok_or_else(|| wrong(key, "a string"));
+            let number = || {
+                value
+                    .as_integer()
+                    .and_then(|n| u64::try_from(n).ok())
+                    .ok_or_else(|| wrong(key, "a whole number"))
+            };
+            if set_elsewhere(key) {
+                continue;
+            }
+            match key {
+                "addr" => self.addr = text()?,
+                "data_dir" => self.data_dir = PathBuf::from(text()?),
+                "database_url" => self.database_url = Some(text()?),
+                "db_max_connections" => {
+                    self.db_max_connections =
+                        u32::try_from(number()?).map_err(|_| wrong(key, "a number from 1 to 1000"))?
+                }
+                "db_timeout_secs" => self.db_timeout_secs = number()?,
+                "secret_key" => self.secret_key = Some(text()?),
+                "public_url" => self.public_url = Some(text()?),
+                "log" => self.log = text()?,
+                "log_format" => {
+                    self.log_format = <LogFormat as clap::ValueEnum>::from_str(&text()?, true)
+                        .map_err(|_| wrong(key, "\"text\" or \"json\""))?
+                }
+                "trusted_proxies" => {
+                    self.trusted_proxies = match value {
+                        toml::Value::Array(items) => items
+                            .iter()
+                            .map(|i| i.as_str().ok_or_else(|| wrong(key, "a list of addresses")))
+                            .collect::<Result<Vec<_>, _>>()?
+                            .join(","),
+                        _ => text()?,
+                    }
+                }
+                "gateway_secret" => self.gateway_secret = Some(text()?),
+                "site_root" => self.site_root = text()?,
+                _ => {}
+            }
+            self.from_file.push((key, var));
+        }
+        Ok(())
+    }
+
+    /// Checks every setting; a wrong one that came from the configuration file names it.
     pub fn settings(self) -> Result<Settings, ConfigError> {
+        let (from_file, file) = (self.from_file.clone(), self.file_name.clone());
+        self.check().map_err(|e| match from_file.iter().find(|(_, var)| *var == e.var) {
+            Some((key, _)) => {
+                ConfigError { var: e.var, message: format!("(`{key}` in {file}) {}", e.message) }
+            }
+            None => e,
+        })
+    }
+
+    fn check(self) -> Result<Settings, ConfigError> {
         let addr: SocketAddr = self.addr.parse().map_err(|_| {
             bad("PORTCULLIS_ADDR", format!("{:?} is not an address like 127.0.0.1:3000", self.addr))
         })?;
@@ -190,5 +334,59 @@ impl Settings {
             gateway_secret: None,
             site_root: "target/site".into(),
         }
+    }
+}
+
+#[cfg(test)]
+mod file_tests {
+    use super::*;
+
+    fn from_file(text: &str, set_elsewhere: impl Fn(&str) -> bool) -> Result<Settings, ConfigError> {
+        let mut args = Args::try_parse_from(["portcullis"]).unwrap();
+        args.apply_file("portcullis.toml", text, set_elsewhere)?;
+        args.settings()
+    }
+
+    #[test]
+    fn the_file_fills_what_flags_and_environment_left_unset() {
+        let text = r#"
+            addr = "0.0.0.0:8080"
+            db_max_connections = 20
+            trusted_proxies = ["10.0.0.0/8", "192.168.1.1"]
+            log_format = "json"
+            public_url = "https://gate.example"
+        "#;
+        let s = from_file(text, |_| false).unwrap();
+        assert_eq!(s.addr.to_string(), "0.0.0.0:8080");
+        assert_eq!(s.pool.max_connections, 20);
+        assert_eq!(s.trusted_proxies.len(), 2);
+        assert_eq!(s.log_format, LogFormat::Json);
+        assert_eq!(s.public_url, "https://gate.example");
+        // A flag or variable for `addr` wins over the file.
+        let s = from_file(text, |key| key == "addr").unwrap();
+        assert_eq!(s.addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(s.pool.max_connections, 20);
+    }
+
+    #[test]
+    fn a_wrong_key_or_value_names_the_file_and_the_key() {
+        let err = |text: &str| from_file(text, |_| false).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(
+            err("adr = \"0.0.0.0:1\"").contains("portcullis.toml: unknown setting `adr`"),
+            "{}",
+            err("adr = 1")
+        );
+        assert!(err("db_max_connections = \"many\"").contains("`db_max_connections` must be a whole number"));
+        assert!(err("db_max_connections = -1").contains("`db_max_connections` must be a whole number"));
+        assert!(err("log_format = \"xml\"").contains("`log_format` must be"));
+        assert!(err("trusted_proxies = [1]").contains("`trusted_proxies` must be a list of addresses"));
+        assert!(err("addr = ").starts_with("PORTCULLIS_CONFIG: portcullis.toml:"), "{}", err("addr = "));
+        let e = err("addr = \"nope\"");
+        assert!(e.starts_with("PORTCULLIS_ADDR: (`addr` in portcullis.toml)"), "{e}");
+        assert!(err("db_max_connections = 0")
+            .contains("(`db_max_connections` in portcullis.toml) must be 1 to 1000"));
+        // One line each, and a secret's value is never repeated.
+        let e = err("database_url = \"mysql://user:hunter2@db/x\"");
+        assert!(!e.contains("hunter2") && !e.contains('\n'), "{e}");
     }
 }

@@ -1,5 +1,4 @@
 //! The `portcullis` binary: read configuration, start, serve until Ctrl-C.
-use clap::Parser;
 use server::config::Args;
 use server::startup::{init_tracing, Application};
 
@@ -30,13 +29,19 @@ fn main() {
 }
 
 async fn serve() {
-    let settings = match Args::parse().settings() {
+    let args = Args::load();
+    let check_only = args.as_ref().is_ok_and(|a| a.check_config);
+    let settings = match args.and_then(Args::settings) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("portcullis: {e}");
             std::process::exit(2);
         }
     };
+    if check_only {
+        println!("portcullis: the configuration is valid");
+        return;
+    }
     let log_control = init_tracing(&settings.log, settings.log_format);
     let app = match Application::build(
         settings,

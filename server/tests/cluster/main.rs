@@ -525,3 +525,45 @@ async fn json_logs_name_the_request_and_hold_no_secret() {
         assert!(!log.contains(secret), "a secret is in the log:\n{log}");
     }
 }
+
+/// `portcullis --check-config` on the real binary: a good file passes without starting, a
+/// wrong key or value stops with one line naming it, and the environment overrides the file.
+#[test]
+fn check_config_validates_the_file_without_starting() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("portcullis.toml");
+    let run = |text: &str, env: &[(&str, &str)]| {
+        std::fs::write(&file, text).unwrap();
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_portcullis"));
+        cmd.env_clear().arg("--check-config").arg("--config").arg(&file);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let data = dir.path().join("data");
+    let good = format!(
+        "addr = \"127.0.0.1:0\"\ndata_dir = {:?}\ntrusted_proxies = [\"10.0.0.0/8\"]\n",
+        data.display()
+    );
+    let (code, out, _) = run(&good, &[]);
+    assert_eq!((code, out.trim()), (Some(0), "portcullis: the configuration is valid"));
+    assert!(!data.exists(), "checking must not create the data folder");
+
+    let (code, _, err) = run("adr = \"127.0.0.1:0\"\n", &[]);
+    assert_eq!(code, Some(2));
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("unknown setting `adr`"), "{err}");
+
+    let (code, _, err) = run("addr = \"nope\"\n", &[]);
+    assert_eq!(code, Some(2));
+    assert!(err.starts_with("portcullis: PORTCULLIS_ADDR: (`addr` in "), "{err}");
+    // The environment overrides the file.
+    let (code, _, err) = run("addr = \"nope\"\n", &[("PORTCULLIS_ADDR", "127.0.0.1:0")]);
+    assert_eq!(code, Some(0), "{err}");
+}
