@@ -90,12 +90,30 @@ pub enum LogFormat {
     Json,
 }
 
+/// Takes a value from the file unless a flag or variable set it.
+fn set<T>(skip: bool, field: &mut T, value: T) {
+    if !skip {
+        *field = value;
+    }
+}
+
 /// A file that holds a secret should not be readable by other users: says so on standard error.
 fn warn_if_others_can_read(path: &std::path::Path, text: &str) {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let holds_secret = text.lines().any(|l| SECRET_KEYS.iter().any(|k| l.trim_start().starts_with(k)));
+        let Ok(table) = text.parse::<toml::Table>() else { return };
+        // A database URL is a secret when it carries a password (`user:password@`).
+        let holds_secret = SECRET_KEYS.iter().any(|k| match table.get(*k).and_then(|v| v.as_str()) {
+            Some(url) if *k == "database_url" => url.split_once("://").is_some_and(|(_, rest)| {
+                rest.split('/')
+                    .next()
+                    .and_then(|auth| auth.rsplit_once('@'))
+                    .is_some_and(|(who, _)| who.contains(':'))
+            }),
+            Some(_) => true,
+            None => false,
+        });
         let mode = std::fs::metadata(path).map(|m| m.permissions().mode()).unwrap_or(0);
         if holds_secret && mode & 0o077 != 0 {
             eprintln!(
@@ -160,9 +178,12 @@ impl Args {
         text: &str,
         set_elsewhere: impl Fn(&str) -> bool,
     ) -> Result<(), ConfigError> {
-        let table: toml::Table = text
-            .parse()
-            .map_err(|e: toml::de::Error| bad("PORTCULLIS_CONFIG", format!("{file}: {}", e.message())))?;
+        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+            // One line, and never the offending text (it may be a secret): the line number.
+            let line = e.span().map_or(0, |s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+            let what = e.message().trim().replace('\n', "; ");
+            bad("PORTCULLIS_CONFIG", format!("{file}: line {line}: {what}"))
+        })?;
         let wrong =
             |key: &str, what: &str| bad("PORTCULLIS_CONFIG", format!("{file}: `{key}` must be {what}"));
         self.file_name = file.to_owned();
@@ -181,38 +202,44 @@ impl Args {
                     .and_then(|n| u64::try_from(n).ok())
                     .ok_or_else(|| wrong(key, "a whole number"))
             };
-            if set_elsewhere(key) {
-                continue;
-            }
+            // Every value is checked, even one a flag or variable overrides.
+            let skip = set_elsewhere(key);
             match key {
-                "addr" => self.addr = text()?,
-                "data_dir" => self.data_dir = PathBuf::from(text()?),
-                "database_url" => self.database_url = Some(text()?),
-                "db_max_connections" => {
-                    self.db_max_connections =
-                        u32::try_from(number()?).map_err(|_| wrong(key, "a number from 1 to 1000"))?
-                }
-                "db_timeout_secs" => self.db_timeout_secs = number()?,
-                "secret_key" => self.secret_key = Some(text()?),
-                "public_url" => self.public_url = Some(text()?),
-                "log" => self.log = text()?,
-                "log_format" => {
-                    self.log_format = <LogFormat as clap::ValueEnum>::from_str(&text()?, true)
-                        .map_err(|_| wrong(key, "\"text\" or \"json\""))?
-                }
+                "addr" => set(skip, &mut self.addr, text()?),
+                "data_dir" => set(skip, &mut self.data_dir, PathBuf::from(text()?)),
+                "database_url" => set(skip, &mut self.database_url, Some(text()?)),
+                "db_max_connections" => set(
+                    skip,
+                    &mut self.db_max_connections,
+                    u32::try_from(number()?).map_err(|_| wrong(key, "a number from 1 to 1000"))?,
+                ),
+                "db_timeout_secs" => set(skip, &mut self.db_timeout_secs, number()?),
+                "secret_key" => set(skip, &mut self.secret_key, Some(text()?)),
+                "public_url" => set(skip, &mut self.public_url, Some(text()?)),
+                "log" => set(skip, &mut self.log, text()?),
+                "log_format" => set(
+                    skip,
+                    &mut self.log_format,
+                    <LogFormat as clap::ValueEnum>::from_str(&text()?, true)
+                        .map_err(|_| wrong(key, "\"text\" or \"json\""))?,
+                ),
                 "trusted_proxies" => {
-                    self.trusted_proxies = match value {
+                    let list = match value {
                         toml::Value::Array(items) => items
                             .iter()
                             .map(|i| i.as_str().ok_or_else(|| wrong(key, "a list of addresses")))
                             .collect::<Result<Vec<_>, _>>()?
                             .join(","),
                         _ => text()?,
-                    }
+                    };
+                    set(skip, &mut self.trusted_proxies, list)
                 }
-                "gateway_secret" => self.gateway_secret = Some(text()?),
-                "site_root" => self.site_root = text()?,
+                "gateway_secret" => set(skip, &mut self.gateway_secret, Some(text()?)),
+                "site_root" => set(skip, &mut self.site_root, text()?),
                 _ => {}
+            }
+            if skip {
+                continue;
             }
             self.from_file.push((key, var));
         }
@@ -380,7 +407,10 @@ mod file_tests {
         assert!(err("db_max_connections = -1").contains("`db_max_connections` must be a whole number"));
         assert!(err("log_format = \"xml\"").contains("`log_format` must be"));
         assert!(err("trusted_proxies = [1]").contains("`trusted_proxies` must be a list of addresses"));
-        assert!(err("addr = ").starts_with("PORTCULLIS_CONFIG: portcullis.toml:"), "{}", err("addr = "));
+        let e = err("log = \"info\"\naddr = ");
+        assert!(e.starts_with("PORTCULLIS_CONFIG: portcullis.toml: line 2:") && !e.contains('\n'), "{e}");
+        // A bad value is refused even where a flag or variable overrides it.
+        assert!(from_file("db_max_connections = \"many\"", |_| true).is_err());
         let e = err("addr = \"nope\"");
         assert!(e.starts_with("PORTCULLIS_ADDR: (`addr` in portcullis.toml)"), "{e}");
         assert!(err("db_max_connections = 0")
