@@ -59,26 +59,21 @@ pub struct Args {
     pub check_config: bool,
     /// Settings the file gave (their variables), to name the file when one is wrong.
     #[arg(skip)]
-    from_file: Vec<(&'static str, &'static str)>,
+    from_file: Vec<(String, String)>,
     #[arg(skip)]
     file_name: String,
 }
 
-/// Every setting a configuration file may hold: its key and the variable it stands for.
-pub const FILE_KEYS: &[(&str, &str)] = &[
-    ("addr", "PORTCULLIS_ADDR"),
-    ("data_dir", "PORTCULLIS_DATA_DIR"),
-    ("database_url", "PORTCULLIS_DATABASE_URL"),
-    ("db_max_connections", "PORTCULLIS_DB_MAX_CONNECTIONS"),
-    ("db_timeout_secs", "PORTCULLIS_DB_TIMEOUT_SECS"),
-    ("secret_key", "PORTCULLIS_SECRET_KEY"),
-    ("public_url", "PORTCULLIS_PUBLIC_URL"),
-    ("log", "PORTCULLIS_LOG"),
-    ("log_format", "PORTCULLIS_LOG_FORMAT"),
-    ("trusted_proxies", "PORTCULLIS_TRUSTED_PROXIES"),
-    ("gateway_secret", "PORTCULLIS_GATEWAY_SECRET"),
-    ("site_root", "LEPTOS_SITE_ROOT"),
-];
+/// Every setting a configuration file may hold, as `(key, variable)`: the flags that have an
+/// environment variable (all but `--config` itself), read from the command definition so the
+/// file can never drift from the flags.
+pub fn file_keys() -> Vec<(String, String)> {
+    Args::command()
+        .get_arguments()
+        .filter(|a| a.get_id() != "config")
+        .filter_map(|a| Some((a.get_id().to_string(), a.get_env()?.to_string_lossy().into_owned())))
+        .collect()
+}
 
 /// Keys whose values are secrets: a file holding one should be readable by its owner only.
 const SECRET_KEYS: &[&str] = &["database_url", "secret_key", "gateway_secret"];
@@ -187,9 +182,10 @@ impl Args {
         let wrong =
             |key: &str, what: &str| bad("PORTCULLIS_CONFIG", format!("{file}: `{key}` must be {what}"));
         self.file_name = file.to_owned();
+        let keys = file_keys();
         for (key, value) in &table {
-            let Some(&(key, var)) = FILE_KEYS.iter().find(|(k, _)| k == key) else {
-                let known: Vec<_> = FILE_KEYS.iter().map(|(k, _)| *k).collect();
+            let Some((_, var)) = keys.iter().find(|(k, _)| k == key) else {
+                let known: Vec<_> = keys.iter().map(|(k, _)| k.as_str()).collect();
                 return Err(bad(
                     "PORTCULLIS_CONFIG",
                     format!("{file}: unknown setting `{key}` (settings: {})", known.join(", ")),
@@ -204,7 +200,7 @@ impl Args {
             };
             // Every value is checked, even one a flag or variable overrides.
             let skip = set_elsewhere(key);
-            match key {
+            match key.as_str() {
                 "addr" => set(skip, &mut self.addr, text()?),
                 "data_dir" => set(skip, &mut self.data_dir, PathBuf::from(text()?)),
                 "database_url" => set(skip, &mut self.database_url, Some(text()?)),
@@ -236,12 +232,15 @@ impl Args {
                 }
                 "gateway_secret" => set(skip, &mut self.gateway_secret, Some(text()?)),
                 "site_root" => set(skip, &mut self.site_root, text()?),
-                _ => {}
+                // A flag added without teaching the file about it (the test below catches it).
+                _ => {
+                    return Err(bad("PORTCULLIS_CONFIG", format!("{file}: `{key}` cannot be set in a file")))
+                }
             }
             if skip {
                 continue;
             }
-            self.from_file.push((key, var));
+            self.from_file.push((key.clone(), var.clone()));
         }
         Ok(())
     }
@@ -393,6 +392,26 @@ mod file_tests {
         let s = from_file(text, |key| key == "addr").unwrap();
         assert_eq!(s.addr.to_string(), "127.0.0.1:3000");
         assert_eq!(s.pool.max_connections, 20);
+    }
+
+    #[test]
+    fn every_setting_with_a_variable_can_be_set_in_the_file() {
+        let keys = file_keys();
+        assert!(keys.iter().any(|(k, v)| k == "addr" && v == "PORTCULLIS_ADDR"));
+        assert!(keys.iter().any(|(k, v)| k == "site_root" && v == "LEPTOS_SITE_ROOT"));
+        assert!(!keys.iter().any(|(k, _)| k == "config" || k == "check_config"));
+        let value = |key: &str| match key {
+            "db_max_connections" | "db_timeout_secs" => "5".to_owned(),
+            "trusted_proxies" => "[\"10.0.0.0/8\"]".to_owned(),
+            "log" => "\"info\"".to_owned(),
+            "log_format" => "\"json\"".to_owned(),
+            "addr" => "\"127.0.0.1:4000\"".to_owned(),
+            "public_url" => "\"https://gate.example\"".to_owned(),
+            "database_url" => "\"sqlite://x.db\"".to_owned(),
+            _ => format!("\"{}\"", "s".repeat(40)),
+        };
+        let text: String = keys.iter().map(|(k, _)| format!("{k} = {}\n", value(k))).collect();
+        from_file(&text, |_| false).unwrap_or_else(|e| panic!("{e}\n{text}"));
     }
 
     #[test]

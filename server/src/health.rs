@@ -1,7 +1,7 @@
 //! Health for load balancers and orchestrators, unauthenticated and cheap:
 //! `GET /healthz` says the process answers (no database), `GET /readyz` that the database
 //! answers and every migration of this build is applied.
-use app::error::{AppError, ErrorKind};
+use app::error::AppError;
 use app::ssr::AppState;
 use axum::extract::State;
 use axum::routing::get;
@@ -17,11 +17,6 @@ async fn alive() -> Json<Value> {
 }
 
 async fn ready(State(state): State<AppState>) -> Result<Json<Value>, AppError> {
-    match app::ssr::db::readiness(&state.pool).await {
-        Ok(()) => Ok(Json(json!({"status": "ready"}))),
-        Err(reason) => {
-            tracing::warn!(%reason, "not ready");
-            Err(AppError::of(ErrorKind::Unavailable, "The database is not ready."))
-        }
-    }
+    app::ssr::services::settings::check_ready(&state).await?;
+    Ok(Json(json!({"status": "ready"})))
 }

@@ -135,6 +135,15 @@ pub async fn check_database(_admin: &AdminUser, state: &AppState) -> Result<(), 
     }
 }
 
+/// `GET /readyz`: the database answers and every migration of this build is applied; else
+/// `503 unavailable` (the reason goes to the log, not to the unauthenticated caller).
+pub async fn check_ready(state: &AppState) -> Result<(), AppError> {
+    db::readiness(&state.pool).await.map_err(|reason| {
+        tracing::warn!(%reason, "not ready");
+        AppError::of(ErrorKind::Unavailable, "The database is not ready.")
+    })
+}
+
 /// Where the terminal platform's Guacamole daemon (RDP/VNC proxy) is. Portcullis keeps the
 /// setting for the platform to read; it does not run guacd itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
