@@ -161,9 +161,18 @@ impl Application {
     }
 }
 
+/// The pages' routes, listed once per process. Listing them runs the app with resource loading
+/// switched off for the whole process (a flag in `leptos_server`), so a page another instance
+/// is rendering at that moment would wait forever for its data; after the first time, every
+/// instance reuses the list.
+fn page_routes() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(app::App)).clone()
+}
+
 /// The whole HTTP surface: REST under `/api`, server functions under `/rpc`, pages, static files.
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(app::App);
+    let routes = page_routes();
     let opts = state.leptos_options.clone();
     // Page gating and the server functions' status fix concern pages and `/rpc` only; the REST
     // routes and static files do not pass through them.

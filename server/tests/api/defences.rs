@@ -176,3 +176,37 @@ async fn every_answer_carries_a_request_id() {
         }
     }
 }
+
+/// Every page answer ends, also while another instance starts in the same process (an
+/// embedding, or this test binary): starting one must not leave another's page waiting forever
+/// for data it never loads.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_finish_while_another_instance_starts() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let t = app.login("admin", ADMIN_PASSWORD).await.0;
+    let starting = tokio::spawn(async {
+        for _ in 0..80 {
+            let _other = spawn_app().await;
+        }
+    });
+    let mut answered = 0;
+    while !starting.is_finished() || answered < 24 {
+        for path in ["/", "/security", "/sessions", "/vault"] {
+            let page =
+                app.client.get(format!("{}{path}", app.base)).header("cookie", format!("jwt={t}")).send();
+            let body = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+                page.await.unwrap().text().await.unwrap()
+            })
+            .await
+            .unwrap_or_else(|_| panic!("{path} never finished while another instance started"));
+            assert!(
+                body.contains("</html>"),
+                "{path} is a whole page: {}",
+                &body[body.len().saturating_sub(300)..]
+            );
+            answered += 1;
+        }
+    }
+    starting.await.unwrap();
+}

@@ -54,7 +54,11 @@ impl Node {
         let app = Application::build(settings, Arc::new(clock.clone()), Some(levels.clone())).await.unwrap();
         let base = format!("http://127.0.0.1:{}", app.port());
         tokio::spawn(app.run_until_stopped());
-        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
         Node { base, client, levels, _dir: dir }
     }
 
@@ -310,7 +314,11 @@ async fn start_binary(database_url: &str, data_dir: &std::path::Path) -> Process
         .spawn()
         .unwrap();
     let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
     let node = Node { base, client, levels: Arc::default(), _dir: tempfile::tempdir().unwrap() };
     eventually(Duration::from_secs(30), "the binary never answered", || async {
         node.client.get(format!("{}/api/auth/status", node.base)).send().await.is_ok()
