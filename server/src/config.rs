@@ -47,6 +47,10 @@ pub struct Args {
     /// (at least 32 characters); the redeem route is off while it is unset.
     #[arg(long, env = "PORTCULLIS_GATEWAY_SECRET", hide_env_values = true)]
     pub gateway_secret: Option<String>,
+    /// Token a Prometheus scraper presents as a Bearer token at `GET /metrics` (at least 32
+    /// characters); metrics are off while it is unset.
+    #[arg(long, env = "PORTCULLIS_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
     /// Folder holding the built front end (`pkg/`, CSS, assets).
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,
@@ -76,7 +80,7 @@ pub fn file_keys() -> Vec<(String, String)> {
 }
 
 /// Keys whose values are secrets: a file holding one should be readable by its owner only.
-const SECRET_KEYS: &[&str] = &["database_url", "secret_key", "gateway_secret"];
+const SECRET_KEYS: &[&str] = &["database_url", "secret_key", "gateway_secret", "metrics_token"];
 
 /// How log lines are written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -133,6 +137,7 @@ pub struct Settings {
     pub log_format: LogFormat,
     pub trusted_proxies: Vec<ipnet::IpNet>,
     pub gateway_secret: Option<SecretString>,
+    pub metrics_token: Option<SecretString>,
     pub site_root: String,
 }
 
@@ -231,6 +236,7 @@ impl Args {
                     set(skip, &mut self.trusted_proxies, list)
                 }
                 "gateway_secret" => set(skip, &mut self.gateway_secret, Some(text()?)),
+                "metrics_token" => set(skip, &mut self.metrics_token, Some(text()?)),
                 "site_root" => set(skip, &mut self.site_root, text()?),
                 // A flag added without teaching the file about it (the test below catches it).
                 _ => {
@@ -323,6 +329,11 @@ impl Args {
                 return Err(bad("PORTCULLIS_GATEWAY_SECRET", "must be at least 32 characters"));
             }
         }
+        if let Some(t) = &self.metrics_token {
+            if t.chars().count() < 32 {
+                return Err(bad("PORTCULLIS_METRICS_TOKEN", "must be at least 32 characters"));
+            }
+        }
         tracing_subscriber::EnvFilter::try_new(&self.log)
             .map_err(|e| bad("PORTCULLIS_LOG", format!("{:?} is not a log filter: {e}", self.log)))?;
         Ok(Settings {
@@ -336,6 +347,7 @@ impl Args {
             log_format: self.log_format,
             trusted_proxies,
             gateway_secret: self.gateway_secret.map(SecretString::from),
+            metrics_token: self.metrics_token.map(SecretString::from),
             site_root: self.site_root,
         })
     }
@@ -358,6 +370,7 @@ impl Settings {
             log_format: LogFormat::Text,
             trusted_proxies: Vec::new(),
             gateway_secret: None,
+            metrics_token: None,
             site_root: "target/site".into(),
         }
     }
@@ -423,6 +436,12 @@ mod file_tests {
             err("adr = 1")
         );
         assert!(err("db_max_connections = \"many\"").contains("`db_max_connections` must be a whole number"));
+        assert!(
+            err("metrics_token = \"short\"").contains("PORTCULLIS_METRICS_TOKEN")
+                && err("metrics_token = \"short\"").contains("at least 32 characters"),
+            "{}",
+            err("metrics_token = \"short\"")
+        );
         assert!(err("db_max_connections = -1").contains("`db_max_connections` must be a whole number"));
         assert!(err("log_format = \"xml\"").contains("`log_format` must be"));
         assert!(err("trusted_proxies = [1]").contains("`trusted_proxies` must be a list of addresses"));

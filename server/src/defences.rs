@@ -58,6 +58,8 @@ pub async fn edge(State(state): State<AppState>, req: Request, next: Next) -> Re
     let started = std::time::Instant::now();
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     let path = req.uri().path();
+    // The request line for the metrics, copied only when they are on.
+    let observed = app::ssr::metrics::enabled().then(|| (req.method().clone(), path.to_owned()));
     let api = path == "/api"
         || path.starts_with("/api/")
         || path.starts_with("/rpc/")
@@ -71,7 +73,11 @@ pub async fn edge(State(state): State<AppState>, req: Request, next: Next) -> Re
         next.run(req).instrument(span.clone()).await
     };
     let status = res.status().as_u16();
-    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    let elapsed = started.elapsed();
+    if let Some((method, path)) = observed {
+        crate::metrics::record_request(&method, &path, &res, elapsed);
+    }
+    let ms = elapsed.as_secs_f64() * 1000.0;
     span.in_scope(|| {
         if status >= 500 {
             tracing::error!(status, ms, "answered");

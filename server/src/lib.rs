@@ -3,6 +3,7 @@ pub mod assets;
 pub mod config;
 pub mod defences;
 pub mod health;
+pub mod metrics;
 pub mod pages;
 pub mod routes;
 pub mod startup;

@@ -122,7 +122,8 @@ impl Application {
             tracing::warn!(error = %e, "could not restore the saved log level");
         }
         tokio::task::spawn_blocking(passwords::warm_up);
-        let router = router(state.clone());
+        let metrics = crate::metrics::Metrics::new(settings.metrics_token);
+        let router = router(state.clone(), metrics);
         Ok(Self { listener, addr, router, state })
     }
 
@@ -171,19 +172,31 @@ fn page_routes() -> Vec<leptos_axum::AxumRouteListing> {
 }
 
 /// The whole HTTP surface: REST under `/api`, server functions under `/rpc`, pages, static files.
-pub fn router(state: AppState) -> Router {
+pub fn router(state: AppState, metrics: Option<crate::metrics::Metrics>) -> Router {
     let routes = page_routes();
     let opts = state.leptos_options.clone();
+    // With metrics on, every matched route names its template on the answer (a layer that costs
+    // nothing while they are off).
+    let named = |r: Router<AppState>| match &metrics {
+        Some(_) => r.route_layer(axum::middleware::from_fn(crate::metrics::name_route)),
+        None => r,
+    };
     // Page gating and the server functions' status fix concern pages and `/rpc` only; the REST
     // routes and static files do not pass through them.
-    let pages = Router::<AppState>::new()
-        .leptos_routes_with_context(&state, routes, || {}, move || app::shell(opts.clone()))
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(|| {}, app::shell))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::pages::gate))
-        .layer(axum::middleware::from_fn(crate::pages::rpc_status));
+    let pages = named(Router::<AppState>::new().leptos_routes_with_context(
+        &state,
+        routes,
+        || {},
+        move || app::shell(opts.clone()),
+    ))
+    .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(|| {}, app::shell))
+    .layer(axum::middleware::from_fn_with_state(state.clone(), crate::pages::gate))
+    .layer(axum::middleware::from_fn(crate::pages::rpc_status));
+    let scrape = metrics.as_ref().map(|m| named(m.router())).unwrap_or_default();
     Router::new()
-        .merge(crate::routes::router())
-        .merge(crate::health::router())
+        .merge(named(crate::routes::router()))
+        .merge(named(crate::health::router()))
+        .merge(scrape)
         .nest_service("/pkg", crate::assets::pkg(&state.leptos_options))
         .merge(pages)
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::defences::edge))

@@ -183,7 +183,9 @@ pub async fn run<T: Send + 'static>(
 ) -> Result<T, AppError> {
     let w = workers();
     let (tx, rx) = tokio::sync::oneshot::channel();
+    let queued = std::time::Instant::now();
     let job: Job = Box::new(move |scratch| {
+        crate::ssr::metrics::password_wait(queued.elapsed());
         // The request went away while waiting: its work is not needed.
         if !tx.is_closed() {
             let _ = tx.send(f(scratch));

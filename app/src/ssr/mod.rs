@@ -4,6 +4,7 @@ pub mod db;
 pub mod hashing;
 pub mod http;
 pub mod keys;
+pub mod metrics;
 pub mod paging;
 pub mod services;
 pub mod state;

@@ -575,3 +575,154 @@ fn check_config_validates_the_file_without_starting() {
     let (code, _, err) = run("addr = \"nope\"\n", &[("PORTCULLIS_ADDR", "127.0.0.1:0")]);
     assert_eq!(code, Some(0), "{err}");
 }
+
+/// `GET /metrics` on the real binary: off (404) without a token; with one, only that Bearer
+/// token reads it, and it counts what happened — sign-ins by outcome, the limit that refused,
+/// locks and unlocks, requests by route template (never the raw path), live sessions — and
+/// nothing secret is printed.
+#[tokio::test]
+async fn metrics_count_what_happened_for_the_scraper_only() {
+    const METRICS_TOKEN: &str = "scrape-token-scrape-token-0123456789";
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let log_path = dir.path().join("portcullis.log");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_portcullis"))
+        .env_clear()
+        .env("PORTCULLIS_ADDR", format!("127.0.0.1:{port}"))
+        .env("PORTCULLIS_DATA_DIR", dir.path())
+        .env("PORTCULLIS_LOG", "debug")
+        .env("PORTCULLIS_METRICS_TOKEN", METRICS_TOKEN)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .unwrap();
+    let node = Node {
+        base: format!("http://127.0.0.1:{port}"),
+        client: reqwest::Client::builder().timeout(Duration::from_secs(60)).build().unwrap(),
+        levels: Arc::default(),
+        _dir: tempfile::tempdir().unwrap(),
+    };
+    eventually(Duration::from_secs(30), "the binary never answered", || async {
+        node.client.get(format!("{}/healthz", node.base)).send().await.is_ok()
+    })
+    .await;
+    let scrape = |token: Option<&'static str>| {
+        let mut req = node.client.get(format!("{}/metrics", node.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        async move {
+            let r = req.send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    assert_eq!(scrape(None).await.0, 401);
+    assert_eq!(scrape(Some("scrape-token-scrape-token-0123456788")).await.0, 401);
+
+    let admin =
+        node.post("/api/auth/setup", None, json!({"username": "admin", "password": ADMIN_PASSWORD})).await;
+    assert_eq!(admin.status, 200);
+    let admin = admin.body["token"].as_str().unwrap().to_owned();
+    let r =
+        node.post("/api/auth/login", None, json!({"username": "admin", "password": ADMIN_PASSWORD})).await;
+    assert_eq!(r.status, 200);
+    // Ten wrong passwords are judged; the eleventh is refused by the per-account limit.
+    for _ in 0..10 {
+        let r = node
+            .post("/api/users/login", None, json!({"username": "admin", "password": USER_PASSWORD}))
+            .await;
+        assert_eq!(r.status, 401);
+    }
+    let r =
+        node.post("/api/users/login", None, json!({"username": "admin", "password": USER_PASSWORD})).await;
+    assert_eq!(r.status, 429);
+    let other =
+        node.post("/api/auth/login", None, json!({"username": "nobody", "password": ADMIN_PASSWORD})).await;
+    assert_eq!(other.status, 401);
+    // The lock screen: a passcode, a lock, a wrong and a right unlock.
+    let r = node.post("/api/security/passcode", Some(&admin), json!({"new_passcode": "482915"})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(node.post("/api/security/lock", Some(&admin), json!({})).await.status, 200);
+    assert_eq!(
+        node.post("/api/security/unlock", Some(&admin), json!({"passcode": "111111"})).await.status,
+        401
+    );
+    let unlocked = node.post("/api/security/unlock", Some(&admin), json!({"passcode": "482915"})).await;
+    assert_eq!(unlocked.status, 200, "{}", unlocked.body);
+    let admin = unlocked.body["token"].as_str().unwrap().to_owned();
+    // Paths a client chooses are counted under their template.
+    let r = node
+        .send(reqwest::Method::DELETE, "/api/users/sessions/chosen-by-client-7f3a", Some(&admin), None)
+        .await;
+    assert_eq!(r.status, 404);
+    assert_eq!(node.get("/api/no-such-route-9c2e", None).await.status, 404);
+
+    let (status, text) = scrape(Some(METRICS_TOKEN)).await;
+    assert_eq!(status, 200, "{text}");
+    let value = |series: &str| -> f64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(series).and_then(|rest| rest.strip_prefix(' ')))
+            .unwrap_or_else(|| panic!("no {series} in\n{text}"))
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(value(r#"portcullis_sign_ins_total{method="password",outcome="success"}"#), 1.0);
+    assert_eq!(value(r#"portcullis_sign_ins_total{method="password",outcome="failure"}"#), 11.0);
+    assert_eq!(value(r#"portcullis_sign_ins_total{method="password",outcome="refused"}"#), 1.0);
+    assert_eq!(value(r#"portcullis_limit_refusals_total{limit="login-user"}"#), 1.0);
+    assert_eq!(value(r#"portcullis_screen_locks_total{reason="manual"}"#), 1.0);
+    assert_eq!(value(r#"portcullis_screen_unlocks_total{outcome="failure"}"#), 1.0);
+    assert_eq!(value(r#"portcullis_screen_unlocks_total{outcome="success"}"#), 1.0);
+    assert_eq!(
+        value(r#"portcullis_http_requests_total{route="/api/users/login",method="POST",status="401"}"#),
+        10.0
+    );
+    assert_eq!(
+        value(
+            r#"portcullis_http_request_duration_seconds_count{route="/api/users/login",method="POST",status="429"}"#
+        ),
+        1.0
+    );
+    assert!(text.contains(r#"portcullis_http_request_duration_seconds_bucket{route="/api/auth/setup",method="POST",status="200",le="+Inf"} 1"#), "{text}");
+    assert_eq!(
+        value(
+            r#"portcullis_http_requests_total{route="/api/users/sessions/{session_id}",method="DELETE",status="404"}"#
+        ),
+        1.0
+    );
+    assert_eq!(
+        value(r#"portcullis_http_requests_total{route="/api/{*rest}",method="GET",status="404"}"#),
+        1.0
+    );
+    assert!(!text.contains("chosen-by-client") && !text.contains("no-such-route"), "{text}");
+    // The sign-in's session and the unlocked one (the setup's, locked, was replaced).
+    assert_eq!(value("portcullis_active_sessions"), 2.0);
+    assert_eq!(value("portcullis_password_queue_waiting"), 0.0);
+    assert_eq!(value("portcullis_db_connections_max"), 8.0);
+    assert!(value(r#"portcullis_password_queue_wait_seconds_count"#) >= 14.0, "{text}");
+
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    for secret in [METRICS_TOKEN, ADMIN_PASSWORD, USER_PASSWORD, admin.as_str(), "482915"] {
+        assert!(!log.contains(secret) && !text.contains(secret), "a secret is in the log or the metrics");
+    }
+
+    // Without a token there is no metrics route at all.
+    let other_dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", other_dir.path().join("portcullis.db").display());
+    let mut plain = start_binary(&url, other_dir.path()).await;
+    let r = plain
+        .node
+        .client
+        .get(format!("{}/metrics", plain.node.base))
+        .bearer_auth(METRICS_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    plain.child.kill().unwrap();
+    plain.child.wait().unwrap();
+}

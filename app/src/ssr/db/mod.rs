@@ -184,6 +184,14 @@ impl Pool {
         }
     }
 
+    /// Connections open now, of which idle, and the most this node keeps (for the metrics).
+    pub fn connections(&self) -> (u32, usize, u32) {
+        match self {
+            Pool::Sqlite(p, _) => (p.size(), p.num_idle(), p.options().get_max_connections()),
+            Pool::Postgres(p) => (p.size(), p.num_idle(), p.options().get_max_connections()),
+        }
+    }
+
     pub async fn close(&self) {
         match self {
             Pool::Sqlite(p, _) => p.close().await,

@@ -325,3 +325,13 @@ pub async fn prune_vault_keys(pool: &Pool, now: i64) -> Result<u64, sqlx::Error>
             .map(|r| r.rows_affected())
     })
 }
+
+/// Sessions that still let someone in (not revoked, not expired), for the metrics.
+pub async fn count_live(pool: &Pool, now: i64) -> Result<i64, sqlx::Error> {
+    with_pool!(pool => {
+        sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE revoked_at IS NULL AND expires_at > $1")
+            .bind(now)
+            .fetch_one(pool)
+            .await
+    })
+}

@@ -76,6 +76,7 @@ pub(crate) async fn screen_state(
     let idle = row.has_passcode && now - row.last_active_at >= row.lock_after_minutes * 60;
     if idle && row.locked_at.is_none() {
         db::sessions::lock(&state.pool, &row.session_id, now).await?;
+        crate::ssr::metrics::screen_locked("idle");
     }
     Ok(Some(row.has_passcode && (row.locked_at.is_some() || idle)))
 }

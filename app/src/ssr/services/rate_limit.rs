@@ -12,6 +12,8 @@ use std::net::IpAddr;
 
 /// At most `max` counted attempts per `window` seconds in `bucket`.
 pub struct Limit {
+    /// What the limit is for (`login-ip`, `passcode`…): the metrics' label.
+    pub kind: &'static str,
     pub bucket: String,
     pub max: i64,
     pub window: i64,
@@ -33,8 +35,8 @@ pub fn client_network(ip: &str) -> String {
 }
 
 impl Limit {
-    pub fn new(kind: &str, subject: &str, max: i64, window: i64) -> Self {
-        Self { bucket: format!("{kind}:{subject}"), max, window, refusal: ErrorKind::RateLimited }
+    pub fn new(kind: &'static str, subject: &str, max: i64, window: i64) -> Self {
+        Self { kind, bucket: format!("{kind}:{subject}"), max, window, refusal: ErrorKind::RateLimited }
     }
 
     pub fn refusing_with(self, refusal: ErrorKind) -> Self {
@@ -72,6 +74,7 @@ fn since(limit: &Limit, now: i64) -> i64 {
 async fn refusal(state: &AppState, limit: &Limit, now: i64) -> Result<AppError, AppError> {
     let (_, oldest) = db::rate_limits::window(&state.pool, &limit.bucket, since(limit, now)).await?;
     let remaining = oldest.map_or(limit.window, |t| t + limit.window - now).max(1);
+    crate::ssr::metrics::limit_refused(limit.kind);
     Ok(AppError::rate_limited(limit.refusal, remaining as u64))
 }
 

@@ -133,13 +133,25 @@ pub async fn lock(state: &AppState, caller: &Caller) -> Result<i64, AppError> {
     let now = state.now();
     db::sessions::lock_all_for_user(&state.pool, &u.id, now).await?;
     tracing::info!(user = %u.id, "screen lock engaged");
+    crate::ssr::metrics::screen_locked("manual");
     Ok(now)
 }
 
 /// Unlocks with the passcode: the session the caller used is revoked and a new one, for the
 /// same device and until the same expiry, replaces it.
-#[tracing::instrument(skip_all)]
 pub async fn unlock(state: &AppState, caller: &Caller, passcode: &str) -> Result<SignedIn, AppError> {
+    use crate::ssr::metrics;
+    let result = unlock_with_passcode(state, caller, passcode).await;
+    metrics::screen_unlock(result.as_ref().map_or_else(metrics::outcome_of, |_| "success"));
+    result
+}
+
+#[tracing::instrument(skip_all)]
+async fn unlock_with_passcode(
+    state: &AppState,
+    caller: &Caller,
+    passcode: &str,
+) -> Result<SignedIn, AppError> {
     let session_id = caller.session()?;
     let typed = Passcode::parse("passcode", passcode)?;
     let u = user(state, caller).await?;

@@ -239,3 +239,8 @@ async fn forget_trusted_devices(state: &AppState, user_id: &str) -> Result<(), A
     db::totp::forget_trusted_devices(&state.pool, user_id).await?;
     Ok(())
 }
+
+/// How many sessions still let someone in now (the metrics' gauge).
+pub async fn count_live(state: &AppState) -> Result<i64, AppError> {
+    Ok(db::sessions::count_live(&state.pool, state.now()).await?)
+}

@@ -13,6 +13,7 @@ use crate::domain::{LoginPassword, SecondFactor};
 use crate::error::{AppError, ErrorKind};
 use crate::ssr::db::{self, totp as totp_db, users::UserRow};
 use crate::ssr::keys::{new_id, TokenSecret};
+use crate::ssr::metrics;
 use crate::ssr::AppState;
 
 /// Which document's sign-in this is.
@@ -66,8 +67,17 @@ fn username_given(username: &str) -> Result<(), AppError> {
 /// Limits: 30 attempts per 15 minutes per client network, and per account 10 per 15 minutes
 /// from one network and 100 from anywhere, reserved before the hash is checked (a right
 /// password gives its account slots back). An unknown user costs one argon2 verify like a known one.
-#[tracing::instrument(skip_all)]
 pub async fn with_password(
+    state: &AppState,
+    username: &str,
+    password: String,
+    ctx: SignInContext<'_>,
+) -> Result<LoginOutcome, AppError> {
+    counted("password", password_factor(state, username, password, ctx).await)
+}
+
+#[tracing::instrument(skip_all)]
+async fn password_factor(
     state: &AppState,
     username: &str,
     password: String,
@@ -98,8 +108,17 @@ pub async fn with_password(
 
 /// `POST /auth/login/ldap` and the page's directory choice: the directory checks the
 /// password; the same second step and session follow.
-#[tracing::instrument(skip_all)]
 pub async fn with_directory(
+    state: &AppState,
+    username: &str,
+    password: String,
+    ctx: SignInContext<'_>,
+) -> Result<LoginOutcome, AppError> {
+    counted("ldap", directory_factor(state, username, password, ctx).await)
+}
+
+#[tracing::instrument(skip_all)]
+async fn directory_factor(
     state: &AppState,
     username: &str,
     password: String,
@@ -113,8 +132,19 @@ pub async fn with_directory(
 
 /// The end of a single sign-on at the callback: the provider proves who it is, and "remember
 /// me" is what the flow was started with.
-#[tracing::instrument(skip_all)]
 pub async fn with_sso(
+    state: &AppState,
+    flow: oidc::Flow,
+    callback: &oidc::Callback,
+    browser: Option<&str>,
+    client: &ClientMeta,
+    trusted_device: Option<&str>,
+) -> Result<LoginOutcome, AppError> {
+    counted("sso", sso_factor(state, flow, callback, browser, client, trusted_device).await)
+}
+
+#[tracing::instrument(skip_all)]
+async fn sso_factor(
     state: &AppState,
     flow: oidc::Flow,
     callback: &oidc::Callback,
@@ -125,6 +155,19 @@ pub async fn with_sso(
     let proven = oidc::prove(state, flow, callback, browser).await?;
     let ctx = SignInContext { family: Family::Users, remember: proven.remember, client, trusted_device };
     finish_first_factor(state, proven.user, &ctx, None).await
+}
+
+/// Counts a first factor's end for the metrics.
+fn counted(method: &'static str, result: Result<LoginOutcome, AppError>) -> Result<LoginOutcome, AppError> {
+    metrics::sign_in(
+        method,
+        match &result {
+            Ok(LoginOutcome::SignedIn(_)) => "success",
+            Ok(LoginOutcome::MfaRequired { .. }) => "second_step",
+            Err(e) => metrics::outcome_of(e),
+        },
+    );
+    result
 }
 
 /// After the first factor: the second step when TOTP is on and this browser is not trusted,
@@ -182,8 +225,21 @@ pub struct SecondStep {
 
 /// Finishes a sign-in with a TOTP or backup code. The MFA-pending token works once; wrong
 /// codes answer `401` with `remainingAttempts`, and the sixth in 5 minutes `429`.
-#[tracing::instrument(skip_all)]
 pub async fn complete_second_step(
+    state: &AppState,
+    mfa_token: &str,
+    code: &str,
+    remember: bool,
+    trust_device: bool,
+    client: &ClientMeta,
+) -> Result<SecondStep, AppError> {
+    let result = second_step(state, mfa_token, code, remember, trust_device, client).await;
+    metrics::second_step(result.as_ref().map_or_else(metrics::outcome_of, |_| "success"));
+    result
+}
+
+#[tracing::instrument(skip_all)]
+async fn second_step(
     state: &AppState,
     mfa_token: &str,
     code: &str,
