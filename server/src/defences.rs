@@ -64,7 +64,8 @@ pub async fn edge(State(state): State<AppState>, req: Request, next: Next) -> Re
         || path.starts_with("/api/")
         || path.starts_with("/rpc/")
         || path == "/healthz"
-        || path == "/readyz";
+        || path == "/readyz"
+        || path == "/metrics";
     let mut res = if !safe && is_cross_site(req.headers(), &origin_of(&state.config.public_url)) {
         span.in_scope(|| tracing::info!("cross-site request refused"));
         AppError::of(ErrorKind::CrossSiteRequest, "Requests from other sites cannot change anything here.")

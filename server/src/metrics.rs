@@ -57,9 +57,8 @@ fn recorder() -> &'static Option<PrometheusHandle> {
                 return None;
             }
         };
-        describe();
-        app::ssr::metrics::enable();
-        // Histograms are summed into their buckets by upkeep; without it they would only grow.
+        // Histograms are summed into their buckets by upkeep; without it they would only grow, so
+        // nothing is counted unless it runs.
         let upkeep = handle.clone();
         std::thread::Builder::new()
             .name("metrics-upkeep".into())
@@ -67,8 +66,10 @@ fn recorder() -> &'static Option<PrometheusHandle> {
                 std::thread::sleep(Duration::from_secs(5));
                 upkeep.run_upkeep();
             })
-            .map_err(|e| tracing::error!(error = %e, "could not start the metrics upkeep"))
+            .map_err(|e| tracing::error!(error = %e, "metrics are off: could not start their upkeep"))
             .ok()?;
+        describe();
+        app::ssr::metrics::enable();
         Some(handle)
     })
 }
@@ -120,11 +121,17 @@ impl Metrics {
         Router::new().route("/metrics", get(scrape)).layer(axum::Extension(self.clone()))
     }
 
+    /// Whether `Authorization: Bearer` carries the token (never a cookie: a browser's session
+    /// is not a scraper).
     fn authorized(&self, headers: &axum::http::HeaderMap) -> bool {
         use subtle::ConstantTimeEq;
-        let presented = app::ssr::http::presented_token(headers).unwrap_or_default();
+        let presented = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
         let digest = |s: &str| app::ssr::keys::digest(s);
-        bool::from(digest(&presented).as_bytes().ct_eq(digest(self.token.expose_secret()).as_bytes()))
+        bool::from(digest(presented).as_bytes().ct_eq(digest(self.token.expose_secret()).as_bytes()))
     }
 
     async fn live_sessions(&self, state: &AppState) -> Option<i64> {

@@ -18,13 +18,16 @@ pub fn enabled() -> bool {
     ENABLED.load(Ordering::Relaxed)
 }
 
-/// How a refused or failed request is counted: `refused` by a limit (`429`), `error` when the
-/// server could not judge it (`5xx`), else `failure`.
+/// How a refused or failed attempt is counted: `failure` for wrong credentials (`401`),
+/// `refused` by a limit (`429`), `error` when the server could not judge it (`5xx`), and
+/// `rejected` for anything else (bad input, a sign-in method turned off, a directory or
+/// provider that said no), so an alert on `failure` means guessing, not a configuration slip.
 pub fn outcome_of(e: &AppError) -> &'static str {
     match e.status() {
+        401 => "failure",
         429 => "refused",
         500.. => "error",
-        _ => "failure",
+        _ => "rejected",
     }
 }
 

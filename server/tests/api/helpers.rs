@@ -59,7 +59,7 @@ pub async fn spawn_app_with_gateway() -> TestApp {
 
 /// Everything the apps of this test binary log, as the server log would show it.
 #[derive(Clone, Default)]
-pub struct LogBuffer(Arc<Mutex<Vec<u8>>>);
+pub struct LogBuffer(pub Arc<Mutex<Vec<u8>>>);
 
 impl std::io::Write for LogBuffer {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -83,13 +83,38 @@ struct Log {
     control: Arc<dyn LogControl>,
 }
 
+/// The visible log's level, as the `log-level` setting changes it.
+struct VisibleLevel(
+    tracing_subscriber::reload::Handle<tracing_subscriber::EnvFilter, tracing_subscriber::Registry>,
+);
+
+impl LogControl for VisibleLevel {
+    fn set_level(&self, level: &str) -> Result<(), String> {
+        let filter = tracing_subscriber::EnvFilter::try_new(level).map_err(|e| e.to_string())?;
+        self.0.reload(filter).map_err(|e| e.to_string())
+    }
+}
+
+/// Two logs of the same events: the visible one (`warn`, or what a test sets), which tests
+/// read, and the full one (`debug` for the whole run), which [`crate::log_audit`] searches for
+/// secrets when the process exits.
 fn log() -> &'static Log {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::{fmt, reload, EnvFilter, Layer};
     static LOG: OnceLock<Log> = OnceLock::new();
     LOG.get_or_init(|| {
         let buffer = LogBuffer::default();
-        let control =
-            server::startup::init_tracing_to("warn", server::config::LogFormat::Text, buffer.clone(), false);
-        Log { buffer, control }
+        let full = LogBuffer::default();
+        let (level, handle) = reload::Layer::new(EnvFilter::new("warn"));
+        let visible = fmt::layer().with_writer(buffer.clone()).with_ansi(false).with_filter(level);
+        let everything =
+            fmt::layer().with_writer(full.clone()).with_ansi(false).without_time().with_filter(
+                EnvFilter::new("debug,hyper=info,hyper_util=info,h2=info,rustls=info,reqwest=info"),
+            );
+        tracing_subscriber::registry().with(visible).with(everything).init();
+        crate::log_audit::search_at_exit(full);
+        Log { buffer, control: Arc::new(VisibleLevel(handle)) }
     })
 }
 
@@ -137,6 +162,7 @@ impl TestApp {
             req = req.bearer_auth(t);
         }
         if let Some(b) = body {
+            crate::log_audit::note_request(&b);
             req = req.json(&b);
         }
         let res = req.send().await.expect("request sent");
@@ -144,6 +170,8 @@ impl TestApp {
         let headers = res.headers().clone();
         let text = res.text().await.unwrap();
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        crate::log_audit::note_answer(&body);
+        crate::log_audit::note_exchange(token, &headers);
         Reply { status, body, headers }
     }
 
@@ -301,9 +329,12 @@ impl TestApp {
             .send()
             .await
             .unwrap();
+        crate::log_audit::note_request(&body);
         let status = res.status();
         let headers = res.headers().clone();
         let body = res.json().await.unwrap_or(Value::Null);
+        crate::log_audit::note_answer(&body);
+        crate::log_audit::note_exchange(None, &headers);
         Reply { status, body, headers }
     }
 }

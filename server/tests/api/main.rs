@@ -12,6 +12,7 @@ mod directory;
 mod health;
 mod helpers;
 mod ldap;
+mod log_audit;
 mod oidc;
 mod paging;
 mod password_reset;

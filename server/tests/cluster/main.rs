@@ -619,6 +619,15 @@ async fn metrics_count_what_happened_for_the_scraper_only() {
     };
     assert_eq!(scrape(None).await.0, 401);
     assert_eq!(scrape(Some("scrape-token-scrape-token-0123456788")).await.0, 401);
+    // Only the Bearer header carries it, never a cookie.
+    let r = node
+        .client
+        .get(format!("{}/metrics", node.base))
+        .header("cookie", format!("jwt={METRICS_TOKEN}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
 
     let admin =
         node.post("/api/auth/setup", None, json!({"username": "admin", "password": ADMIN_PASSWORD})).await;
@@ -640,6 +649,11 @@ async fn metrics_count_what_happened_for_the_scraper_only() {
     let other =
         node.post("/api/auth/login", None, json!({"username": "nobody", "password": ADMIN_PASSWORD})).await;
     assert_eq!(other.status, 401);
+    // Bad input is rejected, not a guess.
+    assert_eq!(
+        node.post("/api/auth/login", None, json!({"username": " ", "password": "x"})).await.status,
+        400
+    );
     // The lock screen: a passcode, a lock, a wrong and a right unlock.
     let r = node.post("/api/security/passcode", Some(&admin), json!({"new_passcode": "482915"})).await;
     assert_eq!(r.status, 200, "{}", r.body);
@@ -658,6 +672,9 @@ async fn metrics_count_what_happened_for_the_scraper_only() {
     assert_eq!(r.status, 404);
     assert_eq!(node.get("/api/no-such-route-9c2e", None).await.status, 404);
 
+    let r =
+        node.client.get(format!("{}/metrics", node.base)).bearer_auth(METRICS_TOKEN).send().await.unwrap();
+    assert_eq!(r.headers()["cache-control"], "no-store");
     let (status, text) = scrape(Some(METRICS_TOKEN)).await;
     assert_eq!(status, 200, "{text}");
     let value = |series: &str| -> f64 {
@@ -671,6 +688,7 @@ async fn metrics_count_what_happened_for_the_scraper_only() {
     assert_eq!(value(r#"portcullis_sign_ins_total{method="password",outcome="success"}"#), 1.0);
     assert_eq!(value(r#"portcullis_sign_ins_total{method="password",outcome="failure"}"#), 11.0);
     assert_eq!(value(r#"portcullis_sign_ins_total{method="password",outcome="refused"}"#), 1.0);
+    assert_eq!(value(r#"portcullis_sign_ins_total{method="password",outcome="rejected"}"#), 1.0);
     assert_eq!(value(r#"portcullis_limit_refusals_total{limit="login-user"}"#), 1.0);
     assert_eq!(value(r#"portcullis_screen_locks_total{reason="manual"}"#), 1.0);
     assert_eq!(value(r#"portcullis_screen_unlocks_total{outcome="failure"}"#), 1.0);

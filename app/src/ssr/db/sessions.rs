@@ -270,14 +270,14 @@ pub async fn delete_expired(pool: &Pool, before: i64, batch: i64) -> Result<u64,
 }
 
 /// Locks one session (the server noticed it idle).
-pub async fn lock(pool: &Pool, id: &str, now: i64) -> Result<(), sqlx::Error> {
+pub async fn lock(pool: &Pool, id: &str, now: i64) -> Result<bool, sqlx::Error> {
     with_pool!(pool => {
         sqlx::query("UPDATE sessions SET locked_at = $1 WHERE id = $2 AND locked_at IS NULL")
             .bind(now)
             .bind(id)
             .execute(pool)
             .await
-            .map(|_| ())
+            .map(|r| r.rows_affected() == 1)
     })
 }
 

@@ -75,8 +75,10 @@ pub(crate) async fn screen_state(
     }
     let idle = row.has_passcode && now - row.last_active_at >= row.lock_after_minutes * 60;
     if idle && row.locked_at.is_none() {
-        db::sessions::lock(&state.pool, &row.session_id, now).await?;
-        crate::ssr::metrics::screen_locked("idle");
+        // Counted by the request that locked it, not by every one that saw it idle at once.
+        if db::sessions::lock(&state.pool, &row.session_id, now).await? {
+            crate::ssr::metrics::screen_locked("idle");
+        }
     }
     Ok(Some(row.has_passcode && (row.locked_at.is_some() || idle)))
 }

@@ -131,9 +131,11 @@ pub async fn lock(state: &AppState, caller: &Caller) -> Result<i64, AppError> {
         return Err(no_passcode());
     }
     let now = state.now();
-    db::sessions::lock_all_for_user(&state.pool, &u.id, now).await?;
+    let locked = db::sessions::lock_all_for_user(&state.pool, &u.id, now).await?;
     tracing::info!(user = %u.id, "screen lock engaged");
-    crate::ssr::metrics::screen_locked("manual");
+    if locked > 0 {
+        crate::ssr::metrics::screen_locked("manual");
+    }
     Ok(now)
 }
 
