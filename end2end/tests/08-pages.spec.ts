@@ -145,3 +145,22 @@ test('a locked page shows the lock screen without the WASM and unlocks by postin
   await page.waitForSelector('body[data-hydrated="1"]', { state: 'attached' });
   expect(wasm.length, 'the unlocked page loads the WASM').toBeGreaterThan(0);
 });
+
+// The API reference at /api/docs: Swagger UI served by this server from its own files, on this
+// instance's OpenAPI document, with nothing refused by the page's policy.
+test('the API reference lists every operation from files of this server', async ({ page }) => {
+  const refused: string[] = [];
+  const requested: string[] = [];
+  page.on('console', (m) => { if (/Content Security Policy|Refused to/i.test(m.text())) refused.push(m.text()); });
+  page.on('request', (r) => requested.push(r.url()));
+  await page.goto('/api/docs');
+  await page.waitForSelector('.opblock', { timeout: 15_000 });
+  const origin = new URL(page.url()).origin;
+  const elsewhere = requested.filter((u) => !u.startsWith(origin) && !u.startsWith('data:'));
+  const operations = await page.locator('.opblock').count();
+  expect(operations).toBeGreaterThanOrEqual(85);
+  await expect(page.locator('.title')).toContainText('Portcullis');
+  await shot(page, '08-api-docs');
+  expect(refused).toEqual([]);
+  expect(elsewhere).toEqual([]);
+});

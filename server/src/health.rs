@@ -4,19 +4,35 @@
 use app::error::AppError;
 use app::ssr::AppState;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
-use serde_json::{json, Value};
+use axum::Json;
+use serde::Serialize;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/healthz", get(alive)).route("/readyz", get(ready))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(alive)).routes(routes!(ready))
 }
 
-async fn alive() -> Json<Value> {
-    Json(json!({"status": "ok"}))
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Alive {
+    /// Always `ok`.
+    status: &'static str,
 }
 
-async fn ready(State(state): State<AppState>) -> Result<Json<Value>, AppError> {
+/// The process serves requests (no database is asked).
+#[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, description = "Alive", body = Alive)))]
+async fn alive() -> Json<Alive> {
+    Json(Alive { status: "ok" })
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Ready {
+    /// Always `ready`.
+    status: &'static str,
+}
+
+/// The database answers and every migration of this build is applied.
+#[utoipa::path(get, path = "/readyz", tag = "health", responses((status = 200, description = "Ready", body = Ready)))]
+async fn ready(State(state): State<AppState>) -> Result<Json<Ready>, AppError> {
     app::ssr::services::settings::check_ready(&state).await?;
-    Ok(Json(json!({"status": "ready"})))
+    Ok(Json(Ready { status: "ready" }))
 }

@@ -4,6 +4,7 @@ pub mod config;
 pub mod defences;
 pub mod health;
 pub mod metrics;
+pub mod openapi;
 pub mod pages;
 pub mod routes;
 pub mod startup;

@@ -193,9 +193,12 @@ pub fn router(state: AppState, metrics: Option<crate::metrics::Metrics>) -> Rout
     .layer(axum::middleware::from_fn_with_state(state.clone(), crate::pages::gate))
     .layer(axum::middleware::from_fn(crate::pages::rpc_status));
     let scrape = metrics.as_ref().map(|m| named(m.router())).unwrap_or_default();
+    let (rest, paths) = crate::routes::router().merge(crate::health::router()).split_for_parts();
+    let document = crate::openapi::document(paths);
     Router::new()
-        .merge(named(crate::routes::router()))
-        .merge(named(crate::health::router()))
+        .merge(named(rest))
+        .merge(named(crate::routes::not_found_routes()))
+        .merge(named(crate::openapi::router(&document)))
         .merge(scrape)
         .nest_service("/pkg", crate::assets::pkg(&state.leptos_options))
         .merge(pages)

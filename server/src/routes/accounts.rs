@@ -11,7 +11,7 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 
 /// auth-api.txt's user: `role` is `admin` or `user`.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AuthUser {
     id: String,
@@ -40,7 +40,7 @@ impl From<&Account> for AuthUser {
 }
 
 /// auth-api.txt's signed-in answer: `{token, user}`.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct AuthSignedIn {
     token: String,
     user: AuthUser,
@@ -52,26 +52,38 @@ impl From<&SignedIn> for AuthSignedIn {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusBody {
     needs_setup: bool,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/auth/status",
+    tag = "auth",
+    responses((status = 200, description = "Whether the instance still needs its first account", body = StatusBody)),
+)]
 pub async fn status(State(state): State<AppState>) -> Result<Json<StatusBody>, AppError> {
     Ok(Json(StatusBody { needs_setup: accounts::needs_setup(&state).await? }))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct SetupRequiredBody {
     setup_required: bool,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/users/setup-required",
+    tag = "users",
+    responses((status = 200, description = "Whether the instance still needs its first account", body = SetupRequiredBody)),
+)]
 pub async fn setup_required(State(state): State<AppState>) -> Result<Json<SetupRequiredBody>, AppError> {
     Ok(Json(SetupRequiredBody { setup_required: accounts::needs_setup(&state).await? }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SetupRequest {
     username: String,
@@ -80,6 +92,13 @@ pub struct SetupRequest {
     display_name: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/auth/setup",
+    tag = "auth",
+    request_body = SetupRequest,
+    responses((status = 200, description = "The first account, an admin, signed in (also sets the `jwt` cookie)", body = AuthSignedIn), (status = 429, body = crate::openapi::ApiError)),
+)]
 pub async fn setup(
     State(state): State<AppState>,
     client: ClientMeta,
@@ -90,26 +109,35 @@ pub async fn setup(
     Ok(with_session_cookie(&state, &s, AuthSignedIn::from(&s)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = RegisterRequest)]
 pub struct CreateRequest {
     username: String,
     password: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Toast {
     #[serde(rename = "type")]
     kind: &'static str,
     message: &'static str,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Registered)]
 pub struct CreatedBody {
     message: &'static str,
     is_admin: bool,
     toast: Toast,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/users/create",
+    tag = "users",
+    request_body = CreateRequest,
+    responses((status = 200, description = "The account exists", body = CreatedBody), (status = 409, body = crate::openapi::ApiError), (status = 429, body = crate::openapi::ApiError)),
+)]
 pub async fn register(
     State(state): State<AppState>,
     client: ClientMeta,
@@ -128,7 +156,7 @@ pub async fn register(
     }))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AuthMe {
     id: String,
@@ -139,11 +167,18 @@ pub struct AuthMe {
     dismissed_warnings: [String; 0],
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct AuthMeBody {
     user: AuthMe,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/auth/me",
+    tag = "auth",
+    responses((status = 200, description = "The caller", body = AuthMeBody)),
+    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+)]
 pub async fn auth_me(caller: Caller) -> Json<AuthMeBody> {
     Json(AuthMeBody {
         user: AuthMe {
@@ -157,7 +192,7 @@ pub async fn auth_me(caller: Caller) -> Json<AuthMeBody> {
     })
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct UsersMe {
     #[serde(rename = "userId")]
     user_id: String,
@@ -169,6 +204,13 @@ pub struct UsersMe {
     data_unlocked: bool,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/users/me",
+    tag = "users",
+    responses((status = 200, description = "The caller", body = UsersMe)),
+    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+)]
 pub async fn users_me(State(state): State<AppState>, caller: Caller) -> Result<Json<UsersMe>, AppError> {
     let a = accounts::find_account(&state, &caller.user_id).await?;
     Ok(Json(UsersMe {
@@ -182,14 +224,14 @@ pub async fn users_me(State(state): State<AppState>, caller: Caller) -> Result<J
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ChangePasswordRequest {
     old_password: String,
     new_password: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct SuccessMessage {
     success: bool,
     message: &'static str,
@@ -202,6 +244,14 @@ impl SuccessMessage {
 }
 
 /// Every session ends, this one too: the cookie is cleared and the client signs in again.
+#[utoipa::path(
+    post,
+    path = "/api/users/change-password",
+    tag = "users",
+    request_body = ChangePasswordRequest,
+    responses((status = 200, description = "Changed; every session ends (clears the `jwt` cookie)", body = SuccessMessage), (status = 429, body = crate::openapi::ApiError)),
+    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+)]
 pub async fn change_password(
     State(state): State<AppState>,
     caller: Caller,
@@ -212,11 +262,19 @@ pub async fn change_password(
     Ok(clearing_session_cookie(&state, body))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct PasswordRequest {
     pub password: String,
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/users/delete-account",
+    tag = "users",
+    request_body = PasswordRequest,
+    responses((status = 200, description = "The account and everything it had are gone (clears the `jwt` cookie)", body = Success), (status = 429, body = crate::openapi::ApiError)),
+    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+)]
 pub async fn delete_account(
     State(state): State<AppState>,
     caller: Caller,
@@ -227,6 +285,14 @@ pub async fn delete_account(
 }
 
 /// Extension: the password typed again; factor changes are open for 10 minutes.
+#[utoipa::path(
+    post,
+    path = "/api/users/reauthenticate",
+    tag = "users",
+    request_body = PasswordRequest,
+    responses((status = 200, description = "The password is right: factor changes are allowed for ten minutes", body = Success), (status = 429, body = crate::openapi::ApiError)),
+    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+)]
 pub async fn reauthenticate(
     State(state): State<AppState>,
     caller: Caller,

@@ -9,16 +9,23 @@ use axum::extract::State;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Count {
     count: i64,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/users/count",
+    tag = "admin",
+    responses((status = 200, description = "How many accounts exist", body = Count)),
+    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+)]
 pub async fn count(State(state): State<AppState>, admin: AdminUser) -> Result<Json<Count>, AppError> {
     Ok(Json(Count { count: app::ssr::services::accounts::count_users(&admin, &state).await? }))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct UserBody {
     id: String,
     username: String,
@@ -42,7 +49,7 @@ impl From<UserSummary> for UserBody {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Users {
     users: Vec<UserBody>,
@@ -52,6 +59,14 @@ pub struct Users {
 }
 
 /// In name order; `?search=` (names starting with it), `?limit=` and `?cursor=` are extensions.
+#[utoipa::path(
+    get,
+    path = "/api/users/list",
+    tag = "admin",
+    params(("limit" = Option<String>, Query, description = "Page size, 1 to 1000 (default 1000)"), ("cursor" = Option<String>, Query, description = "The `nextCursor` of the previous page"), ("search" = Option<String>, Query, description = "Names starting with this")),
+    responses((status = 200, description = "Every account, by name", body = Users)),
+    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+)]
 pub async fn list_users(
     State(state): State<AppState>,
     caller: Caller,
@@ -61,13 +76,21 @@ pub async fn list_users(
     Ok(Json(Users { users: page.items.into_iter().map(UserBody::from).collect(), next_cursor: page.next }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TargetRequest {
     user_id: Option<String>,
     username: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/users/make-admin",
+    tag = "admin",
+    request_body = TargetRequest,
+    responses((status = 200, description = "The user is an admin from their next request", body = Success), (status = 404, body = crate::openapi::ApiError)),
+    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+)]
 pub async fn make_admin(
     State(state): State<AppState>,
     admin: AdminUser,
@@ -77,6 +100,14 @@ pub async fn make_admin(
     Ok(success())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/users/remove-admin",
+    tag = "admin",
+    request_body = TargetRequest,
+    responses((status = 200, description = "The user is no longer an admin from their next request", body = Success), (status = 404, body = crate::openapi::ApiError)),
+    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+)]
 pub async fn remove_admin(
     State(state): State<AppState>,
     admin: AdminUser,
@@ -86,11 +117,19 @@ pub async fn remove_admin(
     Ok(success())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct UsernameRequest {
     username: String,
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/users/delete-user",
+    tag = "admin",
+    request_body = UsernameRequest,
+    responses((status = 200, description = "The account and everything it had are gone", body = Success), (status = 404, body = crate::openapi::ApiError)),
+    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+)]
 pub async fn delete_user(
     State(state): State<AppState>,
     admin: AdminUser,

@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct KeyBody {
     id: String,
@@ -40,8 +40,9 @@ impl From<ApiKeyRow> for KeyBody {
 }
 
 /// A key just made: the only answer that holds the token (and no `lastUsedAt`).
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = ApiKeyCreated)]
 pub struct CreatedBody {
     id: String,
     name: String,
@@ -53,14 +54,23 @@ pub struct CreatedBody {
     token: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = ApiKeyRequest)]
 pub struct CreateRequest {
     name: String,
     user_id: String,
     expires_at: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/users/api-keys",
+    tag = "api keys",
+    request_body = CreateRequest,
+    responses((status = 201, description = "The key, shown this once", body = CreatedBody), (status = 404, body = crate::openapi::ApiError)),
+    security(("session" = []), ("cookie" = [])),
+)]
 pub async fn create(
     State(state): State<AppState>,
     admin: AdminUser,
@@ -82,7 +92,7 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(body)))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Keys {
     api_keys: Vec<KeyBody>,
@@ -92,6 +102,14 @@ pub struct Keys {
 }
 
 /// Every key, newest first. Paged (`?limit=`, `?cursor=`).
+#[utoipa::path(
+    get,
+    path = "/api/users/api-keys",
+    tag = "api keys",
+    params(("limit" = Option<String>, Query, description = "Page size, 1 to 1000 (default 1000)"), ("cursor" = Option<String>, Query, description = "The `nextCursor` of the previous page")),
+    responses((status = 200, description = "Every API key, newest first (never the key itself)", body = Keys)),
+    security(("session" = []), ("cookie" = [])),
+)]
 pub async fn list(
     State(state): State<AppState>,
     admin: AdminUser,
@@ -101,6 +119,14 @@ pub async fn list(
     Ok(Json(Keys { api_keys: keys.items.into_iter().map(KeyBody::from).collect(), next_cursor: keys.next }))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/users/api-keys/{key_id}",
+    tag = "api keys",
+    params(("key_id" = String, Path, description = "The key")),
+    responses((status = 200, description = "The key stops working at once", body = Success), (status = 404, body = crate::openapi::ApiError)),
+    security(("session" = []), ("cookie" = [])),
+)]
 pub async fn delete(
     State(state): State<AppState>,
     admin: AdminUser,

@@ -8,8 +8,9 @@ use axum::extract::State;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = LdapTestRequest)]
 pub struct TestRequest {
     url: String,
     bind_dn: String,
@@ -17,7 +18,8 @@ pub struct TestRequest {
     search_base: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = LdapTestResult)]
 pub struct TestResult {
     success: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -25,6 +27,14 @@ pub struct TestResult {
 }
 
 /// Needs `settings.manage`. A directory that refuses or does not answer is `200 {success:false}`.
+#[utoipa::path(
+    post,
+    path = "/api/auth/ldap/test",
+    tag = "directory",
+    request_body = TestRequest,
+    responses((status = 200, description = "What the directory said", body = TestResult)),
+    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+)]
 pub async fn test(
     State(state): State<AppState>,
     admin: AdminUser,
@@ -37,8 +47,9 @@ pub async fn test(
 }
 
 /// The settings without the bind password (only whether one is stored).
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = LdapConfig)]
 pub struct ConfigBody {
     enabled: bool,
     configured: bool,
@@ -56,6 +67,13 @@ pub struct ConfigBody {
     display_name_attribute: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/auth/ldap/config",
+    tag = "directory",
+    responses((status = 200, description = "The directory settings, without the bind password", body = ConfigBody)),
+    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+)]
 pub async fn config(State(state): State<AppState>, _admin: AdminUser) -> Result<Json<ConfigBody>, AppError> {
     Ok(Json(match ldap::config(&state).await? {
         None => ConfigBody {
@@ -81,6 +99,14 @@ pub async fn config(State(state): State<AppState>, _admin: AdminUser) -> Result<
     }))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/auth/ldap/config",
+    tag = "directory",
+    request_body = app::ssr::services::ldap::ConfigInput,
+    responses((status = 200, description = "Saved", body = Success)),
+    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+)]
 pub async fn save_config(
     State(state): State<AppState>,
     admin: AdminUser,
@@ -90,6 +116,13 @@ pub async fn save_config(
     Ok(success())
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/auth/ldap/config",
+    tag = "directory",
+    responses((status = 200, description = "Directory sign-in is off", body = Success)),
+    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+)]
 pub async fn delete_config(
     State(state): State<AppState>,
     admin: AdminUser,

@@ -14,7 +14,8 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 
 /// What anyone may read: `null` or `{client_id, issuer_url, authorization_url, scopes}`.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = OidcPublicConfig)]
 pub struct PublicConfig {
     client_id: String,
     issuer_url: String,
@@ -22,6 +23,12 @@ pub struct PublicConfig {
     scopes: String,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/users/oidc-config",
+    tag = "sso",
+    responses((status = 200, description = "The public part of the single sign-on settings, or null when it is off", body = Option<PublicConfig>)),
+)]
 pub async fn public_config(State(state): State<AppState>) -> Result<Json<Option<PublicConfig>>, AppError> {
     Ok(Json(oidc::config(&state).await?.map(|c| PublicConfig {
         client_id: c.client_id,
@@ -32,7 +39,8 @@ pub async fn public_config(State(state): State<AppState>) -> Result<Json<Option<
 }
 
 /// Every field, the client secret decrypted (admins only, as users-api.txt specifies).
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = OidcAdminConfig)]
 pub struct AdminConfig {
     client_id: String,
     client_secret: String,
@@ -63,6 +71,13 @@ impl From<OidcConfig> for AdminConfig {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/users/oidc-config/admin",
+    tag = "sso",
+    responses((status = 200, description = "Every single sign-on setting, or null when it is off", body = Option<AdminConfig>)),
+    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+)]
 pub async fn admin_config(
     State(state): State<AppState>,
     _admin: AdminUser,
@@ -70,6 +85,14 @@ pub async fn admin_config(
     Ok(Json(oidc::config(&state).await?.map(AdminConfig::from)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/users/oidc-config",
+    tag = "sso",
+    request_body = app::ssr::services::oidc::ConfigInput,
+    responses((status = 200, description = "Saved", body = Success)),
+    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+)]
 pub async fn save_config(
     State(state): State<AppState>,
     admin: AdminUser,
@@ -79,6 +102,13 @@ pub async fn save_config(
     Ok(success())
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/users/oidc-config",
+    tag = "sso",
+    responses((status = 200, description = "Single sign-on is off", body = Success)),
+    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+)]
 pub async fn delete_config(
     State(state): State<AppState>,
     admin: AdminUser,
@@ -87,7 +117,7 @@ pub async fn delete_config(
     Ok(success())
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct AuthStarted {
     url: String,
 }
@@ -97,6 +127,12 @@ fn binding_cookie(state: &AppState, started: &oidc::Started) -> axum::http::Head
     http_only_cookie(state, OIDC_COOKIE, &started.browser, oidc::FLOW_LIFETIME_SECS)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/auth/oidc/authorize",
+    tag = "auth",
+    responses((status = 200, description = "The provider URL to send the browser to (sets the binding cookie)", body = AuthStarted), (status = 404, body = crate::openapi::ApiError)),
+)]
 pub async fn auth_authorize(State(state): State<AppState>) -> Result<Response, AppError> {
     let started = oidc::begin(&state, Flow::Auth, false).await?;
     let cookie = binding_cookie(&state, &started);
@@ -104,19 +140,26 @@ pub async fn auth_authorize(State(state): State<AppState>) -> Result<Response, A
         .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AuthorizeQuery {
     remember_me: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct UsersStarted {
     auth_url: String,
     state: String,
     nonce: String,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/users/oidc/authorize",
+    tag = "sso",
+    params(("rememberMe" = Option<String>, Query, description = "`true` for a 30-day session")),
+    responses((status = 200, description = "The provider URL to send the browser to (sets the binding cookie)", body = UsersStarted), (status = 404, body = crate::openapi::ApiError)),
+)]
 pub async fn users_authorize(
     State(state): State<AppState>,
     Query(q): Query<AuthorizeQuery>,
@@ -129,6 +172,13 @@ pub async fn users_authorize(
 
 /// Not in users-api.txt: the same start as `/users/oidc/authorize`, answered as a redirect,
 /// so the sign-in page's "Sign in with SSO" is a plain link that works without JavaScript.
+#[utoipa::path(
+    get,
+    path = "/api/users/oidc/login",
+    tag = "sso",
+    params(("rememberMe" = Option<String>, Query, description = "`true` for a 30-day session")),
+    responses((status = 302, description = "To the provider (or back to the sign-in page with the reason)", headers(("location" = String, description = "Where the browser goes")))),
+)]
 pub async fn users_login(State(state): State<AppState>, Query(q): Query<AuthorizeQuery>) -> Response {
     match oidc::begin(&state, Flow::Users, q.remember_me.as_deref() == Some("true")).await {
         Ok(started) => {
@@ -190,6 +240,13 @@ async fn callback(
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/auth/oidc/callback",
+    tag = "auth",
+    params(("code" = Option<String>, Query), ("state" = Option<String>, Query), ("iss" = Option<String>, Query), ("error" = Option<String>, Query), ("error_description" = Option<String>, Query)),
+    responses((status = 302, description = "Back to the app: signed in, on to the second step, or with the reason it failed", headers(("location" = String, description = "Where the browser goes")))),
+)]
 pub async fn auth_callback(
     State(state): State<AppState>,
     client: ClientMeta,
@@ -199,6 +256,13 @@ pub async fn auth_callback(
     callback(&state, Flow::Auth, &client, &headers, &q).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/users/oidc/callback",
+    tag = "sso",
+    params(("code" = Option<String>, Query), ("state" = Option<String>, Query), ("iss" = Option<String>, Query), ("error" = Option<String>, Query), ("error_description" = Option<String>, Query)),
+    responses((status = 302, description = "Back to the app: signed in, on to the second step, or with the reason it failed", headers(("location" = String, description = "Where the browser goes")))),
+)]
 pub async fn users_callback(
     State(state): State<AppState>,
     client: ClientMeta,
@@ -208,13 +272,21 @@ pub async fn users_callback(
     callback(&state, Flow::Users, &client, &headers, &q).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LinkRequest {
     oidc_user_id: String,
     target_username: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/users/link-oidc-to-password",
+    tag = "sso",
+    request_body = LinkRequest,
+    responses((status = 200, description = "The accounts are one", body = Success), (status = 404, body = crate::openapi::ApiError)),
+    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+)]
 pub async fn link(
     State(state): State<AppState>,
     admin: AdminUser,
@@ -224,12 +296,20 @@ pub async fn link(
     Ok(success())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UnlinkRequest {
     user_id: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/users/unlink-oidc-from-password",
+    tag = "sso",
+    request_body = UnlinkRequest,
+    responses((status = 200, description = "The account signs in with its password only", body = Success), (status = 404, body = crate::openapi::ApiError)),
+    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+)]
 pub async fn unlink(
     State(state): State<AppState>,
     admin: AdminUser,

@@ -9,16 +9,23 @@ use axum::extract::State;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct InitiateRequest {
     username: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Message {
     message: &'static str,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/users/initiate-reset",
+    tag = "password reset",
+    request_body = InitiateRequest,
+    responses((status = 200, description = "The same answer whether or not the account exists; the code is in the server log", body = Message), (status = 429, body = crate::openapi::ApiError)),
+)]
 pub async fn initiate(
     State(state): State<AppState>,
     client: ClientMeta,
@@ -28,19 +35,26 @@ pub async fn initiate(
     Ok(Json(Message { message: password_reset::INITIATED }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct VerifyRequest {
     username: String,
     reset_code: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ResetToken {
     temp_token: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/users/verify-reset-code",
+    tag = "password reset",
+    request_body = VerifyRequest,
+    responses((status = 200, description = "A token for the new password, valid 10 minutes", body = ResetToken), (status = 429, body = crate::openapi::ApiError)),
+)]
 pub async fn verify_code(
     State(state): State<AppState>,
     client: ClientMeta,
@@ -50,7 +64,7 @@ pub async fn verify_code(
     Ok(Json(ResetToken { temp_token }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CompleteRequest {
     username: String,
@@ -58,6 +72,13 @@ pub struct CompleteRequest {
     new_password: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/users/complete-reset",
+    tag = "password reset",
+    request_body = CompleteRequest,
+    responses((status = 200, description = "The new password is set; every session ends", body = SuccessMessage)),
+)]
 pub async fn complete(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<CompleteRequest>,

@@ -12,7 +12,8 @@ use axum::response::Response;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = SecurityStatus)]
 pub struct Status {
     enabled: bool,
     lock_after_minutes: i64,
@@ -21,6 +22,13 @@ pub struct Status {
     locked: bool,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/security",
+    tag = "screen lock",
+    responses((status = 200, description = "The caller's screen-lock settings (answers while locked)", body = Status)),
+    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+)]
 pub async fn status(
     State(state): State<AppState>,
     LockedCaller(caller): LockedCaller,
@@ -35,13 +43,21 @@ pub async fn status(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct PasscodeRequest {
     new_passcode: String,
     current_passcode: Option<String>,
     lock_after_minutes: Option<i64>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/security/passcode",
+    tag = "screen lock",
+    request_body = PasscodeRequest,
+    responses((status = 200, description = "The passcode is set", body = Success), (status = 429, body = crate::openapi::ApiError)),
+    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+)]
 pub async fn set_passcode(
     State(state): State<AppState>,
     caller: Caller,
@@ -58,17 +74,25 @@ pub async fn set_passcode(
     Ok(success())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct LockAfterRequest {
     lock_after_minutes: i64,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct LockAfter {
     success: bool,
     lock_after_minutes: i64,
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/security",
+    tag = "screen lock",
+    request_body = LockAfterRequest,
+    responses((status = 200, description = "Saved", body = LockAfter), (status = 404, body = crate::openapi::ApiError)),
+    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+)]
 pub async fn set_lock_after(
     State(state): State<AppState>,
     caller: Caller,
@@ -79,22 +103,37 @@ pub async fn set_lock_after(
 }
 
 /// `{locked: true, locked_at}`, also the answer of a terminal lock.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Locked {
     pub locked: bool,
     pub locked_at: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/security/lock",
+    tag = "screen lock",
+    responses((status = 200, description = "Every session of the caller is locked", body = Locked), (status = 404, body = crate::openapi::ApiError)),
+    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+)]
 pub async fn lock(State(state): State<AppState>, caller: Caller) -> Result<Json<Locked>, AppError> {
     let at = screen_lock::lock(&state, &caller).await?;
     Ok(Json(Locked { locked: true, locked_at: rfc3339(at) }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct UnlockRequest {
     passcode: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/security/unlock",
+    tag = "screen lock",
+    request_body = UnlockRequest,
+    responses((status = 200, description = "A new token (and `jwt` cookie); the locked one is revoked", body = AuthSignedIn), (status = 404, body = crate::openapi::ApiError), (status = 429, body = crate::openapi::ApiError)),
+    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+)]
 pub async fn unlock(
     State(state): State<AppState>,
     LockedCaller(caller): LockedCaller,
@@ -105,16 +144,31 @@ pub async fn unlock(
 }
 
 /// Real user input seen by the browser's inactivity timer (see `screen_lock::record_activity`).
+#[utoipa::path(
+    post,
+    path = "/api/security/activity",
+    tag = "screen lock",
+    responses((status = 200, description = "Recorded", body = Success)),
+    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+)]
 pub async fn activity(State(state): State<AppState>, caller: Caller) -> Result<Json<Success>, AppError> {
     screen_lock::record_activity(&state, &caller).await?;
     Ok(success())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct RemoveRequest {
     current_passcode: String,
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/security/passcode",
+    tag = "screen lock",
+    request_body = RemoveRequest,
+    responses((status = 200, description = "The passcode and the screen lock are off", body = Success), (status = 404, body = crate::openapi::ApiError), (status = 429, body = crate::openapi::ApiError)),
+    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+)]
 pub async fn remove_passcode(
     State(state): State<AppState>,
     caller: Caller,
@@ -124,17 +178,25 @@ pub async fn remove_passcode(
     Ok(success())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct SingleSessionRequest {
     enabled: bool,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct SingleSession {
     success: bool,
     single_session_mode: bool,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/security/single-session",
+    tag = "screen lock",
+    request_body = SingleSessionRequest,
+    responses((status = 200, description = "Saved; turning it on ends the caller's other sessions", body = SingleSession)),
+    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+)]
 pub async fn single_session(
     State(state): State<AppState>,
     caller: Caller,

@@ -11,11 +11,18 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Acknowledged {
     ok: bool,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/auth/logout",
+    tag = "auth",
+    responses((status = 200, description = "Signed out (clears the `jwt` cookie)", body = Acknowledged)),
+    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+)]
 pub async fn auth_logout(
     State(state): State<AppState>,
     LockedCaller(caller): LockedCaller,
@@ -24,6 +31,13 @@ pub async fn auth_logout(
     Ok(clearing_session_cookie(&state, Acknowledged { ok: true }))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/users/logout",
+    tag = "users",
+    responses((status = 200, description = "Signed out (clears the `jwt` cookie)", body = Success)),
+    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+)]
 pub async fn users_logout(
     State(state): State<AppState>,
     LockedCaller(caller): LockedCaller,
@@ -32,7 +46,7 @@ pub async fn users_logout(
     Ok(clearing_session_cookie(&state, Success::TRUE))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionBody {
     id: String,
@@ -67,7 +81,7 @@ impl From<SessionInfo> for SessionBody {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionsBody {
     sessions: Vec<SessionBody>,
@@ -77,6 +91,14 @@ pub struct SessionsBody {
 }
 
 /// The caller's sessions; an admin's list holds every user's. Paged (`?limit=`, `?cursor=`).
+#[utoipa::path(
+    get,
+    path = "/api/users/sessions",
+    tag = "sessions",
+    params(("limit" = Option<String>, Query, description = "Page size, 1 to 1000 (default 1000)"), ("cursor" = Option<String>, Query, description = "The `nextCursor` of the previous page")),
+    responses((status = 200, description = "The caller's sessions (an admin's: everyone's), most recent first", body = SessionsBody)),
+    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+)]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -90,6 +112,14 @@ pub async fn list(
 }
 
 /// Revoking the session this request came with signs this client out: the cookie goes too.
+#[utoipa::path(
+    delete,
+    path = "/api/users/sessions/{session_id}",
+    tag = "sessions",
+    params(("session_id" = String, Path, description = "The session")),
+    responses((status = 200, description = "The session ended (the caller's own: the `jwt` cookie is cleared)", body = Success), (status = 404, body = crate::openapi::ApiError)),
+    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+)]
 pub async fn revoke(
     State(state): State<AppState>,
     caller: Caller,
@@ -99,7 +129,7 @@ pub async fn revoke(
     Ok(if was_current { clearing_session_cookie(&state, Success::TRUE) } else { success().into_response() })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RevokeAllRequest {
     target_user_id: Option<String>,
@@ -107,12 +137,20 @@ pub struct RevokeAllRequest {
     except_current: bool,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RevokedBody {
     revoked_count: u64,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/users/sessions/revoke-all",
+    tag = "sessions",
+    request_body = RevokeAllRequest,
+    responses((status = 200, description = "How many sessions ended", body = RevokedBody), (status = 404, body = crate::openapi::ApiError)),
+    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+)]
 pub async fn revoke_all(
     State(state): State<AppState>,
     caller: Caller,

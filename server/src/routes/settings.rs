@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Allowed {
     allowed: bool,
 }
@@ -27,9 +27,23 @@ async fn write(
     Ok(Json(Allowed { allowed }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/users/registration-allowed",
+    tag = "settings",
+    responses((status = 200, description = "Whether anyone may create an account", body = Allowed)),
+)]
 pub async fn registration(State(s): State<AppState>) -> Result<Json<Allowed>, AppError> {
     read(&s, Toggle::Registration).await
 }
+#[utoipa::path(
+    patch,
+    path = "/api/users/registration-allowed",
+    tag = "settings",
+    request_body = Allowed,
+    responses((status = 200, description = "Saved", body = Allowed)),
+    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+)]
 pub async fn set_registration(
     State(s): State<AppState>,
     a: AdminUser,
@@ -37,9 +51,23 @@ pub async fn set_registration(
 ) -> Result<Json<Allowed>, AppError> {
     write(&s, &a, Toggle::Registration, r.allowed).await
 }
+#[utoipa::path(
+    get,
+    path = "/api/users/password-login-allowed",
+    tag = "settings",
+    responses((status = 200, description = "Whether password sign-in is on", body = Allowed)),
+)]
 pub async fn password_login(State(s): State<AppState>) -> Result<Json<Allowed>, AppError> {
     read(&s, Toggle::PasswordLogin).await
 }
+#[utoipa::path(
+    patch,
+    path = "/api/users/password-login-allowed",
+    tag = "settings",
+    request_body = Allowed,
+    responses((status = 200, description = "Saved", body = Allowed)),
+    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+)]
 pub async fn set_password_login(
     State(s): State<AppState>,
     a: AdminUser,
@@ -47,9 +75,23 @@ pub async fn set_password_login(
 ) -> Result<Json<Allowed>, AppError> {
     write(&s, &a, Toggle::PasswordLogin, r.allowed).await
 }
+#[utoipa::path(
+    get,
+    path = "/api/users/password-reset-allowed",
+    tag = "settings",
+    responses((status = 200, description = "Whether password reset is on", body = Allowed)),
+)]
 pub async fn password_reset(State(s): State<AppState>) -> Result<Json<Allowed>, AppError> {
     read(&s, Toggle::PasswordReset).await
 }
+#[utoipa::path(
+    patch,
+    path = "/api/users/password-reset-allowed",
+    tag = "settings",
+    request_body = Allowed,
+    responses((status = 200, description = "Saved", body = Allowed)),
+    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+)]
 pub async fn set_password_reset(
     State(s): State<AppState>,
     a: AdminUser,
@@ -58,16 +100,30 @@ pub async fn set_password_reset(
     write(&s, &a, Toggle::PasswordReset, r.allowed).await
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Timeout {
     timeout_hours: i64,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/users/session-timeout",
+    tag = "settings",
+    responses((status = 200, description = "Hours a new session lasts", body = Timeout)),
+)]
 pub async fn session_timeout(State(state): State<AppState>) -> Result<Json<Timeout>, AppError> {
     Ok(Json(Timeout { timeout_hours: settings::session_timeout_hours(&state).await? }))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/users/session-timeout",
+    tag = "settings",
+    request_body = Timeout,
+    responses((status = 200, description = "Saved", body = Timeout)),
+    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+)]
 pub async fn set_session_timeout(
     State(state): State<AppState>,
     admin: AdminUser,
@@ -77,15 +133,29 @@ pub async fn set_session_timeout(
     Ok(Json(req))
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Level {
     level: String,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/users/log-level",
+    tag = "settings",
+    responses((status = 200, description = "The log level", body = Level)),
+)]
 pub async fn log_level(State(state): State<AppState>) -> Result<Json<Level>, AppError> {
     Ok(Json(Level { level: settings::log_level(&state).await? }))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/users/log-level",
+    tag = "settings",
+    request_body = Level,
+    responses((status = 200, description = "Applied at once and saved", body = Level)),
+    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+)]
 pub async fn set_log_level(
     State(state): State<AppState>,
     admin: AdminUser,
@@ -95,7 +165,7 @@ pub async fn set_log_level(
     Ok(Json(Level { level }))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct GuacamoleBody {
     enabled: bool,
     url: String,
@@ -107,16 +177,30 @@ impl From<Guacamole> for GuacamoleBody {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/users/guacamole-settings",
+    tag = "settings",
+    responses((status = 200, description = "The Guacamole settings", body = GuacamoleBody)),
+)]
 pub async fn guacamole(State(state): State<AppState>) -> Result<Json<GuacamoleBody>, AppError> {
     Ok(Json(settings::guacamole(&state).await?.into()))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct GuacamoleRequest {
     enabled: Option<bool>,
     url: Option<String>,
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/users/guacamole-settings",
+    tag = "settings",
+    request_body = GuacamoleRequest,
+    responses((status = 200, description = "Saved", body = GuacamoleBody)),
+    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+)]
 pub async fn set_guacamole(
     State(state): State<AppState>,
     admin: AdminUser,
@@ -125,12 +209,19 @@ pub async fn set_guacamole(
     Ok(Json(settings::set_guacamole(&admin, &state, req.enabled, req.url.as_deref()).await?.into()))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Health {
     status: &'static str,
 }
 
 /// `503` when the database does not answer.
+#[utoipa::path(
+    get,
+    path = "/api/users/db-health",
+    tag = "admin",
+    responses((status = 200, description = "The database answers", body = Health)),
+    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+)]
 pub async fn db_health(State(state): State<AppState>, admin: AdminUser) -> Result<Json<Health>, AppError> {
     settings::check_database(&admin, &state).await?;
     Ok(Json(Health { status: "ok" }))

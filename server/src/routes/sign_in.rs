@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Providers {
     local: bool,
@@ -22,6 +22,12 @@ pub struct Providers {
     oidc_button_label: &'static str,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/auth/providers",
+    tag = "auth",
+    responses((status = 200, description = "Which sign-in methods are on", body = Providers)),
+)]
 pub async fn providers(State(state): State<AppState>) -> Result<Json<Providers>, AppError> {
     Ok(Json(Providers {
         local: settings::toggle(&state, settings::Toggle::PasswordLogin).await?,
@@ -31,14 +37,14 @@ pub async fn providers(State(state): State<AppState>) -> Result<Json<Providers>,
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct AuthLoginRequest {
     username: String,
     password: String,
 }
 
 /// auth-api.txt's second step owed: `{mfaRequired, mfaToken, mfaMethod}`.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AuthMfaRequired {
     mfa_required: bool,
@@ -59,6 +65,13 @@ fn auth_context<'a>(client: &'a ClientMeta, device: &'a Option<String>) -> SignI
     SignInContext { family: Family::Auth, remember: false, client, trusted_device: device.as_deref() }
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/auth/login",
+    tag = "auth",
+    request_body = AuthLoginRequest,
+    responses((status = 200, description = "Signed in (sets the `jwt` cookie), or a second step is owed", body = crate::openapi::AuthLoginAnswer), (status = 429, body = crate::openapi::ApiError)),
+)]
 pub async fn auth_login(
     State(state): State<AppState>,
     client: ClientMeta,
@@ -72,6 +85,13 @@ pub async fn auth_login(
 }
 
 /// The same answers as `/auth/login`, the directory checking the password.
+#[utoipa::path(
+    post,
+    path = "/api/auth/login/ldap",
+    tag = "auth",
+    request_body = AuthLoginRequest,
+    responses((status = 200, description = "Signed in through the directory, or a second step is owed", body = crate::openapi::AuthLoginAnswer), (status = 429, body = crate::openapi::ApiError)),
+)]
 pub async fn auth_login_ldap(
     State(state): State<AppState>,
     client: ClientMeta,
@@ -84,7 +104,7 @@ pub async fn auth_login_ldap(
     Ok(auth_answer(&state, outcome))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AuthMfaRequest {
     mfa_token: String,
@@ -102,6 +122,13 @@ fn second_step_cookies(state: &AppState, step: &SecondStep) -> Vec<axum::http::H
     cookies
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/auth/login/mfa",
+    tag = "auth",
+    request_body = AuthMfaRequest,
+    responses((status = 200, description = "Signed in (sets the `jwt` cookie)", body = AuthSignedIn), (status = 429, body = crate::openapi::ApiError)),
+)]
 pub async fn auth_login_mfa(
     State(state): State<AppState>,
     client: ClientMeta,
@@ -113,7 +140,7 @@ pub async fn auth_login_mfa(
     Ok(with_cookies(second_step_cookies(&state, &step), AuthSignedIn::from(&step.signed_in)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UsersLoginRequest {
     username: String,
@@ -123,7 +150,7 @@ pub struct UsersLoginRequest {
 }
 
 /// users-api.txt's signed-in answer.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct UsersSignedIn {
     success: bool,
     is_admin: bool,
@@ -146,13 +173,20 @@ impl From<&SignedIn> for UsersSignedIn {
 }
 
 /// users-api.txt's second step owed: `{success, requires_totp, temp_token}`.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct UsersTotpRequired {
     success: bool,
     requires_totp: bool,
     temp_token: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/users/login",
+    tag = "users",
+    request_body = UsersLoginRequest,
+    responses((status = 200, description = "Signed in (sets the `jwt` cookie), or a TOTP code is owed", body = crate::openapi::UsersLoginAnswer), (status = 429, body = crate::openapi::ApiError)),
+)]
 pub async fn users_login(
     State(state): State<AppState>,
     client: ClientMeta,
@@ -175,7 +209,7 @@ pub async fn users_login(
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct VerifyLoginRequest {
     temp_token: String,
     totp_code: String,
@@ -184,6 +218,13 @@ pub struct VerifyLoginRequest {
 }
 
 /// `rememberMe` here both lengthens the session to 30 days and trusts this device for 30 days.
+#[utoipa::path(
+    post,
+    path = "/api/users/totp/verify-login",
+    tag = "users",
+    request_body = VerifyLoginRequest,
+    responses((status = 200, description = "Signed in (sets the `jwt` cookie)", body = UsersSignedIn), (status = 429, body = crate::openapi::ApiError)),
+)]
 pub async fn users_verify_login(
     State(state): State<AppState>,
     client: ClientMeta,

@@ -17,12 +17,20 @@ fn container(raw: &str) -> Result<ContainerId, AppError> {
     Ok(ContainerId::parse(raw)?)
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct LockStatus {
     locked: bool,
     locked_at: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/security/terminal/{container_id}/mfa-status",
+    tag = "terminals",
+    params(("container_id" = String, Path, description = "The terminal")),
+    responses((status = 200, description = "Whether the terminal needs a second factor", body = LockStatus)),
+    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+)]
 pub async fn status(
     State(state): State<AppState>,
     caller: Caller,
@@ -32,6 +40,14 @@ pub async fn status(
     Ok(Json(LockStatus { locked: s.locked, locked_at: s.locked_at.map(rfc3339) }))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/security/terminal/{container_id}/mfa-lock",
+    tag = "terminals",
+    params(("container_id" = String, Path, description = "The terminal")),
+    responses((status = 200, description = "The terminal needs a second factor from now on", body = super::screen_lock::Locked)),
+    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+)]
 pub async fn lock(
     State(state): State<AppState>,
     caller: Caller,
@@ -41,16 +57,25 @@ pub async fn lock(
     Ok(Json(Locked { locked: true, locked_at: rfc3339(at) }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct CodeRequest {
     code: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Unlocked {
     locked: bool,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/security/terminal/{container_id}/mfa-unlock",
+    tag = "terminals",
+    request_body = CodeRequest,
+    params(("container_id" = String, Path, description = "The terminal")),
+    responses((status = 200, description = "The lock is removed", body = Unlocked), (status = 429, body = crate::openapi::ApiError)),
+    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+)]
 pub async fn unlock(
     State(state): State<AppState>,
     caller: Caller,
@@ -61,12 +86,21 @@ pub async fn unlock(
     Ok(Json(Unlocked { locked: false }))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Verified {
     verified: bool,
     expires_at: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/security/terminal/{container_id}/mfa-verify",
+    tag = "terminals",
+    request_body = CodeRequest,
+    params(("container_id" = String, Path, description = "The terminal")),
+    responses((status = 200, description = "This session may open the terminal for 15 minutes", body = Verified), (status = 429, body = crate::openapi::ApiError)),
+    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+)]
 pub async fn verify(
     State(state): State<AppState>,
     caller: Caller,
@@ -77,17 +111,25 @@ pub async fn verify(
     Ok(Json(Verified { verified: true, expires_at: rfc3339(expires) }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TicketRequest {
     terminal_id: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Ticket {
     ticket: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/auth/ws-ticket",
+    tag = "terminals",
+    request_body = TicketRequest,
+    responses((status = 200, description = "A one-use WebSocket ticket, valid 30 seconds", body = Ticket)),
+    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+)]
 pub async fn issue_ticket(
     State(state): State<AppState>,
     caller: Caller,
@@ -98,7 +140,7 @@ pub async fn issue_ticket(
     Ok(Json(Ticket { ticket }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RedeemRequest {
     ticket: String,
@@ -106,7 +148,7 @@ pub struct RedeemRequest {
     terminal_id: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Holder {
     user_id: String,
@@ -117,6 +159,14 @@ pub struct Holder {
 
 /// For the terminal gateway only: `Authorization: Bearer <PORTCULLIS_GATEWAY_SECRET>`.
 /// The route does not exist (404) while no gateway secret is configured.
+#[utoipa::path(
+    post,
+    path = "/api/auth/ws-ticket/redeem",
+    tag = "terminals",
+    request_body = RedeemRequest,
+    responses((status = 200, description = "Who the ticket was issued to", body = Holder), (status = 404, body = crate::openapi::ApiError)),
+    security(("gateway" = [])),
+)]
 pub async fn redeem_ticket(
     State(state): State<AppState>,
     _gateway: Gateway,

@@ -8,28 +8,43 @@ use axum::extract::State;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Enrollment {
     secret: String,
     qr_code: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/users/totp/setup",
+    tag = "two-factor",
+    responses((status = 200, description = "A new secret and its QR code (two-factor is not on yet)", body = Enrollment)),
+    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+)]
 pub async fn setup(State(state): State<AppState>, caller: Caller) -> Result<Json<Enrollment>, AppError> {
     let e = totp::begin_enrollment(&state, &caller).await?;
     Ok(Json(Enrollment { secret: e.secret_base32, qr_code: e.qr_code }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct EnableRequest {
     totp_code: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Enabled {
     message: &'static str,
     backup_codes: Vec<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/users/totp/enable",
+    tag = "two-factor",
+    request_body = EnableRequest,
+    responses((status = 200, description = "Two-factor is on; the backup codes, shown once", body = Enabled), (status = 429, body = crate::openapi::ApiError)),
+    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+)]
 pub async fn enable(
     State(state): State<AppState>,
     caller: Caller,
@@ -39,7 +54,7 @@ pub async fn enable(
     Ok(Json(Enabled { message: "Two-factor sign-in is on. Save your backup codes.", backup_codes }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct ProofRequest {
     password: Option<String>,
     totp_code: Option<String>,
@@ -51,6 +66,14 @@ impl From<ProofRequest> for Proof {
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/users/totp/disable",
+    tag = "two-factor",
+    request_body = ProofRequest,
+    responses((status = 200, description = "Two-factor is off", body = Success), (status = 429, body = crate::openapi::ApiError)),
+    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+)]
 pub async fn disable(
     State(state): State<AppState>,
     caller: Caller,
@@ -60,11 +83,19 @@ pub async fn disable(
     Ok(success())
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct BackupCodes {
     backup_codes: Vec<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/users/totp/backup-codes",
+    tag = "two-factor",
+    request_body = ProofRequest,
+    responses((status = 200, description = "New backup codes, shown once; the old ones stop working", body = BackupCodes), (status = 429, body = crate::openapi::ApiError)),
+    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+)]
 pub async fn backup_codes(
     State(state): State<AppState>,
     caller: Caller,
@@ -74,13 +105,21 @@ pub async fn backup_codes(
     Ok(Json(BackupCodes { backup_codes }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ResetRequest {
     user_id: String,
 }
 
 /// Extension (admin): turns a user's two-factor off.
+#[utoipa::path(
+    post,
+    path = "/api/users/totp/reset",
+    tag = "admin",
+    request_body = ResetRequest,
+    responses((status = 200, description = "The user signs in with the password alone", body = Success), (status = 404, body = crate::openapi::ApiError)),
+    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+)]
 pub async fn reset(
     State(state): State<AppState>,
     admin: AdminUser,

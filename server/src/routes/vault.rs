@@ -10,12 +10,20 @@ use axum::extract::{Path, State};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = DataStatus)]
 pub struct Status {
     unlocked: bool,
     message: &'static str,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/users/data-status",
+    tag = "vault",
+    responses((status = 200, description = "Whether this session's vault is open", body = Status)),
+    security(("session" = []), ("cookie" = [])),
+)]
 pub async fn status(caller: Caller) -> Json<Status> {
     let unlocked = vault::is_unlocked(&caller);
     let message = if unlocked {
@@ -26,6 +34,14 @@ pub async fn status(caller: Caller) -> Json<Status> {
     Json(Status { unlocked, message })
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/users/unlock-data",
+    tag = "vault",
+    request_body = PasswordRequest,
+    responses((status = 200, description = "The vault is open for this session", body = SuccessMessage), (status = 429, body = crate::openapi::ApiError)),
+    security(("session" = []), ("cookie" = [])),
+)]
 pub async fn unlock(
     State(state): State<AppState>,
     caller: Caller,
@@ -35,7 +51,7 @@ pub async fn unlock(
     Ok(Json(SuccessMessage::new("Your encrypted data is unlocked for this session.")))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ItemBody {
     name: String,
     value: String,
@@ -48,20 +64,36 @@ impl From<Item> for ItemBody {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Items {
     items: Vec<ItemBody>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/users/vault",
+    tag = "vault",
+    responses((status = 200, description = "Every item, decrypted", body = Items), (status = 423, body = crate::openapi::ApiError)),
+    security(("session" = []), ("cookie" = [])),
+)]
 pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Items>, AppError> {
     Ok(Json(Items { items: vault::list(&state, &caller).await?.into_iter().map(ItemBody::from).collect() }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct ValueRequest {
     value: String,
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/users/vault/{name}",
+    tag = "vault",
+    request_body = ValueRequest,
+    params(("name" = String, Path, description = "The item")),
+    responses((status = 200, description = "Stored, encrypted", body = Success), (status = 423, body = crate::openapi::ApiError)),
+    security(("session" = []), ("cookie" = [])),
+)]
 pub async fn put_item(
     State(state): State<AppState>,
     caller: Caller,
@@ -72,6 +104,14 @@ pub async fn put_item(
     Ok(success())
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/users/vault/{name}",
+    tag = "vault",
+    params(("name" = String, Path, description = "The item")),
+    responses((status = 200, description = "Deleted", body = Success), (status = 404, body = crate::openapi::ApiError), (status = 423, body = crate::openapi::ApiError)),
+    security(("session" = []), ("cookie" = [])),
+)]
 pub async fn delete_item(
     State(state): State<AppState>,
     caller: Caller,

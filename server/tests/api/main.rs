@@ -14,6 +14,7 @@ mod helpers;
 mod ldap;
 mod log_audit;
 mod oidc;
+mod openapi;
 mod paging;
 mod password_reset;
 #[allow(dead_code)] // shared with the other test binaries

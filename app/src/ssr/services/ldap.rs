@@ -58,8 +58,9 @@ struct Stored {
 
 /// What an admin sends to change the settings (the REST body, camelCase);
 /// `bind_password: None` keeps the stored one.
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = LdapConfigInput)]
 pub struct ConfigInput {
     #[serde(default = "enabled_by_default")]
     pub enabled: bool,

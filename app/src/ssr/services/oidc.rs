@@ -76,7 +76,8 @@ struct Stored {
 }
 
 /// What an admin sends (the REST body). All empty (or missing) turns single sign-on off.
-#[derive(Clone, Default, Deserialize)]
+#[derive(Clone, Default, Deserialize, utoipa::ToSchema)]
+#[schema(as = OidcConfigInput)]
 pub struct ConfigInput {
     pub client_id: Option<String>,
     pub client_secret: Option<String>,
