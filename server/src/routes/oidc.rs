@@ -177,7 +177,7 @@ pub async fn users_authorize(
     path = "/api/users/oidc/login",
     tag = "sso",
     params(("rememberMe" = Option<String>, Query, description = "`true` for a 30-day session")),
-    responses((status = 302, description = "To the provider (or back to the sign-in page with the reason)", headers(("location" = String, description = "Where the browser goes")))),
+    responses((status = 303, description = "To the provider (or back to the sign-in page with the reason)", headers(("location" = String, description = "Where the browser goes")))),
 )]
 pub async fn users_login(State(state): State<AppState>, Query(q): Query<AuthorizeQuery>) -> Response {
     match oidc::begin(&state, Flow::Users, q.remember_me.as_deref() == Some("true")).await {
@@ -245,7 +245,7 @@ async fn callback(
     path = "/api/auth/oidc/callback",
     tag = "auth",
     params(("code" = Option<String>, Query), ("state" = Option<String>, Query), ("iss" = Option<String>, Query), ("error" = Option<String>, Query), ("error_description" = Option<String>, Query)),
-    responses((status = 302, description = "Back to the app: signed in, on to the second step, or with the reason it failed", headers(("location" = String, description = "Where the browser goes")))),
+    responses((status = 303, description = "Back to the app: signed in, on to the second step, or with the reason it failed", headers(("location" = String, description = "Where the browser goes")))),
 )]
 pub async fn auth_callback(
     State(state): State<AppState>,
@@ -261,7 +261,7 @@ pub async fn auth_callback(
     path = "/api/users/oidc/callback",
     tag = "sso",
     params(("code" = Option<String>, Query), ("state" = Option<String>, Query), ("iss" = Option<String>, Query), ("error" = Option<String>, Query), ("error_description" = Option<String>, Query)),
-    responses((status = 302, description = "Back to the app: signed in, on to the second step, or with the reason it failed", headers(("location" = String, description = "Where the browser goes")))),
+    responses((status = 303, description = "Back to the app: signed in, on to the second step, or with the reason it failed", headers(("location" = String, description = "Where the browser goes")))),
 )]
 pub async fn users_callback(
     State(state): State<AppState>,

@@ -70,7 +70,7 @@ fn auth_context<'a>(client: &'a ClientMeta, device: &'a Option<String>) -> SignI
     path = "/api/auth/login",
     tag = "auth",
     request_body = AuthLoginRequest,
-    responses((status = 200, description = "Signed in (sets the `jwt` cookie), or a second step is owed", body = crate::openapi::AuthLoginAnswer), (status = 429, body = crate::openapi::ApiError)),
+    responses((status = 200, description = "Signed in (sets the `jwt` cookie), or a second step is owed", body = crate::openapi::AuthLoginAnswer), (status = 401, description = "Wrong credentials, or a second-step token that is dead", body = crate::openapi::ApiError), (status = 429, body = crate::openapi::ApiError)),
 )]
 pub async fn auth_login(
     State(state): State<AppState>,
@@ -90,7 +90,7 @@ pub async fn auth_login(
     path = "/api/auth/login/ldap",
     tag = "auth",
     request_body = AuthLoginRequest,
-    responses((status = 200, description = "Signed in through the directory, or a second step is owed", body = crate::openapi::AuthLoginAnswer), (status = 429, body = crate::openapi::ApiError)),
+    responses((status = 200, description = "Signed in through the directory, or a second step is owed", body = crate::openapi::AuthLoginAnswer), (status = 401, description = "Wrong credentials, or a second-step token that is dead", body = crate::openapi::ApiError), (status = 429, body = crate::openapi::ApiError)),
 )]
 pub async fn auth_login_ldap(
     State(state): State<AppState>,
@@ -127,7 +127,7 @@ fn second_step_cookies(state: &AppState, step: &SecondStep) -> Vec<axum::http::H
     path = "/api/auth/login/mfa",
     tag = "auth",
     request_body = AuthMfaRequest,
-    responses((status = 200, description = "Signed in (sets the `jwt` cookie)", body = AuthSignedIn), (status = 429, body = crate::openapi::ApiError)),
+    responses((status = 200, description = "Signed in (sets the `jwt` cookie)", body = AuthSignedIn), (status = 401, description = "Wrong credentials, or a second-step token that is dead", body = crate::openapi::ApiError), (status = 429, body = crate::openapi::ApiError)),
 )]
 pub async fn auth_login_mfa(
     State(state): State<AppState>,
@@ -185,7 +185,7 @@ pub struct UsersTotpRequired {
     path = "/api/users/login",
     tag = "users",
     request_body = UsersLoginRequest,
-    responses((status = 200, description = "Signed in (sets the `jwt` cookie), or a TOTP code is owed", body = crate::openapi::UsersLoginAnswer), (status = 429, body = crate::openapi::ApiError)),
+    responses((status = 200, description = "Signed in (sets the `jwt` cookie), or a TOTP code is owed", body = crate::openapi::UsersLoginAnswer), (status = 401, description = "Wrong credentials, or a second-step token that is dead", body = crate::openapi::ApiError), (status = 429, body = crate::openapi::ApiError)),
 )]
 pub async fn users_login(
     State(state): State<AppState>,
@@ -223,7 +223,7 @@ pub struct VerifyLoginRequest {
     path = "/api/users/totp/verify-login",
     tag = "users",
     request_body = VerifyLoginRequest,
-    responses((status = 200, description = "Signed in (sets the `jwt` cookie)", body = UsersSignedIn), (status = 429, body = crate::openapi::ApiError)),
+    responses((status = 200, description = "Signed in (sets the `jwt` cookie)", body = UsersSignedIn), (status = 401, description = "Wrong credentials, or a second-step token that is dead", body = crate::openapi::ApiError), (status = 429, body = crate::openapi::ApiError)),
 )]
 pub async fn users_verify_login(
     State(state): State<AppState>,
