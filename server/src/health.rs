@@ -19,7 +19,7 @@ pub struct Alive {
 }
 
 /// The process serves requests (no database is asked).
-#[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, description = "Alive", body = Alive)))]
+#[utoipa::path(operation_id = "health_alive", get, path = "/healthz", tag = "health", responses((status = 200, description = "Alive", body = Alive)))]
 async fn alive() -> Json<Alive> {
     Json(Alive { status: "ok" })
 }
@@ -31,7 +31,7 @@ pub struct Ready {
 }
 
 /// The database answers and every migration of this build is applied.
-#[utoipa::path(get, path = "/readyz", tag = "health", responses((status = 200, description = "Ready", body = Ready)))]
+#[utoipa::path(operation_id = "health_ready", get, path = "/readyz", tag = "health", responses((status = 200, description = "Ready", body = Ready)))]
 async fn ready(State(state): State<AppState>) -> Result<Json<Ready>, AppError> {
     app::ssr::services::settings::check_ready(&state).await?;
     Ok(Json(Ready { status: "ready" }))

@@ -59,6 +59,7 @@ pub struct StatusBody {
 }
 
 #[utoipa::path(
+    operation_id = "accounts_status",
     get,
     path = "/api/auth/status",
     tag = "auth",
@@ -74,6 +75,7 @@ pub struct SetupRequiredBody {
 }
 
 #[utoipa::path(
+    operation_id = "accounts_setup_required",
     get,
     path = "/api/users/setup-required",
     tag = "users",
@@ -93,6 +95,7 @@ pub struct SetupRequest {
 }
 
 #[utoipa::path(
+    operation_id = "accounts_setup",
     post,
     path = "/api/auth/setup",
     tag = "auth",
@@ -132,6 +135,7 @@ pub struct CreatedBody {
 }
 
 #[utoipa::path(
+    operation_id = "accounts_register",
     post,
     path = "/api/users/create",
     tag = "users",
@@ -173,6 +177,7 @@ pub struct AuthMeBody {
 }
 
 #[utoipa::path(
+    operation_id = "accounts_auth_me",
     get,
     path = "/api/auth/me",
     tag = "auth",
@@ -205,6 +210,7 @@ pub struct UsersMe {
 }
 
 #[utoipa::path(
+    operation_id = "accounts_users_me",
     get,
     path = "/api/users/me",
     tag = "users",
@@ -245,6 +251,7 @@ impl SuccessMessage {
 
 /// Every session ends, this one too: the cookie is cleared and the client signs in again.
 #[utoipa::path(
+    operation_id = "accounts_change_password",
     post,
     path = "/api/users/change-password",
     tag = "users",
@@ -268,6 +275,7 @@ pub struct PasswordRequest {
 }
 
 #[utoipa::path(
+    operation_id = "accounts_delete_account",
     delete,
     path = "/api/users/delete-account",
     tag = "users",
@@ -286,6 +294,7 @@ pub async fn delete_account(
 
 /// Extension: the password typed again; factor changes are open for 10 minutes.
 #[utoipa::path(
+    operation_id = "accounts_reauthenticate",
     post,
     path = "/api/users/reauthenticate",
     tag = "users",

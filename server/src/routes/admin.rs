@@ -15,6 +15,7 @@ pub struct Count {
 }
 
 #[utoipa::path(
+    operation_id = "admin_count",
     get,
     path = "/api/users/count",
     tag = "admin",
@@ -60,6 +61,7 @@ pub struct Users {
 
 /// In name order; `?search=` (names starting with it), `?limit=` and `?cursor=` are extensions.
 #[utoipa::path(
+    operation_id = "admin_list_users",
     get,
     path = "/api/users/list",
     tag = "admin",
@@ -84,6 +86,7 @@ pub struct TargetRequest {
 }
 
 #[utoipa::path(
+    operation_id = "admin_make_admin",
     post,
     path = "/api/users/make-admin",
     tag = "admin",
@@ -101,6 +104,7 @@ pub async fn make_admin(
 }
 
 #[utoipa::path(
+    operation_id = "admin_remove_admin",
     post,
     path = "/api/users/remove-admin",
     tag = "admin",
@@ -123,6 +127,7 @@ pub struct UsernameRequest {
 }
 
 #[utoipa::path(
+    operation_id = "admin_delete_user",
     delete,
     path = "/api/users/delete-user",
     tag = "admin",

@@ -64,6 +64,7 @@ pub struct CreateRequest {
 }
 
 #[utoipa::path(
+    operation_id = "api_keys_create",
     post,
     path = "/api/users/api-keys",
     tag = "api keys",
@@ -103,6 +104,7 @@ pub struct Keys {
 
 /// Every key, newest first. Paged (`?limit=`, `?cursor=`).
 #[utoipa::path(
+    operation_id = "api_keys_list",
     get,
     path = "/api/users/api-keys",
     tag = "api keys",
@@ -120,6 +122,7 @@ pub async fn list(
 }
 
 #[utoipa::path(
+    operation_id = "api_keys_delete",
     delete,
     path = "/api/users/api-keys/{key_id}",
     tag = "api keys",

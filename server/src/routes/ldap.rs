@@ -28,6 +28,7 @@ pub struct TestResult {
 
 /// Needs `settings.manage`. A directory that refuses or does not answer is `200 {success:false}`.
 #[utoipa::path(
+    operation_id = "ldap_test",
     post,
     path = "/api/auth/ldap/test",
     tag = "directory",
@@ -68,6 +69,7 @@ pub struct ConfigBody {
 }
 
 #[utoipa::path(
+    operation_id = "ldap_config",
     get,
     path = "/api/auth/ldap/config",
     tag = "directory",
@@ -100,6 +102,7 @@ pub async fn config(State(state): State<AppState>, _admin: AdminUser) -> Result<
 }
 
 #[utoipa::path(
+    operation_id = "ldap_save_config",
     put,
     path = "/api/auth/ldap/config",
     tag = "directory",
@@ -117,6 +120,7 @@ pub async fn save_config(
 }
 
 #[utoipa::path(
+    operation_id = "ldap_delete_config",
     delete,
     path = "/api/auth/ldap/config",
     tag = "directory",

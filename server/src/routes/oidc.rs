@@ -24,6 +24,7 @@ pub struct PublicConfig {
 }
 
 #[utoipa::path(
+    operation_id = "oidc_public_config",
     get,
     path = "/api/users/oidc-config",
     tag = "sso",
@@ -72,6 +73,7 @@ impl From<OidcConfig> for AdminConfig {
 }
 
 #[utoipa::path(
+    operation_id = "oidc_admin_config",
     get,
     path = "/api/users/oidc-config/admin",
     tag = "sso",
@@ -86,6 +88,7 @@ pub async fn admin_config(
 }
 
 #[utoipa::path(
+    operation_id = "oidc_save_config",
     post,
     path = "/api/users/oidc-config",
     tag = "sso",
@@ -103,6 +106,7 @@ pub async fn save_config(
 }
 
 #[utoipa::path(
+    operation_id = "oidc_delete_config",
     delete,
     path = "/api/users/oidc-config",
     tag = "sso",
@@ -128,6 +132,7 @@ fn binding_cookie(state: &AppState, started: &oidc::Started) -> axum::http::Head
 }
 
 #[utoipa::path(
+    operation_id = "oidc_auth_authorize",
     get,
     path = "/api/auth/oidc/authorize",
     tag = "auth",
@@ -154,6 +159,7 @@ pub struct UsersStarted {
 }
 
 #[utoipa::path(
+    operation_id = "oidc_users_authorize",
     get,
     path = "/api/users/oidc/authorize",
     tag = "sso",
@@ -173,6 +179,7 @@ pub async fn users_authorize(
 /// Not in users-api.txt: the same start as `/users/oidc/authorize`, answered as a redirect,
 /// so the sign-in page's "Sign in with SSO" is a plain link that works without JavaScript.
 #[utoipa::path(
+    operation_id = "oidc_users_login",
     get,
     path = "/api/users/oidc/login",
     tag = "sso",
@@ -241,6 +248,7 @@ async fn callback(
 }
 
 #[utoipa::path(
+    operation_id = "oidc_auth_callback",
     get,
     path = "/api/auth/oidc/callback",
     tag = "auth",
@@ -257,6 +265,7 @@ pub async fn auth_callback(
 }
 
 #[utoipa::path(
+    operation_id = "oidc_users_callback",
     get,
     path = "/api/users/oidc/callback",
     tag = "sso",
@@ -280,6 +289,7 @@ pub struct LinkRequest {
 }
 
 #[utoipa::path(
+    operation_id = "oidc_link",
     post,
     path = "/api/users/link-oidc-to-password",
     tag = "sso",
@@ -303,6 +313,7 @@ pub struct UnlinkRequest {
 }
 
 #[utoipa::path(
+    operation_id = "oidc_unlink",
     post,
     path = "/api/users/unlink-oidc-from-password",
     tag = "sso",

@@ -20,6 +20,7 @@ pub struct Message {
 }
 
 #[utoipa::path(
+    operation_id = "password_reset_initiate",
     post,
     path = "/api/users/initiate-reset",
     tag = "password reset",
@@ -49,6 +50,7 @@ pub struct ResetToken {
 }
 
 #[utoipa::path(
+    operation_id = "password_reset_verify_code",
     post,
     path = "/api/users/verify-reset-code",
     tag = "password reset",
@@ -73,6 +75,7 @@ pub struct CompleteRequest {
 }
 
 #[utoipa::path(
+    operation_id = "password_reset_complete",
     post,
     path = "/api/users/complete-reset",
     tag = "password reset",

@@ -23,6 +23,7 @@ pub struct Status {
 }
 
 #[utoipa::path(
+    operation_id = "screen_lock_status",
     get,
     path = "/api/security",
     tag = "screen lock",
@@ -51,6 +52,7 @@ pub struct PasscodeRequest {
 }
 
 #[utoipa::path(
+    operation_id = "screen_lock_set_passcode",
     post,
     path = "/api/security/passcode",
     tag = "screen lock",
@@ -86,6 +88,7 @@ pub struct LockAfter {
 }
 
 #[utoipa::path(
+    operation_id = "screen_lock_set_lock_after",
     patch,
     path = "/api/security",
     tag = "screen lock",
@@ -110,6 +113,7 @@ pub struct Locked {
 }
 
 #[utoipa::path(
+    operation_id = "screen_lock_lock",
     post,
     path = "/api/security/lock",
     tag = "screen lock",
@@ -127,6 +131,7 @@ pub struct UnlockRequest {
 }
 
 #[utoipa::path(
+    operation_id = "screen_lock_unlock",
     post,
     path = "/api/security/unlock",
     tag = "screen lock",
@@ -145,6 +150,7 @@ pub async fn unlock(
 
 /// Real user input seen by the browser's inactivity timer (see `screen_lock::record_activity`).
 #[utoipa::path(
+    operation_id = "screen_lock_activity",
     post,
     path = "/api/security/activity",
     tag = "screen lock",
@@ -162,6 +168,7 @@ pub struct RemoveRequest {
 }
 
 #[utoipa::path(
+    operation_id = "screen_lock_remove_passcode",
     delete,
     path = "/api/security/passcode",
     tag = "screen lock",
@@ -190,6 +197,7 @@ pub struct SingleSession {
 }
 
 #[utoipa::path(
+    operation_id = "screen_lock_single_session",
     post,
     path = "/api/security/single-session",
     tag = "screen lock",

@@ -17,6 +17,7 @@ pub struct Acknowledged {
 }
 
 #[utoipa::path(
+    operation_id = "sessions_auth_logout",
     post,
     path = "/api/auth/logout",
     tag = "auth",
@@ -32,6 +33,7 @@ pub async fn auth_logout(
 }
 
 #[utoipa::path(
+    operation_id = "sessions_users_logout",
     post,
     path = "/api/users/logout",
     tag = "users",
@@ -92,6 +94,7 @@ pub struct SessionsBody {
 
 /// The caller's sessions; an admin's list holds every user's. Paged (`?limit=`, `?cursor=`).
 #[utoipa::path(
+    operation_id = "sessions_list",
     get,
     path = "/api/users/sessions",
     tag = "sessions",
@@ -113,6 +116,7 @@ pub async fn list(
 
 /// Revoking the session this request came with signs this client out: the cookie goes too.
 #[utoipa::path(
+    operation_id = "sessions_revoke",
     delete,
     path = "/api/users/sessions/{session_id}",
     tag = "sessions",
@@ -144,6 +148,7 @@ pub struct RevokedBody {
 }
 
 #[utoipa::path(
+    operation_id = "sessions_revoke_all",
     post,
     path = "/api/users/sessions/revoke-all",
     tag = "sessions",

@@ -28,6 +28,7 @@ async fn write(
 }
 
 #[utoipa::path(
+    operation_id = "settings_registration",
     get,
     path = "/api/users/registration-allowed",
     tag = "settings",
@@ -37,6 +38,7 @@ pub async fn registration(State(s): State<AppState>) -> Result<Json<Allowed>, Ap
     read(&s, Toggle::Registration).await
 }
 #[utoipa::path(
+    operation_id = "settings_set_registration",
     patch,
     path = "/api/users/registration-allowed",
     tag = "settings",
@@ -52,6 +54,7 @@ pub async fn set_registration(
     write(&s, &a, Toggle::Registration, r.allowed).await
 }
 #[utoipa::path(
+    operation_id = "settings_password_login",
     get,
     path = "/api/users/password-login-allowed",
     tag = "settings",
@@ -61,6 +64,7 @@ pub async fn password_login(State(s): State<AppState>) -> Result<Json<Allowed>, 
     read(&s, Toggle::PasswordLogin).await
 }
 #[utoipa::path(
+    operation_id = "settings_set_password_login",
     patch,
     path = "/api/users/password-login-allowed",
     tag = "settings",
@@ -76,6 +80,7 @@ pub async fn set_password_login(
     write(&s, &a, Toggle::PasswordLogin, r.allowed).await
 }
 #[utoipa::path(
+    operation_id = "settings_password_reset",
     get,
     path = "/api/users/password-reset-allowed",
     tag = "settings",
@@ -85,6 +90,7 @@ pub async fn password_reset(State(s): State<AppState>) -> Result<Json<Allowed>, 
     read(&s, Toggle::PasswordReset).await
 }
 #[utoipa::path(
+    operation_id = "settings_set_password_reset",
     patch,
     path = "/api/users/password-reset-allowed",
     tag = "settings",
@@ -107,6 +113,7 @@ pub struct Timeout {
 }
 
 #[utoipa::path(
+    operation_id = "settings_session_timeout",
     get,
     path = "/api/users/session-timeout",
     tag = "settings",
@@ -117,6 +124,7 @@ pub async fn session_timeout(State(state): State<AppState>) -> Result<Json<Timeo
 }
 
 #[utoipa::path(
+    operation_id = "settings_set_session_timeout",
     patch,
     path = "/api/users/session-timeout",
     tag = "settings",
@@ -139,6 +147,7 @@ pub struct Level {
 }
 
 #[utoipa::path(
+    operation_id = "settings_log_level",
     get,
     path = "/api/users/log-level",
     tag = "settings",
@@ -149,6 +158,7 @@ pub async fn log_level(State(state): State<AppState>) -> Result<Json<Level>, App
 }
 
 #[utoipa::path(
+    operation_id = "settings_set_log_level",
     patch,
     path = "/api/users/log-level",
     tag = "settings",
@@ -178,6 +188,7 @@ impl From<Guacamole> for GuacamoleBody {
 }
 
 #[utoipa::path(
+    operation_id = "settings_guacamole",
     get,
     path = "/api/users/guacamole-settings",
     tag = "settings",
@@ -194,6 +205,7 @@ pub struct GuacamoleRequest {
 }
 
 #[utoipa::path(
+    operation_id = "settings_set_guacamole",
     patch,
     path = "/api/users/guacamole-settings",
     tag = "settings",
@@ -216,6 +228,7 @@ pub struct Health {
 
 /// `503` when the database does not answer.
 #[utoipa::path(
+    operation_id = "settings_db_health",
     get,
     path = "/api/users/db-health",
     tag = "admin",

@@ -23,6 +23,7 @@ pub struct Providers {
 }
 
 #[utoipa::path(
+    operation_id = "sign_in_providers",
     get,
     path = "/api/auth/providers",
     tag = "auth",
@@ -66,6 +67,7 @@ fn auth_context<'a>(client: &'a ClientMeta, device: &'a Option<String>) -> SignI
 }
 
 #[utoipa::path(
+    operation_id = "sign_in_auth_login",
     post,
     path = "/api/auth/login",
     tag = "auth",
@@ -86,6 +88,7 @@ pub async fn auth_login(
 
 /// The same answers as `/auth/login`, the directory checking the password.
 #[utoipa::path(
+    operation_id = "sign_in_auth_login_ldap",
     post,
     path = "/api/auth/login/ldap",
     tag = "auth",
@@ -123,6 +126,7 @@ fn second_step_cookies(state: &AppState, step: &SecondStep) -> Vec<axum::http::H
 }
 
 #[utoipa::path(
+    operation_id = "sign_in_auth_login_mfa",
     post,
     path = "/api/auth/login/mfa",
     tag = "auth",
@@ -181,6 +185,7 @@ pub struct UsersTotpRequired {
 }
 
 #[utoipa::path(
+    operation_id = "sign_in_users_login",
     post,
     path = "/api/users/login",
     tag = "users",
@@ -219,6 +224,7 @@ pub struct VerifyLoginRequest {
 
 /// `rememberMe` here both lengthens the session to 30 days and trusts this device for 30 days.
 #[utoipa::path(
+    operation_id = "sign_in_users_verify_login",
     post,
     path = "/api/users/totp/verify-login",
     tag = "users",

@@ -24,6 +24,7 @@ pub struct LockStatus {
 }
 
 #[utoipa::path(
+    operation_id = "terminals_status",
     get,
     path = "/api/security/terminal/{container_id}/mfa-status",
     tag = "terminals",
@@ -41,6 +42,7 @@ pub async fn status(
 }
 
 #[utoipa::path(
+    operation_id = "terminals_lock",
     post,
     path = "/api/security/terminal/{container_id}/mfa-lock",
     tag = "terminals",
@@ -68,6 +70,7 @@ pub struct Unlocked {
 }
 
 #[utoipa::path(
+    operation_id = "terminals_unlock",
     post,
     path = "/api/security/terminal/{container_id}/mfa-unlock",
     tag = "terminals",
@@ -93,6 +96,7 @@ pub struct Verified {
 }
 
 #[utoipa::path(
+    operation_id = "terminals_verify",
     post,
     path = "/api/security/terminal/{container_id}/mfa-verify",
     tag = "terminals",
@@ -123,6 +127,7 @@ pub struct Ticket {
 }
 
 #[utoipa::path(
+    operation_id = "terminals_issue_ticket",
     post,
     path = "/api/auth/ws-ticket",
     tag = "terminals",
@@ -160,6 +165,7 @@ pub struct Holder {
 /// For the terminal gateway only: `Authorization: Bearer <PORTCULLIS_GATEWAY_SECRET>`.
 /// The route does not exist (404) while no gateway secret is configured.
 #[utoipa::path(
+    operation_id = "terminals_redeem_ticket",
     post,
     path = "/api/auth/ws-ticket/redeem",
     tag = "terminals",

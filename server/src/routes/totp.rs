@@ -15,6 +15,7 @@ pub struct Enrollment {
 }
 
 #[utoipa::path(
+    operation_id = "totp_setup",
     post,
     path = "/api/users/totp/setup",
     tag = "two-factor",
@@ -38,6 +39,7 @@ pub struct Enabled {
 }
 
 #[utoipa::path(
+    operation_id = "totp_enable",
     post,
     path = "/api/users/totp/enable",
     tag = "two-factor",
@@ -67,6 +69,7 @@ impl From<ProofRequest> for Proof {
 }
 
 #[utoipa::path(
+    operation_id = "totp_disable",
     post,
     path = "/api/users/totp/disable",
     tag = "two-factor",
@@ -89,6 +92,7 @@ pub struct BackupCodes {
 }
 
 #[utoipa::path(
+    operation_id = "totp_backup_codes",
     post,
     path = "/api/users/totp/backup-codes",
     tag = "two-factor",
@@ -113,6 +117,7 @@ pub struct ResetRequest {
 
 /// Extension (admin): turns a user's two-factor off.
 #[utoipa::path(
+    operation_id = "totp_reset",
     post,
     path = "/api/users/totp/reset",
     tag = "admin",

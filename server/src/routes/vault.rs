@@ -18,6 +18,7 @@ pub struct Status {
 }
 
 #[utoipa::path(
+    operation_id = "vault_status",
     get,
     path = "/api/users/data-status",
     tag = "vault",
@@ -35,6 +36,7 @@ pub async fn status(caller: Caller) -> Json<Status> {
 }
 
 #[utoipa::path(
+    operation_id = "vault_unlock",
     post,
     path = "/api/users/unlock-data",
     tag = "vault",
@@ -70,6 +72,7 @@ pub struct Items {
 }
 
 #[utoipa::path(
+    operation_id = "vault_list",
     get,
     path = "/api/users/vault",
     tag = "vault",
@@ -86,6 +89,7 @@ pub struct ValueRequest {
 }
 
 #[utoipa::path(
+    operation_id = "vault_put_item",
     put,
     path = "/api/users/vault/{name}",
     tag = "vault",
@@ -105,6 +109,7 @@ pub async fn put_item(
 }
 
 #[utoipa::path(
+    operation_id = "vault_delete_item",
     delete,
     path = "/api/users/vault/{name}",
     tag = "vault",

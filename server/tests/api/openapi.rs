@@ -45,6 +45,15 @@ async fn every_route_is_in_the_document_and_every_operation_is_a_route() {
         }
     }
     assert!(operations >= 85, "{operations} operations");
+    let mut ids: Vec<&str> = paths
+        .values()
+        .flat_map(|item| METHODS.iter().filter_map(move |m| item.get(*m)))
+        .map(|o| o["operationId"].as_str().expect("every operation has an id"))
+        .collect();
+    ids.sort_unstable();
+    let before = ids.len();
+    ids.dedup();
+    assert_eq!(ids.len(), before, "operation ids are unique (client generators name methods by them)");
     // Routes enter the router through their description (`routes!`); the only `/api` routes
     // added with a bare `.route(` are the catch-alls and the document's own.
     let src = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
