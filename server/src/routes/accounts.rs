@@ -300,7 +300,7 @@ pub async fn delete_account(
     tag = "users",
     request_body = PasswordRequest,
     responses((status = 200, description = "The password is right: factor changes are allowed for ten minutes", body = Success), (status = 429, body = crate::openapi::ApiError)),
-    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+    security(("session" = []), ("cookie" = [])),
 )]
 pub async fn reauthenticate(
     State(state): State<AppState>,

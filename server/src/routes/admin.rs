@@ -65,7 +65,7 @@ pub struct Users {
     get,
     path = "/api/users/list",
     tag = "admin",
-    params(("limit" = Option<String>, Query, description = "Page size, 1 to 1000 (default 1000)"), ("cursor" = Option<String>, Query, description = "The `nextCursor` of the previous page"), ("search" = Option<String>, Query, description = "Names starting with this")),
+    params(("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "Page size, 1 to 1000 (default 1000)"), ("cursor" = Option<String>, Query, description = "The `nextCursor` of the previous page"), ("search" = Option<String>, Query, description = "Names starting with this")),
     responses((status = 200, description = "Every account, by name", body = Users)),
     security(("session" = []), ("cookie" = []), ("api_key" = [])),
 )]
@@ -92,7 +92,7 @@ pub struct TargetRequest {
     tag = "admin",
     request_body = TargetRequest,
     responses((status = 200, description = "The user is an admin from their next request", body = Success), (status = 404, body = crate::openapi::ApiError)),
-    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+    security(("session" = []), ("cookie" = [])),
 )]
 pub async fn make_admin(
     State(state): State<AppState>,
@@ -110,7 +110,7 @@ pub async fn make_admin(
     tag = "admin",
     request_body = TargetRequest,
     responses((status = 200, description = "The user is no longer an admin from their next request", body = Success), (status = 404, body = crate::openapi::ApiError)),
-    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+    security(("session" = []), ("cookie" = [])),
 )]
 pub async fn remove_admin(
     State(state): State<AppState>,

@@ -108,7 +108,7 @@ pub struct Keys {
     get,
     path = "/api/users/api-keys",
     tag = "api keys",
-    params(("limit" = Option<String>, Query, description = "Page size, 1 to 1000 (default 1000)"), ("cursor" = Option<String>, Query, description = "The `nextCursor` of the previous page")),
+    params(("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "Page size, 1 to 1000 (default 1000)"), ("cursor" = Option<String>, Query, description = "The `nextCursor` of the previous page")),
     responses((status = 200, description = "Every API key, newest first (never the key itself)", body = Keys)),
     security(("session" = []), ("cookie" = [])),
 )]

@@ -108,7 +108,7 @@ pub async fn config(State(state): State<AppState>, _admin: AdminUser) -> Result<
     tag = "directory",
     request_body = app::ssr::services::ldap::ConfigInput,
     responses((status = 200, description = "Saved", body = Success)),
-    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+    security(("session" = []), ("cookie" = [])),
 )]
 pub async fn save_config(
     State(state): State<AppState>,

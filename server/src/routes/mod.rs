@@ -169,6 +169,20 @@ impl PageQuery {
     }
 }
 
+/// A query string read into `T`, every failure being our own `400 invalid_request` (JSON, like
+/// every other error; axum's own `Query` answers plain text).
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
+        serde_urlencoded::from_str(parts.uri.query().unwrap_or(""))
+            .map(ApiQuery)
+            .map_err(|e| AppError::bad_request(format!("Invalid query string: {e}")))
+    }
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for PageQuery {
     type Rejection = AppError;
 

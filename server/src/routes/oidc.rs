@@ -1,5 +1,5 @@
 //! Single sign-on (OIDC): both documents' flows and callbacks, the admin settings and links.
-use super::{success, trusted_device, ApiJson, Success};
+use super::{success, trusted_device, ApiJson, ApiQuery, Success};
 use app::api::encode_query;
 use app::error::AppError;
 use app::ssr::http::{cookie, http_only_cookie, session_cookie, MFA_COOKIE, OIDC_COOKIE};
@@ -7,7 +7,7 @@ use app::ssr::services::identity::{AdminUser, ClientMeta};
 use app::ssr::services::oidc::{self, Callback, Flow, OidcConfig};
 use app::ssr::services::sign_in::{self, Family, LoginOutcome};
 use app::ssr::AppState;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
 use axum::Json;
@@ -94,7 +94,7 @@ pub async fn admin_config(
     tag = "sso",
     request_body = app::ssr::services::oidc::ConfigInput,
     responses((status = 200, description = "Saved", body = Success)),
-    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+    security(("session" = []), ("cookie" = [])),
 )]
 pub async fn save_config(
     State(state): State<AppState>,
@@ -168,7 +168,7 @@ pub struct UsersStarted {
 )]
 pub async fn users_authorize(
     State(state): State<AppState>,
-    Query(q): Query<AuthorizeQuery>,
+    ApiQuery(q): ApiQuery<AuthorizeQuery>,
 ) -> Result<Response, AppError> {
     let started = oidc::begin(&state, Flow::Users, q.remember_me.as_deref() == Some("true")).await?;
     let cookie = binding_cookie(&state, &started);
@@ -186,7 +186,7 @@ pub async fn users_authorize(
     params(("rememberMe" = Option<String>, Query, description = "`true` for a 30-day session")),
     responses((status = 303, description = "To the provider (or back to the sign-in page with the reason)", headers(("location" = String, description = "Where the browser goes")))),
 )]
-pub async fn users_login(State(state): State<AppState>, Query(q): Query<AuthorizeQuery>) -> Response {
+pub async fn users_login(State(state): State<AppState>, ApiQuery(q): ApiQuery<AuthorizeQuery>) -> Response {
     match oidc::begin(&state, Flow::Users, q.remember_me.as_deref() == Some("true")).await {
         Ok(started) => {
             let cookie = binding_cookie(&state, &started);
@@ -259,7 +259,7 @@ pub async fn auth_callback(
     State(state): State<AppState>,
     client: ClientMeta,
     headers: HeaderMap,
-    Query(q): Query<Callback>,
+    ApiQuery(q): ApiQuery<Callback>,
 ) -> Response {
     callback(&state, Flow::Auth, &client, &headers, &q).await
 }
@@ -276,7 +276,7 @@ pub async fn users_callback(
     State(state): State<AppState>,
     client: ClientMeta,
     headers: HeaderMap,
-    Query(q): Query<Callback>,
+    ApiQuery(q): ApiQuery<Callback>,
 ) -> Response {
     callback(&state, Flow::Users, &client, &headers, &q).await
 }
@@ -295,7 +295,7 @@ pub struct LinkRequest {
     tag = "sso",
     request_body = LinkRequest,
     responses((status = 200, description = "The accounts are one", body = Success), (status = 404, body = crate::openapi::ApiError)),
-    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+    security(("session" = []), ("cookie" = [])),
 )]
 pub async fn link(
     State(state): State<AppState>,
@@ -319,7 +319,7 @@ pub struct UnlinkRequest {
     tag = "sso",
     request_body = UnlinkRequest,
     responses((status = 200, description = "The account signs in with its password only", body = Success), (status = 404, body = crate::openapi::ApiError)),
-    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+    security(("session" = []), ("cookie" = [])),
 )]
 pub async fn unlink(
     State(state): State<AppState>,

@@ -80,7 +80,7 @@ pub struct CompleteRequest {
     path = "/api/users/complete-reset",
     tag = "password reset",
     request_body = CompleteRequest,
-    responses((status = 200, description = "The new password is set; every session ends", body = SuccessMessage)),
+    responses((status = 200, description = "The new password is set; every session ends", body = SuccessMessage), (status = 404, body = crate::openapi::ApiError)),
 )]
 pub async fn complete(
     State(state): State<AppState>,

@@ -93,7 +93,7 @@ pub struct LockAfter {
     path = "/api/security",
     tag = "screen lock",
     request_body = LockAfterRequest,
-    responses((status = 200, description = "Saved", body = LockAfter), (status = 404, body = crate::openapi::ApiError)),
+    responses((status = 200, description = "Saved", body = LockAfter)),
     security(("session" = []), ("cookie" = []), ("api_key" = [])),
 )]
 pub async fn set_lock_after(
@@ -137,7 +137,7 @@ pub struct UnlockRequest {
     tag = "screen lock",
     request_body = UnlockRequest,
     responses((status = 200, description = "A new token (and `jwt` cookie); the locked one is revoked", body = AuthSignedIn), (status = 404, body = crate::openapi::ApiError), (status = 429, body = crate::openapi::ApiError)),
-    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+    security(("session" = []), ("cookie" = [])),
 )]
 pub async fn unlock(
     State(state): State<AppState>,

@@ -22,7 +22,7 @@ pub struct Acknowledged {
     path = "/api/auth/logout",
     tag = "auth",
     responses((status = 200, description = "Signed out (clears the `jwt` cookie)", body = Acknowledged)),
-    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+    security(("session" = []), ("cookie" = [])),
 )]
 pub async fn auth_logout(
     State(state): State<AppState>,
@@ -38,7 +38,7 @@ pub async fn auth_logout(
     path = "/api/users/logout",
     tag = "users",
     responses((status = 200, description = "Signed out (clears the `jwt` cookie)", body = Success)),
-    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+    security(("session" = []), ("cookie" = [])),
 )]
 pub async fn users_logout(
     State(state): State<AppState>,
@@ -98,7 +98,7 @@ pub struct SessionsBody {
     get,
     path = "/api/users/sessions",
     tag = "sessions",
-    params(("limit" = Option<String>, Query, description = "Page size, 1 to 1000 (default 1000)"), ("cursor" = Option<String>, Query, description = "The `nextCursor` of the previous page")),
+    params(("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "Page size, 1 to 1000 (default 1000)"), ("cursor" = Option<String>, Query, description = "The `nextCursor` of the previous page")),
     responses((status = 200, description = "The caller's sessions (an admin's: everyone's), most recent first", body = SessionsBody)),
     security(("session" = []), ("cookie" = []), ("api_key" = [])),
 )]
@@ -152,7 +152,7 @@ pub struct RevokedBody {
     post,
     path = "/api/users/sessions/revoke-all",
     tag = "sessions",
-    request_body = RevokeAllRequest,
+    request_body = Option<RevokeAllRequest>,
     responses((status = 200, description = "How many sessions ended", body = RevokedBody), (status = 404, body = crate::openapi::ApiError)),
     security(("session" = []), ("cookie" = []), ("api_key" = [])),
 )]

@@ -209,7 +209,7 @@ pub struct GuacamoleRequest {
     patch,
     path = "/api/users/guacamole-settings",
     tag = "settings",
-    request_body = GuacamoleRequest,
+    request_body = Option<GuacamoleRequest>,
     responses((status = 200, description = "Saved", body = GuacamoleBody)),
     security(("session" = []), ("cookie" = []), ("api_key" = [])),
 )]

@@ -103,7 +103,7 @@ pub struct Verified {
     request_body = CodeRequest,
     params(("container_id" = String, Path, description = "The terminal")),
     responses((status = 200, description = "This session may open the terminal for 15 minutes", body = Verified), (status = 429, body = crate::openapi::ApiError)),
-    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+    security(("session" = []), ("cookie" = [])),
 )]
 pub async fn verify(
     State(state): State<AppState>,
@@ -131,9 +131,9 @@ pub struct Ticket {
     post,
     path = "/api/auth/ws-ticket",
     tag = "terminals",
-    request_body = TicketRequest,
+    request_body = Option<TicketRequest>,
     responses((status = 200, description = "A one-use WebSocket ticket, valid 30 seconds", body = Ticket)),
-    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+    security(("session" = []), ("cookie" = [])),
 )]
 pub async fn issue_ticket(
     State(state): State<AppState>,

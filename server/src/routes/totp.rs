@@ -20,7 +20,7 @@ pub struct Enrollment {
     path = "/api/users/totp/setup",
     tag = "two-factor",
     responses((status = 200, description = "A new secret and its QR code (two-factor is not on yet)", body = Enrollment)),
-    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+    security(("session" = []), ("cookie" = [])),
 )]
 pub async fn setup(State(state): State<AppState>, caller: Caller) -> Result<Json<Enrollment>, AppError> {
     let e = totp::begin_enrollment(&state, &caller).await?;
@@ -45,7 +45,7 @@ pub struct Enabled {
     tag = "two-factor",
     request_body = EnableRequest,
     responses((status = 200, description = "Two-factor is on; the backup codes, shown once", body = Enabled), (status = 429, body = crate::openapi::ApiError)),
-    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+    security(("session" = []), ("cookie" = [])),
 )]
 pub async fn enable(
     State(state): State<AppState>,
@@ -98,7 +98,7 @@ pub struct BackupCodes {
     tag = "two-factor",
     request_body = ProofRequest,
     responses((status = 200, description = "New backup codes, shown once; the old ones stop working", body = BackupCodes), (status = 429, body = crate::openapi::ApiError)),
-    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+    security(("session" = []), ("cookie" = [])),
 )]
 pub async fn backup_codes(
     State(state): State<AppState>,
@@ -123,7 +123,7 @@ pub struct ResetRequest {
     tag = "admin",
     request_body = ResetRequest,
     responses((status = 200, description = "The user signs in with the password alone", body = Success), (status = 404, body = crate::openapi::ApiError)),
-    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+    security(("session" = []), ("cookie" = [])),
 )]
 pub async fn reset(
     State(state): State<AppState>,

@@ -23,7 +23,7 @@ pub struct Status {
     path = "/api/users/data-status",
     tag = "vault",
     responses((status = 200, description = "Whether this session's vault is open", body = Status)),
-    security(("session" = []), ("cookie" = [])),
+    security(("session" = []), ("cookie" = []), ("api_key" = [])),
 )]
 pub async fn status(caller: Caller) -> Json<Status> {
     let unlocked = vault::is_unlocked(&caller);

@@ -1,5 +1,6 @@
 //! The whole run's log holds no secret: every password, passcode, code, token, key and
-//! ticket the tests send or receive is noted, and when the test process exits, the log every
+//! ticket the tests send or receive through the helpers (`TestApp::send` and the cookie posts)
+//! is noted, and when the test process exits, the log every
 //! instance wrote during the run (at `debug`, whatever level a test set for the visible log)
 //! is searched for all of them. A find fails the run with the line, the secret masked.
 //!
@@ -41,8 +42,15 @@ const SECRET_FIELDS: &[&str] = &[
     "value",
 ];
 
-/// Cookies whose values are secrets.
-const SECRET_COOKIES: &[&str] = &["jwt", "trusted_device"];
+/// Cookies whose values are secrets: the session, the trusted device, and the pending
+/// second-step, single sign-on and reset bindings.
+const SECRET_COOKIES: &[&str] = &[
+    app::ssr::http::SESSION_COOKIE,
+    app::ssr::http::TRUSTED_DEVICE_COOKIE,
+    app::ssr::http::MFA_COOKIE,
+    app::ssr::http::OIDC_COOKIE,
+    app::ssr::http::RESET_COOKIE,
+];
 
 /// Shorter values (error codes, names) are not secrets the tests use.
 const MIN_LEN: usize = 6;
@@ -119,21 +127,22 @@ pub fn search_at_exit(log: super::helpers::LogBuffer) {
 }
 
 /// Whether a match of `secret` at `start..end` of `text` stands alone: a numeric code must not
-/// be part of a longer number (a time's fraction, a duration).
+/// be part of a longer token (a time's fraction, a duration, a hex id).
 fn stands_alone(text: &[u8], start: usize, end: usize, secret: &str) -> bool {
     if !secret.bytes().all(|b| b.is_ascii_digit()) {
         return true;
     }
-    let numeric = |b: u8| b.is_ascii_digit() || b == b'.';
-    let before = start > 0 && numeric(text[start - 1]);
-    let after = end < text.len() && numeric(text[end]);
+    let joined = |b: u8| b.is_ascii_alphanumeric() || b == b'.';
+    let before = start > 0 && joined(text[start - 1]);
+    let after = end < text.len() && joined(text[end]);
     !before && !after
 }
 
 extern "C" fn search() {
     let Some(log) = FULL_LOG.get() else { return };
-    let Ok(text) = log.0.lock() else { return };
-    let Ok(secrets) = secrets().lock() else { return };
+    // A test that panicked while holding a lock does not turn the audit off.
+    let text = log.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let secrets = secrets().lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let secrets: Vec<&String> = secrets.iter().collect();
     let Ok(finder) = AhoCorasick::new(&secrets) else {
         eprintln!("log audit: could not build the search");

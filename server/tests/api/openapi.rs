@@ -163,3 +163,56 @@ async fn the_docs_page_loads_only_files_of_this_server() {
         assert!(url.starts_with('/') && !url.starts_with("//"), "{url} is not a file of this server");
     }
 }
+
+/// The credentials each operation declares are the ones it takes: every operation that lists
+/// `api_key` acts for a key (it never answers "needs a session"), and no operation that
+/// declares credentials without `api_key` does anything for one.
+#[tokio::test]
+async fn operations_take_an_api_key_exactly_where_the_document_says() {
+    let app = spawn_app_with_gateway().await;
+    let admin = app.setup_admin().await;
+    let me = app.get("/api/users/me", Some(&admin)).await.body["userId"].as_str().unwrap().to_owned();
+    let r =
+        app.post("/api/users/api-keys", Some(&admin), serde_json::json!({"name": "doc", "userId": me})).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let key = r.body["token"].as_str().unwrap().to_owned();
+    let doc = document(&app).await;
+    let (mut with_key, mut without_key) = (0, 0);
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let concrete = path
+            .replace("{session_id}", "s-1")
+            .replace("{key_id}", "k-1")
+            .replace("{name}", "n-1")
+            .replace("{container_id}", "c-1");
+        for method in METHODS.iter().filter(|m| item.get(**m).is_some()) {
+            let schemes: Vec<String> = item[*method]["security"]
+                .as_array()
+                .map(|s| s.iter().flat_map(|s| s.as_object().unwrap().keys().cloned()).collect())
+                .unwrap_or_default();
+            if schemes.is_empty() || schemes == ["gateway"] {
+                continue;
+            }
+            let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let body = (*method != "get").then(|| serde_json::json!({}));
+            let r = app.send(m, &concrete, Some(&key), body).await;
+            if schemes.iter().any(|s| s == "api_key") {
+                with_key += 1;
+                assert!(
+                    r.status != 401 && r.code() != "session_required",
+                    "{method} {path} declares api_key but refused the key: {} {}",
+                    r.status,
+                    r.body
+                );
+            } else {
+                without_key += 1;
+                assert!(
+                    !r.status.is_success(),
+                    "{method} {path} does not declare api_key but acted for a key: {} {}",
+                    r.status,
+                    r.body
+                );
+            }
+        }
+    }
+    assert!(with_key >= 30 && without_key >= 20, "{with_key} with a key, {without_key} without");
+}
