@@ -273,3 +273,71 @@ pub fn StatusLine(#[prop(into)] status: Signal<Option<(&'static str, String)>>) 
         </p>
     }
 }
+
+/// Where a list paged by cursor stands: `cursor` names the page shown, `back` the pages
+/// before it (so "Previous" needs no cursor of its own).
+#[derive(Clone, Copy)]
+pub struct Paging {
+    cursor: RwSignal<Option<String>>,
+    back: RwSignal<Vec<Option<String>>>,
+}
+
+impl Paging {
+    pub fn new() -> Self {
+        Self { cursor: RwSignal::new(None), back: RwSignal::new(Vec::new()) }
+    }
+
+    /// The page to load (tracked: a resource reading it reloads on a page change).
+    pub fn cursor(&self) -> Option<String> {
+        self.cursor.get()
+    }
+
+    /// The page shown, untracked.
+    pub fn cursor_untracked(&self) -> Option<String> {
+        self.cursor.get_untracked()
+    }
+
+    /// Back to the first page (the search changed).
+    pub fn reset(&self) {
+        self.cursor.set(None);
+        self.back.set(Vec::new());
+    }
+
+    fn on_first_page(&self) -> bool {
+        self.back.with(Vec::is_empty)
+    }
+
+    fn next(&self, next: Option<String>) {
+        self.back.update(|b| b.push(self.cursor.get_untracked()));
+        self.cursor.set(next);
+    }
+
+    fn previous(&self) {
+        let mut b = self.back.get_untracked();
+        self.cursor.set(b.pop().flatten());
+        self.back.set(b);
+    }
+}
+
+impl Default for Paging {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// "Previous" and "Next" under a paged list, shown once there is more than one page.
+#[component]
+pub fn Pager(paging: Paging, next: Option<String>, label: &'static str) -> impl IntoView {
+    let more = next.is_some() || !paging.back.with_untracked(Vec::is_empty);
+    more.then(|| {
+        let has_next = next.is_some();
+        view! {
+            <nav class="row pager" aria-label=label>
+                <button type="button" class="btn btn-ghost" disabled=move || paging.on_first_page()
+                    on:click=move |_| paging.previous()>"Previous"</button>
+                <button type="button" class="btn btn-ghost" disabled=!has_next
+                    on:click=move |_| paging.next(next.clone())>"Next"</button>
+            </nav>
+        }
+    })
+}

@@ -1,4 +1,5 @@
-import { test, expect, hydrated, shot, createUser, ADMIN, ADMIN_PASSWORD } from './fixtures';
+import { spawnSync } from 'node:child_process';
+import { test, expect, hydrated, shot, signIn, createUser, ADMIN, ADMIN_PASSWORD } from './fixtures';
 
 // Every signed-in page, opened directly (server-rendered, then hydrated), hydrates without an
 // error, repeatedly: a page that only sometimes hydrates would lose its buttons' behaviour.
@@ -163,4 +164,41 @@ test('the API reference lists every operation from files of this server', async 
   await shot(page, '08-api-docs');
   expect(refused).toEqual([]);
   expect(elsewhere).toEqual([]);
+});
+
+// A long session list is paged, 50 at a time, newest first, with Previous and Next: walking
+// the pages shows every session once.
+test('the sessions page pages a long list', async ({ page, instance }) => {
+  await signIn(page, ADMIN, ADMIN_PASSWORD);
+  const now = Math.floor(Date.now() / 1000);
+  const rows = Array.from({ length: 120 }, (_, i) =>
+    `('seeded-${String(i).padStart(3, '0')}', (SELECT id FROM users WHERE username = '${ADMIN}'), 'desktop', 'Seeded browser ${i}', '10.0.0.${i + 1}', ${now - 7200 - i}, ${now + 86400}, ${now - 3600 - i * 10})`,
+  ).join(',');
+  const inserted = spawnSync('sqlite3', [instance.db, `INSERT INTO sessions (id, user_id, device_type, device_info, ip_address, created_at, expires_at, last_active_at) VALUES ${rows}`]);
+  expect(inserted.status, inserted.stderr?.toString()).toBe(0);
+  await page.goto('/sessions');
+  await hydrated(page);
+  const items = page.getByTestId('session');
+  const pager = page.getByRole('navigation', { name: 'Session pages' });
+  const next = pager.getByRole('button', { name: 'Next' });
+  await expect(items.first().getByTestId('this-device')).toBeVisible();
+  await expect(pager.getByRole('button', { name: 'Previous' })).toBeDisabled();
+  const pages: string[][] = [];
+  for (let p = 0; p < 10; p++) {
+    const texts = await items.locator('.session-title').allInnerTexts();
+    expect(texts.length).toBeGreaterThan(0);
+    expect(texts.length).toBeLessThanOrEqual(50);
+    pages.push(texts);
+    if (await next.isDisabled()) break;
+    await next.click();
+    await expect(items.locator('.session-title').first()).not.toHaveText(texts[0]);
+    if (p === 1) await shot(page, '08-sessions-page-2');
+  }
+  expect(pages.length).toBeGreaterThanOrEqual(3);
+  const seeded = pages.flat().filter((t) => t.startsWith('Seeded browser '));
+  expect(new Set(seeded).size, 'no session shown twice').toBe(seeded.length);
+  for (let i = 0; i < 120; i++) expect(seeded, `seeded browser ${i}`).toContain(`Seeded browser ${i}`);
+  // Previous shows the page before again.
+  await pager.getByRole('button', { name: 'Previous' }).click();
+  await expect(items.locator('.session-title').first()).toHaveText(pages[pages.length - 2][0]);
 });

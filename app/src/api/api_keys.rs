@@ -29,12 +29,24 @@ fn key_view(k: crate::ssr::db::api_keys::ApiKeyRow) -> ApiKeyView {
     }
 }
 
+/// One page of API keys, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiKeyPageView {
+    pub keys: Vec<ApiKeyView>,
+    /// The next page's cursor, when more keys follow.
+    pub next_cursor: Option<String>,
+}
+
+/// How many keys the admin page shows at a time.
+pub const KEYS_PER_PAGE: usize = 25;
+
 #[server(prefix = "/rpc")]
-pub async fn list_api_keys() -> Result<Vec<ApiKeyView>, AppError> {
+pub async fn list_api_keys(cursor: Option<String>) -> Result<ApiKeyPageView, AppError> {
     use crate::ssr::services::api_keys;
     let (state, admin) = super::edge::admin().await?;
-    let first = crate::ssr::paging::PageRequest::first(crate::ssr::paging::MAX_LIMIT);
-    Ok(api_keys::list(&admin, &state, &first).await?.items.into_iter().map(key_view).collect())
+    let page = crate::ssr::paging::PageRequest::sized(KEYS_PER_PAGE, cursor.as_deref())?;
+    let found = api_keys::list(&admin, &state, &page).await?;
+    Ok(ApiKeyPageView { keys: found.items.into_iter().map(key_view).collect(), next_cursor: found.next })
 }
 
 /// A new key: the full token is in this answer only. No `Debug`: it holds the token.

@@ -19,14 +19,28 @@ pub struct SessionView {
     pub is_revoked: bool,
 }
 
+/// One page of sessions, most recent first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionPageView {
+    pub sessions: Vec<SessionView>,
+    /// The next page's cursor, when more sessions follow.
+    pub next_cursor: Option<String>,
+}
+
+/// How many sessions the sessions page shows at a time.
+pub const SESSIONS_PER_PAGE: usize = 50;
+
+/// A page of the sessions the caller may see (their own; an admin's: everyone's), most
+/// recent first, after `cursor`.
 #[server(prefix = "/rpc")]
-pub async fn list_my_sessions() -> Result<Vec<SessionView>, AppError> {
+pub async fn list_my_sessions(cursor: Option<String>) -> Result<SessionPageView, AppError> {
     use crate::ssr::clock::rfc3339;
     use crate::ssr::services::{identity::Gate, sessions};
     let (state, caller) = super::edge::caller(Gate::Unlocked).await?;
-    let first = crate::ssr::paging::PageRequest::first(crate::ssr::paging::MAX_LIMIT);
-    let list = sessions::list_visible_sessions(&state, &caller, &first).await?;
-    Ok(list
+    let page = crate::ssr::paging::PageRequest::sized(SESSIONS_PER_PAGE, cursor.as_deref())?;
+    let list = sessions::list_visible_sessions(&state, &caller, &page).await?;
+    let next_cursor = list.next;
+    let sessions = list
         .items
         .into_iter()
         .map(|s| SessionView {
@@ -41,7 +55,8 @@ pub async fn list_my_sessions() -> Result<Vec<SessionView>, AppError> {
             is_current: s.is_current,
             is_revoked: s.row.revoked_at.is_some(),
         })
-        .collect())
+        .collect();
+    Ok(SessionPageView { sessions, next_cursor })
 }
 
 /// Revokes one session; revoking the current one signs this browser out.

@@ -6,7 +6,8 @@ use crate::api::{
     SignOutUser, UserView,
 };
 use crate::components::{
-    describe, field_error, needs_reauthentication, outcome, AppFrame, Field, ReauthPrompt, StatusLine, Submit,
+    describe, field_error, needs_reauthentication, outcome, AppFrame, Field, Pager, Paging, ReauthPrompt,
+    StatusLine, Submit,
 };
 use crate::error::{AppError, ErrorKind};
 use crate::lock::LockCtx;
@@ -146,27 +147,16 @@ fn UsersSection() -> impl IntoView {
     lock.watch(move || role.value().get());
     lock.watch(move || remove.value().get());
     lock.watch(move || sign_out.value().get());
-    // Names starting with `search`, one page at a time: `cursor` names the page shown, `back`
-    // the pages before it.
+    // Names starting with `search`, one page at a time.
     let search = RwSignal::new(String::new());
-    let cursor = RwSignal::new(None::<String>);
-    let back = RwSignal::new(Vec::<Option<String>>::new());
+    let paging = Paging::new();
     let users = Resource::new(
         move || {
             let versions = (role.version().get(), remove.version().get(), reset_tf.version().get());
-            (versions, lock.unlocks(), search.get(), cursor.get())
+            (versions, lock.unlocks(), search.get(), paging.cursor())
         },
         move |(_, _, search, cursor)| async move { lock.check(list_users_page(search, cursor).await) },
     );
-    let next_page = move |next: Option<String>| {
-        back.update(|b| b.push(cursor.get_untracked()));
-        cursor.set(next);
-    };
-    let previous_page = move |_| {
-        let mut b = back.get_untracked();
-        cursor.set(b.pop().flatten());
-        back.set(b);
-    };
     let pending = Signal::derive(move || {
         role.pending().get() || remove.pending().get() || sign_out.pending().get() || reset_tf.pending().get()
     });
@@ -237,8 +227,7 @@ fn UsersSection() -> impl IntoView {
                     placeholder="Name starts with…" aria-describedby="user-search-hint"
                     on:input=move |ev| {
                         search.set(event_target_value(&ev));
-                        cursor.set(None);
-                        back.set(Vec::new());
+                        paging.reset();
                     }/>
                 <p class="hint" id="user-search-hint">"Type the first letters of a name; the list shows 25 at a time."</p>
             </div>
@@ -253,12 +242,7 @@ fn UsersSection() -> impl IntoView {
                                     {page.users.into_iter().map(|u| view! { <UserRow u=u role=role remove=remove sign_out=sign_out reset_tf=reset_tf/> }).collect_view()}
                                 </ul>
                                 {empty.then(|| view! { <p class="muted" role="status">"No user name starts with that."</p> })}
-                                {(next.is_some() || !back.with_untracked(Vec::is_empty)).then(|| view! {
-                                    <nav class="row pager" aria-label="User list pages">
-                                        <button type="button" class="btn btn-ghost" disabled=move || back.with(Vec::is_empty) on:click=previous_page>"Previous"</button>
-                                        <button type="button" class="btn btn-ghost" disabled=next.is_none() on:click=move |_| next_page(next.clone())>"Next"</button>
-                                    </nav>
-                                })}
+                                <Pager paging=paging next=next label="User list pages"/>
                             }.into_any())
                         }
                         Err(e) if e.is(ErrorKind::Forbidden) => None,
@@ -350,9 +334,10 @@ fn ApiKeysSection() -> impl IntoView {
     let lock = LockCtx::get();
     lock.watch(move || create.value().get());
     lock.watch(move || delete.value().get());
+    let paging = Paging::new();
     let keys = Resource::new(
-        move || (create.version().get(), delete.version().get(), lock.unlocks()),
-        move |_| async move { lock.check(list_api_keys().await) },
+        move || (create.version().get(), delete.version().get(), lock.unlocks(), paging.cursor()),
+        move |(_, _, _, cursor)| async move { lock.check(list_api_keys(cursor).await) },
     );
     let users = Resource::new(move || lock.unlocks(), move |_| async move { list_all_users().await });
     let created = Signal::derive(move || create.value().get());
@@ -416,12 +401,16 @@ fn ApiKeysSection() -> impl IntoView {
             <Transition fallback=|| view! { <p class="muted">"Loading keys…"</p> }>
                 {move || Suspend::new(async move {
                     match keys.await {
-                        Ok(list) if list.is_empty() => view! { <p class="muted" data-testid="no-keys">"No API keys yet."</p> }.into_any(),
-                        Ok(list) => view! {
-                            <ul class="rows" data-testid="key-list">
-                                {list.into_iter().map(|k| view! { <KeyRow k=k delete=delete/> }).collect_view()}
-                            </ul>
-                        }.into_any(),
+                        Ok(page) if page.keys.is_empty() && paging.cursor_untracked().is_none() => view! { <p class="muted" data-testid="no-keys">"No API keys yet."</p> }.into_any(),
+                        Ok(page) => {
+                            let next = page.next_cursor.clone();
+                            view! {
+                                <ul class="rows" data-testid="key-list">
+                                    {page.keys.into_iter().map(|k| view! { <KeyRow k=k delete=delete/> }).collect_view()}
+                                </ul>
+                                <Pager paging=paging next=next label="API key pages"/>
+                            }.into_any()
+                        }
                         Err(e) if e.is(ErrorKind::Forbidden) => ().into_any(),
                         Err(e) => view! { <p class="notice notice-error" role="alert">{describe(&e)}</p> }.into_any(),
                     }

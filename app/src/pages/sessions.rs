@@ -1,6 +1,6 @@
 //! Sessions: every device signed in, this one marked, each revocable.
 use crate::api::{list_my_sessions, RevokeOneSession, RevokeOtherSessions, SessionView};
-use crate::components::AppFrame;
+use crate::components::{AppFrame, Pager, Paging};
 use crate::lock::LockCtx;
 use leptos::prelude::*;
 
@@ -9,9 +9,10 @@ pub fn SessionsPage() -> impl IntoView {
     let revoke = ServerAction::<RevokeOneSession>::new();
     let revoke_others = ServerAction::<RevokeOtherSessions>::new();
     let lock = LockCtx::get();
+    let paging = Paging::new();
     let sessions = Resource::new(
-        move || (revoke.version().get(), revoke_others.version().get(), lock.unlocks()),
-        move |_| async move { lock.check(list_my_sessions().await) },
+        move || (revoke.version().get(), revoke_others.version().get(), lock.unlocks(), paging.cursor()),
+        move |(_, _, _, cursor)| async move { lock.check(list_my_sessions(cursor).await) },
     );
     lock.watch(move || revoke.value().get());
     lock.watch(move || revoke_others.value().get());
@@ -48,12 +49,14 @@ pub fn SessionsPage() -> impl IntoView {
             <Transition fallback=|| view! { <p class="muted">"Loading sessions…"</p> }>
                 {move || Suspend::new(async move {
                     match sessions.await {
-                        Ok(list) => {
-                            let live: Vec<SessionView> = list.into_iter().filter(|s| !s.is_revoked).collect();
+                        Ok(page) => {
+                            let next = page.next_cursor.clone();
+                            let live: Vec<SessionView> = page.sessions.into_iter().filter(|s| !s.is_revoked).collect();
                             view! {
                                 <ul class="session-list" data-testid="session-list">
                                     {live.into_iter().map(|s| view! { <SessionItem s=s revoke=revoke/> }).collect_view()}
                                 </ul>
+                                <Pager paging=paging next=next label="Session pages"/>
                             }.into_any()
                         }
                         Err(e) => view! { <p class="notice notice-error" role="alert">{e.to_string()}</p> }.into_any(),

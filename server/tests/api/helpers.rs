@@ -108,10 +108,9 @@ fn log() -> &'static Log {
         let full = LogBuffer::default();
         let (level, handle) = reload::Layer::new(EnvFilter::new("warn"));
         let visible = fmt::layer().with_writer(buffer.clone()).with_ansi(false).with_filter(level);
-        let everything =
-            fmt::layer().with_writer(full.clone()).with_ansi(false).without_time().with_filter(
-                EnvFilter::new("debug,hyper=info,hyper_util=info,h2=info,rustls=info,reqwest=info,sqlx=info"),
-            );
+        let everything = fmt::layer().with_writer(full.clone()).with_ansi(false).without_time().with_filter(
+            EnvFilter::new("debug,hyper=info,hyper_util=info,h2=info,rustls=info,reqwest=info,sqlx=info"),
+        );
         tracing_subscriber::registry().with(visible).with(everything).init();
         crate::log_audit::search_at_exit(full);
         Log { buffer, control: Arc::new(VisibleLevel(handle)) }
