@@ -61,6 +61,12 @@ pub fn Field(
     /// What the input starts with (a saved setting).
     #[prop(into, optional)]
     value: Option<String>,
+    /// The id of a `<datalist>` of suggestions.
+    #[prop(into, optional)]
+    list: Option<String>,
+    /// Told the text as it is typed.
+    #[prop(optional)]
+    on_input: Option<Callback<String>>,
     #[prop(into)] error: Signal<Option<String>>,
 ) -> impl IntoView {
     let id = id.unwrap_or_else(|| format!("f-{name}"));
@@ -103,6 +109,12 @@ pub fn Field(
                 pattern=pattern
                 maxlength=maxlength
                 value=value
+                list=list
+                on:input=move |ev| {
+                    if let Some(told) = on_input {
+                        told.run(event_target_value(&ev));
+                    }
+                }
                 aria-invalid=move || if error.get().is_some() { "true" } else { "false" }
                 aria-describedby=described
             />

@@ -55,7 +55,15 @@ test('admins change sign-in settings, roles, users and API keys from the admin p
   // An API key for mira: shown once, works as mira, stops working when deleted.
   await page.getByText('New API key…').click();
   await page.getByLabel('Name', { exact: true }).fill('backup script');
-  await page.getByLabel('Acts as').selectOption({ label: 'mira' });
+  // The owner is typed, with names suggested as it is; a name nobody has is refused on the field.
+  const owner = page.getByLabel('Acts as (optional)');
+  await owner.fill('mi');
+  await expect(page.locator('#key-user-names option[value="mira"]')).toHaveCount(1);
+  await owner.fill('nobody-by-that-name');
+  await page.getByRole('button', { name: 'Create key' }).click();
+  await expect(owner).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.getByText('No user has that name.')).toBeVisible();
+  await owner.fill('mira');
   await page.getByRole('button', { name: 'Create key' }).click();
   const token = (await page.getByTestId('new-key-token').textContent())!.trim();
   expect(token).toMatch(/^pcs_[0-9a-f]{64}$/);

@@ -54,21 +54,6 @@ pub async fn list_users_page(search: String, cursor: Option<String>) -> Result<U
     })
 }
 
-/// The first 1,000 users in name order (the API-key owner picker).
-#[server(prefix = "/rpc")]
-pub async fn list_all_users() -> Result<Vec<UserView>, AppError> {
-    use crate::ssr::services::admin;
-    let (state, admin) = super::edge::admin().await?;
-    let caller = admin.caller();
-    let first = crate::ssr::paging::PageRequest::first(crate::ssr::paging::MAX_LIMIT);
-    Ok(admin::list_users(caller, &state, None, &first)
-        .await?
-        .items
-        .into_iter()
-        .map(|u| user_view(&caller.user_id, u))
-        .collect())
-}
-
 /// `role` is `admin` or `user`.
 #[server(prefix = "/rpc")]
 pub async fn set_user_role(user_id: String, role: String) -> Result<(), AppError> {

@@ -56,15 +56,17 @@ pub struct NewKeyView {
     pub token: String,
 }
 
-/// `expires_at` is a date (`YYYY-MM-DD`) or empty for a key that does not expire.
+/// `username` names the user the key acts as (empty: the admin themself); `expires_at` is a
+/// date (`YYYY-MM-DD`) or empty for a key that does not expire.
 #[server(prefix = "/rpc")]
 pub async fn create_api_key(
     name: String,
-    user_id: String,
+    username: String,
     expires_at: String,
 ) -> Result<NewKeyView, AppError> {
     use crate::ssr::services::api_keys;
     let (state, admin) = super::edge::admin().await?;
+    let user_id = api_keys::owner_by_name(&admin, &state, &username).await?;
     let created = api_keys::create(&admin, &state, &name, &user_id, Some(&expires_at)).await?;
     Ok(NewKeyView { key: key_view(created.key), token: created.token })
 }

@@ -1,7 +1,7 @@
 //! The admin page: sign-in settings, logging, Guacamole, users and API keys.
 use crate::api::{
-    instance_settings, ldap_settings, list_all_users, list_api_keys, list_users_page, oidc_settings,
-    ApiKeyView, CreateApiKey, DeleteApiKey, InstanceView, LdapView, OidcView, RemoveUser, ResetUserTwoFactor,
+    instance_settings, ldap_settings, list_api_keys, list_users_page, oidc_settings, ApiKeyView,
+    CreateApiKey, DeleteApiKey, InstanceView, LdapView, OidcView, RemoveUser, ResetUserTwoFactor,
     SaveGuacamole, SaveLdapSettings, SaveLogLevel, SaveOidcSettings, SaveSignInSettings, SetUserRole,
     SignOutUser, UserView,
 };
@@ -339,7 +339,12 @@ fn ApiKeysSection() -> impl IntoView {
         move || (create.version().get(), delete.version().get(), lock.unlocks(), paging.cursor()),
         move |(_, _, _, cursor)| async move { lock.check(list_api_keys(cursor).await) },
     );
-    let users = Resource::new(move || lock.unlocks(), move |_| async move { list_all_users().await });
+    // Names for the owner field, as it is typed (the first page of names starting with it).
+    let owner = RwSignal::new(String::new());
+    let suggestions = Resource::new(
+        move || owner.get(),
+        move |typed| async move { list_users_page(typed, None).await.map(|p| p.users).unwrap_or_default() },
+    );
     let created = Signal::derive(move || create.value().get());
     let deleted = outcome(delete.pending().into(), Signal::derive(move || delete.value().get()), |_| {
         "API key deleted. It stopped working at once.".into()
@@ -375,19 +380,17 @@ fn ApiKeysSection() -> impl IntoView {
                 <ActionForm action=create attr:class="stack narrow" attr:novalidate=true>
                     <Field name="name" label="Name" hint="What uses it, for example “backup script”." required=true maxlength="100"
                         error=field_error(created, "name")/>
-                    <div class="field">
-                        <label for="key-user">"Acts as"</label>
-                        <Suspense fallback=|| view! { <select id="key-user" name="user_id" class="select" disabled=true></select> }>
+                    <Field name="username" label="Acts as (optional)" hint="A user's name; names are suggested as you type. Leave empty for a key that acts as you."
+                        maxlength="64" list="key-user-names" autocomplete="off"
+                        on_input=Callback::new(move |v: String| owner.set(v))
+                        error=field_error(created, "username")/>
+                    <datalist id="key-user-names">
+                        <Transition>
                             {move || Suspend::new(async move {
-                                let list = users.await.unwrap_or_default();
-                                view! {
-                                    <select id="key-user" name="user_id" class="select">
-                                        {list.into_iter().map(|u| view! { <option value=u.id selected=u.is_me>{u.username}</option> }).collect_view()}
-                                    </select>
-                                }
+                                suggestions.await.into_iter().map(|u| view! { <option value=u.username/> }).collect_view()
                             })}
-                        </Suspense>
-                    </div>
+                        </Transition>
+                    </datalist>
                     <Field name="expires_at" label="Expires on (optional)" kind="date" hint="Leave empty for a key that does not expire."
                         error=field_error(created, "expires_at")/>
                     {move || match created.get() {

@@ -60,6 +60,18 @@ fn parse_expiry(raw: &str, now: i64) -> Result<i64, AppError> {
 /// Makes a key acting as `user_id`. Only a signed-in admin can, never another key.
 #[tracing::instrument(skip_all)]
 /// `expires_at` is RFC 3339 or a plain date; none for a key that does not expire.
+/// The id of the user a key form names (any case); an empty name is the admin themself.
+pub async fn owner_by_name(admin: &AdminUser, state: &AppState, name: &str) -> Result<String, AppError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Ok(admin.caller().user_id.clone());
+    }
+    match db::users::find_by_key(&state.pool, &name.to_ascii_lowercase()).await? {
+        Some(u) => Ok(u.id),
+        None => Err(AppError::invalid(ErrorKind::UserNotFound, Some("username"), "No user has that name.")),
+    }
+}
+
 pub async fn create(
     admin: &AdminUser,
     state: &AppState,
