@@ -320,8 +320,19 @@ impl Paging {
     }
 
     fn next(&self, next: Option<String>) {
+        // A second click while that page loads is the same step, not another one.
+        if next.is_none() || self.cursor.get_untracked() == next {
+            return;
+        }
         self.back.update(|b| b.push(self.cursor.get_untracked()));
         self.cursor.set(next);
+    }
+
+    /// A later page that came back empty (its last row was deleted): show the one before.
+    pub fn step_back_if_empty(&self, empty: bool) {
+        if empty && !self.back.with_untracked(Vec::is_empty) {
+            self.previous();
+        }
     }
 
     fn previous(&self) {

@@ -59,6 +59,7 @@ test('admins change sign-in settings, roles, users and API keys from the admin p
   const owner = page.getByLabel('Acts as (optional)');
   await owner.fill('mi');
   await expect(page.locator('#key-user-names option[value="mira"]')).toHaveCount(1);
+  await expect(page.locator('#key-user-names option[value="admin"]')).toHaveCount(0);
   await owner.fill('nobody-by-that-name');
   await page.getByRole('button', { name: 'Create key' }).click();
   await expect(owner).toHaveAttribute('aria-invalid', 'true');

@@ -170,11 +170,12 @@ test('the API reference lists every operation from files of this server', async 
 // the pages shows every session once.
 test('the sessions page pages a long list', async ({ page, instance }) => {
   await signIn(page, ADMIN, ADMIN_PASSWORD);
+  await expect(page).toHaveURL(/\/$/);
   const now = Math.floor(Date.now() / 1000);
   const rows = Array.from({ length: 120 }, (_, i) =>
     `('seeded-${String(i).padStart(3, '0')}', (SELECT id FROM users WHERE username = '${ADMIN}'), 'desktop', 'Seeded browser ${i}', '10.0.0.${i + 1}', ${now - 7200 - i}, ${now + 86400}, ${now - 3600 - i * 10})`,
   ).join(',');
-  const inserted = spawnSync('sqlite3', [instance.db, `INSERT INTO sessions (id, user_id, device_type, device_info, ip_address, created_at, expires_at, last_active_at) VALUES ${rows}`]);
+  const inserted = spawnSync('sqlite3', ['-cmd', '.timeout 5000', instance.db, `INSERT INTO sessions (id, user_id, device_type, device_info, ip_address, created_at, expires_at, last_active_at) VALUES ${rows}`]);
   expect(inserted.status, inserted.stderr?.toString()).toBe(0);
   await page.goto('/sessions');
   await hydrated(page);

@@ -66,8 +66,8 @@ pub async fn create_api_key(
 ) -> Result<NewKeyView, AppError> {
     use crate::ssr::services::api_keys;
     let (state, admin) = super::edge::admin().await?;
-    let user_id = api_keys::owner_by_name(&admin, &state, &username).await?;
-    let created = api_keys::create(&admin, &state, &name, &user_id, Some(&expires_at)).await?;
+    let owner = api_keys::Owner::Name(&username);
+    let created = api_keys::create(&admin, &state, &name, owner, Some(&expires_at)).await?;
     Ok(NewKeyView { key: key_view(created.key), token: created.token })
 }
 

@@ -38,7 +38,7 @@ pub async fn list_my_sessions(cursor: Option<String>) -> Result<SessionPageView,
     use crate::ssr::services::{identity::Gate, sessions};
     let (state, caller) = super::edge::caller(Gate::Unlocked).await?;
     let page = crate::ssr::paging::PageRequest::sized(SESSIONS_PER_PAGE, cursor.as_deref())?;
-    let list = sessions::list_visible_sessions(&state, &caller, &page).await?;
+    let list = sessions::list_visible_sessions(&state, &caller, &page, sessions::Listing::LiveOnly).await?;
     let next_cursor = list.next;
     let sessions = list
         .items

@@ -343,7 +343,12 @@ fn ApiKeysSection() -> impl IntoView {
     let owner = RwSignal::new(String::new());
     let suggestions = Resource::new(
         move || owner.get(),
-        move |typed| async move { list_users_page(typed, None).await.map(|p| p.users).unwrap_or_default() },
+        move |typed| async move {
+            if typed.trim().is_empty() {
+                return Vec::new();
+            }
+            list_users_page(typed, None).await.map(|p| p.users).unwrap_or_default()
+        },
     );
     let created = Signal::derive(move || create.value().get());
     let deleted = outcome(delete.pending().into(), Signal::derive(move || delete.value().get()), |_| {
@@ -405,6 +410,10 @@ fn ApiKeysSection() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match keys.await {
                         Ok(page) if page.keys.is_empty() && paging.cursor_untracked().is_none() => view! { <p class="muted" data-testid="no-keys">"No API keys yet."</p> }.into_any(),
+                        Ok(page) if page.keys.is_empty() => {
+                            paging.step_back_if_empty(true);
+                            ().into_any()
+                        }
                         Ok(page) => {
                             let next = page.next_cursor.clone();
                             view! {

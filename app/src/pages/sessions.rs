@@ -16,6 +16,12 @@ pub fn SessionsPage() -> impl IntoView {
     );
     lock.watch(move || revoke.value().get());
     lock.watch(move || revoke_others.value().get());
+    // After signing out the others, the list starts again from its first page.
+    Effect::new(move |_| {
+        if matches!(revoke_others.value().get(), Some(Ok(_))) {
+            paging.reset();
+        }
+    });
     let status = move || {
         if revoke.pending().get() || revoke_others.pending().get() {
             return Some(("notice", "Revoking…".to_string()));
@@ -51,7 +57,7 @@ pub fn SessionsPage() -> impl IntoView {
                     match sessions.await {
                         Ok(page) => {
                             let next = page.next_cursor.clone();
-                            let live: Vec<SessionView> = page.sessions.into_iter().filter(|s| !s.is_revoked).collect();
+                            let live = page.sessions;
                             view! {
                                 <ul class="session-list" data-testid="session-list">
                                     {live.into_iter().map(|s| view! { <SessionItem s=s revoke=revoke/> }).collect_view()}

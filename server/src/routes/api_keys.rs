@@ -77,8 +77,14 @@ pub async fn create(
     admin: AdminUser,
     ApiJson(req): ApiJson<CreateRequest>,
 ) -> Result<(StatusCode, Json<CreatedBody>), AppError> {
-    let created =
-        api_keys::create(&admin, &state, &req.name, &req.user_id, req.expires_at.as_deref()).await?;
+    let created = api_keys::create(
+        &admin,
+        &state,
+        &req.name,
+        api_keys::Owner::Id(&req.user_id),
+        req.expires_at.as_deref(),
+    )
+    .await?;
     let k = created.key;
     let body = CreatedBody {
         created_at: rfc3339(k.created_at),

@@ -107,7 +107,9 @@ pub async fn list(
     caller: Caller,
     page: PageQuery,
 ) -> Result<Json<SessionsBody>, AppError> {
-    let list = sessions::list_visible_sessions(&state, &caller, &page.page()?).await?;
+    let list =
+        sessions::list_visible_sessions(&state, &caller, &page.page()?, sessions::Listing::WithRevoked)
+            .await?;
     Ok(Json(SessionsBody {
         sessions: list.items.into_iter().map(SessionBody::from).collect(),
         next_cursor: list.next,

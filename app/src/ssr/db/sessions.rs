@@ -211,13 +211,19 @@ pub async fn revoke_all_for_user(
 pub async fn list(
     pool: &Pool,
     user_id: Option<&str>,
+    live_only: bool,
     now: i64,
     after: Option<(i64, &str)>,
     fetch: i64,
 ) -> Result<Vec<SessionListRow>, sqlx::Error> {
     // Before the first row: later than any time.
     let (after_at, after_id) = after.unwrap_or((i64::MAX, ""));
-    let scope = if user_id.is_some() { "s.user_id = $5" } else { "$5 IS NULL" };
+    let scope = match (user_id.is_some(), live_only) {
+        (true, false) => "s.user_id = $5",
+        (true, true) => "s.user_id = $5 AND s.revoked_at IS NULL",
+        (false, false) => "$5 IS NULL",
+        (false, true) => "$5 IS NULL AND s.revoked_at IS NULL",
+    };
     with_pool!(pool => {
         sqlx::query_as(&format!(
             "SELECT s.id, s.user_id, u.username, s.device_type, s.device_info, s.ip_address,

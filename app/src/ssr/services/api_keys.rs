@@ -57,26 +57,42 @@ fn parse_expiry(raw: &str, now: i64) -> Result<i64, AppError> {
     Ok(at)
 }
 
-/// Makes a key acting as `user_id`. Only a signed-in admin can, never another key.
-#[tracing::instrument(skip_all)]
-/// `expires_at` is RFC 3339 or a plain date; none for a key that does not expire.
-/// The id of the user a key form names (any case); an empty name is the admin themself.
-pub async fn owner_by_name(admin: &AdminUser, state: &AppState, name: &str) -> Result<String, AppError> {
-    let name = name.trim();
-    if name.is_empty() {
-        return Ok(admin.caller().user_id.clone());
-    }
-    match db::users::find_by_key(&state.pool, &name.to_ascii_lowercase()).await? {
-        Some(u) => Ok(u.id),
-        None => Err(AppError::invalid(ErrorKind::UserNotFound, Some("username"), "No user has that name.")),
+/// Who a new key acts as: a user id (REST), or a name as the admin page's form types it (any
+/// case; empty is the admin themself).
+#[derive(Debug, Clone, Copy)]
+pub enum Owner<'a> {
+    Id(&'a str),
+    Name(&'a str),
+}
+
+impl Owner<'_> {
+    async fn id(self, admin: &AdminUser, state: &AppState) -> Result<String, AppError> {
+        let (found, field) = match self {
+            Owner::Id(id) => (db::users::find_by_id(&state.pool, id).await?, None),
+            Owner::Name(name) if name.trim().is_empty() => return Ok(admin.caller().user_id.clone()),
+            Owner::Name(name) => (
+                db::users::find_by_key(&state.pool, &name.trim().to_ascii_lowercase()).await?,
+                Some("username"),
+            ),
+        };
+        match (found, field) {
+            (Some(u), _) => Ok(u.id),
+            (None, None) => Err(AppError::of(ErrorKind::UserNotFound, "No such user.")),
+            (None, Some(f)) => {
+                Err(AppError::invalid(ErrorKind::UserNotFound, Some(f), "No user has that name."))
+            }
+        }
     }
 }
 
+/// Makes a key acting as `owner`. Only a signed-in admin can, never another key.
+/// `expires_at` is RFC 3339 or a plain date; none for a key that does not expire.
+#[tracing::instrument(skip_all)]
 pub async fn create(
     admin: &AdminUser,
     state: &AppState,
     name: &str,
-    user_id: &str,
+    owner: Owner<'_>,
     expires_at: Option<&str>,
 ) -> Result<CreatedKey, AppError> {
     refuse_keys(admin)?;
@@ -95,9 +111,7 @@ pub async fn create(
             "Name the key (1 to 100 characters).",
         ));
     }
-    if db::users::find_by_id(&state.pool, user_id).await?.is_none() {
-        return Err(AppError::of(ErrorKind::UserNotFound, "No such user."));
-    }
+    let user_id = &owner.id(admin, state).await?;
     let token = format!("{PREFIX}{}", random_hex(32));
     let id = new_id();
     let prefix: String = token.chars().take(SHOWN_PREFIX).collect();

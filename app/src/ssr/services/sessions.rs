@@ -124,16 +124,24 @@ pub async fn end_session(state: &AppState, caller: &Caller) -> Result<(), AppErr
     Ok(())
 }
 
-/// A page of the sessions a caller may see: their own, or every user's for an admin
-/// (users-api.txt), most recently active first.
+/// Which sessions a list shows: every one (the REST list, with `isRevoked`), or only those
+/// that still let someone in (the sessions page).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listing {
+    WithRevoked,
+    LiveOnly,
+}
+
+/// A page of the sessions the caller may see: their own, or everyone's for an admin.
 pub async fn list_visible_sessions(
     state: &AppState,
     caller: &Caller,
     page: &PageRequest,
+    listing: Listing,
 ) -> Result<Page<SessionInfo>, AppError> {
     match caller.clone().require_admin() {
-        Ok(admin) => list_all_sessions(state, &admin, page).await,
-        Err(_) => list_my_sessions(state, caller, page).await,
+        Ok(admin) => list_all_sessions(state, &admin, page, listing).await,
+        Err(_) => list_my_sessions(state, caller, page, listing).await,
     }
 }
 
@@ -142,8 +150,9 @@ pub async fn list_my_sessions(
     state: &AppState,
     caller: &Caller,
     page: &PageRequest,
+    listing: Listing,
 ) -> Result<Page<SessionInfo>, AppError> {
-    list_rows(state, caller, Some(&caller.user_id), page).await
+    list_rows(state, caller, Some(&caller.user_id), page, listing).await
 }
 
 /// A page of every user's sessions.
@@ -151,8 +160,9 @@ pub async fn list_all_sessions(
     state: &AppState,
     admin: &AdminUser,
     page: &PageRequest,
+    listing: Listing,
 ) -> Result<Page<SessionInfo>, AppError> {
-    list_rows(state, admin.caller(), None, page).await
+    list_rows(state, admin.caller(), None, page, listing).await
 }
 
 async fn list_rows(
@@ -160,9 +170,11 @@ async fn list_rows(
     caller: &Caller,
     scope: Option<&str>,
     page: &PageRequest,
+    listing: Listing,
 ) -> Result<Page<SessionInfo>, AppError> {
     let after = page.after_pair()?;
-    let rows = db::sessions::list(&state.pool, scope, state.now(), after, page.fetch()).await?;
+    let live_only = listing == Listing::LiveOnly;
+    let rows = db::sessions::list(&state.pool, scope, live_only, state.now(), after, page.fetch()).await?;
     Ok(Page::of(rows, page, |r| format!("{}:{}", r.last_active_at, r.id))
         .map(|row| SessionInfo { is_current: row.id == caller.session_id, row }))
 }
