@@ -83,38 +83,31 @@ struct Log {
     control: Arc<dyn LogControl>,
 }
 
-/// The visible log's level, as the `log-level` setting changes it.
-struct VisibleLevel(
-    tracing_subscriber::reload::Handle<tracing_subscriber::EnvFilter, tracing_subscriber::Registry>,
-);
+/// What the tests log: everything of ours at `debug` (the libraries' chatter at `info`), so the
+/// log the tests read is also the one [`crate::log_audit`] searches for secrets when the process
+/// exits. The `log-level` setting changes it like the real one (its test puts this back).
+pub const TEST_LOG: &str = "debug,hyper=info,hyper_util=info,h2=info,rustls=info,reqwest=info,sqlx=info";
 
-impl LogControl for VisibleLevel {
-    fn set_level(&self, level: &str) -> Result<(), String> {
-        let filter = tracing_subscriber::EnvFilter::try_new(level).map_err(|e| e.to_string())?;
-        self.0.reload(filter).map_err(|e| e.to_string())
-    }
-}
-
-/// Two logs of the same events: the visible one (`warn`, or what a test sets), which tests
-/// read, and the full one (`debug` for the whole run), which [`crate::log_audit`] searches for
-/// secrets when the process exits.
+/// One subscriber with one reloadable filter for the whole binary: per-layer filters (a second
+/// layer at another level) were tried and dropped events now and then.
 fn log() -> &'static Log {
-    use tracing_subscriber::layer::SubscriberExt;
-    use tracing_subscriber::util::SubscriberInitExt;
-    use tracing_subscriber::{fmt, reload, EnvFilter, Layer};
     static LOG: OnceLock<Log> = OnceLock::new();
     LOG.get_or_init(|| {
         let buffer = LogBuffer::default();
-        let full = LogBuffer::default();
-        let (level, handle) = reload::Layer::new(EnvFilter::new("warn"));
-        let visible = fmt::layer().with_writer(buffer.clone()).with_ansi(false).with_filter(level);
-        let everything = fmt::layer().with_writer(full.clone()).with_ansi(false).without_time().with_filter(
-            EnvFilter::new("debug,hyper=info,hyper_util=info,h2=info,rustls=info,reqwest=info,sqlx=info"),
+        let control = server::startup::init_tracing_to(
+            TEST_LOG,
+            server::config::LogFormat::Text,
+            buffer.clone(),
+            false,
         );
-        tracing_subscriber::registry().with(visible).with(everything).init();
-        crate::log_audit::search_at_exit(full);
-        Log { buffer, control: Arc::new(VisibleLevel(handle)) }
+        crate::log_audit::search_at_exit(buffer.clone());
+        Log { buffer, control }
     })
+}
+
+/// Puts the test log's level back (after a test changed it through the setting).
+pub fn restore_test_log() {
+    let _ = log().control.set_level(TEST_LOG);
 }
 
 /// The server log so far (all apps of this test binary share it).
@@ -127,13 +120,15 @@ pub async fn spawn_app_with(
     clock: ManualClock,
     tweak: impl FnOnce(&mut Settings),
 ) -> TestApp {
+    // The log first: events from before it (the PostgreSQL set-up's) must not be what decides
+    // which call sites it hears.
+    let control = log().control.clone();
     let mut settings = Settings::for_tests(dir.path().to_path_buf());
     if crate::postgres::selected() {
         let url = crate::postgres::shared().database(&crate::postgres::database_name(dir.path())).await;
         settings.database_url = url.into();
     }
     tweak(&mut settings);
-    let control = log().control.clone();
     let app = Application::build(settings, Arc::new(clock.clone()), Some(control)).await.expect("app builds");
     let base = format!("http://127.0.0.1:{}", app.port());
     let state = app.state().clone();

@@ -1,8 +1,7 @@
 //! The whole run's log holds no secret: every password, passcode, code, token, key and
 //! ticket the tests send or receive through the helpers (`TestApp::send` and the cookie posts)
-//! is noted, and when the test process exits, the log every
-//! instance wrote during the run (at `debug`, whatever level a test set for the visible log)
-//! is searched for all of them. A find fails the run with the line, the secret masked.
+//! is noted, and when the test process exits, the log every instance wrote during the run (at
+//! `debug`) is searched for all of them. A find fails the run with the line, the secret masked.
 //!
 //! The password-reset code is the one exception: the specification has the server log it
 //! for the operator to pass on.

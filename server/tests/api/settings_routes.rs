@@ -91,6 +91,7 @@ async fn the_log_level_changes_at_once_and_survives_a_restart() {
     app.patch("/api/users/log-level", Some(&admin), json!({"level": "warn"})).await;
     let again = spawn_app_in(app.dir.clone(), app.clock.clone()).await;
     assert_eq!(again.get("/api/users/log-level", None).await.body, json!({"level": "warn"}));
+    restore_test_log();
 }
 
 #[tokio::test]
