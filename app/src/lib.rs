@@ -1,6 +1,7 @@
 //! Portcullis: pages, server functions, shared checked types and (feature `ssr`) the service layer.
 pub mod api;
 mod app;
+pub mod audit;
 pub mod browser;
 pub mod components;
 pub mod domain;

@@ -71,7 +71,13 @@ pub async fn edge(State(state): State<AppState>, req: Request, next: Next) -> Re
         AppError::of(ErrorKind::CrossSiteRequest, "Requests from other sites cannot change anything here.")
             .into_response()
     } else {
-        next.run(req).instrument(span.clone()).await
+        // The request's origin, for the audit events it records (read only if it records one).
+        let origin = app::ssr::services::audit::RequestContext {
+            peer,
+            user_agent: req.headers().get(header::USER_AGENT).cloned(),
+            forwarded_for: req.headers().get_all("x-forwarded-for").iter().cloned().collect(),
+        };
+        app::ssr::services::audit::in_request(origin, next.run(req).instrument(span.clone())).await
     };
     let status = res.status().as_u16();
     let elapsed = started.elapsed();

@@ -147,6 +147,11 @@ impl Application {
                 let _ = rate_limit::prune(&state).await;
                 let _ = app::ssr::services::vault::prune(&state).await;
                 let _ = app::ssr::services::sessions::prune_expired(&state).await;
+                match app::ssr::services::audit::prune(&state).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(events = n, "audit events past their retention removed"),
+                    Err(e) => tracing::warn!(error = %e, "audit pruning failed; it runs again in an hour"),
+                }
             }
         });
         tokio::spawn(app::ssr::services::settings::follow_shared_settings(

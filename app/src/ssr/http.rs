@@ -99,14 +99,21 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 /// right-most `X-Forwarded-For` entry that is not itself a trusted proxy. An untrusted client
 /// cannot pick its own address (and so escape its per-IP limit) by sending the header.
 pub fn client_ip(state: &AppState, peer: Option<IpAddr>, headers: &HeaderMap) -> String {
+    client_ip_from(state, peer, headers.get_all("x-forwarded-for").iter())
+}
+
+/// [`client_ip`] from the `X-Forwarded-For` lines alone.
+pub fn client_ip_from<'a>(
+    state: &AppState,
+    peer: Option<IpAddr>,
+    forwarded_for: impl Iterator<Item = &'a HeaderValue>,
+) -> String {
     let Some(peer) = peer.map(|p| p.to_canonical()) else { return "unknown".into() };
     let trusted = |ip: &IpAddr| state.config.trusted_proxies.iter().any(|n| n.contains(ip));
     if !trusted(&peer) {
         return peer.to_string();
     }
-    let forwarded: Vec<IpAddr> = headers
-        .get_all("x-forwarded-for")
-        .iter()
+    let forwarded: Vec<IpAddr> = forwarded_for
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .filter_map(|s| s.trim().parse::<IpAddr>().ok().map(|a| a.to_canonical()))

@@ -4,6 +4,7 @@
 pub(crate) mod accounts;
 pub(crate) mod admin;
 pub(crate) mod api_keys;
+pub(crate) mod audit;
 pub(crate) mod ldap;
 pub(crate) mod oidc;
 pub(crate) mod password_reset;
@@ -112,6 +113,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(terminals::lock))
         .routes(routes!(terminals::unlock))
         .routes(routes!(terminals::verify))
+        // Extension: the audit log.
+        .routes(routes!(audit::list))
+        .routes(routes!(audit::export))
+        .routes(routes!(audit::retention, audit::set_retention))
+        .routes(routes!(audit::activity))
 }
 
 /// Anything else under `/api` is a JSON `404`, never the HTML not-found page. These are the

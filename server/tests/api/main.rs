@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 mod accounts_admin;
 mod api_keys;
+mod audit;
 mod auth_routes;
 mod backend;
 mod defences;

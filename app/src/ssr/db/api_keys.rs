@@ -1,5 +1,5 @@
 //! The `api_keys` table.
-use super::Pool;
+use super::{Exec, Pool};
 use sqlx::FromRow;
 
 #[derive(Debug, Clone, FromRow)]
@@ -37,8 +37,8 @@ pub struct NewApiKey<'a> {
     pub expires_at: Option<i64>,
 }
 
-pub async fn insert(pool: &Pool, k: &NewApiKey<'_>) -> Result<(), sqlx::Error> {
-    with_pool!(pool => {
+pub async fn insert(pool: impl Into<Exec<'_>>, k: &NewApiKey<'_>) -> Result<(), sqlx::Error> {
+    with_exec!(pool => {
         sqlx::query(
             "INSERT INTO api_keys (id, name, user_id, token_hash, token_prefix, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
@@ -62,13 +62,13 @@ const LIST: &str =
 /// A page of keys, newest first: at most `fetch` rows after `after` (`(created_at, id)` of the
 /// last row sent).
 pub async fn list(
-    pool: &Pool,
+    pool: impl Into<Exec<'_>>,
     after: Option<(i64, &str)>,
     fetch: i64,
 ) -> Result<Vec<ApiKeyRow>, sqlx::Error> {
     // Before the first row: later than any time.
     let (after_at, after_id) = after.unwrap_or((i64::MAX, ""));
-    with_pool!(pool => {
+    with_exec!(pool => {
         sqlx::query_as(&format!(
             "{LIST} WHERE (k.created_at, k.id) < ($1, $2)
              ORDER BY k.created_at DESC, k.id DESC LIMIT $3"
@@ -81,8 +81,8 @@ pub async fn list(
     })
 }
 
-pub async fn find(pool: &Pool, id: &str) -> Result<Option<ApiKeyRow>, sqlx::Error> {
-    with_pool!(pool => {
+pub async fn find(pool: impl Into<Exec<'_>>, id: &str) -> Result<Option<ApiKeyRow>, sqlx::Error> {
+    with_exec!(pool => {
         sqlx::query_as(&format!("{LIST} WHERE k.id = $1")).bind(id).fetch_optional(pool).await
     })
 }
@@ -120,8 +120,8 @@ fn find_for_auth_now(c: &rusqlite::Connection, token_hash: &str) -> rusqlite::Re
         .optional()
 }
 
-pub async fn touch(pool: &Pool, id: &str, now: i64) -> Result<(), sqlx::Error> {
-    with_pool!(pool => {
+pub async fn touch(pool: impl Into<Exec<'_>>, id: &str, now: i64) -> Result<(), sqlx::Error> {
+    with_exec!(pool => {
         sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2")
             .bind(now)
             .bind(id)
@@ -132,8 +132,8 @@ pub async fn touch(pool: &Pool, id: &str, now: i64) -> Result<(), sqlx::Error> {
 }
 
 /// Answers whether a key was deleted.
-pub async fn delete(pool: &Pool, id: &str) -> Result<bool, sqlx::Error> {
-    with_pool!(pool => {
+pub async fn delete(pool: impl Into<Exec<'_>>, id: &str) -> Result<bool, sqlx::Error> {
+    with_exec!(pool => {
         sqlx::query("DELETE FROM api_keys WHERE id = $1")
             .bind(id)
             .execute(pool)

@@ -20,13 +20,14 @@ macro_rules! with_pool {
 }
 
 /// Runs `body` (one statement, on the executor `conn`) so that no other call serialised on
-/// `key` runs between its read and its write, on any node.
+/// `key` runs between its read and its write, on any node. Given a [`Tx`], it runs inside it
+/// (on PostgreSQL the lock is then held until that transaction ends).
 macro_rules! serialized {
     ($pool:ident, $key:expr, $conn:ident => $body:block) => {
-        match $pool {
+        match Into::<$crate::ssr::db::Exec<'_>>::into($pool) {
             // One statement: SQLite takes the database's write lock before it reads.
-            $crate::ssr::db::Pool::Sqlite($conn, _) => $body,
-            $crate::ssr::db::Pool::Postgres(pg) => {
+            $crate::ssr::db::Exec::Pool($crate::ssr::db::Pool::Sqlite($conn, _)) => $body,
+            $crate::ssr::db::Exec::Pool($crate::ssr::db::Pool::Postgres(pg)) => {
                 let mut tx = pg.begin().await?;
                 // A request waits a bounded time for its turn (then 503), not a connection's life.
                 sqlx::query("SET LOCAL lock_timeout = '5s'").execute(&mut *tx).await?;
@@ -40,6 +41,19 @@ macro_rules! serialized {
                 }?;
                 tx.commit().await?;
                 Ok(out)
+            }
+            // A `Tx` on SQLite holds the write lock from its start (`BEGIN IMMEDIATE`).
+            $crate::ssr::db::Exec::Tx($crate::ssr::db::Tx::Sqlite(t)) => {
+                let $conn = &mut **t;
+                $body
+            }
+            $crate::ssr::db::Exec::Tx($crate::ssr::db::Tx::Postgres(t)) => {
+                sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+                    .bind($key)
+                    .execute(&mut **t)
+                    .await?;
+                let $conn = &mut **t;
+                $body
             }
         }
     };
@@ -83,7 +97,28 @@ macro_rules! serialized_tx {
     };
 }
 
+/// Runs `body` with `$ex` bound to the executor an [`Exec`] stands for: the pool (either
+/// backend) or the connection of an open [`Tx`]. Functions that take `impl Into<Exec>` run
+/// alone when given `&state.pool` and inside the caller's transaction when given `&mut tx`.
+macro_rules! with_exec {
+    ($ex:ident => $body:block) => {
+        match Into::<$crate::ssr::db::Exec<'_>>::into($ex) {
+            $crate::ssr::db::Exec::Pool($crate::ssr::db::Pool::Sqlite($ex, _)) => $body,
+            $crate::ssr::db::Exec::Pool($crate::ssr::db::Pool::Postgres($ex)) => $body,
+            $crate::ssr::db::Exec::Tx($crate::ssr::db::Tx::Sqlite(t)) => {
+                let $ex = &mut **t;
+                $body
+            }
+            $crate::ssr::db::Exec::Tx($crate::ssr::db::Tx::Postgres(t)) => {
+                let $ex = &mut **t;
+                $body
+            }
+        }
+    };
+}
+
 pub mod api_keys;
+pub mod audit;
 pub mod oidc;
 pub mod password_resets;
 pub mod point_reads;
@@ -167,6 +202,40 @@ pub async fn connect(url: &str, settings: PoolSettings) -> Result<Pool, sqlx::Er
     Ok(Pool::Sqlite(pool, reads))
 }
 
+/// A transaction on either backend: a change and the audit event that records it are kept
+/// together or not at all. Dropped without [`Tx::commit`], it rolls back.
+pub enum Tx {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await,
+            Tx::Postgres(t) => t.commit().await,
+        }
+    }
+}
+
+/// Where a statement runs: alone on the pool, or inside a [`Tx`].
+pub enum Exec<'a> {
+    Pool(&'a Pool),
+    Tx(&'a mut Tx),
+}
+
+impl<'a> From<&'a Pool> for Exec<'a> {
+    fn from(p: &'a Pool) -> Self {
+        Exec::Pool(p)
+    }
+}
+
+impl<'a> From<&'a mut Tx> for Exec<'a> {
+    fn from(t: &'a mut Tx) -> Self {
+        Exec::Tx(t)
+    }
+}
+
 impl Pool {
     /// The point-read path (off on PostgreSQL and in-memory SQLite).
     pub fn point_reads(&self) -> Option<&PointReads> {
@@ -174,6 +243,20 @@ impl Pool {
             Pool::Sqlite(_, reads) => Some(reads),
             Pool::Postgres(_) => None,
         }
+    }
+
+    /// Opens a transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`,
+    /// waiting the pool's busy timeout), so what it reads cannot change before it writes; on
+    /// PostgreSQL a statement waits at most 5 s for a lock.
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match self {
+            Pool::Sqlite(p, _) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Postgres(p) => {
+                let mut t = p.begin().await?;
+                sqlx::query("SET LOCAL lock_timeout = '5s'").execute(&mut *t).await?;
+                Tx::Postgres(t)
+            }
+        })
     }
 
     /// Which backend this is, for logs and the health answer.

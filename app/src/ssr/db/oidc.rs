@@ -1,5 +1,5 @@
 //! Single sign-on: sign-ins in flight and the provider identity on `users`.
-use super::Pool;
+use super::{Exec, Pool};
 use sqlx::FromRow;
 
 #[derive(Debug, Clone, FromRow)]
@@ -45,8 +45,8 @@ pub async fn insert_flow(pool: &Pool, f: &NewFlow<'_>) -> Result<(), sqlx::Error
 }
 
 /// Takes a flow out: a state works once, even with two callbacks racing.
-pub async fn take_flow(pool: &Pool, state_hash: &str) -> Result<Option<FlowRow>, sqlx::Error> {
-    with_pool!(pool => {
+pub async fn take_flow(pool: impl Into<Exec<'_>>, state_hash: &str) -> Result<Option<FlowRow>, sqlx::Error> {
+    with_exec!(pool => {
         sqlx::query_as("DELETE FROM oidc_flows WHERE state_hash = $1 RETURNING nonce, verifier_sealed, remember, kind, expires_at, browser_hash")
             .bind(state_hash)
             .fetch_optional(pool)
@@ -64,8 +64,11 @@ pub struct ProviderIdentity {
     pub subject: String,
 }
 
-pub async fn find_user(pool: &Pool, who: &ProviderIdentity) -> Result<Option<String>, sqlx::Error> {
-    with_pool!(pool => {
+pub async fn find_user(
+    pool: impl Into<Exec<'_>>,
+    who: &ProviderIdentity,
+) -> Result<Option<String>, sqlx::Error> {
+    with_exec!(pool => {
         sqlx::query_scalar("SELECT id FROM users WHERE oidc_issuer = $1 AND oidc_subject = $2")
             .bind(&who.issuer)
             .bind(&who.subject)
@@ -76,8 +79,11 @@ pub async fn find_user(pool: &Pool, who: &ProviderIdentity) -> Result<Option<Str
 
 /// The provider identity of an account, if it signs in through one. An account from before
 /// issuers were recorded, with no provider configured at the upgrade, has none it can use.
-pub async fn identity_of(pool: &Pool, user_id: &str) -> Result<Option<ProviderIdentity>, sqlx::Error> {
-    with_pool!(pool => {
+pub async fn identity_of(
+    pool: impl Into<Exec<'_>>,
+    user_id: &str,
+) -> Result<Option<ProviderIdentity>, sqlx::Error> {
+    with_exec!(pool => {
         sqlx::query_as(
             "SELECT oidc_issuer, oidc_subject FROM users
               WHERE id = $1 AND oidc_subject IS NOT NULL AND oidc_issuer IS NOT NULL",
@@ -89,8 +95,8 @@ pub async fn identity_of(pool: &Pool, user_id: &str) -> Result<Option<ProviderId
 }
 
 /// Whether an account is linked to a provider at all (known issuer or not).
-pub async fn is_linked(pool: &Pool, user_id: &str) -> Result<bool, sqlx::Error> {
-    with_pool!(pool => {
+pub async fn is_linked(pool: impl Into<Exec<'_>>, user_id: &str) -> Result<bool, sqlx::Error> {
+    with_exec!(pool => {
         sqlx::query_scalar("SELECT oidc_subject IS NOT NULL FROM users WHERE id = $1")
             .bind(user_id)
             .fetch_optional(pool)
@@ -140,8 +146,8 @@ pub async fn merge_into(
     })
 }
 
-pub async fn clear_subject(pool: &Pool, user_id: &str) -> Result<(), sqlx::Error> {
-    with_pool!(pool => {
+pub async fn clear_subject(pool: impl Into<Exec<'_>>, user_id: &str) -> Result<(), sqlx::Error> {
+    with_exec!(pool => {
         sqlx::query("UPDATE users SET oidc_issuer = NULL, oidc_subject = NULL, is_oidc = FALSE WHERE id = $1")
             .bind(user_id)
             .execute(pool)

@@ -1,5 +1,5 @@
 //! The `password_resets` table: at most one open reset per user.
-use super::Pool;
+use super::Exec;
 use sqlx::FromRow;
 
 /// No `Debug`: it holds a secret hash.
@@ -14,13 +14,13 @@ pub struct ResetRow {
 
 /// Opens a reset, replacing any earlier one (its code stops working).
 pub async fn open(
-    pool: &Pool,
+    pool: impl Into<Exec<'_>>,
     user_id: &str,
     code_hash: &str,
     now: i64,
     expires_at: i64,
 ) -> Result<(), sqlx::Error> {
-    with_pool!(pool => {
+    with_exec!(pool => {
         sqlx::query(
             "INSERT INTO password_resets (user_id, code_hash, created_at, expires_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT (user_id) DO UPDATE SET code_hash = excluded.code_hash, created_at = excluded.created_at,
@@ -41,8 +41,8 @@ pub const CODE_TRIES: i64 = 5;
 
 /// Takes one try of the user's open reset before its code is judged; false when it has none
 /// left. One statement, so parallel checks cannot overdraw it.
-pub async fn take_code_try(pool: &Pool, user_id: &str) -> Result<bool, sqlx::Error> {
-    with_pool!(pool => {
+pub async fn take_code_try(pool: impl Into<Exec<'_>>, user_id: &str) -> Result<bool, sqlx::Error> {
+    with_exec!(pool => {
         sqlx::query(
             "UPDATE password_resets SET failed_attempts = failed_attempts + 1
              WHERE user_id = $1 AND verified_at IS NULL AND failed_attempts < $2",
@@ -55,8 +55,8 @@ pub async fn take_code_try(pool: &Pool, user_id: &str) -> Result<bool, sqlx::Err
     })
 }
 
-pub async fn find(pool: &Pool, user_id: &str) -> Result<Option<ResetRow>, sqlx::Error> {
-    with_pool!(pool => {
+pub async fn find(pool: impl Into<Exec<'_>>, user_id: &str) -> Result<Option<ResetRow>, sqlx::Error> {
+    with_exec!(pool => {
         sqlx::query_as(
             "SELECT user_id, code_hash, expires_at, token_id, verified_at FROM password_resets WHERE user_id = $1",
         )
@@ -69,13 +69,13 @@ pub async fn find(pool: &Pool, user_id: &str) -> Result<Option<ResetRow>, sqlx::
 /// Marks the code verified and names the token that may finish the reset. Only the first of
 /// two racing verifications wins.
 pub async fn mark_verified(
-    pool: &Pool,
+    pool: impl Into<Exec<'_>>,
     user_id: &str,
     token_id: &str,
     now: i64,
     expires_at: i64,
 ) -> Result<bool, sqlx::Error> {
-    with_pool!(pool => {
+    with_exec!(pool => {
         sqlx::query(
             "UPDATE password_resets SET token_id = $1, verified_at = $2, expires_at = $3
              WHERE user_id = $4 AND verified_at IS NULL",
@@ -91,8 +91,13 @@ pub async fn mark_verified(
 }
 
 /// Ends the reset that `token_id` names. Answers whether it was still open.
-pub async fn consume(pool: &Pool, user_id: &str, token_id: &str, now: i64) -> Result<bool, sqlx::Error> {
-    with_pool!(pool => {
+pub async fn consume(
+    pool: impl Into<Exec<'_>>,
+    user_id: &str,
+    token_id: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    with_exec!(pool => {
         sqlx::query("DELETE FROM password_resets WHERE user_id = $1 AND token_id = $2 AND expires_at > $3")
             .bind(user_id)
             .bind(token_id)
@@ -103,8 +108,8 @@ pub async fn consume(pool: &Pool, user_id: &str, token_id: &str, now: i64) -> Re
     })
 }
 
-pub async fn delete(pool: &Pool, user_id: &str) -> Result<(), sqlx::Error> {
-    with_pool!(pool => {
+pub async fn delete(pool: impl Into<Exec<'_>>, user_id: &str) -> Result<(), sqlx::Error> {
+    with_exec!(pool => {
         sqlx::query("DELETE FROM password_resets WHERE user_id = $1").bind(user_id).execute(pool).await.map(|_| ())
     })
 }

@@ -1,9 +1,13 @@
 //! The `rate_limit_hits` table: counted attempts, shared by every node.
-use super::Pool;
+use super::{Exec, Pool};
 
 /// How many hits the bucket holds at or after `since`, and the oldest of them.
-pub async fn window(pool: &Pool, bucket: &str, since: i64) -> Result<(i64, Option<i64>), sqlx::Error> {
-    with_pool!(pool => {
+pub async fn window(
+    pool: impl Into<Exec<'_>>,
+    bucket: &str,
+    since: i64,
+) -> Result<(i64, Option<i64>), sqlx::Error> {
+    with_exec!(pool => {
         sqlx::query_as("SELECT COUNT(*), MIN(at) FROM rate_limit_hits WHERE bucket = $1 AND at >= $2")
             .bind(bucket)
             .bind(since)
@@ -39,21 +43,21 @@ pub async fn reserve(
 }
 
 /// Removes one reserved hit (a refund).
-pub async fn delete(pool: &Pool, id: i64) -> Result<(), sqlx::Error> {
-    with_pool!(pool => {
+pub async fn delete(pool: impl Into<Exec<'_>>, id: i64) -> Result<(), sqlx::Error> {
+    with_exec!(pool => {
         sqlx::query("DELETE FROM rate_limit_hits WHERE id = $1").bind(id).execute(pool).await.map(|_| ())
     })
 }
 
-pub async fn clear(pool: &Pool, bucket: &str) -> Result<(), sqlx::Error> {
-    with_pool!(pool => {
+pub async fn clear(pool: impl Into<Exec<'_>>, bucket: &str) -> Result<(), sqlx::Error> {
+    with_exec!(pool => {
         sqlx::query("DELETE FROM rate_limit_hits WHERE bucket = $1").bind(bucket).execute(pool).await.map(|_| ())
     })
 }
 
 /// Drops hits older than any window can reach.
-pub async fn prune(pool: &Pool, before: i64) -> Result<u64, sqlx::Error> {
-    with_pool!(pool => {
+pub async fn prune(pool: impl Into<Exec<'_>>, before: i64) -> Result<u64, sqlx::Error> {
+    with_exec!(pool => {
         sqlx::query("DELETE FROM rate_limit_hits WHERE at < $1")
             .bind(before)
             .execute(pool)

@@ -1,5 +1,5 @@
 //! The `sessions` table: one row per signed-in device, revocable.
-use super::Pool;
+use super::{Exec, Pool};
 use sqlx::FromRow;
 
 #[derive(Debug, Clone, FromRow)]
@@ -51,8 +51,8 @@ pub struct SessionListRow {
     pub revoked_at: Option<i64>,
 }
 
-pub async fn insert(pool: &Pool, s: &SessionRow) -> Result<(), sqlx::Error> {
-    with_pool!(pool => {
+pub async fn insert(pool: impl Into<Exec<'_>>, s: &SessionRow) -> Result<(), sqlx::Error> {
+    with_exec!(pool => {
         sqlx::query(
             "INSERT INTO sessions (id, user_id, device_type, device_info, ip_address, created_at, expires_at, last_active_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -118,8 +118,12 @@ fn find_with_user_now(
 }
 
 /// Records that the session's owner proved who they are at `at`.
-pub async fn set_authenticated_at(pool: &Pool, session_id: &str, at: i64) -> Result<(), sqlx::Error> {
-    with_pool!(pool => {
+pub async fn set_authenticated_at(
+    pool: impl Into<Exec<'_>>,
+    session_id: &str,
+    at: i64,
+) -> Result<(), sqlx::Error> {
+    with_exec!(pool => {
         sqlx::query("UPDATE sessions SET authenticated_at = $1 WHERE id = $2")
             .bind(at)
             .bind(session_id)
@@ -131,8 +135,12 @@ pub async fn set_authenticated_at(pool: &Pool, session_id: &str, at: i64) -> Res
 
 /// A session replacing another (screen-lock unlock) keeps the old one's authentication time:
 /// a passcode is not a password.
-pub async fn carry_authenticated_at(pool: &Pool, from: &str, to: &str) -> Result<(), sqlx::Error> {
-    with_pool!(pool => {
+pub async fn carry_authenticated_at(
+    pool: impl Into<Exec<'_>>,
+    from: &str,
+    to: &str,
+) -> Result<(), sqlx::Error> {
+    with_exec!(pool => {
         sqlx::query(
             "UPDATE sessions SET authenticated_at =
                  (SELECT COALESCE(authenticated_at, created_at) FROM sessions WHERE id = $1) WHERE id = $2",
@@ -145,8 +153,8 @@ pub async fn carry_authenticated_at(pool: &Pool, from: &str, to: &str) -> Result
     })
 }
 
-pub async fn find(pool: &Pool, id: &str) -> Result<Option<SessionRow>, sqlx::Error> {
-    with_pool!(pool => {
+pub async fn find(pool: impl Into<Exec<'_>>, id: &str) -> Result<Option<SessionRow>, sqlx::Error> {
+    with_exec!(pool => {
         sqlx::query_as(
             "SELECT id, user_id, device_type, device_info, ip_address, created_at, expires_at, last_active_at, revoked_at
              FROM sessions WHERE id = $1",
@@ -157,8 +165,8 @@ pub async fn find(pool: &Pool, id: &str) -> Result<Option<SessionRow>, sqlx::Err
     })
 }
 
-pub async fn touch(pool: &Pool, id: &str, now: i64) -> Result<(), sqlx::Error> {
-    with_pool!(pool => {
+pub async fn touch(pool: impl Into<Exec<'_>>, id: &str, now: i64) -> Result<(), sqlx::Error> {
+    with_exec!(pool => {
         sqlx::query("UPDATE sessions SET last_active_at = $1 WHERE id = $2 AND last_active_at < $3")
             .bind(now)
             .bind(id)
@@ -170,8 +178,8 @@ pub async fn touch(pool: &Pool, id: &str, now: i64) -> Result<(), sqlx::Error> {
 }
 
 /// Revokes one session; answers how many rows changed (0 when it was already revoked).
-pub async fn revoke(pool: &Pool, id: &str, now: i64) -> Result<u64, sqlx::Error> {
-    with_pool!(pool => {
+pub async fn revoke(pool: impl Into<Exec<'_>>, id: &str, now: i64) -> Result<u64, sqlx::Error> {
+    with_exec!(pool => {
         sqlx::query("UPDATE sessions SET revoked_at = $1, vault_key_sealed = NULL WHERE id = $2 AND revoked_at IS NULL")
             .bind(now)
             .bind(id)
@@ -183,12 +191,12 @@ pub async fn revoke(pool: &Pool, id: &str, now: i64) -> Result<u64, sqlx::Error>
 
 /// Revokes every live session of a user, except `keep` when given.
 pub async fn revoke_all_for_user(
-    pool: &Pool,
+    pool: impl Into<Exec<'_>>,
     user_id: &str,
     keep: Option<&str>,
     now: i64,
 ) -> Result<u64, sqlx::Error> {
-    with_pool!(pool => {
+    with_exec!(pool => {
         sqlx::query(
             "UPDATE sessions SET revoked_at = $1, vault_key_sealed = NULL
              WHERE user_id = $2 AND revoked_at IS NULL AND expires_at > $3 AND ($4 IS NULL OR id <> $5)",
@@ -209,7 +217,7 @@ pub async fn revoke_all_for_user(
 /// user's; at most `fetch` rows after `after` (`(last_active_at, id)` of the last row sent).
 /// Reads the `(last_active_at, id)` or `(user_id, last_active_at, id)` index in order.
 pub async fn list(
-    pool: &Pool,
+    pool: impl Into<Exec<'_>>,
     user_id: Option<&str>,
     live_only: bool,
     now: i64,
@@ -224,7 +232,7 @@ pub async fn list(
         (false, false) => "$5 IS NULL",
         (false, true) => "$5 IS NULL AND s.revoked_at IS NULL",
     };
-    with_pool!(pool => {
+    with_exec!(pool => {
         sqlx::query_as(&format!(
             "SELECT s.id, s.user_id, u.username, s.device_type, s.device_info, s.ip_address,
                     s.created_at, s.expires_at, s.last_active_at, s.revoked_at
@@ -243,8 +251,12 @@ pub async fn list(
 }
 
 /// Locks every live session of a user (manual lock): each must unlock with the passcode.
-pub async fn lock_all_for_user(pool: &Pool, user_id: &str, now: i64) -> Result<u64, sqlx::Error> {
-    with_pool!(pool => {
+pub async fn lock_all_for_user(
+    pool: impl Into<Exec<'_>>,
+    user_id: &str,
+    now: i64,
+) -> Result<u64, sqlx::Error> {
+    with_exec!(pool => {
         sqlx::query("UPDATE sessions SET locked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL AND locked_at IS NULL AND expires_at > $3")
             .bind(now)
             .bind(user_id)
@@ -259,8 +271,8 @@ pub async fn lock_all_for_user(pool: &Pool, user_id: &str, now: i64) -> Result<u
 /// terminal grants go with them (`ON DELETE CASCADE`). No session is active after it expires,
 /// so every such row lies in the range `last_active_at < before` of `sessions_active`: the
 /// statement reads that range of the index, not the table.
-pub async fn delete_expired(pool: &Pool, before: i64, batch: i64) -> Result<u64, sqlx::Error> {
-    with_pool!(pool => {
+pub async fn delete_expired(pool: impl Into<Exec<'_>>, before: i64, batch: i64) -> Result<u64, sqlx::Error> {
+    with_exec!(pool => {
         sqlx::query(
             "DELETE FROM sessions WHERE id IN (
                  SELECT id FROM sessions WHERE last_active_at < $1 AND expires_at < $2
@@ -276,8 +288,8 @@ pub async fn delete_expired(pool: &Pool, before: i64, batch: i64) -> Result<u64,
 }
 
 /// Locks one session (the server noticed it idle).
-pub async fn lock(pool: &Pool, id: &str, now: i64) -> Result<bool, sqlx::Error> {
-    with_pool!(pool => {
+pub async fn lock(pool: impl Into<Exec<'_>>, id: &str, now: i64) -> Result<bool, sqlx::Error> {
+    with_exec!(pool => {
         sqlx::query("UPDATE sessions SET locked_at = $1 WHERE id = $2 AND locked_at IS NULL")
             .bind(now)
             .bind(id)
@@ -288,8 +300,8 @@ pub async fn lock(pool: &Pool, id: &str, now: i64) -> Result<bool, sqlx::Error> 
 }
 
 /// Clears every lock of a user (the passcode was removed, so no one could unlock).
-pub async fn unlock_all_for_user(pool: &Pool, user_id: &str) -> Result<(), sqlx::Error> {
-    with_pool!(pool => {
+pub async fn unlock_all_for_user(pool: impl Into<Exec<'_>>, user_id: &str) -> Result<(), sqlx::Error> {
+    with_exec!(pool => {
         sqlx::query("UPDATE sessions SET locked_at = NULL WHERE user_id = $1")
             .bind(user_id)
             .execute(pool)
@@ -299,8 +311,12 @@ pub async fn unlock_all_for_user(pool: &Pool, user_id: &str) -> Result<(), sqlx:
 }
 
 /// Keeps (or with `None` drops) the vault key sealed for a session.
-pub async fn set_vault_key(pool: &Pool, id: &str, sealed: Option<&str>) -> Result<(), sqlx::Error> {
-    with_pool!(pool => {
+pub async fn set_vault_key(
+    pool: impl Into<Exec<'_>>,
+    id: &str,
+    sealed: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    with_exec!(pool => {
         sqlx::query("UPDATE sessions SET vault_key_sealed = $1 WHERE id = $2 AND revoked_at IS NULL")
             .bind(sealed)
             .bind(id)
@@ -311,8 +327,8 @@ pub async fn set_vault_key(pool: &Pool, id: &str, sealed: Option<&str>) -> Resul
 }
 
 /// Closes the vault in every session of a user (their password changed or was reset).
-pub async fn drop_vault_keys_of_user(pool: &Pool, user_id: &str) -> Result<(), sqlx::Error> {
-    with_pool!(pool => {
+pub async fn drop_vault_keys_of_user(pool: impl Into<Exec<'_>>, user_id: &str) -> Result<(), sqlx::Error> {
+    with_exec!(pool => {
         sqlx::query("UPDATE sessions SET vault_key_sealed = NULL WHERE user_id = $1 AND vault_key_sealed IS NOT NULL")
             .bind(user_id)
             .execute(pool)
@@ -322,8 +338,8 @@ pub async fn drop_vault_keys_of_user(pool: &Pool, user_id: &str) -> Result<(), s
 }
 
 /// Drops the sealed vault keys of sessions that ended (revoked ones never keep one).
-pub async fn prune_vault_keys(pool: &Pool, now: i64) -> Result<u64, sqlx::Error> {
-    with_pool!(pool => {
+pub async fn prune_vault_keys(pool: impl Into<Exec<'_>>, now: i64) -> Result<u64, sqlx::Error> {
+    with_exec!(pool => {
         sqlx::query("UPDATE sessions SET vault_key_sealed = NULL WHERE vault_key_sealed IS NOT NULL AND expires_at <= $1")
             .bind(now)
             .execute(pool)
@@ -333,8 +349,8 @@ pub async fn prune_vault_keys(pool: &Pool, now: i64) -> Result<u64, sqlx::Error>
 }
 
 /// Sessions that still let someone in (not revoked, not expired), for the metrics.
-pub async fn count_live(pool: &Pool, now: i64) -> Result<i64, sqlx::Error> {
-    with_pool!(pool => {
+pub async fn count_live(pool: impl Into<Exec<'_>>, now: i64) -> Result<i64, sqlx::Error> {
+    with_exec!(pool => {
         sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE revoked_at IS NULL AND expires_at > $1")
             .bind(now)
             .fetch_one(pool)

@@ -1,9 +1,13 @@
 //! The `terminal_locks`, `terminal_grants` and `ws_tickets` tables.
-use super::Pool;
+use super::Exec;
 use sqlx::FromRow;
 
-pub async fn lock_time(pool: &Pool, user_id: &str, container_id: &str) -> Result<Option<i64>, sqlx::Error> {
-    with_pool!(pool => {
+pub async fn lock_time(
+    pool: impl Into<Exec<'_>>,
+    user_id: &str,
+    container_id: &str,
+) -> Result<Option<i64>, sqlx::Error> {
+    with_exec!(pool => {
         sqlx::query_scalar("SELECT locked_at FROM terminal_locks WHERE user_id = $1 AND container_id = $2")
             .bind(user_id)
             .bind(container_id)
@@ -13,8 +17,13 @@ pub async fn lock_time(pool: &Pool, user_id: &str, container_id: &str) -> Result
 }
 
 /// Locks a terminal; an existing lock keeps its original time. Answers the lock time.
-pub async fn lock(pool: &Pool, user_id: &str, container_id: &str, now: i64) -> Result<i64, sqlx::Error> {
-    with_pool!(pool => {
+pub async fn lock(
+    pool: impl Into<Exec<'_>>,
+    user_id: &str,
+    container_id: &str,
+    now: i64,
+) -> Result<i64, sqlx::Error> {
+    with_exec!(pool => {
         sqlx::query_scalar(
             "INSERT INTO terminal_locks (user_id, container_id, locked_at) VALUES ($1, $2, $3)
              ON CONFLICT(user_id, container_id) DO UPDATE SET locked_at = terminal_locks.locked_at
@@ -28,8 +37,8 @@ pub async fn lock(pool: &Pool, user_id: &str, container_id: &str, now: i64) -> R
     })
 }
 
-pub async fn unlock(pool: &Pool, user_id: &str, container_id: &str) -> Result<(), sqlx::Error> {
-    with_pool!(pool => {
+pub async fn unlock(pool: impl Into<Exec<'_>>, user_id: &str, container_id: &str) -> Result<(), sqlx::Error> {
+    with_exec!(pool => {
         sqlx::query("DELETE FROM terminal_locks WHERE user_id = $1 AND container_id = $2")
             .bind(user_id)
             .bind(container_id)
@@ -45,8 +54,11 @@ pub struct TerminalLockRow {
     pub locked_at: i64,
 }
 
-pub async fn list_locks(pool: &Pool, user_id: &str) -> Result<Vec<TerminalLockRow>, sqlx::Error> {
-    with_pool!(pool => {
+pub async fn list_locks(
+    pool: impl Into<Exec<'_>>,
+    user_id: &str,
+) -> Result<Vec<TerminalLockRow>, sqlx::Error> {
+    with_exec!(pool => {
         sqlx::query_as(
             "SELECT container_id, locked_at FROM terminal_locks WHERE user_id = $1 ORDER BY locked_at DESC",
         )
@@ -57,12 +69,12 @@ pub async fn list_locks(pool: &Pool, user_id: &str) -> Result<Vec<TerminalLockRo
 }
 
 pub async fn grant(
-    pool: &Pool,
+    pool: impl Into<Exec<'_>>,
     session_id: &str,
     container_id: &str,
     expires_at: i64,
 ) -> Result<(), sqlx::Error> {
-    with_pool!(pool => {
+    with_exec!(pool => {
         sqlx::query(
             "INSERT INTO terminal_grants (session_id, container_id, expires_at) VALUES ($1, $2, $3)
              ON CONFLICT(session_id, container_id) DO UPDATE SET expires_at = excluded.expires_at",
@@ -77,12 +89,12 @@ pub async fn grant(
 }
 
 pub async fn has_live_grant(
-    pool: &Pool,
+    pool: impl Into<Exec<'_>>,
     session_id: &str,
     container_id: &str,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
-    with_pool!(pool => {
+    with_exec!(pool => {
         sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM terminal_grants WHERE session_id = $1 AND container_id = $2 AND expires_at > $3)")
             .bind(session_id)
             .bind(container_id)
@@ -93,14 +105,14 @@ pub async fn has_live_grant(
 }
 
 pub async fn insert_ticket(
-    pool: &Pool,
+    pool: impl Into<Exec<'_>>,
     ticket_hash: &str,
     session_id: &str,
     user_id: &str,
     terminal_id: Option<&str>,
     expires_at: i64,
 ) -> Result<(), sqlx::Error> {
-    with_pool!(pool => {
+    with_exec!(pool => {
         sqlx::query("INSERT INTO ws_tickets (ticket_hash, session_id, user_id, terminal_id, expires_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(ticket_hash)
             .bind(session_id)
@@ -122,11 +134,11 @@ pub struct RedeemedTicket {
 
 /// Spends a live ticket, atomically: of two racing redeems only one gets the row.
 pub async fn redeem_ticket(
-    pool: &Pool,
+    pool: impl Into<Exec<'_>>,
     ticket_hash: &str,
     now: i64,
 ) -> Result<Option<RedeemedTicket>, sqlx::Error> {
-    with_pool!(pool => {
+    with_exec!(pool => {
         sqlx::query_as(
             "UPDATE ws_tickets SET used_at = $1 WHERE ticket_hash = $2 AND used_at IS NULL AND expires_at > $3
              RETURNING session_id, terminal_id, expires_at",
@@ -139,8 +151,8 @@ pub async fn redeem_ticket(
     })
 }
 
-pub async fn prune_tickets(pool: &Pool, before: i64) -> Result<u64, sqlx::Error> {
-    with_pool!(pool => {
+pub async fn prune_tickets(pool: impl Into<Exec<'_>>, before: i64) -> Result<u64, sqlx::Error> {
+    with_exec!(pool => {
         sqlx::query("DELETE FROM ws_tickets WHERE expires_at < $1")
             .bind(before)
             .execute(pool)

@@ -1,5 +1,5 @@
 //! The `backup_codes`, `trusted_devices` and `mfa_challenges` tables.
-use super::Pool;
+use super::Exec;
 use sqlx::FromRow;
 
 /// No `Debug`: it holds secret hashes (and sealed seeds).
@@ -23,11 +23,13 @@ pub struct ChallengeRow {
 
 /// Replaces a user's backup codes with new hashed ones, in one transaction.
 pub async fn replace_backup_codes(
-    pool: &Pool,
+    pool: impl Into<Exec<'_>>,
     user_id: &str,
     rows: &[(String, String)],
 ) -> Result<(), sqlx::Error> {
-    with_pool!(pool => {
+    // Inside a caller's transaction this is a savepoint within it.
+    use sqlx::Connection;
+    with_exec!(pool => {
         let mut tx = pool.begin().await?;
         sqlx::query("DELETE FROM backup_codes WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
         for (id, hash) in rows {
@@ -42,8 +44,11 @@ pub async fn replace_backup_codes(
     })
 }
 
-pub async fn unused_backup_codes(pool: &Pool, user_id: &str) -> Result<Vec<BackupCodeRow>, sqlx::Error> {
-    with_pool!(pool => {
+pub async fn unused_backup_codes(
+    pool: impl Into<Exec<'_>>,
+    user_id: &str,
+) -> Result<Vec<BackupCodeRow>, sqlx::Error> {
+    with_exec!(pool => {
         sqlx::query_as("SELECT id, code_hash FROM backup_codes WHERE user_id = $1 AND used_at IS NULL")
             .bind(user_id)
             .fetch_all(pool)
@@ -52,8 +57,8 @@ pub async fn unused_backup_codes(pool: &Pool, user_id: &str) -> Result<Vec<Backu
 }
 
 /// Marks a backup code used; false when another request used it first.
-pub async fn use_backup_code(pool: &Pool, id: &str, now: i64) -> Result<bool, sqlx::Error> {
-    with_pool!(pool => {
+pub async fn use_backup_code(pool: impl Into<Exec<'_>>, id: &str, now: i64) -> Result<bool, sqlx::Error> {
+    with_exec!(pool => {
         sqlx::query("UPDATE backup_codes SET used_at = $1 WHERE id = $2 AND used_at IS NULL")
             .bind(now)
             .bind(id)
@@ -63,14 +68,14 @@ pub async fn use_backup_code(pool: &Pool, id: &str, now: i64) -> Result<bool, sq
     })
 }
 
-pub async fn delete_backup_codes(pool: &Pool, user_id: &str) -> Result<(), sqlx::Error> {
-    with_pool!(pool => {
+pub async fn delete_backup_codes(pool: impl Into<Exec<'_>>, user_id: &str) -> Result<(), sqlx::Error> {
+    with_exec!(pool => {
         sqlx::query("DELETE FROM backup_codes WHERE user_id = $1").bind(user_id).execute(pool).await.map(|_| ())
     })
 }
 
 pub async fn insert_trusted_device(
-    pool: &Pool,
+    pool: impl Into<Exec<'_>>,
     id: &str,
     user_id: &str,
     token_hash: &str,
@@ -78,7 +83,7 @@ pub async fn insert_trusted_device(
     now: i64,
     expires_at: i64,
 ) -> Result<(), sqlx::Error> {
-    with_pool!(pool => {
+    with_exec!(pool => {
         sqlx::query(
             "INSERT INTO trusted_devices (id, user_id, token_hash, device_info, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
         )
@@ -95,12 +100,12 @@ pub async fn insert_trusted_device(
 }
 
 pub async fn is_trusted_device(
-    pool: &Pool,
+    pool: impl Into<Exec<'_>>,
     user_id: &str,
     token_hash: &str,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
-    with_pool!(pool => {
+    with_exec!(pool => {
         sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM trusted_devices WHERE user_id = $1 AND token_hash = $2 AND expires_at > $3)")
             .bind(user_id)
             .bind(token_hash)
@@ -110,8 +115,8 @@ pub async fn is_trusted_device(
     })
 }
 
-pub async fn forget_trusted_devices(pool: &Pool, user_id: &str) -> Result<u64, sqlx::Error> {
-    with_pool!(pool => {
+pub async fn forget_trusted_devices(pool: impl Into<Exec<'_>>, user_id: &str) -> Result<u64, sqlx::Error> {
+    with_exec!(pool => {
         sqlx::query("DELETE FROM trusted_devices WHERE user_id = $1")
             .bind(user_id)
             .execute(pool)
@@ -121,14 +126,14 @@ pub async fn forget_trusted_devices(pool: &Pool, user_id: &str) -> Result<u64, s
 }
 
 pub async fn insert_challenge(
-    pool: &Pool,
+    pool: impl Into<Exec<'_>>,
     id: &str,
     user_id: &str,
     remember: bool,
     now: i64,
     expires_at: i64,
 ) -> Result<(), sqlx::Error> {
-    with_pool!(pool => {
+    with_exec!(pool => {
         sqlx::query(
             "INSERT INTO mfa_challenges (id, user_id, remember, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
         )
@@ -143,8 +148,11 @@ pub async fn insert_challenge(
     })
 }
 
-pub async fn find_challenge(pool: &Pool, id: &str) -> Result<Option<ChallengeRow>, sqlx::Error> {
-    with_pool!(pool => {
+pub async fn find_challenge(
+    pool: impl Into<Exec<'_>>,
+    id: &str,
+) -> Result<Option<ChallengeRow>, sqlx::Error> {
+    with_exec!(pool => {
         sqlx::query_as(
             "SELECT id, user_id, remember, expires_at, used_at, failed_attempts, vault_key_sealed FROM mfa_challenges WHERE id = $1",
         )
@@ -159,8 +167,8 @@ pub const CHALLENGE_TRIES: i64 = 5;
 
 /// Takes one of a live challenge's tries before its code is judged; false when none are
 /// left (or it was spent). One statement, so parallel tries cannot overdraw it.
-pub async fn take_challenge_try(pool: &Pool, id: &str) -> Result<bool, sqlx::Error> {
-    with_pool!(pool => {
+pub async fn take_challenge_try(pool: impl Into<Exec<'_>>, id: &str) -> Result<bool, sqlx::Error> {
+    with_exec!(pool => {
         sqlx::query(
             "UPDATE mfa_challenges SET failed_attempts = failed_attempts + 1
              WHERE id = $1 AND used_at IS NULL AND failed_attempts < $2",
@@ -174,8 +182,8 @@ pub async fn take_challenge_try(pool: &Pool, id: &str) -> Result<bool, sqlx::Err
 }
 
 /// Spends a challenge; false when it was already spent.
-pub async fn use_challenge(pool: &Pool, id: &str, now: i64) -> Result<bool, sqlx::Error> {
-    with_pool!(pool => {
+pub async fn use_challenge(pool: impl Into<Exec<'_>>, id: &str, now: i64) -> Result<bool, sqlx::Error> {
+    with_exec!(pool => {
         sqlx::query("UPDATE mfa_challenges SET used_at = $1, vault_key_sealed = NULL WHERE id = $2 AND used_at IS NULL")
             .bind(now)
             .bind(id)
@@ -185,8 +193,8 @@ pub async fn use_challenge(pool: &Pool, id: &str, now: i64) -> Result<bool, sqlx
     })
 }
 
-pub async fn prune_challenges(pool: &Pool, before: i64) -> Result<u64, sqlx::Error> {
-    with_pool!(pool => {
+pub async fn prune_challenges(pool: impl Into<Exec<'_>>, before: i64) -> Result<u64, sqlx::Error> {
+    with_exec!(pool => {
         sqlx::query("DELETE FROM mfa_challenges WHERE expires_at < $1")
             .bind(before)
             .execute(pool)
@@ -196,8 +204,12 @@ pub async fn prune_challenges(pool: &Pool, before: i64) -> Result<u64, sqlx::Err
 }
 
 /// Keeps the vault key sealed for a challenge's MFA-pending token until the second step.
-pub async fn set_challenge_vault_key(pool: &Pool, id: &str, sealed: &str) -> Result<(), sqlx::Error> {
-    with_pool!(pool => {
+pub async fn set_challenge_vault_key(
+    pool: impl Into<Exec<'_>>,
+    id: &str,
+    sealed: &str,
+) -> Result<(), sqlx::Error> {
+    with_exec!(pool => {
         sqlx::query("UPDATE mfa_challenges SET vault_key_sealed = $1 WHERE id = $2")
             .bind(sealed)
             .bind(id)

@@ -1,5 +1,5 @@
 //! The `users` table.
-use super::Pool;
+use super::{Exec, Pool};
 use sqlx::FromRow;
 
 /// No `Debug`: it holds secret hashes (and sealed seeds).
@@ -54,7 +54,11 @@ pub enum Admission {
 
 /// Inserts a user. `Ok(None)` means `OnlyFirst` found users already. The "first user"
 /// decision is made inside the INSERT, so two racing requests cannot both become the first admin.
-pub async fn insert(pool: &Pool, u: &NewUser<'_>, admission: Admission) -> Result<Option<bool>, sqlx::Error> {
+pub async fn insert(
+    pool: impl Into<Exec<'_>>,
+    u: &NewUser<'_>,
+    admission: Admission,
+) -> Result<Option<bool>, sqlx::Error> {
     serialized!(pool, WHO_ADMINISTERS, pool => {
         let guard = match admission {
             Admission::OnlyFirst => "WHERE NOT EXISTS (SELECT 1 FROM users)",
@@ -82,14 +86,17 @@ pub async fn insert(pool: &Pool, u: &NewUser<'_>, admission: Admission) -> Resul
     })
 }
 
-pub async fn find_by_id(pool: &Pool, id: &str) -> Result<Option<UserRow>, sqlx::Error> {
-    with_pool!(pool => {
+pub async fn find_by_id(pool: impl Into<Exec<'_>>, id: &str) -> Result<Option<UserRow>, sqlx::Error> {
+    with_exec!(pool => {
         sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = $1")).bind(id).fetch_optional(pool).await
     })
 }
 
-pub async fn find_by_key(pool: &Pool, username_key: &str) -> Result<Option<UserRow>, sqlx::Error> {
-    with_pool!(pool => {
+pub async fn find_by_key(
+    pool: impl Into<Exec<'_>>,
+    username_key: &str,
+) -> Result<Option<UserRow>, sqlx::Error> {
+    with_exec!(pool => {
         sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE username_key = $1"))
             .bind(username_key)
             .fetch_optional(pool)
@@ -110,8 +117,12 @@ pub async fn count(pool: &Pool) -> Result<i64, sqlx::Error> {
 }
 
 /// Every token of this user issued before `at` stops working.
-pub async fn bump_tokens_valid_after(pool: &Pool, id: &str, at: i64) -> Result<(), sqlx::Error> {
-    with_pool!(pool => {
+pub async fn bump_tokens_valid_after(
+    pool: impl Into<Exec<'_>>,
+    id: &str,
+    at: i64,
+) -> Result<(), sqlx::Error> {
+    with_exec!(pool => {
         sqlx::query("UPDATE users SET tokens_valid_after = CASE WHEN tokens_valid_after > $1 THEN tokens_valid_after ELSE $1 END WHERE id = $2")
             .bind(at)
             .bind(id)
@@ -122,8 +133,8 @@ pub async fn bump_tokens_valid_after(pool: &Pool, id: &str, at: i64) -> Result<(
 }
 
 /// Records a TOTP setup that is not enabled yet; sign-in is unchanged until it is.
-pub async fn set_totp_pending(pool: &Pool, id: &str, sealed: &str) -> Result<(), sqlx::Error> {
-    with_pool!(pool => {
+pub async fn set_totp_pending(pool: impl Into<Exec<'_>>, id: &str, sealed: &str) -> Result<(), sqlx::Error> {
+    with_exec!(pool => {
         sqlx::query("UPDATE users SET totp_pending_enc = $1 WHERE id = $2")
             .bind(sealed)
             .bind(id)
@@ -134,8 +145,8 @@ pub async fn set_totp_pending(pool: &Pool, id: &str, sealed: &str) -> Result<(),
 }
 
 /// Turns the pending seed into the active one. Only one of two racing enables wins.
-pub async fn enable_totp(pool: &Pool, id: &str, sealed: &str) -> Result<bool, sqlx::Error> {
-    with_pool!(pool => {
+pub async fn enable_totp(pool: impl Into<Exec<'_>>, id: &str, sealed: &str) -> Result<bool, sqlx::Error> {
+    with_exec!(pool => {
         sqlx::query(
             "UPDATE users SET totp_secret_enc = $1, totp_pending_enc = NULL, totp_enabled = TRUE
              WHERE id = $2 AND totp_enabled = FALSE",
@@ -148,8 +159,8 @@ pub async fn enable_totp(pool: &Pool, id: &str, sealed: &str) -> Result<bool, sq
     })
 }
 
-pub async fn disable_totp(pool: &Pool, id: &str) -> Result<(), sqlx::Error> {
-    with_pool!(pool => {
+pub async fn disable_totp(pool: impl Into<Exec<'_>>, id: &str) -> Result<(), sqlx::Error> {
+    with_exec!(pool => {
         sqlx::query(
             "UPDATE users SET totp_secret_enc = NULL, totp_pending_enc = NULL, totp_enabled = FALSE, totp_last_step = NULL WHERE id = $1",
         )
@@ -162,8 +173,8 @@ pub async fn disable_totp(pool: &Pool, id: &str) -> Result<(), sqlx::Error> {
 
 /// Claims a TOTP step: succeeds only if no step at or after it was accepted before, so a
 /// code cannot be replayed, not even by two requests racing on two nodes.
-pub async fn claim_totp_step(pool: &Pool, id: &str, step: i64) -> Result<bool, sqlx::Error> {
-    with_pool!(pool => {
+pub async fn claim_totp_step(pool: impl Into<Exec<'_>>, id: &str, step: i64) -> Result<bool, sqlx::Error> {
+    with_exec!(pool => {
         sqlx::query(
             "UPDATE users SET totp_last_step = $1 WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $3)",
         )
@@ -178,12 +189,12 @@ pub async fn claim_totp_step(pool: &Pool, id: &str, step: i64) -> Result<bool, s
 
 /// Sets (or, with `None`, removes) the screen-lock passcode, and optionally the auto-lock minutes.
 pub async fn set_passcode(
-    pool: &Pool,
+    pool: impl Into<Exec<'_>>,
     id: &str,
     hash: Option<&str>,
     lock_after_minutes: Option<i64>,
 ) -> Result<(), sqlx::Error> {
-    with_pool!(pool => {
+    with_exec!(pool => {
         sqlx::query("UPDATE users SET passcode_hash = $1, lock_after_minutes = COALESCE($2, lock_after_minutes) WHERE id = $3")
             .bind(hash)
             .bind(lock_after_minutes)
@@ -194,8 +205,12 @@ pub async fn set_passcode(
     })
 }
 
-pub async fn set_lock_after_minutes(pool: &Pool, id: &str, minutes: i64) -> Result<(), sqlx::Error> {
-    with_pool!(pool => {
+pub async fn set_lock_after_minutes(
+    pool: impl Into<Exec<'_>>,
+    id: &str,
+    minutes: i64,
+) -> Result<(), sqlx::Error> {
+    with_exec!(pool => {
         sqlx::query("UPDATE users SET lock_after_minutes = $1 WHERE id = $2")
             .bind(minutes)
             .bind(id)
@@ -205,8 +220,12 @@ pub async fn set_lock_after_minutes(pool: &Pool, id: &str, minutes: i64) -> Resu
     })
 }
 
-pub async fn set_single_session_mode(pool: &Pool, id: &str, on: bool) -> Result<(), sqlx::Error> {
-    with_pool!(pool => {
+pub async fn set_single_session_mode(
+    pool: impl Into<Exec<'_>>,
+    id: &str,
+    on: bool,
+) -> Result<(), sqlx::Error> {
+    with_exec!(pool => {
         sqlx::query("UPDATE users SET single_session_mode = $1 WHERE id = $2")
             .bind(on)
             .bind(id)
@@ -249,7 +268,7 @@ pub async fn list(
 
 /// Grants or takes away the admin role. Taking it away never leaves the instance without an
 /// admin: the check and the change are one statement. Answers whether the row changed.
-pub async fn set_admin(pool: &Pool, id: &str, admin: bool) -> Result<bool, sqlx::Error> {
+pub async fn set_admin(pool: impl Into<Exec<'_>>, id: &str, admin: bool) -> Result<bool, sqlx::Error> {
     serialized!(pool, WHO_ADMINISTERS, pool => {
         let sql = if admin {
             "UPDATE users SET is_admin = TRUE WHERE id = $1 AND is_admin = FALSE"
@@ -264,7 +283,7 @@ pub async fn set_admin(pool: &Pool, id: &str, admin: bool) -> Result<bool, sqlx:
 /// Deletes a user with everything that hangs off them (sessions, keys, codes, locks: the
 /// foreign keys cascade). A sole admin is never deleted: the check is inside the statement.
 /// Answers whether the user was deleted.
-pub async fn delete(pool: &Pool, id: &str) -> Result<bool, sqlx::Error> {
+pub async fn delete(pool: impl Into<Exec<'_>>, id: &str) -> Result<bool, sqlx::Error> {
     serialized!(pool, WHO_ADMINISTERS, pool => {
         sqlx::query(
             "DELETE FROM users WHERE id = $1
@@ -277,8 +296,8 @@ pub async fn delete(pool: &Pool, id: &str) -> Result<bool, sqlx::Error> {
     })
 }
 
-pub async fn find_by_ldap_dn(pool: &Pool, dn: &str) -> Result<Option<UserRow>, sqlx::Error> {
-    with_pool!(pool => {
+pub async fn find_by_ldap_dn(pool: impl Into<Exec<'_>>, dn: &str) -> Result<Option<UserRow>, sqlx::Error> {
+    with_exec!(pool => {
         sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE ldap_dn = $1"))
             .bind(dn)
             .fetch_optional(pool)
@@ -288,12 +307,12 @@ pub async fn find_by_ldap_dn(pool: &Pool, dn: &str) -> Result<Option<UserRow>, s
 
 /// Links a freshly created account to its directory entry and keeps its display name current.
 pub async fn set_ldap_identity(
-    pool: &Pool,
+    pool: impl Into<Exec<'_>>,
     id: &str,
     dn: &str,
     display_name: &str,
 ) -> Result<(), sqlx::Error> {
-    with_pool!(pool => {
+    with_exec!(pool => {
         sqlx::query("UPDATE users SET ldap_dn = $1, display_name = $2 WHERE id = $3")
             .bind(dn)
             .bind(display_name)

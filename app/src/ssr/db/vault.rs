@@ -1,5 +1,5 @@
 //! The vault: each user's wrapped data key (on `users`) and their sealed items.
-use super::Pool;
+use super::Exec;
 use sqlx::FromRow;
 
 /// A data key wrapped by a password-derived key: the argon2 salt and the sealed key, both encoded.
@@ -16,8 +16,11 @@ pub struct ItemRow {
     pub updated_at: i64,
 }
 
-pub async fn wrapped_key(pool: &Pool, user_id: &str) -> Result<Option<WrappedKey>, sqlx::Error> {
-    with_pool!(pool => {
+pub async fn wrapped_key(
+    pool: impl Into<Exec<'_>>,
+    user_id: &str,
+) -> Result<Option<WrappedKey>, sqlx::Error> {
+    with_exec!(pool => {
         sqlx::query_as(
             "SELECT vault_salt, vault_key_wrapped FROM users WHERE id = $1 AND vault_salt IS NOT NULL AND vault_key_wrapped IS NOT NULL",
         )
@@ -28,8 +31,12 @@ pub async fn wrapped_key(pool: &Pool, user_id: &str) -> Result<Option<WrappedKey
 }
 
 /// Stores a first wrapped key; answers false if the user already had one (two racing unlocks).
-pub async fn create_wrapped_key(pool: &Pool, user_id: &str, w: &WrappedKey) -> Result<bool, sqlx::Error> {
-    with_pool!(pool => {
+pub async fn create_wrapped_key(
+    pool: impl Into<Exec<'_>>,
+    user_id: &str,
+    w: &WrappedKey,
+) -> Result<bool, sqlx::Error> {
+    with_exec!(pool => {
         sqlx::query(
             "UPDATE users SET vault_salt = $1, vault_key_wrapped = $2 WHERE id = $3 AND vault_key_wrapped IS NULL",
         )
@@ -42,8 +49,8 @@ pub async fn create_wrapped_key(pool: &Pool, user_id: &str, w: &WrappedKey) -> R
     })
 }
 
-pub async fn items(pool: &Pool, user_id: &str) -> Result<Vec<ItemRow>, sqlx::Error> {
-    with_pool!(pool => {
+pub async fn items(pool: impl Into<Exec<'_>>, user_id: &str) -> Result<Vec<ItemRow>, sqlx::Error> {
+    with_exec!(pool => {
         sqlx::query_as("SELECT name, value_enc, updated_at FROM vault_items WHERE user_id = $1 ORDER BY name")
             .bind(user_id)
             .fetch_all(pool)
@@ -52,13 +59,13 @@ pub async fn items(pool: &Pool, user_id: &str) -> Result<Vec<ItemRow>, sqlx::Err
 }
 
 pub async fn put_item(
-    pool: &Pool,
+    pool: impl Into<Exec<'_>>,
     user_id: &str,
     name: &str,
     value_enc: &str,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    with_pool!(pool => {
+    with_exec!(pool => {
         sqlx::query(
             "INSERT INTO vault_items (user_id, name, value_enc, updated_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT (user_id, name) DO UPDATE SET value_enc = excluded.value_enc, updated_at = excluded.updated_at",
@@ -73,8 +80,8 @@ pub async fn put_item(
     })
 }
 
-pub async fn delete_item(pool: &Pool, user_id: &str, name: &str) -> Result<bool, sqlx::Error> {
-    with_pool!(pool => {
+pub async fn delete_item(pool: impl Into<Exec<'_>>, user_id: &str, name: &str) -> Result<bool, sqlx::Error> {
+    with_exec!(pool => {
         sqlx::query("DELETE FROM vault_items WHERE user_id = $1 AND name = $2")
             .bind(user_id)
             .bind(name)
@@ -99,13 +106,15 @@ pub enum VaultChange {
 /// nothing, when `Keep` finds that a vault appeared since the caller looked (another request
 /// created it): the caller re-wraps and tries again.
 pub async fn set_password(
-    pool: &Pool,
+    pool: impl Into<Exec<'_>>,
     user_id: &str,
     hash: &str,
     now: i64,
     vault: VaultChange,
 ) -> Result<bool, sqlx::Error> {
-    with_pool!(pool => {
+    // Inside a caller's transaction this is a savepoint within it.
+    use sqlx::Connection;
+    with_exec!(pool => {
         let mut tx = pool.begin().await?;
         let keep = matches!(vault, VaultChange::Keep);
         let changed = sqlx::query(

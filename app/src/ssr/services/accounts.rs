@@ -1,10 +1,12 @@
 //! Accounts: first-run setup, registration, the password's life (change, replace) and
 //! deleting one's own account.
+use super::audit::{self, Event};
 use super::identity::{Account, AdminUser, Caller, ClientMeta, SignedIn};
 use super::passwords;
 use super::rate_limit::{self, Limit};
 use super::sessions;
 use super::settings::{self, Toggle};
+use crate::audit::EventType;
 use crate::domain::{DisplayName, Password, Username};
 use crate::error::{AppError, ErrorKind};
 use crate::ssr::db::{
@@ -77,7 +79,8 @@ pub async fn set_up_instance(
     db::users::insert(&state.pool, &user, Admission::OnlyFirst).await?.ok_or_else(already)?;
     tracing::info!(username = %username.as_ref(), "instance set up; first administrator created");
     let account = find_account(state, &id).await?;
-    sessions::start_session(state, account, client, false).await
+    let event = Event::new(EventType::SetupCompleted).detail("method", "password");
+    sessions::start_session(state, account, client, false, event).await
 }
 
 /// Registers a user; the first one becomes admin (and may register even with registration off).
@@ -117,9 +120,19 @@ pub async fn register(
         oidc: None,
         now: state.now(),
     };
-    match db::users::insert(&state.pool, &user, Admission::AdminIfFirst).await {
+    let mut change = audit::Change::begin(state).await?;
+    match db::users::insert(change.tx(), &user, Admission::AdminIfFirst).await {
         Ok(is_admin) => {
             let is_admin = is_admin.unwrap_or(false);
+            change
+                .record(
+                    Event::new(EventType::Registered)
+                        .by_account(&id, username.as_ref())
+                        .target("user", &id)
+                        .detail("admin", is_admin),
+                )
+                .await?;
+            change.commit().await?;
             tracing::info!(username = %username.as_ref(), is_admin, "user registered");
             Ok(is_admin)
         }
@@ -148,6 +161,16 @@ pub async fn change_password(
             "Enter a new password.",
         ));
     }
+    let result = change_own_password(state, caller, old_password, new_password).await;
+    audit::on_failure(state, result, |e| Event::new(EventType::PasswordChanged).by(caller).failed(e)).await
+}
+
+async fn change_own_password(
+    state: &AppState,
+    caller: &Caller,
+    old_password: String,
+    new_password: String,
+) -> Result<(), AppError> {
     let user = db::users::find_by_id(&state.pool, &caller.user_id)
         .await?
         .ok_or(AppError::from(ErrorKind::Unauthenticated))?;
@@ -159,7 +182,8 @@ pub async fn change_password(
     let mut tries = 0;
     loop {
         let vault = super::vault::rewrap(state, &user.id, &old_password, &new_password).await?;
-        if replace_password(state, &user.id, &hash, vault).await? {
+        let event = Event::new(EventType::PasswordChanged).by(caller);
+        if replace_password(state, &user.id, &hash, vault, event).await? {
             break;
         }
         tries += 1;
@@ -178,15 +202,19 @@ pub(crate) async fn replace_password(
     user_id: &str,
     hash: &str,
     vault: db::vault::VaultChange,
+    event: Event,
 ) -> Result<bool, AppError> {
     let now = state.now();
-    if !db::vault::set_password(&state.pool, user_id, hash, now, vault).await? {
+    let mut change = audit::Change::begin(state).await?;
+    if !db::vault::set_password(change.tx(), user_id, hash, now, vault).await? {
         return Ok(false);
     }
-    db::sessions::drop_vault_keys_of_user(&state.pool, user_id).await?;
-    db::sessions::revoke_all_for_user(&state.pool, user_id, None, now).await?;
-    db::totp::forget_trusted_devices(&state.pool, user_id).await?;
-    db::password_resets::delete(&state.pool, user_id).await?;
+    db::sessions::drop_vault_keys_of_user(change.tx(), user_id).await?;
+    let ended = db::sessions::revoke_all_for_user(change.tx(), user_id, None, now).await?;
+    db::totp::forget_trusted_devices(change.tx(), user_id).await?;
+    db::password_resets::delete(change.tx(), user_id).await?;
+    change.record(event.detail("sessions_ended", ended)).await?;
+    change.commit().await?;
     Ok(true)
 }
 
@@ -194,16 +222,28 @@ pub(crate) async fn replace_password(
 /// password (single sign-on only) and the last admin cannot.
 #[tracing::instrument(skip_all)]
 pub async fn delete_own_account(state: &AppState, caller: &Caller, password: String) -> Result<(), AppError> {
+    let result = delete_after_confirming(state, caller, password).await;
+    audit::on_failure(state, result, |e| Event::new(EventType::AccountDeleted).by(caller).failed(e)).await
+}
+
+async fn delete_after_confirming(
+    state: &AppState,
+    caller: &Caller,
+    password: String,
+) -> Result<(), AppError> {
     let user = db::users::find_by_id(&state.pool, &caller.user_id)
         .await?
         .ok_or(AppError::from(ErrorKind::Unauthenticated))?;
     passwords::confirm(state, &user, &caller.reauth_source(), "password", password).await?;
-    if !db::users::delete(&state.pool, &user.id).await? {
+    let mut change = audit::Change::begin(state).await?;
+    if !db::users::delete(change.tx(), &user.id).await? {
         return Err(AppError::of(
             ErrorKind::LastAdmin,
             "You are the last admin: make someone else admin first.",
         ));
     }
+    change.record(Event::new(EventType::AccountDeleted).by(caller).target("user", &user.id)).await?;
+    change.commit().await?;
     tracing::info!(user = %user.id, "account deleted by its owner");
     Ok(())
 }

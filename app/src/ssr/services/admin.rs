@@ -1,5 +1,7 @@
 //! Admin user management: the user list, the admin role, deleting users.
+use super::audit::{self, Event};
 use super::identity::{Account, AdminUser, Caller};
+use crate::audit::EventType;
 use crate::error::{AppError, ErrorKind};
 use crate::ssr::db;
 use crate::ssr::paging::{Page, PageRequest};
@@ -60,12 +62,40 @@ pub async fn set_role(
 ) -> Result<(), AppError> {
     // Hands out a way in (a key, a directory, a provider, a role): the admin must be at the
     // keyboard, not only their cookie.
+    let result = change_role(admin, state, user_id, username, role).await;
+    audit::on_failure(state, result, |e| {
+        let event = Event::new(EventType::RoleChanged).by_admin(admin).detail("admin", role == Role::Admin);
+        match (user_id, username) {
+            (Some(id), _) => event.about(id, "").target("user", id),
+            (None, Some(name)) => event.about_name(name),
+            (None, None) => event,
+        }
+        .failed(e)
+    })
+    .await
+}
+
+async fn change_role(
+    admin: &AdminUser,
+    state: &AppState,
+    user_id: Option<&str>,
+    username: Option<&str>,
+    role: Role,
+) -> Result<(), AppError> {
     admin.caller().require_recent_authentication(state.now())?;
     let target = find_target(state, user_id, username).await?;
     match role {
         Role::Admin => make_admin(admin, state, &target).await,
         Role::User => remove_admin(admin, state, &target).await,
     }
+}
+
+fn role_changed(admin: &AdminUser, target: &Account, is_admin: bool) -> Event {
+    Event::new(EventType::RoleChanged)
+        .by_admin(admin)
+        .about(&target.id, &target.username)
+        .target("user", &target.id)
+        .detail("admin", is_admin)
 }
 
 /// Who an admin operation is aimed at: `userId` first, else `username`.
@@ -93,9 +123,12 @@ async fn find_target(
 /// Grants the admin role. It takes effect on the user's next request.
 #[tracing::instrument(skip_all)]
 async fn make_admin(admin: &AdminUser, state: &AppState, target: &Account) -> Result<(), AppError> {
-    if !db::users::set_admin(&state.pool, &target.id, true).await? {
+    let mut change = audit::Change::begin(state).await?;
+    if !db::users::set_admin(change.tx(), &target.id, true).await? {
         return Err(AppError::invalid(ErrorKind::AlreadyAdmin, None, "This user is already an admin."));
     }
+    change.record(role_changed(admin, target, true)).await?;
+    change.commit().await?;
     tracing::info!(user = %target.id, by = %admin.caller().user_id, "admin role granted");
     Ok(())
 }
@@ -113,16 +146,27 @@ async fn remove_admin(admin: &AdminUser, state: &AppState, target: &Account) -> 
     if !target.is_admin {
         return Err(AppError::invalid(ErrorKind::NotAdmin, None, "This user is not an admin."));
     }
-    if !db::users::set_admin(&state.pool, &target.id, false).await? {
+    let mut change = audit::Change::begin(state).await?;
+    if !db::users::set_admin(change.tx(), &target.id, false).await? {
         return Err(AppError::of(ErrorKind::LastAdmin, "The last admin cannot lose the role."));
     }
+    change.record(role_changed(admin, target, false)).await?;
+    change.commit().await?;
     tracing::info!(user = %target.id, by = %admin.caller().user_id, "admin role removed");
     Ok(())
 }
 
 /// Deletes another user with all their sessions, keys, codes and data.
-#[tracing::instrument(skip_all)]
 pub async fn delete_user(admin: &AdminUser, state: &AppState, username: &str) -> Result<(), AppError> {
+    let result = delete_other(admin, state, username).await;
+    audit::on_failure(state, result, |e| {
+        Event::new(EventType::UserDeleted).by_admin(admin).about_name(username).failed(e)
+    })
+    .await
+}
+
+#[tracing::instrument(skip_all)]
+async fn delete_other(admin: &AdminUser, state: &AppState, username: &str) -> Result<(), AppError> {
     if username.trim().is_empty() {
         return Err(AppError::invalid(
             ErrorKind::InvalidRequest,
@@ -138,9 +182,19 @@ pub async fn delete_user(admin: &AdminUser, state: &AppState, username: &str) ->
             "Delete your own account from your account page.",
         ));
     }
-    if !db::users::delete(&state.pool, &target.id).await? {
+    let mut change = audit::Change::begin(state).await?;
+    if !db::users::delete(change.tx(), &target.id).await? {
         return Err(AppError::of(ErrorKind::LastAdmin, "The last admin cannot be deleted."));
     }
+    change
+        .record(
+            Event::new(EventType::UserDeleted)
+                .by_admin(admin)
+                .about(&target.id, &target.username)
+                .target("user", &target.id),
+        )
+        .await?;
+    change.commit().await?;
     tracing::info!(user = %target.id, by = %admin.caller().user_id, "user deleted");
     Ok(())
 }

@@ -4,8 +4,10 @@
 //! does not apply to it and it cannot do what is bound to a session (WebSocket tickets,
 //! terminal grants, unlock, logout); it never creates or deletes keys, whatever its user may
 //! do; a password change leaves keys alone (delete the key to cut it off, effective at once).
+use super::audit::{self, Event};
 use super::auth::API_KEY_PREFIX as PREFIX;
 use super::identity::AdminUser;
+use crate::audit::EventType;
 use crate::error::{AppError, ErrorKind};
 use crate::ssr::db::{
     self,
@@ -87,8 +89,22 @@ impl Owner<'_> {
 
 /// Makes a key acting as `owner`. Only a signed-in admin can, never another key.
 /// `expires_at` is RFC 3339 or a plain date; none for a key that does not expire.
-#[tracing::instrument(skip_all)]
 pub async fn create(
+    admin: &AdminUser,
+    state: &AppState,
+    name: &str,
+    owner: Owner<'_>,
+    expires_at: Option<&str>,
+) -> Result<CreatedKey, AppError> {
+    let result = make(admin, state, name, owner, expires_at).await;
+    audit::on_failure(state, result, |e| {
+        Event::new(EventType::ApiKeyCreated).by_admin(admin).detail("name", name.trim()).failed(e)
+    })
+    .await
+}
+
+#[tracing::instrument(skip_all)]
+async fn make(
     admin: &AdminUser,
     state: &AppState,
     name: &str,
@@ -116,8 +132,9 @@ pub async fn create(
     let id = new_id();
     let prefix: String = token.chars().take(SHOWN_PREFIX).collect();
     let hash = digest(&token);
+    let mut change = audit::Change::begin(state).await?;
     db::api_keys::insert(
-        &state.pool,
+        change.tx(),
         &NewApiKey {
             id: &id,
             name,
@@ -129,6 +146,20 @@ pub async fn create(
         },
     )
     .await?;
+    let owner_name =
+        db::users::find_by_id(change.tx(), user_id).await?.map(|u| u.username).unwrap_or_default();
+    change
+        .record(
+            Event::new(EventType::ApiKeyCreated)
+                .by_admin(admin)
+                .about(user_id, &owner_name)
+                .target("api_key", &id)
+                .detail("name", name)
+                .detail("prefix", prefix.as_str())
+                .detail("expires_at", expires_at),
+        )
+        .await?;
+    change.commit().await?;
     tracing::info!(key = %id, user = %user_id, by = %admin.caller().user_id, "API key created");
     let key = db::api_keys::find(&state.pool, &id)
         .await?
@@ -150,10 +181,31 @@ pub async fn list(
 
 /// Deletes a key; its next request is `401`.
 pub async fn delete(admin: &AdminUser, state: &AppState, id: &str) -> Result<(), AppError> {
+    let result = remove(admin, state, id).await;
+    audit::on_failure(state, result, |e| {
+        Event::new(EventType::ApiKeyDeleted).by_admin(admin).target("api_key", id).failed(e)
+    })
+    .await
+}
+
+async fn remove(admin: &AdminUser, state: &AppState, id: &str) -> Result<(), AppError> {
     refuse_keys(admin)?;
-    if !db::api_keys::delete(&state.pool, id).await? {
-        return Err(AppError::of(ErrorKind::ApiKeyNotFound, "No such API key."));
+    let not_found = || AppError::of(ErrorKind::ApiKeyNotFound, "No such API key.");
+    let key = db::api_keys::find(&state.pool, id).await?.ok_or_else(not_found)?;
+    let mut change = audit::Change::begin(state).await?;
+    if !db::api_keys::delete(change.tx(), id).await? {
+        return Err(not_found());
     }
+    change
+        .record(
+            Event::new(EventType::ApiKeyDeleted)
+                .by_admin(admin)
+                .about(&key.user_id, &key.username)
+                .target("api_key", id)
+                .detail("name", key.name.as_str()),
+        )
+        .await?;
+    change.commit().await?;
     tracing::info!(key = %id, by = %admin.caller().user_id, "API key deleted");
     Ok(())
 }

@@ -75,8 +75,19 @@ pub(crate) async fn screen_state(
     }
     let idle = row.has_passcode && now - row.last_active_at >= row.lock_after_minutes * 60;
     if idle && row.locked_at.is_none() {
-        // Counted by the request that locked it, not by every one that saw it idle at once.
-        if db::sessions::lock(&state.pool, &row.session_id, now).await? {
+        // Counted and recorded by the request that locked it, not by every one that saw it
+        // idle at once.
+        let mut change = super::audit::Change::begin(state).await?;
+        if db::sessions::lock(change.tx(), &row.session_id, now).await? {
+            change
+                .record(
+                    super::audit::Event::new(crate::audit::EventType::ScreenLocked)
+                        .about(&row.user_id, &row.username)
+                        .target("session", &row.session_id)
+                        .detail("how", "idle"),
+                )
+                .await?;
+            change.commit().await?;
             crate::ssr::metrics::screen_locked("idle");
         }
     }
@@ -94,6 +105,13 @@ async fn authenticate_key(state: &AppState, token: &str) -> Result<Caller, AppEr
     }
     if row.last_used_at.is_none_or(|t| now - t >= TOUCH_EVERY) {
         db::api_keys::touch(&state.pool, &row.id, now).await?;
+        // Recorded on the first use in an hour, not on every request.
+        if !db::audit::recorded_since(&state.pool, "api_key_used", &row.id, now - 3600).await? {
+            let event = super::audit::Event::new(crate::audit::EventType::ApiKeyUsed)
+                .by_key_of(&row.user_id, &row.username)
+                .target("api_key", &row.id);
+            super::audit::record(state, event).await;
+        }
     }
     Ok(Caller {
         user_id: row.user_id,

@@ -164,15 +164,29 @@ pub async fn save_config(admin: &AdminUser, state: &AppState, input: ConfigInput
     };
     let json = serde_json::to_string(&stored)
         .map_err(|e| AppError::internal("LDAP settings do not serialise", &e))?;
-    db::settings::set(&state.pool, CONFIG_KEY, &json).await?;
+    let mut change = super::audit::Change::begin(state).await?;
+    db::settings::set(change.tx(), CONFIG_KEY, &json).await?;
+    change.record(config_changed(admin, "saved")).await?;
+    change.commit().await?;
     tracing::info!(by = %admin.caller().user_id, enabled = input.enabled, "LDAP settings saved");
     Ok(())
 }
 
 pub async fn delete_config(admin: &AdminUser, state: &AppState) -> Result<(), AppError> {
-    db::settings::delete(&state.pool, CONFIG_KEY).await?;
+    let mut change = super::audit::Change::begin(state).await?;
+    db::settings::delete(change.tx(), CONFIG_KEY).await?;
+    change.record(config_changed(admin, "removed")).await?;
+    change.commit().await?;
     tracing::info!(by = %admin.caller().user_id, "LDAP settings removed");
     Ok(())
+}
+
+/// The settings' change as recorded: what was done, never a secret or the settings themselves.
+fn config_changed(admin: &AdminUser, action: &'static str) -> super::audit::Event {
+    super::audit::Event::new(crate::audit::EventType::LdapConfigChanged)
+        .by_admin(admin)
+        .target("setting", CONFIG_KEY)
+        .detail("action", action)
 }
 
 /// Why a directory conversation failed.

@@ -16,6 +16,7 @@
 //! ldap           ──► passwords, rate_limit, identity
 //! passwords      ──► rate_limit, identity (re-authentication counts toward the sign-in limit)
 //! admin, oidc, settings ──► identity
+//! every service ──► audit (records what it changed, in the same transaction)
 //! identity, tokens, rate_limit          (leaves)
 //! ```
 //!
@@ -23,6 +24,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod api_keys;
+pub mod audit;
 pub mod auth;
 pub mod identity;
 pub mod ldap;

@@ -204,15 +204,29 @@ pub async fn save_config(admin: &AdminUser, state: &AppState, input: ConfigInput
     let stored = Stored { config, client_secret_sealed: state.keys.seal(secret.as_bytes(), SEAL_CONTEXT)? };
     let json = serde_json::to_string(&stored)
         .map_err(|e| AppError::internal("OIDC settings do not serialise", &e))?;
-    db::settings::set(&state.pool, CONFIG_KEY, &json).await?;
+    let mut change = super::audit::Change::begin(state).await?;
+    db::settings::set(change.tx(), CONFIG_KEY, &json).await?;
+    change.record(config_changed(admin, "saved")).await?;
+    change.commit().await?;
     tracing::info!(by = %admin.caller().user_id, "OIDC settings saved");
     Ok(())
 }
 
 pub async fn delete_config(admin: &AdminUser, state: &AppState) -> Result<(), AppError> {
-    db::settings::delete(&state.pool, CONFIG_KEY).await?;
+    let mut change = super::audit::Change::begin(state).await?;
+    db::settings::delete(change.tx(), CONFIG_KEY).await?;
+    change.record(config_changed(admin, "removed")).await?;
+    change.commit().await?;
     tracing::info!(by = %admin.caller().user_id, "OIDC settings removed");
     Ok(())
+}
+
+/// The settings' change as recorded: what was done, never a secret or the settings themselves.
+fn config_changed(admin: &AdminUser, action: &'static str) -> super::audit::Event {
+    super::audit::Event::new(crate::audit::EventType::OidcConfigChanged)
+        .by_admin(admin)
+        .target("setting", CONFIG_KEY)
+        .detail("action", action)
 }
 
 /// Where the provider sends the browser back to.
@@ -750,6 +764,13 @@ pub async fn link_to_password(
             )
         });
     }
+    // The merge is its own serialised transaction (it must keep an admin); the event follows it.
+    let event = super::audit::Event::new(crate::audit::EventType::SsoLinked)
+        .by_admin(admin)
+        .about(&target.id, &target.username)
+        .target("user", &target.id)
+        .detail("merged_account", oidc_user.id.as_str());
+    super::audit::record(state, event).await;
     tracing::info!(by = %admin.caller().user_id, target = %target.id, "SSO account linked to a password account");
     Ok(())
 }
@@ -771,7 +792,17 @@ pub async fn unlink_from_password(
             "That account does not sign in both ways.",
         ));
     }
-    db::oidc::clear_subject(&state.pool, &user.id).await?;
+    let mut change = super::audit::Change::begin(state).await?;
+    db::oidc::clear_subject(change.tx(), &user.id).await?;
+    change
+        .record(
+            super::audit::Event::new(crate::audit::EventType::SsoUnlinked)
+                .by_admin(admin)
+                .about(&user.id, &user.username)
+                .target("user", &user.id),
+        )
+        .await?;
+    change.commit().await?;
     tracing::info!(by = %admin.caller().user_id, user = %user.id, "SSO unlinked from a password account");
     Ok(())
 }

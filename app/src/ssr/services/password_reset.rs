@@ -6,10 +6,12 @@
 //! (not at `error`); a new request replaces an older code; five wrong codes per username in
 //! 15 minutes answer `429`; accounts without a password (single sign-on only) get no code,
 //! with the same answer as an unknown name.
+use super::audit::{self, Event};
 use super::rate_limit::{self, Limit};
 use super::settings::{self, Toggle};
 use super::tokens::{self, TokenKind};
 use super::{accounts, passwords};
+use crate::audit::EventType;
 use crate::domain::{Password, Username};
 use crate::error::{AppError, ErrorKind};
 use crate::ssr::db;
@@ -44,8 +46,16 @@ fn six_digits() -> String {
 }
 
 /// Starts a reset. At most 10 requests per 15 minutes per client IP, so the log cannot be flooded.
-#[tracing::instrument(skip_all)]
 pub async fn initiate(state: &AppState, username: &str, ip: &str) -> Result<(), AppError> {
+    let result = start(state, username, ip).await;
+    audit::on_failure(state, result, |e| {
+        Event::new(EventType::PasswordResetRequested).about_name(username).failed(e)
+    })
+    .await
+}
+
+#[tracing::instrument(skip_all)]
+async fn start(state: &AppState, username: &str, ip: &str) -> Result<(), AppError> {
     ensure_enabled(state).await?;
     let key = username_key("username", username)?;
     rate_limit::take(state, &Limit::new("reset-ip", &rate_limit::client_network(ip), 10, 15 * 60)).await?;
@@ -53,19 +63,32 @@ pub async fn initiate(state: &AppState, username: &str, ip: &str) -> Result<(), 
     let code = six_digits();
     // Hash even for an unknown name, so the answer takes as long either way.
     let hash = passwords::hash_secret(code.clone()).await?;
+    let event = Event::new(EventType::PasswordResetRequested);
     let Some(user) = user else {
         tracing::info!(ip = %ip, "password reset asked for an unknown or password-less account");
+        audit::record(state, event.about_name(username).detail("code_issued", false)).await;
         return Ok(());
     };
     let now = state.now();
-    db::password_resets::open(&state.pool, &user.id, &hash, now, now + CODE_SECS).await?;
+    let mut change = audit::Change::begin(state).await?;
+    db::password_resets::open(change.tx(), &user.id, &hash, now, now + CODE_SECS).await?;
+    change.record(event.about(&user.id, &user.username).detail("code_issued", true)).await?;
+    change.commit().await?;
     tracing::warn!(username = %user.username, code = %code, "password reset code issued; valid for 15 minutes");
     Ok(())
 }
 
 /// Checks a reset code and answers the reset token.
-#[tracing::instrument(skip_all)]
 pub async fn verify_code(state: &AppState, username: &str, code: &str, ip: &str) -> Result<String, AppError> {
+    let result = check_code(state, username, code, ip).await;
+    audit::on_failure(state, result, |e| {
+        Event::new(EventType::PasswordResetCodeVerified).about_name(username).failed(e)
+    })
+    .await
+}
+
+#[tracing::instrument(skip_all)]
+async fn check_code(state: &AppState, username: &str, code: &str, ip: &str) -> Result<String, AppError> {
     ensure_enabled(state).await?;
     let key = username_key("username", username)?;
     let code = code.trim();
@@ -96,17 +119,33 @@ pub async fn verify_code(state: &AppState, username: &str, code: &str, ip: &str)
         return Err(invalid());
     };
     let token_id = new_id();
-    if !db::password_resets::mark_verified(&state.pool, &user.id, &token_id, now, now + TOKEN_SECS).await? {
+    let mut change = audit::Change::begin(state).await?;
+    if !db::password_resets::mark_verified(change.tx(), &user.id, &token_id, now, now + TOKEN_SECS).await? {
         return Err(invalid());
     }
+    change.record(Event::new(EventType::PasswordResetCodeVerified).about(&user.id, &user.username)).await?;
+    change.commit().await?;
     rate_limit::refund(state, attempt).await?;
     tokens::mint(&state.keys, TokenKind::Reset, &user.id, &token_id, now, now + TOKEN_SECS, None)
 }
 
 /// Sets the new password with a reset token. Every session ends and trusted devices are
 /// forgotten. A weak password is refused before the token is spent, so the user can retry.
-#[tracing::instrument(skip_all)]
 pub async fn complete(
+    state: &AppState,
+    username: &str,
+    temp_token: &str,
+    new_password: String,
+) -> Result<(), AppError> {
+    let result = finish(state, username, temp_token, new_password).await;
+    audit::on_failure(state, result, |e| {
+        Event::new(EventType::PasswordResetCompleted).about_name(username).failed(e)
+    })
+    .await
+}
+
+#[tracing::instrument(skip_all)]
+async fn finish(
     state: &AppState,
     username: &str,
     temp_token: &str,
@@ -146,7 +185,9 @@ pub async fn complete(
         return Err(bad_token());
     }
     // `Clear` always applies.
-    accounts::replace_password(state, &user.id, &hash, crate::ssr::db::vault::VaultChange::Clear).await?;
+    let event = Event::new(EventType::PasswordResetCompleted).about(&user.id, &user.username);
+    accounts::replace_password(state, &user.id, &hash, crate::ssr::db::vault::VaultChange::Clear, event)
+        .await?;
     tracing::info!(user = %user.id, "password reset completed; every session ended; encrypted data cleared");
     Ok(())
 }

@@ -170,7 +170,17 @@ pub async fn reserve_attempt(
 /// `POST /users/reauthenticate`: the caller types their password again; factor changes are
 /// open for 10 minutes from now on this session.
 pub async fn reauthenticate(state: &AppState, caller: &Caller, password: String) -> Result<(), AppError> {
-    let session = caller.session()?;
+    let event = || super::audit::Event::new(crate::audit::EventType::Reauthenticated).by(caller);
+    let result = confirm_again(state, caller, password).await;
+    super::audit::on_failure(state, result, |e| event().failed(e)).await?;
+    let mut change = super::audit::Change::begin(state).await?;
+    crate::ssr::db::sessions::set_authenticated_at(change.tx(), &caller.session_id, state.now()).await?;
+    change.record(event()).await?;
+    change.commit().await
+}
+
+async fn confirm_again(state: &AppState, caller: &Caller, password: String) -> Result<(), AppError> {
+    caller.session()?;
     let user = crate::ssr::db::users::find_by_id(&state.pool, &caller.user_id)
         .await?
         .ok_or(AppError::from(ErrorKind::Unauthenticated))?;
@@ -180,9 +190,7 @@ pub async fn reauthenticate(state: &AppState, caller: &Caller, password: String)
         } else {
             e
         }
-    })?;
-    crate::ssr::db::sessions::set_authenticated_at(&state.pool, session, state.now()).await?;
-    Ok(())
+    })
 }
 
 /// Starts the password workers and warms the dummy hash, so the first unknown-user login is

@@ -5,6 +5,8 @@
 //! slots between them, however slow the check that follows (an argon2 verify, a directory
 //! round trip). A success may give its own slot back ([`refund`]); it never clears the
 //! bucket, so a right answer inside a burst does not reopen it for the wrong ones.
+use super::audit::{self, Event};
+use crate::audit::EventType;
 use crate::error::{AppError, ErrorKind};
 use crate::ssr::db;
 use crate::ssr::AppState;
@@ -75,7 +77,10 @@ async fn refusal(state: &AppState, limit: &Limit, now: i64) -> Result<AppError, 
     let (_, oldest) = db::rate_limits::window(&state.pool, &limit.bucket, since(limit, now)).await?;
     let remaining = oldest.map_or(limit.window, |t| t + limit.window - now).max(1);
     crate::ssr::metrics::limit_refused(limit.kind);
-    Ok(AppError::rate_limited(limit.refusal, remaining as u64))
+    let refusal = AppError::rate_limited(limit.refusal, remaining as u64);
+    let event = Event::new(EventType::LimitReached).detail("limit", limit.kind).refused(&refusal);
+    audit::record(state, event).await;
+    Ok(refusal)
 }
 
 /// Reserves one attempt, atomically, or refuses with `429` when the bucket is full.

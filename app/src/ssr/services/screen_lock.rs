@@ -1,9 +1,11 @@
 //! The screen lock: a 6-digit passcode, auto-lock after inactivity (enforced here as well as in
 //! the browser), manual lock and unlock, and single-session mode.
+use super::audit::{self, Event};
 use super::identity::{Account, Caller, SignedIn};
 use super::passwords;
 use super::rate_limit::{self, Limit};
 use super::sessions;
+use crate::audit::EventType;
 use crate::domain::Passcode;
 use crate::error::{AppError, ErrorKind};
 use crate::ssr::db;
@@ -69,8 +71,20 @@ async fn verify_passcode(state: &AppState, u: &db::users::UserRow, typed: &Passc
 }
 
 /// Sets or changes the passcode (changing needs the current one), and optionally the auto-lock minutes.
-#[tracing::instrument(skip_all)]
 pub async fn set_passcode(
+    state: &AppState,
+    caller: &Caller,
+    new_passcode: &str,
+    current_passcode: Option<&str>,
+    lock_after_minutes: Option<i64>,
+) -> Result<(), AppError> {
+    let result =
+        set_or_change_passcode(state, caller, new_passcode, current_passcode, lock_after_minutes).await;
+    audit::on_failure(state, result, |e| Event::new(EventType::PasscodeChanged).by(caller).failed(e)).await
+}
+
+#[tracing::instrument(skip_all)]
+async fn set_or_change_passcode(
     state: &AppState,
     caller: &Caller,
     new_passcode: &str,
@@ -94,20 +108,43 @@ pub async fn set_passcode(
         verify_passcode(state, &u, &current).await?;
     }
     let hash = passwords::hash_secret(new.expose().to_owned()).await?;
-    db::users::set_passcode(&state.pool, &u.id, Some(&hash), minutes).await?;
-    Ok(())
+    let kind = if u.passcode_hash.is_some() { EventType::PasscodeChanged } else { EventType::PasscodeSet };
+    let mut change = audit::Change::begin(state).await?;
+    db::users::set_passcode(change.tx(), &u.id, Some(&hash), minutes).await?;
+    let event = Event::new(kind).by(caller);
+    change
+        .record(match minutes {
+            Some(m) => event.detail("lock_after_minutes", m),
+            None => event,
+        })
+        .await?;
+    change.commit().await
 }
 
 pub async fn set_lock_after(state: &AppState, caller: &Caller, minutes: i64) -> Result<i64, AppError> {
     let minutes = check_minutes(minutes, ErrorKind::InvalidRequest)?;
-    db::users::set_lock_after_minutes(&state.pool, &caller.user_id, minutes).await?;
+    let mut change = audit::Change::begin(state).await?;
+    db::users::set_lock_after_minutes(change.tx(), &caller.user_id, minutes).await?;
+    change
+        .record(Event::new(EventType::AutoLockChanged).by(caller).detail("lock_after_minutes", minutes))
+        .await?;
+    change.commit().await?;
     Ok(minutes)
 }
 
 /// Removes the passcode, turning the screen lock off (and releasing any locked sessions,
 /// which could otherwise never unlock).
-#[tracing::instrument(skip_all)]
 pub async fn remove_passcode(
+    state: &AppState,
+    caller: &Caller,
+    current_passcode: &str,
+) -> Result<(), AppError> {
+    let result = remove_with_passcode(state, caller, current_passcode).await;
+    audit::on_failure(state, result, |e| Event::new(EventType::PasscodeRemoved).by(caller).failed(e)).await
+}
+
+#[tracing::instrument(skip_all)]
+async fn remove_with_passcode(
     state: &AppState,
     caller: &Caller,
     current_passcode: &str,
@@ -119,9 +156,11 @@ pub async fn remove_passcode(
     let typed = Passcode::parse("current_passcode", current_passcode)
         .map_err(|_| AppError::from(ErrorKind::IncorrectPasscode))?;
     verify_passcode(state, &u, &typed).await?;
-    db::users::set_passcode(&state.pool, &u.id, None, None).await?;
-    db::sessions::unlock_all_for_user(&state.pool, &u.id).await?;
-    Ok(())
+    let mut change = audit::Change::begin(state).await?;
+    db::users::set_passcode(change.tx(), &u.id, None, None).await?;
+    db::sessions::unlock_all_for_user(change.tx(), &u.id).await?;
+    change.record(Event::new(EventType::PasscodeRemoved).by(caller)).await?;
+    change.commit().await
 }
 
 /// Locks every session of the user at once. Answers the lock time.
@@ -131,7 +170,14 @@ pub async fn lock(state: &AppState, caller: &Caller) -> Result<i64, AppError> {
         return Err(no_passcode());
     }
     let now = state.now();
-    let locked = db::sessions::lock_all_for_user(&state.pool, &u.id, now).await?;
+    let mut change = audit::Change::begin(state).await?;
+    let locked = db::sessions::lock_all_for_user(change.tx(), &u.id, now).await?;
+    change
+        .record(
+            Event::new(EventType::ScreenLocked).by(caller).detail("how", "manual").detail("sessions", locked),
+        )
+        .await?;
+    change.commit().await?;
     tracing::info!(user = %u.id, "screen lock engaged");
     if locked > 0 {
         crate::ssr::metrics::screen_locked("manual");
@@ -145,7 +191,10 @@ pub async fn unlock(state: &AppState, caller: &Caller, passcode: &str) -> Result
     use crate::ssr::metrics;
     let result = unlock_with_passcode(state, caller, passcode).await;
     metrics::screen_unlock(result.as_ref().map_or_else(metrics::outcome_of, |_| "success"));
-    result
+    audit::on_failure(state, result, |e| {
+        Event::new(EventType::ScreenUnlocked).by(caller).target("session", &caller.session_id).failed(e)
+    })
+    .await
 }
 
 #[tracing::instrument(skip_all)]
@@ -165,8 +214,10 @@ async fn unlock_with_passcode(
         .await?
         .ok_or(AppError::from(ErrorKind::Unauthenticated))?;
     let account = Account::from(u);
+    let mut change = audit::Change::begin(state).await?;
     let fresh = sessions::insert_session(
         state,
+        change.tx(),
         account,
         old.device_type,
         old.device_info,
@@ -174,24 +225,39 @@ async fn unlock_with_passcode(
         old.expires_at,
     )
     .await?;
-    db::sessions::carry_authenticated_at(&state.pool, &old.id, &fresh.session_id).await?;
+    db::sessions::carry_authenticated_at(change.tx(), &old.id, &fresh.session_id).await?;
+    db::sessions::revoke(change.tx(), &old.id, state.now()).await?;
+    change
+        .record(
+            Event::new(EventType::ScreenUnlocked)
+                .by(caller)
+                .target("session", &fresh.session_id)
+                .detail("replaced_session", old.id.as_str()),
+        )
+        .await?;
+    change.commit().await?;
+    // The vault key the caller held (read at authentication) is sealed again for the new token.
     super::vault::carry_to_session(state, caller, &fresh).await?;
-    db::sessions::revoke(&state.pool, &old.id, state.now()).await?;
     Ok(fresh)
 }
 
 /// Turns single-session mode on or off; turning it on signs out the caller's other sessions.
 pub async fn set_single_session(state: &AppState, caller: &Caller, on: bool) -> Result<bool, AppError> {
-    db::users::set_single_session_mode(&state.pool, &caller.user_id, on).await?;
+    let mut change = audit::Change::begin(state).await?;
+    db::users::set_single_session_mode(change.tx(), &caller.user_id, on).await?;
+    let mut event = Event::new(EventType::SingleSessionChanged).by(caller).detail("on", on);
     if on {
-        db::sessions::revoke_all_for_user(
-            &state.pool,
+        let n = db::sessions::revoke_all_for_user(
+            change.tx(),
             &caller.user_id,
             Some(&caller.session_id),
             state.now(),
         )
         .await?;
+        event = event.detail("other_sessions_revoked", n);
     }
+    change.record(event).await?;
+    change.commit().await?;
     Ok(on)
 }
 

@@ -1,7 +1,9 @@
 //! Sessions: starting one at sign-in, listing and revoking them.
+use super::audit::{self, Event};
 use super::identity::{Account, AdminUser, Caller, ClientMeta, SignedIn};
 use super::settings;
 use super::tokens::{self, TokenKind};
+use crate::audit::EventType;
 use crate::error::{AppError, ErrorKind};
 use crate::ssr::db::{self, sessions::SessionRow};
 use crate::ssr::keys::{new_time_ordered_id, TokenSecret};
@@ -18,40 +20,59 @@ pub struct SessionInfo {
     pub is_current: bool,
 }
 
-/// Starts a session after a sign-in (any method). In single-session mode every other session
-/// of the user is revoked at once.
+/// Starts a session after a sign-in (any method), and records `event` (the sign-in, with how
+/// it was made) with it. In single-session mode every other session of the user is revoked
+/// at once, in the same transaction.
 #[tracing::instrument(skip_all, fields(user = %account.id))]
 pub async fn start_session(
     state: &AppState,
     account: Account,
     client: &ClientMeta,
     remember: bool,
+    event: Event,
 ) -> Result<SignedIn, AppError> {
     let now = state.now();
     let lifetime =
         if remember { REMEMBER_SECS } else { settings::session_timeout_hours(state).await? * 3600 };
     let (device_type, device_info) = client.device();
-    let signed_in =
-        insert_session(state, account, device_type, device_info, client.ip.clone(), now + lifetime).await?;
-    let single = db::users::find_by_id(&state.pool, &signed_in.account.id)
+    let mut change = audit::Change::begin(state).await?;
+    let signed_in = insert_session(
+        state,
+        change.tx(),
+        account,
+        device_type,
+        device_info,
+        client.ip.clone(),
+        now + lifetime,
+    )
+    .await?;
+    let single = db::users::find_by_id(change.tx(), &signed_in.account.id)
         .await?
         .is_some_and(|u| u.single_session_mode);
+    let mut event = event
+        .by_account(&signed_in.account.id, &signed_in.account.username)
+        .from_client(client)
+        .target("session", &signed_in.session_id);
     if single {
         let n = db::sessions::revoke_all_for_user(
-            &state.pool,
+            change.tx(),
             &signed_in.account.id,
             Some(&signed_in.session_id),
             now,
         )
         .await?;
+        event = event.detail("other_sessions_revoked", n);
         tracing::info!(revoked = n, "single-session mode: other sessions revoked at sign-in");
     }
+    change.record(event).await?;
+    change.commit().await?;
     Ok(signed_in)
 }
 
 /// Writes a session row and mints its token.
 pub(crate) async fn insert_session(
     state: &AppState,
+    ex: impl Into<db::Exec<'_>>,
     account: Account,
     device_type: String,
     device_info: String,
@@ -70,7 +91,7 @@ pub(crate) async fn insert_session(
         last_active_at: now,
         revoked_at: None,
     };
-    db::sessions::insert(&state.pool, &row).await?;
+    db::sessions::insert(ex, &row).await?;
     let vault_secret = TokenSecret::random();
     let token = tokens::mint(
         &state.keys,
@@ -120,8 +141,10 @@ pub async fn prune_expired(state: &AppState) -> Result<u64, AppError> {
 /// Ends the caller's own session (logout).
 pub async fn end_session(state: &AppState, caller: &Caller) -> Result<(), AppError> {
     let session = caller.session()?;
-    db::sessions::revoke(&state.pool, session, state.now()).await?;
-    Ok(())
+    let mut change = audit::Change::begin(state).await?;
+    db::sessions::revoke(change.tx(), session, state.now()).await?;
+    change.record(Event::new(EventType::SignOut).by(caller).target("session", session)).await?;
+    change.commit().await
 }
 
 /// Which sessions a list shows: every one (the REST list, with `isRevoked`), or only those
@@ -183,6 +206,17 @@ async fn list_rows(
 /// request. Answers whether it was the session the caller came with (the client is then
 /// signed out and its cookie should go).
 pub async fn revoke_session(state: &AppState, caller: &Caller, session_id: &str) -> Result<bool, AppError> {
+    let event = || Event::new(EventType::SessionRevoked).by(caller).target("session", session_id);
+    let result = revoke_one(state, caller, session_id, event()).await;
+    audit::on_failure(state, result, |e| event().failed(e)).await
+}
+
+async fn revoke_one(
+    state: &AppState,
+    caller: &Caller,
+    session_id: &str,
+    event: Event,
+) -> Result<bool, AppError> {
     let row = db::sessions::find(&state.pool, session_id)
         .await?
         .ok_or_else(|| AppError::of(ErrorKind::SessionNotFound, "No such session."))?;
@@ -192,7 +226,12 @@ pub async fn revoke_session(state: &AppState, caller: &Caller, session_id: &str)
             .require_admin()
             .map_err(|_| AppError::of(ErrorKind::Forbidden, "This session is not yours."))?;
     }
-    db::sessions::revoke(&state.pool, session_id, state.now()).await?;
+    let owner =
+        db::users::find_by_id(&state.pool, &row.user_id).await?.map(|u| u.username).unwrap_or_default();
+    let mut change = audit::Change::begin(state).await?;
+    db::sessions::revoke(change.tx(), session_id, state.now()).await?;
+    change.record(event.about(&row.user_id, &owner)).await?;
+    change.commit().await?;
     Ok(caller.api_key_id.is_none() && session_id == caller.session_id)
 }
 
@@ -204,18 +243,25 @@ pub async fn revoke_all_sessions(
     target: Option<&str>,
     except_current: bool,
 ) -> Result<u64, AppError> {
-    match target.filter(|t| *t != caller.user_id) {
+    let result = match target.filter(|t| *t != caller.user_id) {
         None => revoke_my_sessions(state, caller, except_current).await,
-        Some(other) => {
-            let admin = caller.clone().require_admin().map_err(|_| {
-                AppError::of(
-                    ErrorKind::Forbidden,
-                    "Only an administrator can revoke another user's sessions.",
-                )
-            })?;
-            sign_out_user(state, &admin, other).await
+        Some(other) => match caller.clone().require_admin() {
+            Ok(admin) => sign_out_user(state, &admin, other).await,
+            Err(_) => Err(AppError::of(
+                ErrorKind::Forbidden,
+                "Only an administrator can revoke another user's sessions.",
+            )),
+        },
+    };
+    audit::on_failure(state, result, |e| {
+        let event = Event::new(EventType::SessionsRevokedAll).by(caller);
+        match target {
+            Some(t) => event.target("user", t),
+            None => event,
         }
-    }
+        .failed(e)
+    })
+    .await
 }
 
 /// Signs the caller out everywhere, or everywhere else with `except_current`.
@@ -225,31 +271,34 @@ pub async fn revoke_my_sessions(
     except_current: bool,
 ) -> Result<u64, AppError> {
     let keep = except_current.then_some(caller.session_id.as_str()).filter(|_| caller.api_key_id.is_none());
-    cut_off(state, &caller.user_id, keep).await
+    let event = Event::new(EventType::SessionsRevokedAll).by(caller).target("user", &caller.user_id);
+    cut_off(state, &caller.user_id, keep, event).await
 }
 
 /// An admin signs another user out everywhere.
-pub async fn sign_out_user(state: &AppState, _admin: &AdminUser, user_id: &str) -> Result<u64, AppError> {
-    if db::users::find_by_id(&state.pool, user_id).await?.is_none() {
+pub async fn sign_out_user(state: &AppState, admin: &AdminUser, user_id: &str) -> Result<u64, AppError> {
+    let Some(user) = db::users::find_by_id(&state.pool, user_id).await? else {
         return Err(AppError::of(ErrorKind::UserNotFound, "No such user."));
-    }
-    cut_off(state, user_id, None).await
+    };
+    let event = Event::new(EventType::SessionsRevokedAll)
+        .by_admin(admin)
+        .about(&user.id, &user.username)
+        .target("user", user_id);
+    cut_off(state, user_id, None, event).await
 }
 
-async fn cut_off(state: &AppState, user_id: &str, keep: Option<&str>) -> Result<u64, AppError> {
+async fn cut_off(state: &AppState, user_id: &str, keep: Option<&str>, event: Event) -> Result<u64, AppError> {
     let now = state.now();
-    let count = db::sessions::revoke_all_for_user(&state.pool, user_id, keep, now).await?;
+    let mut change = audit::Change::begin(state).await?;
+    let count = db::sessions::revoke_all_for_user(change.tx(), user_id, keep, now).await?;
     if keep.is_none() {
-        db::users::bump_tokens_valid_after(&state.pool, user_id, now).await?;
+        db::users::bump_tokens_valid_after(change.tx(), user_id, now).await?;
     }
-    forget_trusted_devices(state, user_id).await?;
+    // Revoke-all also forgets the user's trusted devices: the next sign-in asks for the code again.
+    db::totp::forget_trusted_devices(change.tx(), user_id).await?;
+    change.record(event.detail("revoked", count).detail("kept_current", keep.is_some())).await?;
+    change.commit().await?;
     Ok(count)
-}
-
-/// Revoke-all also forgets the user's trusted devices: the next sign-in asks for the code again.
-async fn forget_trusted_devices(state: &AppState, user_id: &str) -> Result<(), AppError> {
-    db::totp::forget_trusted_devices(&state.pool, user_id).await?;
-    Ok(())
 }
 
 /// How many sessions still let someone in now (the metrics' gauge).

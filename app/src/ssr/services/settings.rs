@@ -1,5 +1,7 @@
 //! Instance settings: reading is open, changing takes an [`AdminUser`].
+use super::audit::{self, Event};
 use super::identity::AdminUser;
+use crate::audit::EventType;
 use crate::error::{AppError, ErrorKind};
 use crate::ssr::db;
 use crate::ssr::AppState;
@@ -29,10 +31,36 @@ pub async fn toggle(state: &AppState, t: Toggle) -> Result<bool, AppError> {
     Ok(db::settings::get(&state.pool, t.key()).await?.is_none_or(|v| v == "true"))
 }
 
-pub async fn set_toggle(_admin: &AdminUser, state: &AppState, t: Toggle, on: bool) -> Result<(), AppError> {
-    db::settings::set(&state.pool, t.key(), if on { "true" } else { "false" }).await?;
-    tracing::info!(setting = t.key(), value = on, "instance setting changed");
-    Ok(())
+pub async fn set_toggle(admin: &AdminUser, state: &AppState, t: Toggle, on: bool) -> Result<(), AppError> {
+    change(admin, state, t.key(), if on { "true" } else { "false" }, Some("true")).await
+}
+
+/// Saves one setting and records `setting_changed` with its old and new value, together. A
+/// save that changes nothing records nothing.
+async fn change(
+    admin: &AdminUser,
+    state: &AppState,
+    key: &'static str,
+    value: &str,
+    default: Option<&str>,
+) -> Result<(), AppError> {
+    let mut change = audit::Change::begin(state).await?;
+    let old = db::settings::get(change.tx(), key).await?;
+    if old.as_deref().or(default) == Some(value) {
+        return Ok(());
+    }
+    db::settings::set(change.tx(), key, value).await?;
+    change
+        .record(
+            Event::new(EventType::SettingChanged)
+                .by_admin(admin)
+                .target("setting", key)
+                .detail("setting", key)
+                .detail("old", old.as_deref().or(default))
+                .detail("new", value),
+        )
+        .await?;
+    change.commit().await
 }
 
 pub async fn session_timeout_hours(state: &AppState) -> Result<i64, AppError> {
@@ -44,7 +72,7 @@ pub async fn session_timeout_hours(state: &AppState) -> Result<i64, AppError> {
 
 /// 1–720 hours; applies to sessions started from now on.
 pub async fn set_session_timeout_hours(
-    _admin: &AdminUser,
+    admin: &AdminUser,
     state: &AppState,
     hours: i64,
 ) -> Result<(), AppError> {
@@ -55,8 +83,25 @@ pub async fn set_session_timeout_hours(
             "The session timeout is 1 to 720 hours.",
         ));
     }
-    db::settings::set(&state.pool, SESSION_TIMEOUT_KEY, &hours.to_string()).await?;
-    Ok(())
+    let default = DEFAULT_SESSION_TIMEOUT_HOURS.to_string();
+    change(admin, state, SESSION_TIMEOUT_KEY, &hours.to_string(), Some(&default)).await
+}
+
+/// 1–3650 days; events older than that go at the next pruning.
+pub async fn set_audit_retention_days(
+    admin: &AdminUser,
+    state: &AppState,
+    days: i64,
+) -> Result<(), AppError> {
+    if !(1..=3650).contains(&days) {
+        return Err(AppError::invalid(
+            ErrorKind::InvalidRequest,
+            Some("days"),
+            "Audit events are kept 1 to 3650 days.",
+        ));
+    }
+    let default = audit::DEFAULT_RETENTION_DAYS.to_string();
+    change(admin, state, audit::RETENTION_KEY, &days.to_string(), Some(&default)).await
 }
 
 /// The levels `PATCH /users/log-level` accepts.
@@ -82,7 +127,7 @@ pub async fn set_log_level(admin: &AdminUser, state: &AppState, level: &str) -> 
         ));
     }
     apply_log_level(state, &level)?;
-    db::settings::set(&state.pool, LOG_LEVEL_KEY, &level).await?;
+    change(admin, state, LOG_LEVEL_KEY, &level, Some(&state.config.default_log_level)).await?;
     tracing::warn!(level = %level, by = %admin.caller().user_id, "log level changed");
     Ok(level)
 }
@@ -175,10 +220,10 @@ pub async fn set_guacamole(
     }
     let url = url.map(parse_host_port).transpose()?;
     if let Some(url) = &url {
-        db::settings::set(&state.pool, GUAC_URL_KEY, url).await?;
+        change(admin, state, GUAC_URL_KEY, url, Some(DEFAULT_GUACD)).await?;
     }
     if let Some(on) = enabled {
-        db::settings::set(&state.pool, GUAC_ENABLED_KEY, if on { "true" } else { "false" }).await?;
+        change(admin, state, GUAC_ENABLED_KEY, if on { "true" } else { "false" }, Some("true")).await?;
     }
     tracing::info!(by = %admin.caller().user_id, "Guacamole settings changed");
     guacamole(state).await

@@ -4,11 +4,13 @@
 //!
 //! The two documents' sign-ins differ only in what [`Family`] says: how long the second step
 //! may take and whether "remember me" exists.
+use super::audit::{self, Event};
 use super::identity::{Account, ClientMeta, SignedIn};
 use super::rate_limit::{self, Limit};
 use super::settings::{self, Toggle};
 use super::tokens::{self, TokenKind};
 use super::{ldap, oidc, passwords, sessions, totp, vault};
+use crate::audit::EventType;
 use crate::domain::{LoginPassword, SecondFactor};
 use crate::error::{AppError, ErrorKind};
 use crate::ssr::db::{self, totp as totp_db, users::UserRow};
@@ -73,7 +75,14 @@ pub async fn with_password(
     password: String,
     ctx: SignInContext<'_>,
 ) -> Result<LoginOutcome, AppError> {
-    counted("password", password_factor(state, username, password, ctx).await)
+    let client = ctx.client;
+    let result = counted("password", password_factor(state, username, password, ctx).await);
+    audit::on_failure(state, result, |e| failed_sign_in("password", client, e).about_name(username)).await
+}
+
+/// A sign-in that failed, before any account is known to be behind it.
+fn failed_sign_in(method: &'static str, client: &ClientMeta, e: &AppError) -> Event {
+    Event::new(EventType::SignIn).detail("method", method).from_client(client).failed(e)
 }
 
 #[tracing::instrument(skip_all)]
@@ -103,7 +112,7 @@ async fn password_factor(
         return Err(ErrorKind::InvalidCredentials.into());
     };
     attempt.refund(state).await?;
-    finish_first_factor(state, user, &ctx, Some(password.expose())).await
+    finish_first_factor(state, user, &ctx, "password", Some(password.expose())).await
 }
 
 /// `POST /auth/login/ldap` and the page's directory choice: the directory checks the
@@ -114,7 +123,9 @@ pub async fn with_directory(
     password: String,
     ctx: SignInContext<'_>,
 ) -> Result<LoginOutcome, AppError> {
-    counted("ldap", directory_factor(state, username, password, ctx).await)
+    let client = ctx.client;
+    let result = counted("ldap", directory_factor(state, username, password, ctx).await);
+    audit::on_failure(state, result, |e| failed_sign_in("ldap", client, e).about_name(username)).await
 }
 
 #[tracing::instrument(skip_all)]
@@ -127,7 +138,7 @@ async fn directory_factor(
     username_given(username)?;
     let password = LoginPassword::parse(password)?;
     let user = ldap::prove(state, username, &password, ctx.client).await?;
-    finish_first_factor(state, user, &ctx, None).await
+    finish_first_factor(state, user, &ctx, "ldap", None).await
 }
 
 /// The end of a single sign-on at the callback: the provider proves who it is, and "remember
@@ -140,7 +151,8 @@ pub async fn with_sso(
     client: &ClientMeta,
     trusted_device: Option<&str>,
 ) -> Result<LoginOutcome, AppError> {
-    counted("sso", sso_factor(state, flow, callback, browser, client, trusted_device).await)
+    let result = counted("sso", sso_factor(state, flow, callback, browser, client, trusted_device).await);
+    audit::on_failure(state, result, |e| failed_sign_in("sso", client, e)).await
 }
 
 #[tracing::instrument(skip_all)]
@@ -154,7 +166,7 @@ async fn sso_factor(
 ) -> Result<LoginOutcome, AppError> {
     let proven = oidc::prove(state, flow, callback, browser).await?;
     let ctx = SignInContext { family: Family::Users, remember: proven.remember, client, trusted_device };
-    finish_first_factor(state, proven.user, &ctx, None).await
+    finish_first_factor(state, proven.user, &ctx, "sso", None).await
 }
 
 /// Counts a first factor's end for the metrics.
@@ -176,12 +188,22 @@ async fn finish_first_factor(
     state: &AppState,
     user: UserRow,
     ctx: &SignInContext<'_>,
+    method: &'static str,
     vault_password: Option<&str>,
 ) -> Result<LoginOutcome, AppError> {
     let remember = ctx.remember && ctx.family == Family::Users;
-    if user.totp_enabled && !totp::is_trusted_device(state, &user.id, ctx.trusted_device).await? {
+    let trusted = user.totp_enabled && totp::is_trusted_device(state, &user.id, ctx.trusted_device).await?;
+    if user.totp_enabled && !trusted {
         let (mfa_token, challenge, secret) =
             open_challenge(state, &user.id, remember, ctx.family.mfa_ttl()).await?;
+        audit::record(
+            state,
+            Event::new(EventType::SecondStepRequired)
+                .by_account(&user.id, &user.username)
+                .from_client(ctx.client)
+                .detail("method", method),
+        )
+        .await;
         if let Some(p) = vault_password {
             if let Err(e) = vault::open_for_second_step(state, &user.id, p, &challenge, &secret).await {
                 tracing::warn!(error = %e, "the vault stays locked for this sign-in");
@@ -189,7 +211,9 @@ async fn finish_first_factor(
         }
         return Ok(LoginOutcome::MfaRequired { mfa_token });
     }
-    let signed_in = sessions::start_session(state, Account::from(user), ctx.client, remember).await?;
+    let event = Event::new(EventType::SignIn).detail("method", method);
+    let event = if trusted { event.detail("trusted_device", true) } else { event };
+    let signed_in = sessions::start_session(state, Account::from(user), ctx.client, remember, event).await?;
     // The sign-in stands even if the vault cannot be opened (it then asks for the password).
     if let Some(p) = vault_password {
         if let Err(e) = vault::open_on_sign_in(state, &signed_in, p).await {
@@ -235,6 +259,22 @@ pub async fn complete_second_step(
 ) -> Result<SecondStep, AppError> {
     let result = second_step(state, mfa_token, code, remember, trust_device, client).await;
     metrics::second_step(result.as_ref().map_or_else(metrics::outcome_of, |_| "success"));
+    if let Err(e) = &result {
+        if audit::worth_recording(e) {
+            let method = match SecondFactor::parse("code", code) {
+                Ok(SecondFactor::Backup(_)) => "backup_code",
+                _ => "totp",
+            };
+            let mut event = failed_sign_in(method, client, e);
+            // Whose sign-in it was, when the token says (its signature checked, its use not).
+            if let Some(claims) = tokens::verify(&state.keys, mfa_token, TokenKind::MfaPending, state.now()) {
+                let name =
+                    db::users::find_by_id(&state.pool, &claims.sub).await.ok().flatten().map(|u| u.username);
+                event = event.about(&claims.sub, name.as_deref().unwrap_or(""));
+            }
+            audit::record(state, event).await;
+        }
+    }
     result
 }
 
@@ -270,8 +310,14 @@ async fn second_step(
     if !totp_db::use_challenge(&state.pool, &challenge.id, now).await? {
         return Err(invalid());
     }
+    let method = match factor {
+        SecondFactor::Totp(_) => "totp",
+        SecondFactor::Backup(_) => "backup_code",
+    };
+    let event = Event::new(EventType::SignIn).detail("method", method);
     let signed_in =
-        sessions::start_session(state, Account::from(user), client, remember || challenge.remember).await?;
+        sessions::start_session(state, Account::from(user), client, remember || challenge.remember, event)
+            .await?;
     vault::carry_from_second_step(
         state,
         &challenge.id,

@@ -1,7 +1,9 @@
 //! Terminal guards: per-terminal MFA locks, 15-minute grants bound to a session, and the
 //! single-use WebSocket tickets a terminal gateway redeems.
+use super::audit::{self, Event};
 use super::identity::{Caller, ALL_PERMISSIONS, USER_PERMISSIONS};
 use super::{auth, totp};
+use crate::audit::EventType;
 use crate::domain::ContainerId;
 use crate::error::{AppError, ErrorKind};
 use crate::ssr::db::{self, terminals};
@@ -34,7 +36,13 @@ pub async fn lock(state: &AppState, caller: &Caller, container: &ContainerId) ->
             "Turn on two-factor sign-in before locking terminals.",
         ));
     }
-    Ok(terminals::lock(&state.pool, &caller.user_id, container.as_ref(), state.now()).await?)
+    let mut change = audit::Change::begin(state).await?;
+    let at = terminals::lock(change.tx(), &caller.user_id, container.as_ref(), state.now()).await?;
+    change
+        .record(Event::new(EventType::TerminalLocked).by(caller).target("terminal", container.as_ref()))
+        .await?;
+    change.commit().await?;
+    Ok(at)
 }
 
 /// Removes a terminal's lock with a current TOTP code.
@@ -44,9 +52,13 @@ pub async fn unlock(
     container: &ContainerId,
     code: &str,
 ) -> Result<(), AppError> {
-    totp::prove_code(state, &caller.user_id, code).await?;
-    terminals::unlock(&state.pool, &caller.user_id, container.as_ref()).await?;
-    Ok(())
+    let event = || Event::new(EventType::TerminalUnlocked).by(caller).target("terminal", container.as_ref());
+    let proven = totp::prove_code(state, &caller.user_id, code).await;
+    audit::on_failure(state, proven, |e| event().failed(e)).await?;
+    let mut change = audit::Change::begin(state).await?;
+    terminals::unlock(change.tx(), &caller.user_id, container.as_ref()).await?;
+    change.record(event()).await?;
+    change.commit().await
 }
 
 /// Grants this session access to the terminal for 15 minutes, without removing the lock.
@@ -58,9 +70,14 @@ pub async fn verify(
     code: &str,
 ) -> Result<i64, AppError> {
     let session_id = caller.session()?;
-    totp::prove_code(state, &caller.user_id, code).await?;
+    let event = || Event::new(EventType::TerminalGranted).by(caller).target("terminal", container.as_ref());
+    let proven = totp::prove_code(state, &caller.user_id, code).await;
+    audit::on_failure(state, proven, |e| event().failed(e)).await?;
     let expires = state.now() + GRANT_SECS;
-    terminals::grant(&state.pool, session_id, container.as_ref(), expires).await?;
+    let mut change = audit::Change::begin(state).await?;
+    terminals::grant(change.tx(), session_id, container.as_ref(), expires).await?;
+    change.record(event().detail("minutes", GRANT_SECS / 60)).await?;
+    change.commit().await?;
     Ok(expires)
 }
 
@@ -78,6 +95,23 @@ pub async fn issue_ticket(
     caller: &Caller,
     terminal: Option<&ContainerId>,
 ) -> Result<String, AppError> {
+    let event = || {
+        let e = Event::new(EventType::WsTicketIssued).by(caller);
+        match terminal {
+            Some(t) => e.target("terminal", t.as_ref()),
+            None => e,
+        }
+    };
+    let result = new_ticket(state, caller, terminal, event()).await;
+    audit::on_failure(state, result, |e| event().failed(e)).await
+}
+
+async fn new_ticket(
+    state: &AppState,
+    caller: &Caller,
+    terminal: Option<&ContainerId>,
+    event: Event,
+) -> Result<String, AppError> {
     let session_id = caller.session()?;
     let now = state.now();
     if let Some(t) = terminal {
@@ -91,8 +125,9 @@ pub async fn issue_ticket(
     }
     terminals::prune_tickets(&state.pool, now - 3600).await?;
     let ticket = random_hex(32);
+    let mut change = audit::Change::begin(state).await?;
     terminals::insert_ticket(
-        &state.pool,
+        change.tx(),
         &digest(&ticket),
         session_id,
         &caller.user_id,
@@ -100,6 +135,8 @@ pub async fn issue_ticket(
         now + TICKET_SECS,
     )
     .await?;
+    change.record(event.detail("session", session_id)).await?;
+    change.commit().await?;
     Ok(ticket)
 }
 
@@ -116,7 +153,24 @@ pub struct TicketHolder {
 /// session has since ended or locked. The terminal's MFA lock is checked again here, whatever
 /// held when the ticket was issued: a locked terminal needs a live grant for the ticket's
 /// session (`403 terminal_mfa_locked`), so a ticket issued for no terminal opens no locked one.
+///
+/// Spending the ticket stands on its own (a spent ticket stays spent whatever follows); the
+/// redemption's event is recorded after the checks, success or failure.
 pub async fn redeem_ticket(
+    state: &AppState,
+    ticket: &str,
+    opening: &ContainerId,
+) -> Result<TicketHolder, AppError> {
+    let result = spend_ticket(state, ticket, opening).await;
+    let event = Event::new(EventType::WsTicketRedeemed).by_gateway().target("terminal", opening.as_ref());
+    match &result {
+        Ok(holder) => audit::record(state, event.about(&holder.user_id, &holder.username)).await,
+        Err(e) => audit::record(state, event.failed(e)).await,
+    }
+    result
+}
+
+async fn spend_ticket(
     state: &AppState,
     ticket: &str,
     opening: &ContainerId,

@@ -1,8 +1,10 @@
 //! The second factor: TOTP enrollment, codes accepted once, backup codes and trusted devices.
 //! The second sign-in step itself (challenge, session) belongs to `sign_in`.
+use super::audit::{self, Event};
 use super::identity::{AdminUser, Caller, ClientMeta};
 use super::passwords;
 use super::rate_limit::{self, Attempt, Limit};
+use crate::audit::EventType;
 use crate::domain::SecondFactor;
 use crate::error::{AppError, ErrorKind};
 use crate::ssr::db::{self, totp as totp_db, users::UserRow};
@@ -132,14 +134,14 @@ fn new_backup_code() -> String {
 
 /// Makes 8 new backup codes, stores their argon2id hashes (replacing the old ones) and
 /// answers them for display as `xxxxx-xxxxx`, once.
-async fn issue_backup_codes(state: &AppState, user_id: &str) -> Result<Vec<String>, AppError> {
+/// New backup codes as shown once (`xxxxx-xxxxx`) and their rows to store `(id, hash)`.
+async fn new_backup_codes() -> Result<(Vec<String>, Vec<(String, String)>), AppError> {
     let codes: Vec<String> = (0..BACKUP_CODE_COUNT).map(|_| new_backup_code()).collect();
     let mut rows = Vec::with_capacity(codes.len());
     for c in &codes {
         rows.push((new_id(), passwords::hash_secret(c.clone()).await?));
     }
-    totp_db::replace_backup_codes(&state.pool, user_id, &rows).await?;
-    Ok(codes.into_iter().map(|c| format!("{}-{}", &c[..5], &c[5..])).collect())
+    Ok((codes.into_iter().map(|c| format!("{}-{}", &c[..5], &c[5..])).collect(), rows))
 }
 
 /// Spends a backup code if it is one of the user's unused ones.
@@ -154,8 +156,13 @@ async fn accept_backup_code(state: &AppState, user_id: &str, code: &str) -> Resu
 
 /// Confirms enrollment with a current code: turns two-factor on, answers 8 backup codes, and
 /// signs out the user's other sessions and trusted devices.
-#[tracing::instrument(skip_all)]
 pub async fn enable(state: &AppState, caller: &Caller, code: &str) -> Result<Vec<String>, AppError> {
+    let result = confirm_enrollment(state, caller, code).await;
+    audit::on_failure(state, result, |e| Event::new(EventType::TwoFactorEnabled).by(caller).failed(e)).await
+}
+
+#[tracing::instrument(skip_all)]
+async fn confirm_enrollment(state: &AppState, caller: &Caller, code: &str) -> Result<Vec<String>, AppError> {
     caller.require_recent_authentication(state.now())?;
     let code = SecondFactor::parse_totp("totp_code", code)?;
     let user = load_user(state, &caller.user_id).await?;
@@ -175,16 +182,24 @@ pub async fn enable(state: &AppState, caller: &Caller, code: &str) -> Result<Vec
         return Err(wrong(state, &user.id).await?);
     }
     rate_limit::refund(state, attempt).await?;
-    if !db::users::enable_totp(&state.pool, &user.id, sealed).await? {
+    let (codes, rows) = new_backup_codes().await?;
+    let mut change = audit::Change::begin(state).await?;
+    if !db::users::enable_totp(change.tx(), &user.id, sealed).await? {
         return Err(AppError::invalid(
             ErrorKind::TotpAlreadyEnabled,
             None,
             "Two-factor sign-in is already on.",
         ));
     }
-    let codes = issue_backup_codes(state, &user.id).await?;
-    db::sessions::revoke_all_for_user(&state.pool, &user.id, Some(&caller.session_id), state.now()).await?;
-    totp_db::forget_trusted_devices(&state.pool, &user.id).await?;
+    totp_db::replace_backup_codes(change.tx(), &user.id, &rows).await?;
+    let ended =
+        db::sessions::revoke_all_for_user(change.tx(), &user.id, Some(&caller.session_id), state.now())
+            .await?;
+    totp_db::forget_trusted_devices(change.tx(), &user.id).await?;
+    change
+        .record(Event::new(EventType::TwoFactorEnabled).by(caller).detail("other_sessions_revoked", ended))
+        .await?;
+    change.commit().await?;
     tracing::info!(user = %user.id, "two-factor sign-in enabled");
     Ok(codes)
 }
@@ -227,41 +242,82 @@ async fn check_proof(state: &AppState, user: &UserRow, proof: Proof) -> Result<(
     rate_limit::refund(state, attempt).await
 }
 
-#[tracing::instrument(skip_all)]
 pub async fn disable(state: &AppState, caller: &Caller, proof: Proof) -> Result<(), AppError> {
+    let result = turn_off(state, caller, proof).await;
+    audit::on_failure(state, result, |e| Event::new(EventType::TwoFactorDisabled).by(caller).failed(e)).await
+}
+
+#[tracing::instrument(skip_all)]
+async fn turn_off(state: &AppState, caller: &Caller, proof: Proof) -> Result<(), AppError> {
     let user = load_user(state, &caller.user_id).await?;
     check_proof(state, &user, proof).await?;
-    db::users::disable_totp(&state.pool, &user.id).await?;
-    totp_db::delete_backup_codes(&state.pool, &user.id).await?;
-    totp_db::forget_trusted_devices(&state.pool, &user.id).await?;
+    let mut change = audit::Change::begin(state).await?;
+    db::users::disable_totp(change.tx(), &user.id).await?;
+    totp_db::delete_backup_codes(change.tx(), &user.id).await?;
+    totp_db::forget_trusted_devices(change.tx(), &user.id).await?;
+    change.record(Event::new(EventType::TwoFactorDisabled).by(caller)).await?;
+    change.commit().await?;
     tracing::info!(user = %user.id, "two-factor sign-in disabled");
     Ok(())
 }
 
-#[tracing::instrument(skip_all)]
 pub async fn regenerate_backup_codes(
     state: &AppState,
     caller: &Caller,
     proof: Proof,
 ) -> Result<Vec<String>, AppError> {
+    let result = regenerate(state, caller, proof).await;
+    audit::on_failure(state, result, |e| Event::new(EventType::BackupCodesRegenerated).by(caller).failed(e))
+        .await
+}
+
+#[tracing::instrument(skip_all)]
+async fn regenerate(state: &AppState, caller: &Caller, proof: Proof) -> Result<Vec<String>, AppError> {
     caller.require_recent_authentication(state.now())?;
     let user = load_user(state, &caller.user_id).await?;
     check_proof(state, &user, proof).await?;
-    issue_backup_codes(state, &user.id).await
+    let (codes, rows) = new_backup_codes().await?;
+    let mut change = audit::Change::begin(state).await?;
+    totp_db::replace_backup_codes(change.tx(), &user.id, &rows).await?;
+    change.record(Event::new(EventType::BackupCodesRegenerated).by(caller)).await?;
+    change.commit().await?;
+    Ok(codes)
 }
 
 /// An admin turns a user's two-factor off (a lost phone and lost backup codes): the TOTP seed,
 /// backup codes and trusted devices go; the user signs in with the password alone until they
 /// enrol again.
-#[tracing::instrument(skip_all)]
 pub async fn reset_for_user(admin: &AdminUser, state: &AppState, user_id: &str) -> Result<(), AppError> {
+    let result = reset(admin, state, user_id).await;
+    audit::on_failure(state, result, |e| {
+        Event::new(EventType::TwoFactorReset)
+            .by_admin(admin)
+            .about(user_id, "")
+            .target("user", user_id)
+            .failed(e)
+    })
+    .await
+}
+
+#[tracing::instrument(skip_all)]
+async fn reset(admin: &AdminUser, state: &AppState, user_id: &str) -> Result<(), AppError> {
     admin.caller().require_recent_authentication(state.now())?;
     let user = db::users::find_by_id(&state.pool, user_id.trim())
         .await?
         .ok_or_else(|| AppError::of(ErrorKind::UserNotFound, "No such user."))?;
-    db::users::disable_totp(&state.pool, &user.id).await?;
-    totp_db::delete_backup_codes(&state.pool, &user.id).await?;
-    totp_db::forget_trusted_devices(&state.pool, &user.id).await?;
+    let mut change = audit::Change::begin(state).await?;
+    db::users::disable_totp(change.tx(), &user.id).await?;
+    totp_db::delete_backup_codes(change.tx(), &user.id).await?;
+    totp_db::forget_trusted_devices(change.tx(), &user.id).await?;
+    change
+        .record(
+            Event::new(EventType::TwoFactorReset)
+                .by_admin(admin)
+                .about(&user.id, &user.username)
+                .target("user", &user.id),
+        )
+        .await?;
+    change.commit().await?;
     tracing::warn!(user = %user.id, by = %admin.caller().user_id, "two-factor sign-in reset by an admin");
     Ok(())
 }

@@ -18,7 +18,9 @@
 //! the old one was closed) answer `423 data_locked` until the password is typed
 //! (`unlock-data`). A password change re-wraps the same key; a reset cannot, so it clears the
 //! items and says so. API keys have no session and cannot open the vault.
+use super::audit::{self, Event};
 use super::identity::Caller;
+use crate::audit::EventType;
 use crate::error::{AppError, ErrorKind};
 use crate::ssr::db::{
     self,
@@ -184,11 +186,16 @@ pub async fn unlock_with_password(
     caller: &Caller,
     password: String,
 ) -> Result<(), AppError> {
-    caller.session()?;
-    let user = db::users::find_by_id(&state.pool, &caller.user_id)
-        .await?
-        .ok_or(AppError::from(ErrorKind::Unauthenticated))?;
-    super::passwords::confirm(state, &user, &caller.reauth_source(), "password", password.clone()).await?;
+    let event = || Event::new(EventType::VaultUnlocked).by(caller);
+    let result = async {
+        caller.session()?;
+        let user = db::users::find_by_id(&state.pool, &caller.user_id)
+            .await?
+            .ok_or(AppError::from(ErrorKind::Unauthenticated))?;
+        super::passwords::confirm(state, &user, &caller.reauth_source(), "password", password.clone()).await
+    }
+    .await;
+    audit::on_failure(state, result, |e| event().failed(e)).await?;
     unlock(state, caller, password).await
 }
 
@@ -212,7 +219,11 @@ async fn unlock(state: &AppState, caller: &Caller, password: String) -> Result<(
         }
     };
     let secret = caller.vault_secret.as_ref().ok_or_else(|| AppError::from(ErrorKind::DataLocked))?;
-    keep_for_session(state, session, secret, &key).await
+    let sealed = seal_for(secret, session, &key)?;
+    let mut change = audit::Change::begin(state).await?;
+    db::sessions::set_vault_key(change.tx(), session, Some(&sealed)).await?;
+    change.record(Event::new(EventType::VaultUnlocked).by(caller)).await?;
+    change.commit().await
 }
 
 pub fn is_unlocked(caller: &Caller) -> bool {
