@@ -1,6 +1,6 @@
 //! The document shell and the router.
 use crate::pages::{
-    AccountPage, AdminPage, HomePage, LoginPage, MfaPage, RegisterPage, ResetPage, SecurityPage,
+    AccountPage, AdminPage, AuditPage, HomePage, LoginPage, MfaPage, RegisterPage, ResetPage, SecurityPage,
     SessionsPage, SetupPage, VaultPage,
 };
 use leptos::prelude::*;
@@ -66,6 +66,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/security") view=SecurityPage ssr=SsrMode::Async/>
                 <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/audit") view=AuditPage ssr=SsrMode::Async/>
                 <Route path=path!("/vault") view=VaultPage ssr=SsrMode::Async/>
                 <Route path=path!("/reset") view=ResetPage ssr=SsrMode::Async/>
             </Routes>

@@ -11,7 +11,7 @@ test('each page opened directly hydrates every time, at desktop and phone width'
   for (const width of [1280, 390]) {
     await page.setViewportSize({ width, height: 900 });
     for (let round = 0; round < 3; round++) {
-      for (const path of ['/', '/sessions', '/security', '/vault', '/account', '/admin']) {
+      for (const path of ['/', '/sessions', '/security', '/vault', '/account', '/admin', '/admin/audit']) {
         await page.goto(path);
         await page.waitForSelector('body[data-hydrated="1"]', { state: 'attached', timeout: 15_000 });
         expect(errors, `${path} at ${width}px`).toEqual([]);

@@ -11,7 +11,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 
 const PUBLIC_PAGES: &[&str] = &["/login", "/login/mfa", "/register", "/reset"];
-const PRIVATE_PAGES: &[&str] = &["/", "/sessions", "/security", "/account", "/admin", "/vault"];
+const PRIVATE_PAGES: &[&str] =
+    &["/", "/sessions", "/security", "/account", "/admin", "/admin/audit", "/vault"];
 
 pub async fn gate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();

@@ -3,6 +3,7 @@
 mod accounts;
 mod admin;
 mod api_keys;
+mod audit;
 mod ldap;
 mod oidc;
 mod password_reset;
@@ -17,6 +18,7 @@ mod vault;
 pub use accounts::*;
 pub use admin::*;
 pub use api_keys::*;
+pub use audit::*;
 pub use ldap::*;
 pub use oidc::*;
 pub use password_reset::*;

@@ -1,6 +1,7 @@
 //! The pages, one file each.
 mod account;
 mod admin;
+mod audit;
 mod home;
 mod login;
 mod mfa;
@@ -13,6 +14,7 @@ mod vault;
 
 pub use account::AccountPage;
 pub use admin::AdminPage;
+pub use audit::{AuditPage, EventItem};
 pub use home::HomePage;
 pub use login::LoginPage;
 pub use mfa::MfaPage;

@@ -1,6 +1,7 @@
-//! Account security: two-factor sign-in (enroll, backup codes, turn off).
+//! Account security: two-factor sign-in (enroll, backup codes, turn off), the screen lock,
+//! terminal locks and the account's recent security activity.
 use crate::api::{
-    list_terminal_locks, security_state, two_factor_enabled, ConfirmTwoFactor, LockTerminal,
+    list_terminal_locks, recent_activity, security_state, two_factor_enabled, ConfirmTwoFactor, LockTerminal,
     RemoveScreenPasscode, ReplaceBackupCodes, SetAutoLock, SetScreenPasscode, SetSingleSession,
     StartTwoFactor, TurnOffTwoFactor, UnlockTerminal, VerifyTerminal,
 };
@@ -9,6 +10,7 @@ use crate::components::{
     Submit,
 };
 use crate::lock::LockCtx;
+use crate::pages::EventItem;
 use leptos::prelude::*;
 
 #[component]
@@ -20,7 +22,37 @@ pub fn SecurityPage() -> impl IntoView {
             <TwoFactorSection/>
             <ScreenLockSection/>
             <TerminalLocksSection/>
+            <RecentActivitySection/>
         </AppFrame>
+    }
+}
+
+/// The caller's latest security events; sign-ins from a new device or address stand out.
+#[component]
+fn RecentActivitySection() -> impl IntoView {
+    let lock = LockCtx::get();
+    let activity =
+        Resource::new(move || lock.unlocks(), move |_| async move { lock.check(recent_activity().await) });
+    view! {
+        <section class="card section" aria-labelledby="activity-head" data-testid="recent-activity">
+            <div class="section-head">
+                <h2 id="activity-head">"Recent security activity"</h2>
+            </div>
+            <p class="muted small">"Sign-ins, locks and changes to how you sign in. Not you? Change your password and sign out your other sessions."</p>
+            <Transition fallback=|| view! { <p class="muted" role="status">"Loading activity…"</p> }>
+                {move || Suspend::new(async move {
+                    match activity.await {
+                        Ok(events) if events.is_empty() => view! { <p class="muted">"Nothing yet."</p> }.into_any(),
+                        Ok(events) => view! {
+                            <ul class="rows">
+                                {events.into_iter().map(|e| view! { <EventItem e=e/> }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                        Err(e) => view! { <p class="notice notice-error" role="alert">{describe(&e)}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
     }
 }
 

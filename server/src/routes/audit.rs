@@ -193,7 +193,7 @@ const EXPORT_PAGE: usize = 500;
         ("since" = Option<String>, Query, description = "From this time: RFC 3339, a date or Unix seconds"),
         ("until" = Option<String>, Query, description = "Up to this time (a date means its end)"),
     ),
-    responses((status = 200, description = "Every matching event, newest first, streamed: one JSON object per line, or CSV with a header row", content_type = "application/x-ndjson", body = String)),
+    responses((status = 200, description = "Every matching event, newest first, streamed: one JSON object per line, or CSV with a header row", content((String = "application/x-ndjson"), (String = "text/csv")))),
     security(("session" = []), ("cookie" = []), ("api_key" = [])),
 )]
 pub async fn export(

@@ -83,7 +83,7 @@ pub async fn list(
              FROM audit_events
              WHERE ($1 IS NULL OR user_id = $1 OR actor_id = $1
                         OR lower(username) = $2 OR lower(actor_name) = $2)
-               AND ($3 IS NULL OR user_id = $3)
+               AND ($3 IS NULL OR user_id = $3 OR actor_id = $3)
                AND ($4 IS NULL OR type = $4)
                AND ($5 IS NULL OR outcome = $5)
                AND ($6 IS NULL OR ip = $6)

@@ -76,7 +76,15 @@ pub async fn set_up_instance(
         now: state.now(),
     };
     // The emptiness check is repeated inside the INSERT: of two racing setups only one wins.
-    db::users::insert(&state.pool, &user, Admission::OnlyFirst).await?.ok_or_else(already)?;
+    let mut change = audit::Change::begin(state).await?;
+    db::users::insert(change.tx(), &user, Admission::OnlyFirst).await?.ok_or_else(already)?;
+    let event = Event::new(EventType::Registered)
+        .by_account(&id, username.as_ref())
+        .target("user", &id)
+        .detail("method", "setup")
+        .detail("admin", true);
+    change.record(event).await?;
+    change.commit().await?;
     tracing::info!(username = %username.as_ref(), "instance set up; first administrator created");
     let account = find_account(state, &id).await?;
     let event = Event::new(EventType::SetupCompleted).detail("method", "password");

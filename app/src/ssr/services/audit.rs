@@ -253,21 +253,34 @@ fn first_refusal_this_minute(row: &AuditRow) -> bool {
 /// cannot be written does not change the request's answer; the log line is written anyway.
 pub async fn record(state: &AppState, event: Event) {
     let mut row = event.into_row(state);
-    // A name a stranger typed: when it is an account's, the event is about that account (so
-    // its owner sees the attempt among their own activity).
-    if let (None, Some(name)) = (&row.user_id, &row.username) {
-        if let Ok(Some(u)) = db::users::find_by_key(&state.pool, &name.to_ascii_lowercase()).await {
-            row.user_id = Some(u.id);
-            row.username = Some(u.username);
-        }
-    }
     if row.outcome == Outcome::Refused.as_str() && !first_refusal_this_minute(&row) {
         return;
+    }
+    // A name a stranger typed: when it is an account's, the event is about that account (so
+    // its owner sees the attempt among their own activity). Any other text is not kept: people
+    // type their password into the username field.
+    if let (None, Some(name)) = (&row.user_id, &row.username) {
+        match db::users::find_by_key(&state.pool, &name.to_ascii_lowercase()).await {
+            Ok(Some(u)) => {
+                row.user_id = Some(u.id);
+                row.username = Some(u.username);
+            }
+            _ => {
+                row.username = None;
+                row.details = with_detail(&row.details, "unknown_account", Value::Bool(true));
+            }
+        }
     }
     if let Err(e) = db::audit::insert(&state.pool, &row).await {
         tracing::warn!(target: "audit", error = %e, event = %row.kind, "the audit event could not be stored");
     }
     log(&row);
+}
+
+fn with_detail(details: &str, key: &str, value: Value) -> String {
+    let mut map: Map<String, Value> = serde_json::from_str(details).unwrap_or_default();
+    map.insert(key.to_owned(), value);
+    Value::Object(map).to_string()
 }
 
 /// Records `event` (filled in by `describe`) when `result` is a failure worth recording, and
@@ -278,11 +291,16 @@ pub async fn on_failure<T>(
     describe: impl FnOnce(&AppError) -> Event,
 ) -> Result<T, AppError> {
     if let Err(e) = &result {
-        if worth_recording(e) {
+        if worth_recording(e) && !refused_by_limit(e) {
             record(state, describe(e)).await;
         }
     }
     result
+}
+
+/// A refusal by an attempt limit: recorded once, where the limit refused, as `limit_reached`.
+pub fn refused_by_limit(e: &AppError) -> bool {
+    e.status() == 429
 }
 
 /// A change and the events that record it, committed together.
@@ -397,6 +415,15 @@ impl FilterQuery<'_> {
                 )
             })?),
         };
+        for (field, v) in [("user", self.user), ("ip", self.ip)] {
+            if v.is_some_and(|v| v.chars().any(char::is_control) || v.len() > 256) {
+                return Err(AppError::invalid(
+                    ErrorKind::InvalidRequest,
+                    Some(field),
+                    format!("{field} is not a name, id or address."),
+                ));
+            }
+        }
         Ok(Filter {
             user: given(self.user),
             about: None,
@@ -451,12 +478,15 @@ pub async fn retention_days(state: &AppState) -> Result<i64, AppError> {
 pub async fn prune(state: &AppState) -> Result<u64, AppError> {
     let before = state.now() - retention_days(state).await? * 86_400;
     let mut gone = 0;
-    loop {
+    // At most 2,000 batches (a million events) a run, with a pause between them so other
+    // writers never wait behind the pruning; the next run goes on.
+    for _ in 0..2000 {
         let n = db::audit::prune(&state.pool, before, 500).await?;
         gone += n;
         if n < 500 {
-            return Ok(gone);
+            break;
         }
-        tokio::task::yield_now().await;
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
+    Ok(gone)
 }

@@ -390,8 +390,17 @@ async fn local_account(
         oidc: None,
         now: state.now(),
     };
-    match db::users::insert(&state.pool, &row, Admission::AdminIfFirst).await {
-        Ok(_) => {}
+    let mut change = super::audit::Change::begin(state).await?;
+    match db::users::insert(change.tx(), &row, Admission::AdminIfFirst).await {
+        Ok(admin) => {
+            let event = super::audit::Event::new(crate::audit::EventType::Registered)
+                .by_account(&id, username.as_ref())
+                .target("user", &id)
+                .detail("method", "ldap")
+                .detail("admin", admin.unwrap_or(false));
+            change.record(event).await?;
+            change.commit().await?;
+        }
         Err(e) if db::is_unique_violation(&e) => return Err(conflict()),
         Err(e) => return Err(e.into()),
     }

@@ -688,10 +688,20 @@ async fn account_for(
         oidc: Some(who),
         now: state.now(),
     };
-    match db::users::insert(&state.pool, &row, Admission::AdminIfFirst).await {
-        Ok(_) => {}
+    let mut change = super::audit::Change::begin(state).await?;
+    match db::users::insert(change.tx(), &row, Admission::AdminIfFirst).await {
+        Ok(admin) => {
+            let event = super::audit::Event::new(crate::audit::EventType::Registered)
+                .by_account(&id, username.as_ref())
+                .target("user", &id)
+                .detail("method", "sso")
+                .detail("admin", admin.unwrap_or(false));
+            change.record(event).await?;
+            change.commit().await?;
+        }
         // Two first sign-ins at once: the other one made the account; use it.
         Err(e) if db::is_unique_violation(&e) => {
+            drop(change);
             return match db::oidc::find_user(&state.pool, who).await? {
                 Some(id) => linked(id).await,
                 None => Err(refused(e, "Your account could not be created just now. Try again.")),

@@ -80,7 +80,12 @@ pub async fn set_passcode(
 ) -> Result<(), AppError> {
     let result =
         set_or_change_passcode(state, caller, new_passcode, current_passcode, lock_after_minutes).await;
-    audit::on_failure(state, result, |e| Event::new(EventType::PasscodeChanged).by(caller).failed(e)).await
+    let kind = if current_passcode.is_some_and(|c| !c.is_empty()) {
+        EventType::PasscodeChanged
+    } else {
+        EventType::PasscodeSet
+    };
+    audit::on_failure(state, result, |e| Event::new(kind).by(caller).failed(e)).await
 }
 
 #[tracing::instrument(skip_all)]
@@ -226,6 +231,10 @@ async fn unlock_with_passcode(
     )
     .await?;
     db::sessions::carry_authenticated_at(change.tx(), &old.id, &fresh.session_id).await?;
+    // The vault key the caller held (read at authentication) is sealed again for the new token.
+    if let Some(sealed) = super::vault::resealed_for(caller, &fresh)? {
+        db::sessions::set_vault_key(change.tx(), &fresh.session_id, Some(&sealed)).await?;
+    }
     db::sessions::revoke(change.tx(), &old.id, state.now()).await?;
     change
         .record(
@@ -236,8 +245,6 @@ async fn unlock_with_passcode(
         )
         .await?;
     change.commit().await?;
-    // The vault key the caller held (read at authentication) is sealed again for the new token.
-    super::vault::carry_to_session(state, caller, &fresh).await?;
     Ok(fresh)
 }
 

@@ -142,8 +142,9 @@ pub async fn prune_expired(state: &AppState) -> Result<u64, AppError> {
 pub async fn end_session(state: &AppState, caller: &Caller) -> Result<(), AppError> {
     let session = caller.session()?;
     let mut change = audit::Change::begin(state).await?;
-    db::sessions::revoke(change.tx(), session, state.now()).await?;
-    change.record(Event::new(EventType::SignOut).by(caller).target("session", session)).await?;
+    if db::sessions::revoke(change.tx(), session, state.now()).await? > 0 {
+        change.record(Event::new(EventType::SignOut).by(caller).target("session", session)).await?;
+    }
     change.commit().await
 }
 
@@ -229,8 +230,9 @@ async fn revoke_one(
     let owner =
         db::users::find_by_id(&state.pool, &row.user_id).await?.map(|u| u.username).unwrap_or_default();
     let mut change = audit::Change::begin(state).await?;
-    db::sessions::revoke(change.tx(), session_id, state.now()).await?;
-    change.record(event.about(&row.user_id, &owner)).await?;
+    if db::sessions::revoke(change.tx(), session_id, state.now()).await? > 0 {
+        change.record(event.about(&row.user_id, &owner)).await?;
+    }
     change.commit().await?;
     Ok(caller.api_key_id.is_none() && session_id == caller.session_id)
 }

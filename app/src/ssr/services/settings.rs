@@ -88,11 +88,15 @@ pub async fn set_session_timeout_hours(
 }
 
 /// 1–3650 days; events older than that go at the next pruning.
+///
+/// Shortening it erases history at the next pruning, so it takes an admin at the keyboard: a
+/// session (not an API key) that signed in or re-entered the password within 10 minutes.
 pub async fn set_audit_retention_days(
     admin: &AdminUser,
     state: &AppState,
     days: i64,
 ) -> Result<(), AppError> {
+    admin.caller().require_recent_authentication(state.now())?;
     if !(1..=3650).contains(&days) {
         return Err(AppError::invalid(
             ErrorKind::InvalidRequest,

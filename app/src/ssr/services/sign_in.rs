@@ -260,7 +260,7 @@ pub async fn complete_second_step(
     let result = second_step(state, mfa_token, code, remember, trust_device, client).await;
     metrics::second_step(result.as_ref().map_or_else(metrics::outcome_of, |_| "success"));
     if let Err(e) = &result {
-        if audit::worth_recording(e) {
+        if audit::worth_recording(e) && !audit::refused_by_limit(e) {
             let method = match SecondFactor::parse("code", code) {
                 Ok(SecondFactor::Backup(_)) => "backup_code",
                 _ => "totp",

@@ -165,7 +165,8 @@ pub async fn redeem_ticket(
     let event = Event::new(EventType::WsTicketRedeemed).by_gateway().target("terminal", opening.as_ref());
     match &result {
         Ok(holder) => audit::record(state, event.about(&holder.user_id, &holder.username)).await,
-        Err(e) => audit::record(state, event.failed(e)).await,
+        Err(e) if audit::worth_recording(e) => audit::record(state, event.failed(e)).await,
+        Err(_) => {}
     }
     result
 }

@@ -156,16 +156,13 @@ pub async fn carry_from_second_step(
     Ok(())
 }
 
-/// A session replacing the caller's (the screen-lock unlock): an open vault stays open.
-pub async fn carry_to_session(
-    state: &AppState,
-    caller: &Caller,
-    to: &super::identity::SignedIn,
-) -> Result<(), AppError> {
-    if let Ok(key) = held_key(caller) {
-        keep_for_session(state, &to.session_id, &to.vault_secret, &key).await?;
+/// A session replacing the caller's (the screen-lock unlock) keeps an open vault open: the
+/// key the caller holds, sealed for the session `to` (none when the vault is not open).
+pub fn resealed_for(caller: &Caller, to: &super::identity::SignedIn) -> Result<Option<String>, AppError> {
+    match held_key(caller) {
+        Ok(key) => Ok(Some(seal_for(&to.vault_secret, &to.session_id, &key)?)),
+        Err(_) => Ok(None),
     }
-    Ok(())
 }
 
 async fn keep_for_session(
