@@ -83,6 +83,17 @@ test('single sign-on with a real OpenID provider: first sign-in makes the accoun
   await expect(mallory).toHaveURL(/\/login\?error=/);
   await expect(mallory.getByTestId('sso-error')).toContainText('not allowed');
   await mallory.screenshot({ path: 'screenshots/71-sso-refused.png', fullPage: true });
+
+  // The audit log holds each of these: the settings saved, olivia's account made and her
+  // sign-in, and the refusal.
+  const audit = async (q: string) => (await (await page.request.get(`/api/admin/audit?${q}`)).json()).events;
+  expect(await audit('type=oidc_config_changed')).toHaveLength(1);
+  const [made] = await audit('type=registered&user=olivia');
+  expect(made.details).toMatchObject({ method: 'sso', admin: false });
+  const [signedIn] = await audit('type=sign_in&outcome=success&user=olivia');
+  expect(signedIn).toMatchObject({ actor: { username: 'olivia', via: 'none' }, ip: '127.0.0.1', details: { method: 'sso' } });
+  const refused = await audit('type=sign_in&outcome=failure');
+  expect(refused.some((e: { code: string; details: { method: string } }) => e.code === 'sso_not_allowed' && e.details.method === 'sso')).toBe(true);
 });
 
 test('two first sign-ins of one person at once make one account', async ({ browser, baseURL }) => {

@@ -27,6 +27,10 @@ async fn all_events(app: &TestApp, admin: &str, query: &str) -> Vec<Value> {
 /// whose account it concerns.
 type Expected = (&'static str, &'static str, Option<&'static str>, &'static str, Option<&'static str>);
 
+fn ok_status(r: Reply) {
+    assert!(r.status.is_success(), "{}", r.body);
+}
+
 fn find<'a>(events: &'a [Value], kind: &str, outcome: &str) -> Vec<&'a Value> {
     events.iter().filter(|e| e["type"] == kind && e["outcome"] == outcome).collect()
 }
@@ -50,6 +54,8 @@ async fn every_security_action_leaves_its_event_with_who_how_and_from_where() {
     let (alice, alice_id) = app.user("alice").await;
     let (bob, _) = app.user("bob").await;
     let (carol, _) = app.user("carol").await;
+    app.enable_totp(&bob).await;
+    ok_status(app.post("/api/users/totp/disable", Some(&bob), json!({"password": USER_PASSWORD})).await);
     let wrong = app
         .post("/api/users/login", None, json!({"username": "alice", "password": "wrong-horse-battery"}))
         .await;
@@ -203,6 +209,7 @@ async fn every_security_action_leaves_its_event_with_who_how_and_from_where() {
         ("vault_unlocked", "success", Some("alice"), "session", Some("alice")),
         ("passcode_removed", "success", Some("alice"), "session", Some("alice")),
         ("two_factor_enabled", "success", Some("alice"), "session", Some("alice")),
+        ("two_factor_disabled", "success", Some("bob"), "session", Some("bob")),
         ("second_step_required", "success", Some("alice"), "none", Some("alice")),
         ("backup_codes_regenerated", "success", Some("alice"), "session", Some("alice")),
         ("terminal_locked", "success", Some("alice"), "session", Some("alice")),
@@ -443,4 +450,28 @@ async fn a_change_whose_event_cannot_be_written_does_not_happen() {
         "no session without its sign-in event"
     );
     assert_eq!(all_events(&app, &admin, "type=setting_changed").await.len(), 0);
+}
+
+#[tokio::test]
+async fn a_limit_refusal_is_one_refused_event_naming_the_limit() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    app.user("alice").await;
+    let mut statuses = Vec::new();
+    for _ in 0..13 {
+        let r = app
+            .post("/api/users/login", None, json!({"username": "alice", "password": "not-her-password"}))
+            .await;
+        statuses.push(r.status.as_u16());
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == 401).count(), 10, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 3, "{statuses:?}");
+    let failures = all_events(&app, &admin, "type=sign_in&outcome=failure").await;
+    assert_eq!(failures.len(), 10, "each judged attempt is an event");
+    let refused = all_events(&app, &admin, "outcome=refused").await;
+    assert_eq!(refused.len(), 1, "three refusals in a minute are one event: {refused:#?}");
+    assert_eq!(refused[0]["type"], "limit_reached");
+    assert_eq!(refused[0]["code"], "rate_limited");
+    assert_eq!(refused[0]["details"]["limit"], "login-user");
+    assert_eq!(refused[0]["ip"], "127.0.0.1");
 }

@@ -37,6 +37,21 @@ async fn a_directory_user_signs_in_and_gets_a_linked_account() {
     let r = app.post("/api/auth/login", None, json!({"username": "lara", "password": LARA_PASSWORD})).await;
     assert_eq!(r.status, 401, "no local password");
     assert_eq!(app.get("/api/users/count", Some(&admin)).await.body, json!({"count": 2}));
+    // The audit log: the settings saved, lara's account made at her first sign-in, both sign-ins.
+    let events = |q: &'static str| {
+        let (app, admin) = (&app, &admin);
+        async move { app.get(&format!("/api/admin/audit?{q}"), Some(admin)).await.body["events"].clone() }
+    };
+    assert_eq!(events("type=ldap_config_changed").await[0]["details"], json!({"action": "saved"}));
+    assert_eq!(
+        events("type=registered&user=lara").await[0]["details"],
+        json!({"method": "ldap", "admin": false})
+    );
+    let sign_ins = events("type=sign_in&outcome=success&user=lara").await;
+    assert_eq!(sign_ins.as_array().unwrap().len(), 2);
+    assert!(sign_ins.as_array().unwrap().iter().all(|e| e["details"]["method"] == "ldap"));
+    let failed = events("type=sign_in&outcome=failure&user=lara").await;
+    assert_eq!(failed[0]["details"]["method"], "password", "the local route knows no password for lara");
 }
 
 #[tokio::test]

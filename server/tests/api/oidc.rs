@@ -225,6 +225,14 @@ async fn an_sso_account_links_into_a_password_account_and_unlinks_again() {
     assert_eq!(app.get("/api/users/me", Some(&alice)).await.body["is_dual_auth"], false);
     let r = app.post("/api/users/unlink-oidc-from-password", Some(&admin), json!({"userId": alice_id})).await;
     assert_eq!((r.status.as_u16(), r.code()), (400, "not_dual"));
+    for kind in ["sso_linked", "sso_unlinked"] {
+        let e = &app.get(&format!("/api/admin/audit?type={kind}"), Some(&admin)).await.body["events"][0];
+        assert_eq!(
+            (&e["actor"]["username"], &e["user"]["username"]),
+            (&json!("admin"), &json!("alice")),
+            "{kind}: {e}"
+        );
+    }
     assert_eq!(app.post("/api/users/unlink-oidc-from-password", Some(&admin), json!({})).await.status, 400);
 }
 
