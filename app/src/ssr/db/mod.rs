@@ -59,44 +59,6 @@ macro_rules! serialized {
     };
 }
 
-/// Runs `body` (several statements on the transaction `tx`, answering `Ok(true)` to keep
-/// them) all or nothing, serialised on `key` like [`serialized!`]: on SQLite in one
-/// transaction (its first write takes the database's write lock), on PostgreSQL in one
-/// transaction after the advisory lock. `Ok(false)` rolls everything back.
-macro_rules! serialized_tx {
-    ($pool:ident, $key:expr, $tx:ident => $body:block) => {
-        match $pool {
-            $crate::ssr::db::Pool::Sqlite(p, _) => {
-                let mut tx = p.begin().await?;
-                let keep: bool = {
-                    let $tx = &mut *tx;
-                    $body
-                }?;
-                if keep {
-                    tx.commit().await?;
-                }
-                Ok(keep)
-            }
-            $crate::ssr::db::Pool::Postgres(p) => {
-                let mut tx = p.begin().await?;
-                sqlx::query("SET LOCAL lock_timeout = '5s'").execute(&mut *tx).await?;
-                sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-                    .bind($key)
-                    .execute(&mut *tx)
-                    .await?;
-                let keep: bool = {
-                    let $tx = &mut *tx;
-                    $body
-                }?;
-                if keep {
-                    tx.commit().await?;
-                }
-                Ok(keep)
-            }
-        }
-    };
-}
-
 /// Runs `body` with `$ex` bound to the executor an [`Exec`] stands for: the pool (either
 /// backend) or the connection of an open [`Tx`]. Functions that take `impl Into<Exec>` run
 /// alone when given `&state.pool` and inside the caller's transaction when given `&mut tx`.

@@ -1,5 +1,5 @@
 //! Single sign-on: sign-ins in flight and the provider identity on `users`.
-use super::{Exec, Pool};
+use super::{Exec, Pool, Tx};
 use sqlx::FromRow;
 
 #[derive(Debug, Clone, FromRow)]
@@ -106,29 +106,30 @@ pub async fn is_linked(pool: impl Into<Exec<'_>>, user_id: &str) -> Result<bool,
 }
 
 /// Moves the provider identity of an SSO-only account onto a password account and deletes
-/// the SSO-only one, in one transaction, serialised with every change to who is an admin: an
-/// admin SSO account is only merged away while the target is still an admin, and a target
-/// linked meanwhile is not overwritten. Answers false, changing nothing, when either no
-/// longer holds.
+/// the SSO-only one, inside the caller's transaction, serialised with every change to who is
+/// an admin: an admin SSO account is only merged away while the target is still an admin, and
+/// a target linked meanwhile is not overwritten. Answers false when either no longer holds;
+/// the caller then drops the transaction, which undoes the half that happened.
 pub async fn merge_into(
-    pool: &Pool,
+    tx: &mut Tx,
     oidc_user_id: &str,
     target_id: &str,
     who: &ProviderIdentity,
 ) -> Result<bool, sqlx::Error> {
-    serialized_tx!(pool, super::users::WHO_ADMINISTERS, tx => {
-        async {
+    macro_rules! merge {
+        ($conn:expr) => {{
+            let conn = $conn;
             let gone = sqlx::query(
                 "DELETE FROM users WHERE id = $1
                  AND (is_admin = FALSE OR EXISTS (SELECT 1 FROM users WHERE id = $2 AND is_admin = TRUE))",
             )
             .bind(oidc_user_id)
             .bind(target_id)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?
             .rows_affected();
             if gone == 0 {
-                return Ok::<bool, sqlx::Error>(false);
+                return Ok(false);
             }
             let linked = sqlx::query(
                 "UPDATE users SET oidc_issuer = $1, oidc_subject = $2, is_oidc = TRUE
@@ -137,13 +138,23 @@ pub async fn merge_into(
             .bind(&who.issuer)
             .bind(&who.subject)
             .bind(target_id)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?
             .rows_affected();
             Ok(linked == 1)
+        }};
+    }
+    match tx {
+        // The transaction holds SQLite's write lock from its start.
+        Tx::Sqlite(t) => merge!(&mut **t),
+        Tx::Postgres(t) => {
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+                .bind(super::users::WHO_ADMINISTERS)
+                .execute(&mut **t)
+                .await?;
+            merge!(&mut **t)
         }
-        .await
-    })
+    }
 }
 
 pub async fn clear_subject(pool: impl Into<Exec<'_>>, user_id: &str) -> Result<(), sqlx::Error> {

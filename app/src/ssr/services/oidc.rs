@@ -757,7 +757,8 @@ pub async fn link_to_password(
             "Make the target an admin first: the SSO account is one.",
         ));
     }
-    if !db::oidc::merge_into(&state.pool, &oidc_user.id, &target.id, &identity).await? {
+    let mut change = super::audit::Change::begin(state).await?;
+    if !db::oidc::merge_into(change.tx(), &oidc_user.id, &target.id, &identity).await? {
         // Something changed since the checks above: the target was linked meanwhile, or an
         // admin SSO account's target lost the admin role.
         return Err(if oidc_user.is_admin {
@@ -774,13 +775,13 @@ pub async fn link_to_password(
             )
         });
     }
-    // The merge is its own serialised transaction (it must keep an admin); the event follows it.
     let event = super::audit::Event::new(crate::audit::EventType::SsoLinked)
         .by_admin(admin)
         .about(&target.id, &target.username)
         .target("user", &target.id)
         .detail("merged_account", oidc_user.id.as_str());
-    super::audit::record(state, event).await;
+    change.record(event).await?;
+    change.commit().await?;
     tracing::info!(by = %admin.caller().user_id, target = %target.id, "SSO account linked to a password account");
     Ok(())
 }
