@@ -194,16 +194,12 @@ async fn finish_first_factor(
     let remember = ctx.remember && ctx.family == Family::Users;
     let trusted = user.totp_enabled && totp::is_trusted_device(state, &user.id, ctx.trusted_device).await?;
     if user.totp_enabled && !trusted {
+        let event = Event::new(EventType::SecondStepRequired)
+            .by_account(&user.id, &user.username)
+            .from_client(ctx.client)
+            .detail("method", method);
         let (mfa_token, challenge, secret) =
-            open_challenge(state, &user.id, remember, ctx.family.mfa_ttl()).await?;
-        audit::record(
-            state,
-            Event::new(EventType::SecondStepRequired)
-                .by_account(&user.id, &user.username)
-                .from_client(ctx.client)
-                .detail("method", method),
-        )
-        .await;
+            open_challenge(state, &user.id, remember, ctx.family.mfa_ttl(), event).await?;
         if let Some(p) = vault_password {
             if let Err(e) = vault::open_for_second_step(state, &user.id, p, &challenge, &secret).await {
                 tracing::warn!(error = %e, "the vault stays locked for this sign-in");
@@ -230,11 +226,15 @@ async fn open_challenge(
     user_id: &str,
     remember: bool,
     ttl: i64,
+    event: Event,
 ) -> Result<(String, String, TokenSecret), AppError> {
     let now = state.now();
     let id = new_id();
     totp_db::prune_challenges(&state.pool, now - 3600).await?;
-    totp_db::insert_challenge(&state.pool, &id, user_id, remember, now, now + ttl).await?;
+    let mut change = audit::Change::begin(state).await?;
+    totp_db::insert_challenge(change.tx(), &id, user_id, remember, now, now + ttl).await?;
+    change.record(event).await?;
+    change.commit().await?;
     let secret = TokenSecret::random();
     let token =
         tokens::mint(&state.keys, TokenKind::MfaPending, user_id, &id, now, now + ttl, Some(&secret))?;
