@@ -48,7 +48,12 @@ pub async fn gate(State(state): State<AppState>, mut req: Request, next: Next) -
         return Redirect::to(&format!("/login{query}")).into_response();
     }
     if PUBLIC_PAGES.contains(&path) && signed_in {
-        return Redirect::to("/").into_response();
+        // Sent to sign in by forward-auth while already signed in (and unlocked): straight back.
+        let back = (path == "/login" && !locked)
+            .then(|| return_to(&state, req.uri().query()))
+            .flatten()
+            .unwrap_or_else(|| "/".to_owned());
+        return Redirect::to(&back).into_response();
     }
     // Sign-in pages, and a locked session's page (only the lock screen shows), need no WASM:
     // their forms post, so they act as soon as the HTML arrives.
@@ -79,4 +84,14 @@ pub async fn rpc_status(req: Request, next: Next) -> Response {
         parts.status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     }
     Response::from_parts(parts, axum::body::Body::from(bytes))
+}
+
+/// The `rd` of a sign-in page's query, when it is a URL a browser may be sent back to.
+pub fn return_to(state: &AppState, query: Option<&str>) -> Option<String> {
+    let rd = serde_urlencoded::from_str::<Vec<(String, String)>>(query?)
+        .ok()?
+        .into_iter()
+        .find(|(k, _)| k == "rd")?
+        .1;
+    app::ssr::services::forward_auth::safe_return(state, &rd)
 }

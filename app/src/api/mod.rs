@@ -94,12 +94,19 @@ mod edge {
 
     /// A first factor's end in the browser: the session cookie and home, or the MFA-pending
     /// token in its short-lived cookie and the code page (with or without JavaScript).
-    pub fn finish_sign_in(state: &AppState, outcome: crate::ssr::services::sign_in::LoginOutcome) {
+    /// `back` is where forward-auth sent the browser from (`rd`), used only when it is a URL on
+    /// this instance's host; the second step, when owed, still ends at home.
+    pub fn finish_sign_in(
+        state: &AppState,
+        outcome: crate::ssr::services::sign_in::LoginOutcome,
+        back: Option<&str>,
+    ) {
         use crate::ssr::services::sign_in::{Family, LoginOutcome};
         match outcome {
             LoginOutcome::SignedIn(s) => {
                 start(state, &s);
-                leptos_axum::redirect("/");
+                let back = back.and_then(|b| crate::ssr::services::forward_auth::safe_return(state, b));
+                leptos_axum::redirect(back.as_deref().unwrap_or("/"));
             }
             LoginOutcome::MfaRequired { mfa_token } => {
                 set_mfa(state, &mfa_token, Family::Users.mfa_ttl());

@@ -57,6 +57,7 @@ pub async fn sign_in(
     password: String,
     remember: Option<String>,
     method: Option<String>,
+    rd: Option<String>,
 ) -> Result<(), AppError> {
     use crate::ssr::http::{cookie, TRUSTED_DEVICE_COOKIE};
     use crate::ssr::services::sign_in::{self, Family, SignInContext};
@@ -73,7 +74,7 @@ pub async fn sign_in(
     } else {
         sign_in::with_password(&state, &username, password, ctx).await?
     };
-    super::edge::finish_sign_in(&state, outcome);
+    super::edge::finish_sign_in(&state, outcome, rd.as_deref());
     Ok(())
 }
 

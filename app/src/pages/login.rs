@@ -66,6 +66,10 @@ pub fn LoginPage() -> impl IntoView {
                     <input type="checkbox" name="remember" value="on"/>
                     <span>"Keep me signed in for 30 days"</span>
                 </label>
+                // Where forward-auth sent this browser from: it goes back there once signed in.
+                {move || query.read().get("rd").filter(|r| !r.is_empty()).map(|rd| view! {
+                    <input type="hidden" name="rd" value=rd/>
+                })}
                 <FormStatus error=form_error(result)/>
                 <Submit label="Sign in" busy_label="Signing in…" pending=action.pending()/>
             </ActionForm>

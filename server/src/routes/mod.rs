@@ -5,6 +5,7 @@ pub(crate) mod accounts;
 pub(crate) mod admin;
 pub(crate) mod api_keys;
 pub(crate) mod audit;
+pub(crate) mod authz;
 pub(crate) mod ldap;
 pub(crate) mod oidc;
 pub(crate) mod password_reset;
@@ -118,6 +119,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(audit::export))
         .routes(routes!(audit::retention, audit::set_retention))
         .routes(routes!(audit::activity))
+        // Extension: forward-auth for reverse proxies.
+        .routes(routes!(authz::forward_auth))
+        .routes(routes!(authz::auth_request))
 }
 
 /// Anything else under `/api` is a JSON `404`, never the HTML not-found page. These are the

@@ -10,6 +10,7 @@
 //! screen_lock    ──► sessions, passwords, rate_limit, identity
 //! terminals      ──► auth (a ticket's session is checked like a request's), totp, identity
 //! api_keys       ──► auth (the key prefix), identity
+//! forward_auth   ──► auth (a proxy's question is answered as a request's would be)
 //! auth           ──► tokens, identity   (the authentication core: builds every Caller)
 //! sessions       ──► settings, tokens, identity
 //! totp, vault    ──► passwords, identity (totp also rate_limit)
@@ -26,6 +27,7 @@ pub mod admin;
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
+pub mod forward_auth;
 pub mod identity;
 pub mod ldap;
 pub mod oidc;

@@ -1,0 +1,60 @@
+//! Forward-auth: a reverse proxy (nginx `auth_request`, Caddy `forward_auth`, Traefik
+//! `forwardAuth`) asks, for each request to an app behind it, whether the caller may pass.
+//! The caller is checked exactly as every API request is ([`auth::authenticate`]); this module
+//! only reads what the proxy says about the original request and where to send a browser
+//! that must sign in first.
+use super::auth;
+use super::identity::{Caller, Gate};
+use crate::error::{AppError, ErrorKind};
+use crate::ssr::AppState;
+
+/// The request the proxy is asking about, as the proxy described it.
+#[derive(Debug, Clone, Default)]
+pub struct Original {
+    /// `GET`, `POST`… (`GET` when the proxy did not say).
+    pub method: String,
+    /// The absolute URL, when the proxy said and is trusted to.
+    pub url: Option<String>,
+}
+
+/// What the proxy is told.
+pub enum Verdict {
+    /// Let it through, naming the user to the app.
+    Allow(Caller),
+    /// Nobody (or a locked session) is signed in: a browser goes to `location`.
+    SignIn { location: String },
+}
+
+/// Where a browser may be sent back to after signing in: an `http(s)` URL on this instance's
+/// own host, never another site (no open redirect). Answers the URL to use.
+pub fn safe_return(state: &AppState, rd: &str) -> Option<String> {
+    let public = url::Url::parse(&state.config.public_url).ok()?;
+    let target = url::Url::parse(rd.trim()).ok()?;
+    let scheme_ok = target.scheme() == "https" || target.scheme() == public.scheme();
+    let same_host = target.host_str().is_some() && target.host_str() == public.host_str();
+    let same_port = target.port_or_known_default() == public.port_or_known_default();
+    (scheme_ok && same_host && same_port && target.username().is_empty() && target.password().is_none())
+        .then(|| target.to_string())
+}
+
+/// The sign-in page, with `rd` when the original URL is one a browser may return to.
+pub fn sign_in_location(state: &AppState, original: &Original) -> String {
+    let base = state.config.public_url.trim_end_matches('/');
+    match original.url.as_deref().and_then(|u| safe_return(state, u)) {
+        Some(rd) => format!("{base}/login?rd={}", crate::api::encode_query(&rd)),
+        None => format!("{base}/login"),
+    }
+}
+
+/// The verdict for one request. A locked session is sent to sign in like a missing one: the
+/// sign-in page shows a signed-in visitor the lock screen. A database that does not answer is
+/// an error (`503`), never a pass.
+pub async fn check(state: &AppState, token: Option<&str>, original: &Original) -> Result<Verdict, AppError> {
+    match auth::authenticate(state, token, Gate::Unlocked).await {
+        Ok(caller) => Ok(Verdict::Allow(caller)),
+        Err(e) if e.is(ErrorKind::Unauthenticated) || e.is(ErrorKind::AccountLocked) => {
+            Ok(Verdict::SignIn { location: sign_in_location(state, original) })
+        }
+        Err(e) => Err(e),
+    }
+}

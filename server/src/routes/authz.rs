@@ -1,0 +1,144 @@
+//! Forward-auth for reverse proxies (extension), in the conventions Authelia's endpoints use so
+//! existing proxy snippets work: `forward-auth` for Traefik and Caddy, `auth-request` for
+//! nginx. The proxy's description of the original request (`X-Forwarded-*`,
+//! `X-Original-*`) is believed only from `PORTCULLIS_TRUSTED_PROXIES`.
+use app::error::{AppError, ErrorKind};
+use app::ssr::http::presented_token;
+use app::ssr::services::forward_auth::{self, Original, Verdict};
+use app::ssr::AppState;
+use axum::extract::{ConnectInfo, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use std::net::SocketAddr;
+
+fn from_trusted_proxy(state: &AppState, peer: Option<SocketAddr>) -> bool {
+    peer.is_some_and(|p| {
+        let ip = p.ip().to_canonical();
+        state.config.trusted_proxies.iter().any(|n| n.contains(&ip))
+    })
+}
+
+fn text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// Whether the caller is a browser navigating (it is sent to the sign-in page) rather than a
+/// script or an XHR (it gets `401`).
+fn is_browser(headers: &HeaderMap) -> bool {
+    let html = text(headers, "accept").is_some_and(|a| a.contains("text/html"));
+    let xhr = text(headers, "x-requested-with").is_some_and(|x| x.eq_ignore_ascii_case("xmlhttprequest"));
+    html && !xhr
+}
+
+/// `200` with the user for the app behind the proxy: `Remote-User`, `Remote-Groups`
+/// (comma-separated), `Remote-Name`, `Remote-Email` (empty: Portcullis keeps no addresses).
+fn allowed(caller: &app::ssr::services::identity::Caller) -> Response {
+    let groups = if caller.is_admin { "admins,users" } else { "users" };
+    let mut res = StatusCode::OK.into_response();
+    let h = res.headers_mut();
+    for (name, value) in [
+        ("remote-user", caller.username.as_str()),
+        ("remote-groups", groups),
+        ("remote-name", caller.display_name.as_str()),
+        ("remote-email", ""),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            h.insert(HeaderName::from_static(name), v);
+        }
+    }
+    res
+}
+
+/// `401` in our JSON shape, with the sign-in page in `Location` when given (nginx reads it).
+fn unauthenticated(location: Option<&str>) -> Response {
+    let mut res = AppError::from(ErrorKind::Unauthenticated).into_response();
+    if let Some(v) = location.and_then(|l| HeaderValue::from_str(l).ok()) {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    res
+}
+
+fn redirect(status: StatusCode, location: &str) -> Response {
+    let mut res = status.into_response();
+    if let Ok(v) = HeaderValue::from_str(location) {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    res
+}
+
+#[utoipa::path(
+    operation_id = "authz_forward_auth",
+    get,
+    path = "/api/authz/forward-auth",
+    tag = "forward-auth",
+    params(
+        ("X-Forwarded-Method" = Option<String>, Header, description = "The original method (from a trusted proxy)"),
+        ("X-Forwarded-Proto" = Option<String>, Header, description = "The original scheme"),
+        ("X-Forwarded-Host" = Option<String>, Header, description = "The original host"),
+        ("X-Forwarded-Uri" = Option<String>, Header, description = "The original path and query"),
+    ),
+    responses(
+        (status = 200, description = "Allowed; `Remote-User`, `Remote-Groups`, `Remote-Name`, `Remote-Email` name the user"),
+        (status = 302, description = "A browser that must sign in first: `Location` is the sign-in page with `rd`"),
+        (status = 303, description = "The same, for an original request that was not a GET"),
+    ),
+    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+)]
+pub async fn forward_auth(State(state): State<AppState>, parts: Parts) -> Result<Response, AppError> {
+    let headers = &parts.headers;
+    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
+    let trusted = from_trusted_proxy(&state, peer);
+    let said = |name| if trusted { text(headers, name) } else { None };
+    let method = said("x-forwarded-method").unwrap_or("GET").to_ascii_uppercase();
+    let url = match (said("x-forwarded-proto"), said("x-forwarded-host")) {
+        (Some(proto), Some(host)) => {
+            Some(format!("{proto}://{host}{}", said("x-forwarded-uri").unwrap_or("/")))
+        }
+        _ => None,
+    };
+    let original = Original { method, url };
+    Ok(match forward_auth::check(&state, presented_token(headers).as_deref(), &original).await? {
+        Verdict::Allow(caller) => allowed(&caller),
+        Verdict::SignIn { location } if is_browser(headers) => {
+            let status = if original.method == "GET" || original.method == "HEAD" {
+                StatusCode::FOUND
+            } else {
+                StatusCode::SEE_OTHER
+            };
+            redirect(status, &location)
+        }
+        Verdict::SignIn { .. } => unauthenticated(None),
+    })
+}
+
+/// nginx treats anything but 2xx, 401 and 403 as an error, so this never redirects: a caller
+/// who must sign in gets `401` with the sign-in page in `Location`, for `error_page 401`.
+#[utoipa::path(
+    operation_id = "authz_auth_request",
+    get,
+    path = "/api/authz/auth-request",
+    tag = "forward-auth",
+    params(
+        ("X-Original-Method" = Option<String>, Header, description = "The original method (from a trusted proxy)"),
+        ("X-Original-URL" = Option<String>, Header, description = "The original absolute URL"),
+    ),
+    responses(
+        (status = 200, description = "Allowed; `Remote-User`, `Remote-Groups`, `Remote-Name`, `Remote-Email` name the user"),
+    ),
+    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+)]
+pub async fn auth_request(State(state): State<AppState>, parts: Parts) -> Result<Response, AppError> {
+    let headers = &parts.headers;
+    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
+    let trusted = from_trusted_proxy(&state, peer);
+    let said = |name| if trusted { text(headers, name) } else { None };
+    let original = Original {
+        method: said("x-original-method").unwrap_or("GET").to_ascii_uppercase(),
+        url: said("x-original-url").map(str::to_owned),
+    };
+    Ok(match forward_auth::check(&state, presented_token(headers).as_deref(), &original).await? {
+        Verdict::Allow(caller) => allowed(&caller),
+        Verdict::SignIn { location } => unauthenticated(Some(&location)),
+    })
+}

@@ -1,0 +1,173 @@
+//! Forward-auth over HTTP, as a proxy would ask: who passes, where a browser is sent, what a
+//! script hears, and that the proxy's headers count only from a trusted proxy.
+use crate::helpers::*;
+use app::ssr::clock::ManualClock;
+use serde_json::json;
+use std::sync::Arc;
+
+async fn behind_proxy() -> TestApp {
+    let dir = Arc::new(tempfile::tempdir().unwrap());
+    spawn_app_with(dir, ManualClock::new(START), |s| {
+        s.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()]
+    })
+    .await
+}
+
+/// Asks as nginx's `auth_request` would, for `url`, with the client's own headers.
+async fn nginx(app: &TestApp, url: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+    let mut req =
+        app.client.get(format!("{}/api/authz/auth-request", app.base)).header("x-original-url", url);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    req.send().await.unwrap()
+}
+
+/// Asks as Traefik or Caddy would, for `method` on `uri` at 127.0.0.1.
+async fn traefik(app: &TestApp, method: &str, uri: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+    let mut req = app
+        .client
+        .get(format!("{}/api/authz/forward-auth", app.base))
+        .header("x-forwarded-method", method)
+        .header("x-forwarded-proto", "http")
+        .header("x-forwarded-host", "127.0.0.1")
+        .header("x-forwarded-uri", uri);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    req.send().await.unwrap()
+}
+
+fn header(res: &reqwest::Response, name: &str) -> String {
+    res.headers().get(name).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
+}
+
+const SIGN_IN_BACK: &str = "http://127.0.0.1/login?rd=http%3A%2F%2F127.0.0.1%2Fterminal%2F7%3Fcols%3D80";
+const BROWSER: (&str, &str) = ("accept", "text/html,application/xhtml+xml,*/*;q=0.8");
+
+#[tokio::test]
+async fn a_signed_in_caller_passes_named_and_everyone_else_is_sent_to_sign_in() {
+    let app = behind_proxy().await;
+    let admin = app.setup_admin().await;
+    let (alice, _) = app.user("alice").await;
+    let page = "http://127.0.0.1/terminal/7?cols=80";
+
+    // Nobody signed in: nginx hears 401 with the way to sign in; a browser at Traefik is
+    // redirected (303 after a form post); a script or an XHR hears 401.
+    let r = nginx(&app, page, &[]).await;
+    assert_eq!((r.status().as_u16(), header(&r, "location")), (401, SIGN_IN_BACK.to_owned()));
+    let r = traefik(&app, "GET", "/terminal/7?cols=80", &[BROWSER]).await;
+    assert_eq!((r.status().as_u16(), header(&r, "location")), (302, SIGN_IN_BACK.to_owned()));
+    let r = traefik(&app, "POST", "/terminal/7?cols=80", &[BROWSER]).await;
+    assert_eq!(r.status(), 303);
+    let r = traefik(&app, "GET", "/terminal/7", &[BROWSER, ("x-requested-with", "XMLHttpRequest")]).await;
+    assert_eq!((r.status().as_u16(), header(&r, "location")), (401, String::new()));
+    assert_eq!(traefik(&app, "GET", "/terminal/7", &[]).await.status(), 401);
+
+    // Signed in (cookie, Bearer session, API key): 200 and the user for the app behind.
+    let cookie = format!("jwt={admin}");
+    for res in [
+        nginx(&app, page, &[("cookie", &cookie)]).await,
+        traefik(&app, "GET", "/terminal/7", &[("cookie", &cookie), BROWSER]).await,
+    ] {
+        assert_eq!(res.status(), 200);
+        assert_eq!(
+            [header(&res, "remote-user"), header(&res, "remote-groups"), header(&res, "remote-name")],
+            ["admin", "admins,users", "Ada Admin"]
+        );
+        assert!(res.headers().contains_key("remote-email"));
+    }
+    let bearer = format!("Bearer {alice}");
+    let r = nginx(&app, page, &[("authorization", &bearer)]).await;
+    assert_eq!(
+        (r.status().as_u16(), header(&r, "remote-user"), header(&r, "remote-groups")),
+        (200, "alice".into(), "users".into())
+    );
+
+    // A locked screen does not pass: back to the sign-in page, which shows the lock screen.
+    app.post("/api/security/passcode", Some(&alice), json!({"new_passcode": "246810"})).await;
+    assert_eq!(app.post("/api/security/lock", Some(&alice), json!({})).await.status, 200);
+    let r = nginx(&app, page, &[("authorization", &bearer)]).await;
+    assert_eq!((r.status().as_u16(), header(&r, "location")), (401, SIGN_IN_BACK.to_owned()));
+
+    // Signed out: refused at the very next request.
+    app.post("/api/auth/logout", Some(&admin), json!({})).await;
+    assert_eq!(nginx(&app, page, &[("cookie", &cookie)]).await.status(), 401);
+}
+
+#[tokio::test]
+async fn the_way_back_is_only_ever_to_this_host_and_only_from_a_trusted_proxy() {
+    let app = behind_proxy().await;
+    app.setup_admin().await;
+    for foreign in [
+        "https://evil.example/terminal/7",
+        "http://127.0.0.1.evil.example/",
+        "http://127.0.0.1:8443/elsewhere",
+        "javascript:alert(1)",
+        "//evil.example/x",
+        "http://user:pass@127.0.0.1/x",
+    ] {
+        let r = nginx(&app, foreign, &[]).await;
+        assert_eq!(
+            (r.status().as_u16(), header(&r, "location")),
+            (401, "http://127.0.0.1/login".into()),
+            "{foreign}"
+        );
+    }
+    // The same question from a peer that is not a trusted proxy: its description of the
+    // request is ignored, so nothing it says ends up in the way back.
+    let direct = spawn_app().await;
+    direct.setup_admin().await;
+    let r = nginx(&direct, "http://127.0.0.1/terminal/7", &[]).await;
+    assert_eq!((r.status().as_u16(), header(&r, "location")), (401, "http://127.0.0.1/login".into()));
+}
+
+#[tokio::test]
+async fn signing_in_returns_to_rd_on_this_host_and_nowhere_else() {
+    use leptos::server_fn::ServerFn;
+    let app = behind_proxy().await;
+    app.setup_admin().await;
+    let sign_in = |rd: &'static str| {
+        let app = &app;
+        async move {
+            let body = format!("username=admin&password={ADMIN_PASSWORD}&rd={}", app::api::encode_query(rd));
+            app.client
+                .post(format!("{}{}", app.base, app::api::SignIn::PATH))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("accept", "text/html")
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let r = sign_in("http://127.0.0.1/terminal/7?cols=80").await;
+    assert!(r.status().is_redirection(), "{}", r.status());
+    assert_eq!(header(&r, "location"), "http://127.0.0.1/terminal/7?cols=80");
+    let token = crate::helpers::cookie_value(
+        &Reply { status: r.status(), body: serde_json::Value::Null, headers: r.headers().clone() },
+        "jwt",
+    )
+    .unwrap();
+    let r = sign_in("https://evil.example/").await;
+    assert_eq!(header(&r, "location"), "/");
+
+    // Already signed in: the sign-in page sends the browser straight back.
+    let cookie = format!("jwt={token}");
+    let r = app
+        .client
+        .get(format!("{}/login?rd=http%3A%2F%2F127.0.0.1%2Fterminal%2F7", app.base))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(header(&r, "location"), "http://127.0.0.1/terminal/7");
+    let r = app
+        .client
+        .get(format!("{}/login?rd=https%3A%2F%2Fevil.example%2F", app.base))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(header(&r, "location"), "/");
+}
