@@ -37,15 +37,16 @@ fn allowed(caller: &app::ssr::services::identity::Caller) -> Response {
     let groups = if caller.is_admin { "admins,users" } else { "users" };
     let mut res = StatusCode::OK.into_response();
     let h = res.headers_mut();
+    // All four, always (an empty one too): a proxy that copies them over the client's own
+    // must never leave a header the client sent in place. Display names may be UTF-8.
     for (name, value) in [
         ("remote-user", caller.username.as_str()),
         ("remote-groups", groups),
         ("remote-name", caller.display_name.as_str()),
         ("remote-email", ""),
     ] {
-        if let Ok(v) = HeaderValue::from_str(value) {
-            h.insert(HeaderName::from_static(name), v);
-        }
+        let value = HeaderValue::from_bytes(value.as_bytes()).unwrap_or(HeaderValue::from_static(""));
+        h.insert(HeaderName::from_static(name), value);
     }
     res
 }

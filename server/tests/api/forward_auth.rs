@@ -49,7 +49,7 @@ const BROWSER: (&str, &str) = ("accept", "text/html,application/xhtml+xml,*/*;q=
 async fn a_signed_in_caller_passes_named_and_everyone_else_is_sent_to_sign_in() {
     let app = behind_proxy().await;
     let admin = app.setup_admin().await;
-    let (alice, _) = app.user("alice").await;
+    let (alice, alice_id) = app.user("alice").await;
     let page = "http://127.0.0.1/terminal/7?cols=80";
 
     // Nobody signed in: nginx hears 401 with the way to sign in; a browser at Traefik is
@@ -83,6 +83,23 @@ async fn a_signed_in_caller_passes_named_and_everyone_else_is_sent_to_sign_in() 
         (r.status().as_u16(), header(&r, "remote-user"), header(&r, "remote-groups")),
         (200, "alice".into(), "users".into())
     );
+    let key = app
+        .post("/api/users/api-keys", Some(&admin), json!({"name": "proxy check", "userId": alice_id}))
+        .await;
+    let key = format!("Bearer {}", key.body["token"].as_str().unwrap());
+    let r = nginx(&app, page, &[("authorization", &key)]).await;
+    assert_eq!(
+        (r.status().as_u16(), header(&r, "remote-user")),
+        (200, "alice".into()),
+        "an API key acts as its user"
+    );
+    // A token of another kind is no session: a sign-in still waiting for its second step.
+    let (dora, _) = app.user("dora").await;
+    app.enable_totp(&dora).await;
+    let pending =
+        app.post("/api/auth/login", None, json!({"username": "dora", "password": USER_PASSWORD})).await;
+    let pending = format!("Bearer {}", pending.body["mfaToken"].as_str().unwrap());
+    assert_eq!(nginx(&app, page, &[("authorization", &pending)]).await.status(), 401);
 
     // A locked screen does not pass: back to the sign-in page, which shows the lock screen.
     app.post("/api/security/passcode", Some(&alice), json!({"new_passcode": "246810"})).await;
@@ -120,6 +137,18 @@ async fn the_way_back_is_only_ever_to_this_host_and_only_from_a_trusted_proxy() 
     direct.setup_admin().await;
     let r = nginx(&direct, "http://127.0.0.1/terminal/7", &[]).await;
     assert_eq!((r.status().as_u16(), header(&r, "location")), (401, "http://127.0.0.1/login".into()));
+    let r = traefik(&direct, "GET", "/terminal/7", &[BROWSER]).await;
+    assert_eq!((r.status().as_u16(), header(&r, "location")), (302, "http://127.0.0.1/login".into()));
+    // What a browser may send as `rd` is read as a browser would read it: never another host.
+    for odd in ["http:\\\\evil.example/x", "HTTP://127.0.0.1/Terminal/7", "http://127.0.0.1./x"] {
+        let r = nginx(&app, odd, &[]).await;
+        let location = header(&r, "location");
+        assert!(
+            location == "http://127.0.0.1/login"
+                || location.starts_with("http://127.0.0.1/login?rd=http%3A%2F%2F127.0.0.1%2F"),
+            "{odd}: {location}"
+        );
+    }
 }
 
 #[tokio::test]
