@@ -51,7 +51,7 @@ pub fn origin_of(url: &str) -> String {
 ///   answer gets the base policy.
 pub async fn edge(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let peer = req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
-    let from_proxy = peer.is_some_and(|ip| state.config.trusted_proxies.iter().any(|net| net.contains(&ip)));
+    let from_proxy = peer.is_some_and(|ip| app::ssr::http::is_trusted_proxy(&state, ip));
     let id = request_id(req.headers(), from_proxy);
     let span =
         tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path());

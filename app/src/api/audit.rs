@@ -120,36 +120,11 @@ pub async fn audit_page(filters: AuditFilters, cursor: Option<String>) -> Result
 /// show flagged.
 #[server(prefix = "/rpc")]
 pub async fn recent_activity() -> Result<Vec<AuditRowView>, AppError> {
-    use crate::audit::{EventType, Outcome};
     use crate::ssr::services::{audit, identity::Gate};
-    use std::collections::HashSet;
     let (state, caller) = super::edge::caller(Gate::Unlocked).await?;
-    // Enough history to judge what is new; only the latest few are shown.
-    let page = crate::ssr::paging::PageRequest::first(200);
-    let mut events: Vec<AuditRowView> = audit::activity(&caller, &state, &page)
-        .await?
-        .items
+    let recent = audit::recent_activity(&caller, &state, RECENT_ACTIVITY).await?;
+    Ok(recent
         .into_iter()
-        .map(|e| {
-            let ip = e.ip.clone();
-            (ip, view_of(e))
-        })
-        .rev()
-        .scan((HashSet::new(), HashSet::new(), false), |(ips, devices, seen_one), (ip, mut v)| {
-            if v.kind == EventType::SignIn.as_str() && v.outcome == Outcome::Success.as_str() {
-                // The first sign-in on record has nothing to be new against.
-                if *seen_one {
-                    v.new_address = !ips.contains(&ip);
-                    v.new_device = !devices.contains(&v.device);
-                }
-                *seen_one = true;
-                ips.insert(ip);
-                devices.insert(v.device.clone());
-            }
-            Some(v)
-        })
-        .collect();
-    events.reverse();
-    events.truncate(RECENT_ACTIVITY);
-    Ok(events)
+        .map(|r| AuditRowView { new_device: r.new_device, new_address: r.new_address, ..view_of(r.event) })
+        .collect())
 }

@@ -102,6 +102,13 @@ pub fn client_ip(state: &AppState, peer: Option<IpAddr>, headers: &HeaderMap) ->
     client_ip_from(state, peer, headers.get_all("x-forwarded-for").iter())
 }
 
+/// Whether `ip` is one of `PORTCULLIS_TRUSTED_PROXIES` (IPv4-mapped IPv6 read as IPv4): the
+/// one check for every header a proxy may speak for the client in.
+pub fn is_trusted_proxy(state: &AppState, ip: IpAddr) -> bool {
+    let ip = ip.to_canonical();
+    state.config.trusted_proxies.iter().any(|n| n.contains(&ip))
+}
+
 /// [`client_ip`] from the `X-Forwarded-For` lines alone.
 pub fn client_ip_from<'a>(
     state: &AppState,
@@ -109,7 +116,7 @@ pub fn client_ip_from<'a>(
     forwarded_for: impl Iterator<Item = &'a HeaderValue>,
 ) -> String {
     let Some(peer) = peer.map(|p| p.to_canonical()) else { return "unknown".into() };
-    let trusted = |ip: &IpAddr| state.config.trusted_proxies.iter().any(|n| n.contains(ip));
+    let trusted = |ip: &IpAddr| is_trusted_proxy(state, *ip);
     if !trusted(&peer) {
         return peer.to_string();
     }

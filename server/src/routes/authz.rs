@@ -3,7 +3,7 @@
 //! nginx. The proxy's description of the original request (`X-Forwarded-*`,
 //! `X-Original-*`) is believed only from `PORTCULLIS_TRUSTED_PROXIES`.
 use app::error::{AppError, ErrorKind};
-use app::ssr::http::presented_token;
+use app::ssr::http::{is_trusted_proxy, presented_token};
 use app::ssr::services::forward_auth::{self, Original, Verdict};
 use app::ssr::AppState;
 use axum::extract::{ConnectInfo, State};
@@ -11,13 +11,6 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use std::net::SocketAddr;
-
-fn from_trusted_proxy(state: &AppState, peer: Option<SocketAddr>) -> bool {
-    peer.is_some_and(|p| {
-        let ip = p.ip().to_canonical();
-        state.config.trusted_proxies.iter().any(|n| n.contains(&ip))
-    })
-}
 
 fn text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty())
@@ -34,7 +27,7 @@ fn is_browser(headers: &HeaderMap) -> bool {
 /// `200` with the user for the app behind the proxy: `Remote-User`, `Remote-Groups`
 /// (comma-separated), `Remote-Name`, `Remote-Email` (empty: Portcullis keeps no addresses).
 fn allowed(caller: &app::ssr::services::identity::Caller) -> Response {
-    let groups = if caller.is_admin { "admins,users" } else { "users" };
+    let groups = forward_auth::groups(caller);
     let mut res = StatusCode::OK.into_response();
     let h = res.headers_mut();
     // All four, always (an empty one too): a proxy that copies them over the client's own
@@ -89,7 +82,7 @@ fn redirect(status: StatusCode, location: &str) -> Response {
 pub async fn forward_auth(State(state): State<AppState>, parts: Parts) -> Result<Response, AppError> {
     let headers = &parts.headers;
     let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
-    let trusted = from_trusted_proxy(&state, peer);
+    let trusted = peer.is_some_and(|p| is_trusted_proxy(&state, p.ip()));
     let said = |name| if trusted { text(headers, name) } else { None };
     let method = said("x-forwarded-method").unwrap_or("GET").to_ascii_uppercase();
     let url = match (said("x-forwarded-proto"), said("x-forwarded-host")) {
@@ -132,7 +125,7 @@ pub async fn forward_auth(State(state): State<AppState>, parts: Parts) -> Result
 pub async fn auth_request(State(state): State<AppState>, parts: Parts) -> Result<Response, AppError> {
     let headers = &parts.headers;
     let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
-    let trusted = from_trusted_proxy(&state, peer);
+    let trusted = peer.is_some_and(|p| is_trusted_proxy(&state, p.ip()));
     let said = |name| if trusted { text(headers, name) } else { None };
     let original = Original {
         method: said("x-original-method").unwrap_or("GET").to_ascii_uppercase(),

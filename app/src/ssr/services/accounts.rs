@@ -78,12 +78,7 @@ pub async fn set_up_instance(
     // The emptiness check is repeated inside the INSERT: of two racing setups only one wins.
     let mut change = audit::Change::begin(state).await?;
     db::users::insert(change.tx(), &user, Admission::OnlyFirst).await?.ok_or_else(already)?;
-    let event = Event::new(EventType::Registered)
-        .by_account(&id, username.as_ref())
-        .target("user", &id)
-        .detail("method", "setup")
-        .detail("admin", true);
-    change.record(event).await?;
+    change.record(audit::registered(&id, username.as_ref(), "setup", true)).await?;
     change.commit().await?;
     tracing::info!(username = %username.as_ref(), "instance set up; first administrator created");
     let account = find_account(state, &id).await?;
@@ -132,14 +127,7 @@ pub async fn register(
     match db::users::insert(change.tx(), &user, Admission::AdminIfFirst).await {
         Ok(is_admin) => {
             let is_admin = is_admin.unwrap_or(false);
-            change
-                .record(
-                    Event::new(EventType::Registered)
-                        .by_account(&id, username.as_ref())
-                        .target("user", &id)
-                        .detail("admin", is_admin),
-                )
-                .await?;
+            change.record(audit::registered(&id, username.as_ref(), "password", is_admin)).await?;
             change.commit().await?;
             tracing::info!(username = %username.as_ref(), is_admin, "user registered");
             Ok(is_admin)

@@ -463,6 +463,60 @@ pub async fn activity(
     page(state, &filter, request).await
 }
 
+/// One of the caller's recent events, a sign-in flagged when it came from a browser or an
+/// address none of their earlier sign-ins did.
+#[derive(Debug, Clone)]
+pub struct Recent {
+    pub event: AuditEvent,
+    /// "Chrome 120 on Linux", read from the User-Agent.
+    pub device: String,
+    pub new_device: bool,
+    pub new_address: bool,
+}
+
+/// The caller's latest `shown` events, judged against their last 200 (the first sign-in on
+/// record has nothing to be new against).
+pub async fn recent_activity(
+    caller: &Caller,
+    state: &AppState,
+    shown: usize,
+) -> Result<Vec<Recent>, AppError> {
+    use std::collections::HashSet;
+    let history = activity(caller, state, &PageRequest::first(200)).await?.items;
+    let (mut ips, mut devices, mut seen_one) = (HashSet::new(), HashSet::new(), false);
+    let mut out: Vec<Recent> = history
+        .into_iter()
+        .rev()
+        .map(|event| {
+            let client = ClientMeta { ip: event.ip.clone(), user_agent: event.user_agent.clone() };
+            let device = client.device().1;
+            let mut r = Recent { event, device, new_device: false, new_address: false };
+            if r.event.kind == EventType::SignIn && r.event.outcome == Outcome::Success {
+                if seen_one {
+                    r.new_address = !ips.contains(&client.ip);
+                    r.new_device = !devices.contains(&r.device);
+                }
+                seen_one = true;
+                ips.insert(client.ip);
+                devices.insert(r.device.clone());
+            }
+            r
+        })
+        .collect();
+    out.reverse();
+    out.truncate(shown);
+    Ok(out)
+}
+
+/// An account made: at set-up, registration, or a first directory or single sign-on login.
+pub fn registered(id: &str, username: &str, method: &'static str, admin: bool) -> Event {
+    Event::new(EventType::Registered)
+        .by_account(id, username)
+        .target("user", id)
+        .detail("method", method)
+        .detail("admin", admin)
+}
+
 pub const RETENTION_KEY: &str = "audit_retention_days";
 pub const DEFAULT_RETENTION_DAYS: i64 = 365;
 

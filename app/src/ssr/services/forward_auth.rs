@@ -25,6 +25,16 @@ pub enum Verdict {
     SignIn { location: String },
 }
 
+/// The groups a proxy passes on as `Remote-Groups`: every user is in `users`, admins also in
+/// `admins`.
+pub fn groups(caller: &Caller) -> &'static str {
+    if caller.is_admin {
+        "admins,users"
+    } else {
+        "users"
+    }
+}
+
 /// Where a browser may be sent back to after signing in: an `http(s)` URL on this instance's
 /// own host, never another site (no open redirect). Answers the URL to use.
 pub fn safe_return(state: &AppState, rd: &str) -> Option<String> {

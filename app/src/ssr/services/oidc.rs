@@ -691,11 +691,7 @@ async fn account_for(
     let mut change = super::audit::Change::begin(state).await?;
     match db::users::insert(change.tx(), &row, Admission::AdminIfFirst).await {
         Ok(admin) => {
-            let event = super::audit::Event::new(crate::audit::EventType::Registered)
-                .by_account(&id, username.as_ref())
-                .target("user", &id)
-                .detail("method", "sso")
-                .detail("admin", admin.unwrap_or(false));
+            let event = super::audit::registered(&id, username.as_ref(), "sso", admin.unwrap_or(false));
             change.record(event).await?;
             change.commit().await?;
         }
