@@ -130,3 +130,55 @@ async fn expired_sessions_are_pruned_after_a_day() {
     // Nothing more to do on a second run.
     assert_eq!(app::ssr::services::sessions::prune_expired(&app.state).await.unwrap(), 0);
 }
+
+/// The session check may answer from memory only while the database file is unchanged: a
+/// revoke or a lock written by another process (here Debian's `sqlite3` shell) is in force at
+/// the very next request, however often the session was checked before.
+#[tokio::test]
+async fn a_change_made_by_another_process_is_in_force_at_the_next_request() {
+    if crate::postgres::selected() {
+        return; // the SQLite file only; several nodes on PostgreSQL have their own test
+    }
+    let app = spawn_app().await;
+    let _admin = app.setup_admin().await;
+    let (token, user_id) = app.user("dora").await;
+    let (other, _) = app.login("dora", USER_PASSWORD).await;
+    for _ in 0..5 {
+        assert_eq!(app.get("/api/auth/me", Some(&token)).await.status, 200);
+        assert_eq!(app.get("/api/auth/me", Some(&other)).await.status, 200);
+    }
+    let db = app.dir.path().join("portcullis.db");
+    let shell = |sql: &str| {
+        let out = std::process::Command::new("sqlite3")
+            .args(["-bail", "-cmd", ".timeout 5000"])
+            .arg(&db)
+            .arg(sql)
+            .output()
+            .expect("Debian's sqlite3 shell");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    // A passcode and a lock on every session, from outside: the next request is 423.
+    shell(&format!(
+        "UPDATE users SET passcode_hash = 'x' WHERE id = '{user_id}';
+         UPDATE sessions SET locked_at = 1 WHERE user_id = '{user_id}';"
+    ));
+    assert_eq!(app.get("/api/auth/me", Some(&token)).await.code(), "account_locked");
+    shell(&format!("UPDATE sessions SET locked_at = NULL WHERE user_id = '{user_id}';"));
+    assert_eq!(app.get("/api/auth/me", Some(&token)).await.status, 200);
+    // One session revoked from outside: refused at once, the other still in.
+    shell(&format!(
+        "UPDATE sessions SET revoked_at = 1 WHERE user_id = '{user_id}' AND id = \
+         (SELECT id FROM sessions WHERE user_id = '{user_id}' ORDER BY created_at, id LIMIT 1);"
+    ));
+    let answers = [
+        app.get("/api/auth/me", Some(&token)).await.status,
+        app.get("/api/auth/me", Some(&other)).await.status,
+    ];
+    assert_eq!(answers.iter().filter(|s| **s == 401).count(), 1, "{answers:?}");
+    assert_eq!(answers.iter().filter(|s| **s == 200).count(), 1, "{answers:?}");
+    // The user deleted from outside: nobody is in.
+    shell(&format!(
+        "DELETE FROM sessions WHERE user_id = '{user_id}'; DELETE FROM users WHERE id = '{user_id}';"
+    ));
+    assert_eq!(app.get("/api/auth/me", Some(&other)).await.status, 401);
+}

@@ -11,11 +11,29 @@
 //! It never waits: a busy or failing connection answers `None`, and the caller falls back to
 //! the pool. Connections are kept in a small free list, one per thread using it at a time, so
 //! their number is bounded by the runtime's threads, not by requests.
+//!
+//! The session check goes one step further ([`PointReads::session`]): it remembers the rows it
+//! read, but only for as long as the database has not changed at all. SQLite's write-ahead-log
+//! index (shared memory that every connection of every process on this file uses to find the
+//! newest data) starts with a header that every commit rewrites; the check reads that header
+//! first and answers from memory only when it is byte for byte the one its rows were read
+//! under. Any commit, by this process or another (the `sqlite3` shell, a script), makes the next
+//! request read the database again, so a revoke or a lock is in force at the very next request
+//! exactly as before; an unchanged file skips the read transaction, whose shared-memory locks
+//! (`fcntl`) cost more than the query.
+use crate::ssr::db::sessions::SessionAuthRow;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// At most this many idle read connections are kept (more are closed after use).
 const MAX_IDLE: usize = 16;
+
+/// At most this many sessions are remembered at once; beyond that the memory starts over.
+const MAX_REMEMBERED: usize = 4096;
+
+/// The WAL index header's size; the index starts with two copies of it (`walformat.html`).
+const WAL_HEADER: usize = 48;
 
 /// A point-read path for one SQLite file; `off()` for databases it cannot open a second time
 /// (in memory) or for PostgreSQL, where every read already goes straight to the socket.
@@ -25,6 +43,16 @@ pub struct PointReads(Option<Arc<Inner>>);
 struct Inner {
     path: PathBuf,
     idle: Mutex<Vec<rusqlite::Connection>>,
+    /// Set up on first use; `None` inside when the file is not in WAL mode or cannot be mapped.
+    wal: OnceLock<Option<WalMark>>,
+    sessions: Mutex<Remembered>,
+}
+
+/// Session rows read while the WAL index header was `mark`.
+#[derive(Default)]
+struct Remembered {
+    mark: Option<[u8; WAL_HEADER]>,
+    rows: HashMap<String, SessionAuthRow>,
 }
 
 impl std::fmt::Debug for PointReads {
@@ -45,7 +73,45 @@ impl PointReads {
         if url.contains(":memory:") || url.contains("mode=memory") || path.as_os_str().is_empty() {
             return Self::off();
         }
-        Self(Some(Arc::new(Inner { path: path.to_owned(), idle: Mutex::new(Vec::new()) })))
+        Self(Some(Arc::new(Inner {
+            path: path.to_owned(),
+            idle: Mutex::new(Vec::new()),
+            wal: OnceLock::new(),
+            sessions: Mutex::new(Remembered::default()),
+        })))
+    }
+
+    /// The session row for `id`, read with `read` unless the same row was read since the last
+    /// commit to the file (see the module's documentation). `None` when there is no fast path.
+    pub fn session(
+        &self,
+        id: &str,
+        read: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<Option<SessionAuthRow>>,
+    ) -> Option<Option<SessionAuthRow>> {
+        let inner = self.0.as_ref()?;
+        // The header before the read: a row is never filed under a mark newer than its data.
+        let mark = inner.wal.get_or_init(|| WalMark::map(&inner.path)).as_ref().and_then(WalMark::read);
+        if let Some(mark) = mark {
+            let mut memory = inner.sessions.lock().ok()?;
+            if memory.mark != Some(mark) {
+                memory.rows.clear();
+                memory.mark = Some(mark);
+            } else if let Some(row) = memory.rows.get(id) {
+                return Some(Some(row.clone()));
+            }
+        }
+        let found = self.run(read)?;
+        if let (Some(mark), Some(row)) = (mark, &found) {
+            if let Ok(mut memory) = inner.sessions.lock() {
+                if memory.mark == Some(mark) {
+                    if memory.rows.len() >= MAX_REMEMBERED {
+                        memory.rows.clear();
+                    }
+                    memory.rows.insert(id.to_owned(), row.clone());
+                }
+            }
+        }
+        Some(found)
     }
 
     /// Runs `read` on a read-only connection; `None` when there is no fast path or it failed
@@ -65,6 +131,83 @@ impl PointReads {
             }
         }
         out.ok()
+    }
+}
+
+/// SQLite's own mapping of the WAL index of one file, kept alive by a connection of its own.
+struct WalMark {
+    /// The first bytes of the index's first region, as SQLite mapped them (`xShmMap`).
+    header: *const u8,
+    /// Holds the mapping (and SQLite's claim on the shared memory, which it removes only when
+    /// the last connection to the file closes). Never used for queries.
+    _anchor: Mutex<rusqlite::Connection>,
+}
+
+// SAFETY: `header` points into a shared mapping that lives as long as `_anchor`, which this
+// struct owns; it is only ever read, with volatile reads, like SQLite reads it.
+unsafe impl Send for WalMark {}
+// SAFETY: as above: concurrent volatile reads of shared memory.
+unsafe impl Sync for WalMark {}
+
+impl WalMark {
+    /// Maps the WAL index of the file at `path` through a connection of its own: `None` when
+    /// the file is not in WAL mode or SQLite refuses.
+    fn map(path: &Path) -> Option<WalMark> {
+        let anchor = open(path)?;
+        let mode: String = anchor.query_row("PRAGMA journal_mode", [], |r| r.get(0)).ok()?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return None;
+        }
+        // One read transaction, so the connection has the index open.
+        anchor.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)).ok()?;
+        let mut region: *mut std::ffi::c_void = std::ptr::null_mut();
+        // SAFETY: `handle()` is this open connection's; SQLITE_FCNTL_FILE_POINTER writes the
+        // main database's `sqlite3_file` pointer, valid while the connection is open. `xShmMap`
+        // with `bExtend = 0` only answers SQLite's existing mapping of region 0 (32 KiB, the
+        // size every WAL index region has) and never grows the file. Nothing is closed here,
+        // so no POSIX lock the process holds on the file is dropped.
+        unsafe {
+            use rusqlite::ffi;
+            let db = anchor.handle();
+            let mut file: *mut ffi::sqlite3_file = std::ptr::null_mut();
+            let rc = ffi::sqlite3_file_control(
+                db,
+                c"main".as_ptr(),
+                ffi::SQLITE_FCNTL_FILE_POINTER,
+                (&raw mut file).cast(),
+            );
+            if rc != ffi::SQLITE_OK || file.is_null() || (*file).pMethods.is_null() {
+                return None;
+            }
+            let methods = &*(*file).pMethods;
+            let shm_map = if methods.iVersion >= 2 { methods.xShmMap? } else { return None };
+            if shm_map(file, 0, 32 * 1024, 0, &mut region) != ffi::SQLITE_OK || region.is_null() {
+                return None;
+            }
+        }
+        let mark = WalMark { header: region.cast_const().cast(), _anchor: Mutex::new(anchor) };
+        mark.read()?;
+        Some(mark)
+    }
+
+    /// The header as it stands, or `None` while a writer is halfway through rewriting it.
+    /// SQLite writes the second copy, then the first; reading the first, then the second, and
+    /// finding them equal means neither was torn (its own `walIndexTryHdr` does the same).
+    fn read(&self) -> Option<[u8; WAL_HEADER]> {
+        use std::sync::atomic::{fence, Ordering};
+        for _ in 0..3 {
+            // SAFETY: the mapping is at least 32 KiB and lives as long as `self`; another
+            // process may write it at any time, hence volatile reads and the fence between.
+            let first = unsafe { std::ptr::read_volatile(self.header.cast::<[u8; WAL_HEADER]>()) };
+            fence(Ordering::SeqCst);
+            let second =
+                unsafe { std::ptr::read_volatile(self.header.add(WAL_HEADER).cast::<[u8; WAL_HEADER]>()) };
+            // Byte 12 is `isInit`: an index that was never written tells nothing.
+            if first == second && first[12] == 1 {
+                return Some(first);
+            }
+        }
+        None
     }
 }
 
@@ -117,6 +260,92 @@ mod tests {
             None
         );
         assert_eq!(PointReads::for_file("sqlite://x.db?mode=memory", &path).run(|_| Ok(1)), None);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    fn row(id: &str, name: String) -> SessionAuthRow {
+        SessionAuthRow {
+            session_id: id.into(),
+            user_id: "u".into(),
+            expires_at: 0,
+            last_active_at: 0,
+            revoked_at: None,
+            username: name,
+            display_name: String::new(),
+            is_admin: false,
+            is_oidc: false,
+            tokens_valid_after: 0,
+            locked_at: None,
+            has_passcode: false,
+            lock_after_minutes: 0,
+            authenticated_at: 0,
+            vault_key_sealed: None,
+        }
+    }
+
+    #[test]
+    fn a_remembered_session_is_read_again_after_any_commit_by_anyone() {
+        let dir = std::env::temp_dir().join(format!("pc-point-memo-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("t.db");
+        let writer = rusqlite::Connection::open(&path).unwrap();
+        writer
+            .execute_batch(
+                "PRAGMA journal_mode=WAL; CREATE TABLE s (id TEXT PRIMARY KEY, name TEXT);
+                 CREATE TABLE other (x INTEGER); INSERT INTO s VALUES ('a', 'first');",
+            )
+            .unwrap();
+        let reads = PointReads::for_file("sqlite://t.db", &path);
+        let count = std::cell::Cell::new(0);
+        let get = || {
+            reads
+                .session("a", |c| {
+                    count.set(count.get() + 1);
+                    c.query_row("SELECT name FROM s WHERE id = 'a'", [], |r| r.get(0)).map(|n| Some(row("a", n)))
+                })
+                .unwrap()
+                .unwrap()
+                .username
+        };
+        assert_eq!(get(), "first");
+        assert_eq!(get(), "first");
+        assert_eq!(count.get(), 1, "an unchanged file is answered from memory");
+        writer.execute("UPDATE s SET name = 'second' WHERE id = 'a'", []).unwrap();
+        assert_eq!(get(), "second", "a commit by another connection is seen at the next read");
+        assert_eq!(count.get(), 2);
+        writer.execute("INSERT INTO other VALUES (1)", []).unwrap();
+        assert_eq!(get(), "second");
+        assert_eq!(count.get(), 3, "any commit at all, even to another table, forgets every row");
+        // A checkpoint that empties the log changes nothing a reader sees and stays correct.
+        writer.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).unwrap();
+        writer.execute("UPDATE s SET name = 'third' WHERE id = 'a'", []).unwrap();
+        assert_eq!(get(), "third", "after the log starts over");
+        // Another process: Debian's sqlite3 shell, when present (CI installs it).
+        if std::process::Command::new("sqlite3").arg("-version").output().is_ok() {
+            let out = std::process::Command::new("sqlite3")
+                .arg(&path)
+                .arg("UPDATE s SET name = 'fourth' WHERE id = 'a';")
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            assert_eq!(get(), "fourth", "a commit by another process is seen at the next read");
+        }
+        // A database not in WAL mode gets no memory at all: every call reads.
+        let plain_path = dir.join("plain.db");
+        rusqlite::Connection::open(&plain_path)
+            .unwrap()
+            .execute_batch("CREATE TABLE s (id TEXT PRIMARY KEY, name TEXT); INSERT INTO s VALUES ('a', 'x');")
+            .unwrap();
+        let plain = PointReads::for_file("sqlite://plain.db", &plain_path);
+        let reads_made = std::cell::Cell::new(0);
+        for _ in 0..2 {
+            plain.session("a", |_| {
+                reads_made.set(reads_made.get() + 1);
+                Ok(Some(row("a", "x".into())))
+            });
+        }
+        assert_eq!(reads_made.get(), 2);
+        drop((reads, plain, writer));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -81,7 +81,9 @@ const FIND_WITH_USER: &str =
 /// The session check every request makes: one point read by primary key, on the point-read
 /// path when there is one (SQLite), else on the pool.
 pub async fn find_with_user(pool: &Pool, session_id: &str) -> Result<Option<SessionAuthRow>, sqlx::Error> {
-    if let Some(found) = pool.point_reads().and_then(|r| r.run(|c| find_with_user_now(c, session_id))) {
+    if let Some(found) =
+        pool.point_reads().and_then(|r| r.session(session_id, |c| find_with_user_now(c, session_id)))
+    {
         return Ok(found);
     }
     with_pool!(pool => {
