@@ -1,7 +1,7 @@
 // The sign-in page, then the first signed-in page, on a throttled phone (not a test): bytes
 // transferred cold and the time until each is interactive (`html[data-ready]`: at once for the
 // sign-in page, sent without the WASM; after hydration for home), in Debian's Chromium through
-// Playwright, against the release build. Run after `cargo leptos build --release --precompress`:
+// Playwright, against the release build. Run after `cargo leptos build --release --split --precompress`:
 //
 //   node bench/frontend.mjs
 //

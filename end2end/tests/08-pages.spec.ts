@@ -36,9 +36,38 @@ test('the WASM, JS and CSS have content-hashed names and are cached immutably; p
   const kinds = assets.map((a) => new URL(a.url).pathname.split('.').pop());
   for (const kind of ['js', 'wasm', 'css']) expect(kinds, `a .${kind} was loaded`).toContain(kind);
   for (const a of assets) {
-    expect(new URL(a.url).pathname, 'hashed name').toMatch(/^\/pkg\/portcullis\.[A-Za-z0-9_-]{8,}\.(js|wasm|css)$/);
+    // The main files, and the loader of the split-off WASM (`cargo leptos build --split`).
+    expect(new URL(a.url).pathname, 'hashed name').toMatch(/^\/pkg\/(portcullis|__wasm_split)\.[A-Za-z0-9_-]{8,}\.(js|wasm|css)$/);
     expect(a.cache, a.url).toBe('public, max-age=31536000, immutable');
   }
+});
+
+// The administration pages are split from the main WASM: a signed-in page does not download
+// them, and opening one (by a click, or directly) fetches its own file, named by its content.
+test('the admin pages load their own WASM only when opened', async ({ page }) => {
+  const wasm: string[] = [];
+  page.on('response', (r) => {
+    const path = new URL(r.url()).pathname;
+    if (path.endsWith('.wasm')) wasm.push(`${path} ${r.headers()['cache-control']}`);
+  });
+  expect((await page.request.post('/api/users/login', { data: { username: ADMIN, password: ADMIN_PASSWORD } })).status()).toBe(200);
+  for (const path of ['/', '/sessions', '/security', '/vault', '/account']) {
+    await page.goto(path);
+    await hydrated(page);
+  }
+  await page.waitForLoadState('networkidle');
+  expect(wasm.filter((w) => w.includes('admin') || w.includes('audit')), 'no admin code on the other pages').toEqual([]);
+  // Client-side navigation to the admin page fetches its part and shows the page.
+  await page.getByRole('link', { name: 'Admin', exact: true }).first().click();
+  await expect(page).toHaveURL(/\/admin$/);
+  await expect(page.getByRole('heading', { name: 'Administration' })).toBeVisible();
+  const admin = wasm.filter((w) => w.includes('admin_route'));
+  expect(admin.length, 'the admin part was fetched').toBeGreaterThan(0);
+  for (const w of admin) expect(w).toMatch(/\.[A-Za-z0-9_-]{8,}\.wasm public, max-age=31536000, immutable$/);
+  // Opened directly, the audit page hydrates with its own part.
+  await page.goto('/admin/audit');
+  await hydrated(page);
+  expect(wasm.some((w) => w.includes('audit_route')), 'the audit part was fetched').toBe(true);
 });
 
 // The sign-in page is sent without the WASM: its form posts natively, so it acts as soon as the

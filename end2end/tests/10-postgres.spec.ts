@@ -5,13 +5,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { freePort, waitForPort } from './net';
 import { startPostgres, Postgres } from './postgres';
-import { hydrated, ADMIN, ADMIN_PASSWORD } from './fixtures';
+import { hydrated, binary, ADMIN, ADMIN_PASSWORD } from './fixtures';
 
 // Two Portcullis nodes on one real PostgreSQL, in one browser: a browser's cookies do not
 // depend on the port, so a session made on node A is presented to node B as it would be
 // behind a load balancer.
 const root = path.resolve(__dirname, '../..');
-const binary = process.env.PORTCULLIS_BIN ?? path.join(root, 'target/debug/portcullis');
 const SECRET_KEY = 'one-instance-key-for-both-nodes-0123456789';
 
 let pg: Postgres | undefined;

@@ -13,7 +13,9 @@ export const ADMIN = 'admin';
 export const ADMIN_PASSWORD = 'grumpy-lantern-orbit-41';
 
 const root = path.resolve(__dirname, '../..');
-const binary = process.env.PORTCULLIS_BIN ?? path.join(root, 'target/debug/portcullis');
+// The release build with the split WASM, as `.ci/serve` runs it (`cargo leptos build --release
+// --split --precompress`): the browser tests check what users get, admin split included.
+export const binary = process.env.PORTCULLIS_BIN ?? path.join(root, 'target/release/portcullis');
 
 export interface Instance {
   url: string;

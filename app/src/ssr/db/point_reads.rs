@@ -301,7 +301,8 @@ mod tests {
             reads
                 .session("a", |c| {
                     count.set(count.get() + 1);
-                    c.query_row("SELECT name FROM s WHERE id = 'a'", [], |r| r.get(0)).map(|n| Some(row("a", n)))
+                    c.query_row("SELECT name FROM s WHERE id = 'a'", [], |r| r.get(0))
+                        .map(|n| Some(row("a", n)))
                 })
                 .unwrap()
                 .unwrap()
@@ -334,7 +335,9 @@ mod tests {
         let plain_path = dir.join("plain.db");
         rusqlite::Connection::open(&plain_path)
             .unwrap()
-            .execute_batch("CREATE TABLE s (id TEXT PRIMARY KEY, name TEXT); INSERT INTO s VALUES ('a', 'x');")
+            .execute_batch(
+                "CREATE TABLE s (id TEXT PRIMARY KEY, name TEXT); INSERT INTO s VALUES ('a', 'x');",
+            )
             .unwrap();
         let plain = PointReads::for_file("sqlite://plain.db", &plain_path);
         let reads_made = std::cell::Cell::new(0);
