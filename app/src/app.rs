@@ -69,6 +69,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/admin/audit") view={Lazy::<AuditRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/vault") view=VaultPage ssr=SsrMode::Async/>
                 <Route path=path!("/reset") view=ResetPage ssr=SsrMode::Async/>
+                // The lock screen on its own: a locked session sees only the lock screen on any
+                // page; the server sends an unlocked one on to `rd` (see `server::pages`).
+                <Route path=path!("/unlock") view=HomePage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 const PUBLIC_PAGES: &[&str] = &["/login", "/login/mfa", "/register", "/reset"];
 const PRIVATE_PAGES: &[&str] =
-    &["/", "/sessions", "/security", "/account", "/admin", "/admin/audit", "/vault"];
+    &["/", "/sessions", "/security", "/account", "/admin", "/admin/audit", "/vault", "/unlock"];
 
 pub async fn gate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
@@ -47,13 +47,21 @@ pub async fn gate(State(state): State<AppState>, mut req: Request, next: Next) -
         let query = req.uri().query().map(|q| format!("?{q}")).unwrap_or_default();
         return Redirect::to(&format!("/login{query}")).into_response();
     }
+    let query = req.uri().query();
     if PUBLIC_PAGES.contains(&path) && signed_in {
-        // Sent to sign in by forward-auth while already signed in (and unlocked): straight back.
-        let back = (path == "/login" && !locked)
-            .then(|| return_to(&state, req.uri().query()))
-            .flatten()
-            .unwrap_or_else(|| "/".to_owned());
-        return Redirect::to(&back).into_response();
+        // Sent to sign in by forward-auth while already signed in: straight back, or to the
+        // lock screen first (the way back kept) when the screen is locked.
+        if path == "/login" && locked {
+            return Redirect::to(&format!("/unlock{}", query.map(|q| format!("?{q}")).unwrap_or_default()))
+                .into_response();
+        }
+        let back = (path == "/login").then(|| return_to(&state, query)).flatten();
+        return Redirect::to(back.as_deref().unwrap_or("/")).into_response();
+    }
+    // The lock screen on its own (forward-auth sends a locked session here with `rd`): once
+    // unlocked, here or in another tab, the next visit goes back.
+    if path == "/unlock" && !locked {
+        return Redirect::to(return_to(&state, query).as_deref().unwrap_or("/")).into_response();
     }
     // Sign-in pages, and a locked session's page (only the lock screen shows), need no WASM:
     // their forms post, so they act as soon as the HTML arrives.

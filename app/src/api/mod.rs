@@ -110,7 +110,9 @@ mod edge {
             }
             LoginOutcome::MfaRequired { mfa_token } => {
                 set_mfa(state, &mfa_token, Family::Users.mfa_ttl());
-                leptos_axum::redirect("/login/mfa");
+                // The way back goes along to the second step.
+                let next = crate::ssr::services::forward_auth::with_return(state, "/login/mfa", back);
+                leptos_axum::redirect(&next);
             }
         }
     }

@@ -78,9 +78,14 @@ pub async fn sign_in(
     Ok(())
 }
 
-/// Second step: a TOTP or backup code, and optionally "trust this device for 30 days".
+/// Second step: a TOTP or backup code, and optionally "trust this device for 30 days"; then
+/// back to `rd` (forward-auth's original URL) when it is one a browser may return to.
 #[server(prefix = "/rpc")]
-pub async fn verify_second_factor(code: String, trust: Option<String>) -> Result<(), AppError> {
+pub async fn verify_second_factor(
+    code: String,
+    trust: Option<String>,
+    rd: Option<String>,
+) -> Result<(), AppError> {
     use crate::ssr::http::{cookie, MFA_COOKIE};
     use crate::ssr::services::sign_in::complete_second_step;
     let (state, client) = super::edge::client()?;
@@ -92,7 +97,8 @@ pub async fn verify_second_factor(code: String, trust: Option<String>) -> Result
         super::edge::set_trusted(&state, device);
     }
     super::edge::set_mfa(&state, "", 0);
-    leptos_axum::redirect("/");
+    let back = rd.as_deref().and_then(|r| crate::ssr::services::forward_auth::safe_return(&state, r));
+    leptos_axum::redirect(back.as_deref().unwrap_or("/"));
     Ok(())
 }
 

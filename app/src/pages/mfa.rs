@@ -19,6 +19,22 @@ pub fn MfaPage() -> impl IntoView {
     // works before (or without) the WASM.
     let query = use_query_map();
     let backup = Signal::derive(move || query.read().get("backup").is_some_and(|v| v == "1"));
+    // Where forward-auth sent this browser from (kept by the password step): back there after.
+    let rd = Signal::derive(move || query.read().get("rd").filter(|r| !r.is_empty()));
+    let switch_to = move |backup: bool| {
+        let mut href = String::from("/login/mfa");
+        let mut sep = '?';
+        if backup {
+            href.push_str("?backup=1");
+            sep = '&';
+        }
+        if let Some(rd) = rd.get() {
+            href.push(sep);
+            href.push_str("rd=");
+            href.push_str(&crate::api::encode_query(&rd));
+        }
+        href
+    };
     let input = NodeRef::<leptos::html::Input>::new();
     Effect::new(move |_| {
         if let Some(el) = input.get() {
@@ -41,13 +57,14 @@ pub fn MfaPage() -> impl IntoView {
                         {move || error.get().unwrap_or_default()}
                     </p>
                 </div>
-                <a class="link-button" href=move || if backup.get() { "/login/mfa" } else { "/login/mfa?backup=1" }>
+                <a class="link-button" href=move || switch_to(!backup.get())>
                     {move || if backup.get() { "Use a code from my app instead" } else { "Use a backup code instead" }}
                 </a>
                 <label class="check">
                     <input type="checkbox" name="trust" value="on"/>
                     <span>"Trust this device for 30 days"</span>
                 </label>
+                {move || rd.get().map(|rd| view! { <input type="hidden" name="rd" value=rd/> })}
                 <FormStatus error=general/>
                 <Submit label="Verify" busy_label="Verifying…" pending=action.pending()/>
             </ActionForm>

@@ -106,8 +106,10 @@ pub async fn forward_auth(State(state): State<AppState>, parts: Parts) -> Result
     })
 }
 
-/// nginx treats anything but 2xx, 401 and 403 as an error, so this never redirects: a caller
-/// who must sign in gets `401` with the sign-in page in `Location`, for `error_page 401`.
+/// nginx treats anything but 2xx, 401 and 403 as an error, so this never redirects: a browser
+/// that must sign in (or unlock) gets `401` with the page to go to in `Location`, for
+/// `error_page 401`; a script or an XHR gets a bare `401` (no `Location`), which the snippet
+/// passes on as it is.
 #[utoipa::path(
     operation_id = "authz_auth_request",
     get,
@@ -133,6 +135,7 @@ pub async fn auth_request(State(state): State<AppState>, parts: Parts) -> Result
     };
     Ok(match forward_auth::check(&state, presented_token(headers).as_deref(), &original).await? {
         Verdict::Allow(caller) => allowed(&caller),
-        Verdict::SignIn { location } => unauthenticated(Some(&location)),
+        Verdict::SignIn { location } if is_browser(headers) => unauthenticated(Some(&location)),
+        Verdict::SignIn { .. } => unauthenticated(None),
     })
 }

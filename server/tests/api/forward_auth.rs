@@ -13,10 +13,14 @@ async fn behind_proxy() -> TestApp {
     .await
 }
 
-/// Asks as nginx's `auth_request` would, for `url`, with the client's own headers.
+/// Asks as nginx's `auth_request` would, for `url`, with the client's own headers (a browser's
+/// `accept` unless they say otherwise).
 async fn nginx(app: &TestApp, url: &str, headers: &[(&str, &str)]) -> reqwest::Response {
     let mut req =
         app.client.get(format!("{}/api/authz/auth-request", app.base)).header("x-original-url", url);
+    if !headers.iter().any(|(k, _)| *k == "accept") {
+        req = req.header(BROWSER.0, BROWSER.1);
+    }
     for (k, v) in headers {
         req = req.header(*k, *v);
     }
@@ -56,6 +60,13 @@ async fn a_signed_in_caller_passes_named_and_everyone_else_is_sent_to_sign_in() 
     // redirected (303 after a form post); a script or an XHR hears 401.
     let r = nginx(&app, page, &[]).await;
     assert_eq!((r.status().as_u16(), header(&r, "location")), (401, SIGN_IN_BACK.to_owned()));
+    let r =
+        nginx(&app, page, &[("accept", "application/json"), ("x-requested-with", "XMLHttpRequest")]).await;
+    assert_eq!(
+        (r.status().as_u16(), header(&r, "location")),
+        (401, String::new()),
+        "an XHR gets no way to sign in"
+    );
     let r = traefik(&app, "GET", "/terminal/7?cols=80", &[BROWSER]).await;
     assert_eq!((r.status().as_u16(), header(&r, "location")), (302, SIGN_IN_BACK.to_owned()));
     let r = traefik(&app, "POST", "/terminal/7?cols=80", &[BROWSER]).await;
@@ -101,11 +112,12 @@ async fn a_signed_in_caller_passes_named_and_everyone_else_is_sent_to_sign_in() 
     let pending = format!("Bearer {}", pending.body["mfaToken"].as_str().unwrap());
     assert_eq!(nginx(&app, page, &[("authorization", &pending)]).await.status(), 401);
 
-    // A locked screen does not pass: back to the sign-in page, which shows the lock screen.
+    // A locked screen does not pass: to the lock screen, with the way back.
     app.post("/api/security/passcode", Some(&alice), json!({"new_passcode": "246810"})).await;
     assert_eq!(app.post("/api/security/lock", Some(&alice), json!({})).await.status, 200);
     let r = nginx(&app, page, &[("authorization", &bearer)]).await;
-    assert_eq!((r.status().as_u16(), header(&r, "location")), (401, SIGN_IN_BACK.to_owned()));
+    let to_unlock = SIGN_IN_BACK.replace("/login?", "/unlock?");
+    assert_eq!((r.status().as_u16(), header(&r, "location")), (401, to_unlock));
 
     // Signed out: refused at the very next request.
     app.post("/api/auth/logout", Some(&admin), json!({})).await;

@@ -22,6 +22,7 @@ mod password_reset;
 #[allow(dead_code)] // shared with the other test binaries
 #[path = "../support/postgres.rs"]
 mod postgres;
+mod proxies;
 mod rate_limits;
 mod reauthentication;
 mod screen_lock;

@@ -21,7 +21,8 @@ pub struct Original {
 pub enum Verdict {
     /// Let it through, naming the user to the app.
     Allow(Caller),
-    /// Nobody (or a locked session) is signed in: a browser goes to `location`.
+    /// Nobody is signed in, or the session's screen is locked: a browser goes to `location`
+    /// (the sign-in page, or the lock screen), which sends it back to the original URL after.
     SignIn { location: String },
 }
 
@@ -47,23 +48,35 @@ pub fn safe_return(state: &AppState, rd: &str) -> Option<String> {
         .then(|| target.to_string())
 }
 
-/// The sign-in page, with `rd` when the original URL is one a browser may return to.
-pub fn sign_in_location(state: &AppState, original: &Original) -> String {
+/// One of our pages (`/login`, `/unlock`), with `rd` when the original URL is one a browser
+/// may return to.
+pub fn page_location(state: &AppState, page: &str, original: &Original) -> String {
     let base = state.config.public_url.trim_end_matches('/');
     match original.url.as_deref().and_then(|u| safe_return(state, u)) {
-        Some(rd) => format!("{base}/login?rd={}", crate::api::encode_query(&rd)),
-        None => format!("{base}/login"),
+        Some(rd) => format!("{base}{page}?rd={}", crate::api::encode_query(&rd)),
+        None => format!("{base}{page}"),
     }
 }
 
-/// The verdict for one request. A locked session is sent to sign in like a missing one: the
-/// sign-in page shows a signed-in visitor the lock screen. A database that does not answer is
-/// an error (`503`), never a pass.
+/// `path` with `?rd=` when `rd` is a URL a browser may return to (the next page of a sign-in).
+pub fn with_return(state: &AppState, path: &str, rd: Option<&str>) -> String {
+    match rd.and_then(|r| safe_return(state, r)) {
+        Some(rd) => format!("{path}?rd={}", crate::api::encode_query(&rd)),
+        None => path.to_owned(),
+    }
+}
+
+/// The verdict for one request. Nobody signed in goes to the sign-in page; a session whose
+/// screen is locked (by hand or idle) goes to the lock screen, `/unlock`. A database that does
+/// not answer is an error (`503`), never a pass.
 pub async fn check(state: &AppState, token: Option<&str>, original: &Original) -> Result<Verdict, AppError> {
     match auth::authenticate(state, token, Gate::Unlocked).await {
         Ok(caller) => Ok(Verdict::Allow(caller)),
-        Err(e) if e.is(ErrorKind::Unauthenticated) || e.is(ErrorKind::AccountLocked) => {
-            Ok(Verdict::SignIn { location: sign_in_location(state, original) })
+        Err(e) if e.is(ErrorKind::AccountLocked) => {
+            Ok(Verdict::SignIn { location: page_location(state, "/unlock", original) })
+        }
+        Err(e) if e.is(ErrorKind::Unauthenticated) => {
+            Ok(Verdict::SignIn { location: page_location(state, "/login", original) })
         }
         Err(e) => Err(e),
     }

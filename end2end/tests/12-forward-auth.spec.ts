@@ -1,0 +1,152 @@
+import { test as base, expect } from '@playwright/test';
+import { spawn, ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { freePort, waitForPort } from './net';
+import { binary, hydrated, shot, ADMIN, ADMIN_PASSWORD } from './fixtures';
+
+// Portcullis in front of an app that knows nothing about it, through Debian's nginx and its
+// `auth_request` (the README's snippet): a browser is sent to sign in and comes back, and a
+// locked screen is unlocked on Portcullis's lock screen before the app shows again.
+const root = path.resolve(__dirname, '../..');
+const PASSCODE = '480913';
+
+let nginx: ChildProcess | undefined;
+let portcullis: ChildProcess | undefined;
+let app: http.Server | undefined;
+let site = '';
+
+base.beforeAll(async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portcullis-fa-'));
+  const [proxyPort, appPort, echoPort] = [await freePort(), await freePort(), await freePort()];
+  site = `http://127.0.0.1:${proxyPort}`;
+  // The "terminal": a page that shows who the proxy says the visitor is.
+  app = http.createServer((req, res) => {
+    res.setHeader('content-type', 'text/html; charset=utf-8');
+    res.end(`<!doctype html><title>Terminal</title><h1>Terminal</h1>
+      <p data-testid="user">${String(req.headers['remote-user'] ?? '')}</p>
+      <p data-testid="groups">${String(req.headers['remote-groups'] ?? '')}</p>`);
+  }).listen(echoPort, '127.0.0.1');
+  const out = fs.openSync(path.join(dir, 'server.log'), 'a');
+  portcullis = spawn(binary, [], {
+    cwd: root,
+    stdio: ['ignore', out, out],
+    env: {
+      ...process.env,
+      PORTCULLIS_ADDR: `127.0.0.1:${appPort}`,
+      PORTCULLIS_DATA_DIR: dir,
+      PORTCULLIS_PUBLIC_URL: site,
+      PORTCULLIS_TRUSTED_PROXIES: '127.0.0.1/32',
+      LEPTOS_SITE_ROOT: path.join(root, 'target/site'),
+      PORTCULLIS_LOG: 'warn',
+    },
+  });
+  await waitForPort(appPort);
+  const conf = path.join(dir, 'nginx.conf');
+  fs.writeFileSync(conf, `daemon off;
+master_process off;
+worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/nginx-error.log warn;
+events { worker_connections 64; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  server {
+    listen 127.0.0.1:${proxyPort};
+    location / {
+      proxy_pass http://127.0.0.1:${appPort};
+      proxy_set_header Host $http_host;
+      proxy_set_header X-Forwarded-For $remote_addr;
+      proxy_set_header X-Forwarded-Proto $scheme;
+    }
+    location /terminal/ {
+      auth_request /internal/authz;
+      auth_request_set $user $upstream_http_remote_user;
+      auth_request_set $groups $upstream_http_remote_groups;
+      auth_request_set $name $upstream_http_remote_name;
+      auth_request_set $email $upstream_http_remote_email;
+      auth_request_set $sign_in $upstream_http_location;
+      proxy_set_header Remote-User $user;
+      proxy_set_header Remote-Groups $groups;
+      proxy_set_header Remote-Name $name;
+      proxy_set_header Remote-Email $email;
+      error_page 401 = @sign_in;
+      proxy_pass http://127.0.0.1:${echoPort};
+    }
+    location @sign_in {
+      if ($sign_in = "") { return 401; }
+      return 302 $sign_in;
+    }
+    location = /internal/authz {
+      internal;
+      proxy_pass http://127.0.0.1:${appPort}/api/authz/auth-request;
+      proxy_pass_request_body off;
+      proxy_set_header Content-Length "";
+      proxy_set_header X-Original-URL $scheme://$http_host$request_uri;
+      proxy_set_header X-Original-Method $request_method;
+      proxy_set_header X-Forwarded-For $remote_addr;
+    }
+  }
+}
+`);
+  nginx = spawn('nginx', ['-p', dir, '-c', conf, '-e', path.join(dir, 'nginx-error.log')], { stdio: 'ignore' });
+  await waitForPort(proxyPort);
+  const setup = await fetch(`${site}/api/auth/setup`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: ADMIN, password: ADMIN_PASSWORD, displayName: 'Ada Admin' }),
+  });
+  expect(setup.status).toBe(200);
+});
+
+base.afterAll(async () => {
+  nginx?.kill();
+  portcullis?.kill();
+  app?.close();
+});
+
+base('behind nginx: sign in and back, lock screen and back, signed out at once', async ({ page }) => {
+  const terminal = `${site}/terminal/7?cols=80`;
+  // Not signed in: the sign-in page, with the way back.
+  await page.goto(terminal);
+  await expect(page).toHaveURL(`${site}/login?rd=${encodeURIComponent(terminal)}`);
+  await hydrated(page);
+  await page.getByLabel('Username').fill(ADMIN);
+  await page.getByLabel('Password').fill(ADMIN_PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(terminal);
+  await expect(page.getByTestId('user')).toHaveText(ADMIN);
+  await expect(page.getByTestId('groups')).toHaveText('admins,users');
+  await shot(page, '70-forward-auth-terminal');
+
+  // Locked (here by hand; idle locks the same way): the lock screen, then back to the terminal.
+  expect((await page.request.post(`${site}/api/security/passcode`, { data: { new_passcode: PASSCODE } })).status()).toBe(200);
+  expect((await page.request.post(`${site}/api/security/lock`, { data: {} })).status()).toBe(200);
+  await page.goto(terminal);
+  await expect(page).toHaveURL(`${site}/unlock?rd=${encodeURIComponent(terminal)}`);
+  const dialog = page.getByTestId('lock-screen');
+  await expect(dialog).toBeVisible();
+  await shot(page, '71-forward-auth-lock-screen');
+  await dialog.getByLabel('Passcode').fill(PASSCODE);
+  await dialog.getByRole('button', { name: 'Unlock' }).click();
+  await expect(page).toHaveURL(terminal);
+  await expect(page.getByTestId('user')).toHaveText(ADMIN);
+
+  // Signed out: the next request to the terminal is refused.
+  expect((await page.request.post(`${site}/api/auth/logout`, { data: {} })).status()).toBe(200);
+  await page.goto(terminal);
+  await expect(page).toHaveURL(/\/login\?rd=/);
+  // An XHR from the page is told 401, not redirected.
+  const status = await page.evaluate(async (url) => {
+    const r = await fetch(url, { headers: { accept: 'application/json', 'x-requested-with': 'XMLHttpRequest' }, redirect: 'manual' });
+    return r.status;
+  }, terminal);
+  expect(status).toBe(401);
+});
