@@ -330,6 +330,8 @@ fn main() {
     let token = token_of(&body);
     let me_url = format!("{}/api/auth/me", server.base);
     let status_url = format!("{}/api/auth/status", server.base);
+    // Forward-auth as nginx's auth_request asks it (issue 15): an allowed session.
+    let authz_url = format!("{}/api/authz/auth-request", server.base);
     println!(
         "machine: {cores} cores; database {}; wrk -t2 from its own process; {secs} s per run",
         if database.is_some() { "PostgreSQL" } else { "SQLite" }
@@ -342,7 +344,8 @@ fn main() {
     let bare_w = wrk(&bare_url, 32, secs, None, None);
     let me_w = wrk(&me_url, 32, secs, Some(&token), None);
     let status_w = wrk(&status_url, 32, secs, None, None);
-    assert_eq!(me_w.non_2xx + status_w.non_2xx, 0, "me/status answered errors");
+    let authz_w = wrk(&authz_url, 32, secs, Some(&token), None);
+    assert_eq!(me_w.non_2xx + status_w.non_2xx + authz_w.non_2xx, 0, "me/status/authz answered errors");
 
     let login_url = format!("{}/api/users/login", server.base);
     let admin_login = login_script(dir.path(), 0);
@@ -370,6 +373,7 @@ fn main() {
     let mut rows = vec![
         ("`GET /api/auth/me`, valid token".to_owned(), format!("{:.0} req/s vs bare axum {:.0} ({:.2}×); p99 {:.2} ms", me_w.rps, bare_w.rps, me_w.rps / bare_w.rps, me_w.p99_ms), "≥ 0.5× bare axum"),
         ("`GET /api/auth/status`".to_owned(), format!("{:.0} req/s ({:.2}× bare); p99 {:.2} ms", status_w.rps, status_w.rps / bare_w.rps, status_w.p99_ms), "≥ 0.5× bare axum"),
+        ("forward-auth (`/api/authz/auth-request`), allowed session".to_owned(), format!("{:.0} req/s ({:.2}× bare); p99 {:.2} ms", authz_w.rps, authz_w.rps / bare_w.rps, authz_w.p99_ms), "(figure, issue 15)"),
         ("password sign-ins".to_owned(), format!("{:.1}/s vs raw argon2id {:.1}/s on {cores} cores ({:.2}×)", login_w.rps, raw, login_w.rps / raw), "≥ 0.9×"),
         ("`/api/auth/me` during a sign-in storm (8 concurrent)".to_owned(), format!("{:.0} req/s, p99 {:.2} ms ({:.0} sign-ins/s meanwhile)", during.rps, during.p99_ms, storm_w.rps), "p99 < 10 ms"),
         (format!("RSS during {} sign-ins in {} s", storm_w.requests, secs + 2), format!("idle {idle_mib:.0} MB, before {before_storm:.0} MB, peak {storm_peak:.0} MB, 8 s after {after_storm:.0} MB"), "≤ 100 MB, back near idle"),
