@@ -95,7 +95,7 @@ mod edge {
     /// A first factor's end in the browser: the session cookie and home, or the MFA-pending
     /// token in its short-lived cookie and the code page (with or without JavaScript).
     /// `back` is where forward-auth sent the browser from (`rd`), used only when it is a URL on
-    /// this instance's host; the second step, when owed, still ends at home.
+    /// this instance's host; when a second step is owed it goes along to the code page.
     pub fn finish_sign_in(
         state: &AppState,
         outcome: crate::ssr::services::sign_in::LoginOutcome,

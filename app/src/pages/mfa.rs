@@ -68,7 +68,9 @@ pub fn MfaPage() -> impl IntoView {
                 <FormStatus error=general/>
                 <Submit label="Verify" busy_label="Verifying…" pending=action.pending()/>
             </ActionForm>
-            <p class="switch"><a href="/login">"Start over"</a></p>
+            <p class="switch"><a href=move || {
+                rd.get().map_or_else(|| "/login".to_owned(), |rd| format!("/login?rd={}", crate::api::encode_query(&rd)))
+            }>"Start over"</a></p>
         </AuthCard>
     }
 }

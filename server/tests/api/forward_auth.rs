@@ -121,7 +121,12 @@ async fn a_signed_in_caller_passes_named_and_everyone_else_is_sent_to_sign_in() 
 
     // Signed out: refused at the very next request.
     app.post("/api/auth/logout", Some(&admin), json!({})).await;
-    assert_eq!(nginx(&app, page, &[("cookie", &cookie)]).await.status(), 401);
+    let r = nginx(&app, page, &[("cookie", &cookie)]).await;
+    assert_eq!(
+        (r.status().as_u16(), header(&r, "location")),
+        (401, SIGN_IN_BACK.to_owned()),
+        "to sign in, not to unlock"
+    );
 }
 
 #[tokio::test]

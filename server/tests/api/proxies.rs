@@ -324,19 +324,31 @@ async fn walk(kind: Kind) {
     let r = site.get(back.strip_prefix(&site.base).unwrap_or(&back), Some(&unlocked), BROWSER, &[]).await;
     assert_eq!(location(&r), terminal, "{kind:?}: the lock screen sends the browser back once unlocked");
     assert_eq!(site.get("/terminal/7?cols=80", Some(&unlocked), BROWSER, &[]).await.status(), 200);
-    assert_eq!(
-        site.get("/terminal/7?cols=80", Some(&cookie), BROWSER, &[]).await.status(),
-        302,
-        "the old token is gone"
-    );
+    let r = site.get("/terminal/7?cols=80", Some(&cookie), BROWSER, &[]).await;
+    assert_eq!(location(&r), to_sign_in, "{kind:?}: the token from before the lock is gone, not just locked");
+    // The lock screen, the sign-in page and the second step never send a browser to another site.
+    let evil = enc("https://evil.example/terminal/7");
+    let r = site.get(&format!("/unlock?rd={evil}"), Some(&unlocked), BROWSER, &[]).await;
+    assert_eq!(location(&r), "/", "{kind:?}");
+    // A locked visitor sent to sign in goes to the lock screen, the way back kept.
+    assert_eq!(site.app.post("/api/security/lock", Some(&unlocked), json!({})).await.status, 200);
+    let r = site.get(&format!("/login?rd={}", enc(&terminal)), Some(&unlocked), BROWSER, &[]).await;
+    assert_eq!(location(&r), unlock_page, "{kind:?}");
+    let r = site
+        .form(app::api::UnlockScreen::PATH, format!("passcode={PASSCODE}"), Some(&unlocked), &unlock_page)
+        .await;
+    let unlocked = jwt(&r).expect("a new token after unlocking");
 
     // Signed out: refused at the very next request.
     assert_eq!(site.app.post("/api/auth/logout", Some(&unlocked), json!({})).await.status, 200);
     let r = site.get("/terminal/7?cols=80", Some(&unlocked), BROWSER, &[]).await;
     assert_eq!((r.status().as_u16(), location(&r)), (302, to_sign_in.clone()), "{kind:?}");
 
-    // With two-factor on, the second step keeps the way back too.
+    // With two-factor on, the second step keeps the way back too, and only a safe one.
     let (admin_secret, _) = site.app.enable_totp(&admin).await;
+    let body = format!("username=admin&password={ADMIN_PASSWORD}&rd={evil}");
+    let r = site.form(app::api::SignIn::PATH, body, None, "/login").await;
+    assert_eq!(location(&r), "/login/mfa", "{kind:?}: another site's rd is not carried on");
     let body = format!("username=admin&password={ADMIN_PASSWORD}&rd={}", enc(&terminal));
     let r = site.form(app::api::SignIn::PATH, body, None, &format!("/login?rd={}", enc(&terminal))).await;
     let mfa_page = format!("/login/mfa?rd={}", enc(&terminal));
