@@ -34,6 +34,11 @@ pub struct Args {
     /// The URL users reach Portcullis at; `https://` turns on Secure cookies [default: http://<addr>].
     #[arg(long, env = "PORTCULLIS_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// The session cookie's domain (`example.com`), so a sign-in at `auth.example.com` covers
+    /// apps at `term.example.com` behind forward-auth; it must contain the public URL's host
+    /// [default: the public URL's host only].
+    #[arg(long, env = "PORTCULLIS_COOKIE_DOMAIN")]
+    pub cookie_domain: Option<String>,
     /// Log filter: error, warn, info, debug, trace, or a tracing directive list.
     #[arg(long, env = "PORTCULLIS_LOG", default_value = "info")]
     pub log: String,
@@ -133,6 +138,7 @@ pub struct Settings {
     pub pool: app::ssr::db::PoolSettings,
     pub secret_key: Option<SecretString>,
     pub public_url: String,
+    pub cookie_domain: Option<String>,
     pub log: String,
     pub log_format: LogFormat,
     pub trusted_proxies: Vec<ipnet::IpNet>,
@@ -217,6 +223,7 @@ impl Args {
                 "db_timeout_secs" => set(skip, &mut self.db_timeout_secs, number()?),
                 "secret_key" => set(skip, &mut self.secret_key, Some(text()?)),
                 "public_url" => set(skip, &mut self.public_url, Some(text()?)),
+                "cookie_domain" => set(skip, &mut self.cookie_domain, Some(text()?)),
                 "log" => set(skip, &mut self.log, text()?),
                 "log_format" => set(
                     skip,
@@ -311,6 +318,8 @@ impl Args {
             }
             None => format!("http://{addr}"),
         };
+        let cookie_domain =
+            self.cookie_domain.as_deref().map(|d| cookie_domain(d, &public_url)).transpose()?;
         let trusted_proxies = self
             .trusted_proxies
             .split(',')
@@ -343,6 +352,7 @@ impl Args {
             pool,
             secret_key: self.secret_key.map(SecretString::from),
             public_url,
+            cookie_domain,
             log: self.log,
             log_format: self.log_format,
             trusted_proxies,
@@ -351,6 +361,35 @@ impl Args {
             site_root: self.site_root,
         })
     }
+}
+
+/// `PORTCULLIS_COOKIE_DOMAIN`, checked: a domain name (a leading dot is dropped, as browsers
+/// do) with at least two labels, and the public URL's host must be it or under it, or browsers
+/// would drop the cookie and nobody could sign in.
+fn cookie_domain(value: &str, public_url: &str) -> Result<String, ConfigError> {
+    let var = "PORTCULLIS_COOKIE_DOMAIN";
+    let d = value.trim().trim_start_matches('.').to_ascii_lowercase();
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    };
+    if d.split('.').count() < 2 || !d.split('.').all(label_ok) {
+        return Err(ConfigError {
+            var,
+            message: format!("{value:?} is not a domain name such as example.com"),
+        });
+    }
+    let host =
+        url::Url::parse(public_url).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_default();
+    if !app::ssr::services::forward_auth::under_domain(&host, &d) {
+        return Err(ConfigError {
+            var,
+            message: format!("{d:?} does not contain the public URL's host {host:?} (PORTCULLIS_PUBLIC_URL)"),
+        });
+    }
+    Ok(d)
 }
 
 impl Settings {
@@ -366,6 +405,7 @@ impl Settings {
             data_dir,
             secret_key: None,
             public_url: "http://127.0.0.1".into(),
+            cookie_domain: None,
             log: "warn".into(),
             log_format: LogFormat::Text,
             trusted_proxies: Vec::new(),
@@ -384,6 +424,23 @@ mod file_tests {
         let mut args = Args::try_parse_from(["portcullis"]).unwrap();
         args.apply_file("portcullis.toml", text, set_elsewhere)?;
         args.settings()
+    }
+
+    #[test]
+    fn the_cookie_domain_must_contain_the_public_host() {
+        assert_eq!(cookie_domain(".Example.com", "https://auth.example.com").unwrap(), "example.com");
+        assert_eq!(cookie_domain("example.com", "https://example.com:8443").unwrap(), "example.com");
+        for (value, public) in [
+            ("example.com", "https://auth.example.net"),
+            ("ample.com", "https://auth.example.com"),
+            ("com", "https://auth.example.com"),
+            ("https://example.com", "https://auth.example.com"),
+            ("example.com/x", "https://auth.example.com"),
+            ("exa mple.com", "https://auth.example.com"),
+        ] {
+            let e = cookie_domain(value, public).unwrap_err();
+            assert_eq!(e.var, "PORTCULLIS_COOKIE_DOMAIN", "{value}");
+        }
     }
 
     #[test]
@@ -420,6 +477,7 @@ mod file_tests {
             "log_format" => "\"json\"".to_owned(),
             "addr" => "\"127.0.0.1:4000\"".to_owned(),
             "public_url" => "\"https://gate.example\"".to_owned(),
+            "cookie_domain" => "\"gate.example\"".to_owned(),
             "database_url" => "\"sqlite://x.db\"".to_owned(),
             _ => format!("\"{}\"", "s".repeat(40)),
         };

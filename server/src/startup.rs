@@ -106,6 +106,7 @@ impl Application {
             clock,
             config: Arc::new(RuntimeConfig {
                 public_url: settings.public_url,
+                cookie_domain: settings.cookie_domain,
                 trusted_proxies: settings.trusted_proxies,
                 gateway_secret: settings.gateway_secret,
                 default_log_level: app::ssr::services::settings::LOG_LEVELS

@@ -152,9 +152,18 @@ pub fn http_only_cookie(state: &AppState, name: &str, value: &str, max_age: i64)
     .unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
-/// `Set-Cookie` for a new session token.
+/// `Set-Cookie` for a new session token (or its removal): the one cookie that also carries
+/// `PORTCULLIS_COOKIE_DOMAIN`, so apps on sibling hosts behind forward-auth receive it. The
+/// second-step and trusted-device cookies stay on this host.
 pub fn session_cookie(state: &AppState, token: &str, max_age: i64) -> HeaderValue {
-    http_only_cookie(state, SESSION_COOKIE, token, max_age)
+    let Some(domain) = &state.config.cookie_domain else {
+        return http_only_cookie(state, SESSION_COOKIE, token, max_age);
+    };
+    let secure = if state.config.secure_cookies() { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={token}; Domain={domain}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
 /// `Set-Cookie` for a new trusted-device value (30 days).

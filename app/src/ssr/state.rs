@@ -10,6 +10,9 @@ use std::sync::Arc;
 pub struct RuntimeConfig {
     /// `https://…` turns on `Secure` cookies.
     pub public_url: String,
+    /// The session cookie's `Domain` (`example.com`), so a sign-in at `auth.example.com` also
+    /// covers apps behind forward-auth at `term.example.com`; `None`: this host only.
+    pub cookie_domain: Option<String>,
     /// Peers whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// The Bearer secret of the terminal gateway; the ticket-redeem route is off without it.

@@ -217,3 +217,65 @@ async fn signing_in_returns_to_rd_on_this_host_and_nowhere_else() {
         .unwrap();
     assert_eq!(header(&r, "location"), "/");
 }
+
+/// With `PORTCULLIS_COOKIE_DOMAIN`, the session cookie covers sibling hosts and the way back may
+/// lead to them (https only, as the public URL); never to a look-alike or another site.
+#[tokio::test]
+async fn the_cookie_domain_covers_sibling_hosts_and_nothing_else() {
+    use leptos::server_fn::ServerFn;
+    let dir = Arc::new(tempfile::tempdir().unwrap());
+    let app = spawn_app_with(dir, ManualClock::new(START), |s| {
+        s.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+        s.public_url = "https://auth.example.com".into();
+        s.cookie_domain = Some("example.com".into());
+    })
+    .await;
+    app.setup_admin().await;
+    let sign_in = |rd: &'static str| {
+        let app = &app;
+        async move {
+            let body = format!("username=admin&password={ADMIN_PASSWORD}&rd={}", app::api::encode_query(rd));
+            app.client
+                .post(format!("{}{}", app.base, app::api::SignIn::PATH))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("accept", "text/html")
+                .header("origin", "https://auth.example.com")
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let r = sign_in("https://term.example.com/terminal/7").await;
+    assert_eq!(header(&r, "location"), "https://term.example.com/terminal/7");
+    let set =
+        r.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned()).collect::<Vec<_>>();
+    let session = set.iter().find(|c| c.starts_with("jwt=")).expect("a session cookie");
+    assert!(session.contains("; Domain=example.com;") && session.contains("; Secure"), "{session}");
+    for refused in [
+        "http://term.example.com/terminal/7",
+        "https://example.com.evil.net/",
+        "https://notexample.com/",
+        "https://evil.net/",
+        "https://user@term.example.com/",
+    ] {
+        let r = sign_in(refused).await;
+        assert_eq!(header(&r, "location"), "/", "{refused}");
+    }
+    // Forward-auth asked about a sibling host sends the browser to sign in here, with the way back.
+    let r = app
+        .client
+        .get(format!("{}/api/authz/forward-auth", app.base))
+        .header("accept", "text/html")
+        .header("x-forwarded-method", "GET")
+        .header("x-forwarded-proto", "https")
+        .header("x-forwarded-host", "term.example.com")
+        .header("x-forwarded-uri", "/terminal/7")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        header(&r, "location"),
+        "https://auth.example.com/login?rd=https%3A%2F%2Fterm.example.com%2Fterminal%2F7"
+    );
+}

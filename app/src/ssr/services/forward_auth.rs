@@ -36,16 +36,26 @@ pub fn groups(caller: &Caller) -> &'static str {
     }
 }
 
-/// Where a browser may be sent back to after signing in: an `http(s)` URL on this instance's
-/// own host, never another site (no open redirect). Answers the URL to use.
+/// Where a browser may be sent back to after signing in: an `https` (or the public URL's
+/// scheme) URL on this instance's own host and port or, with `PORTCULLIS_COOKIE_DOMAIN`, on a
+/// host under that domain (which the session cookie reaches); never another site (no open
+/// redirect). Answers the URL to use.
 pub fn safe_return(state: &AppState, rd: &str) -> Option<String> {
     let public = url::Url::parse(&state.config.public_url).ok()?;
     let target = url::Url::parse(rd.trim()).ok()?;
     let scheme_ok = target.scheme() == "https" || target.scheme() == public.scheme();
-    let same_host = target.host_str().is_some() && target.host_str() == public.host_str();
-    let same_port = target.port_or_known_default() == public.port_or_known_default();
-    (scheme_ok && same_host && same_port && target.username().is_empty() && target.password().is_none())
+    let host = target.host_str()?;
+    let this_host =
+        Some(host) == public.host_str() && target.port_or_known_default() == public.port_or_known_default();
+    let in_domain = state.config.cookie_domain.as_deref().is_some_and(|d| under_domain(host, d));
+    (scheme_ok && (this_host || in_domain) && target.username().is_empty() && target.password().is_none())
         .then(|| target.to_string())
+}
+
+/// Whether `host` is `domain` or a name under it (`term.example.com` under `example.com`, not
+/// `notexample.com` nor `example.com.evil.net`). Both as the URL parser wrote them (lowercase).
+pub fn under_domain(host: &str, domain: &str) -> bool {
+    host == domain || host.strip_suffix(domain).is_some_and(|rest| rest.ends_with('.'))
 }
 
 /// One of our pages (`/login`, `/unlock`), with `rd` when the original URL is one a browser
