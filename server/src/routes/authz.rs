@@ -16,6 +16,17 @@ fn text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty())
 }
 
+/// A header the proxy set about the original request: `None` unless the peer is one of
+/// `PORTCULLIS_TRUSTED_PROXIES` (anyone else could say anything).
+fn proxy_said<'a>(state: &AppState, parts: &'a Parts, name: &str) -> Option<&'a str> {
+    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>()?.0;
+    if is_trusted_proxy(state, peer.ip()) {
+        text(&parts.headers, name)
+    } else {
+        None
+    }
+}
+
 /// Whether the caller is a browser navigating (it is sent to the sign-in page) rather than a
 /// script or an XHR (it gets `401`).
 fn is_browser(headers: &HeaderMap) -> bool {
@@ -81,9 +92,7 @@ fn redirect(status: StatusCode, location: &str) -> Response {
 )]
 pub async fn forward_auth(State(state): State<AppState>, parts: Parts) -> Result<Response, AppError> {
     let headers = &parts.headers;
-    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
-    let trusted = peer.is_some_and(|p| is_trusted_proxy(&state, p.ip()));
-    let said = |name| if trusted { text(headers, name) } else { None };
+    let said = |name| proxy_said(&state, &parts, name);
     let method = said("x-forwarded-method").unwrap_or("GET").to_ascii_uppercase();
     let url = match (said("x-forwarded-proto"), said("x-forwarded-host")) {
         (Some(proto), Some(host)) => {
@@ -126,9 +135,7 @@ pub async fn forward_auth(State(state): State<AppState>, parts: Parts) -> Result
 )]
 pub async fn auth_request(State(state): State<AppState>, parts: Parts) -> Result<Response, AppError> {
     let headers = &parts.headers;
-    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
-    let trusted = peer.is_some_and(|p| is_trusted_proxy(&state, p.ip()));
-    let said = |name| if trusted { text(headers, name) } else { None };
+    let said = |name| proxy_said(&state, &parts, name);
     let original = Original {
         method: said("x-original-method").unwrap_or("GET").to_ascii_uppercase(),
         url: said("x-original-url").map(str::to_owned),

@@ -46,6 +46,21 @@ fn header(res: &reqwest::Response, name: &str) -> String {
     res.headers().get(name).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
 }
 
+/// The sign-in page's form, posted as a browser does (optionally from `origin`), with `rd`.
+async fn sign_in_form(app: &TestApp, rd: &str, origin: Option<&str>) -> reqwest::Response {
+    use leptos::server_fn::ServerFn;
+    let body = format!("username=admin&password={ADMIN_PASSWORD}&rd={}", app::api::encode_query(rd));
+    let mut req = app
+        .client
+        .post(format!("{}{}", app.base, app::api::SignIn::PATH))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("accept", "text/html");
+    if let Some(o) = origin {
+        req = req.header("origin", o);
+    }
+    req.body(body).send().await.unwrap()
+}
+
 const SIGN_IN_BACK: &str = "http://127.0.0.1/login?rd=http%3A%2F%2F127.0.0.1%2Fterminal%2F7%3Fcols%3D80";
 const BROWSER: (&str, &str) = ("accept", "text/html,application/xhtml+xml,*/*;q=0.8");
 
@@ -170,23 +185,9 @@ async fn the_way_back_is_only_ever_to_this_host_and_only_from_a_trusted_proxy() 
 
 #[tokio::test]
 async fn signing_in_returns_to_rd_on_this_host_and_nowhere_else() {
-    use leptos::server_fn::ServerFn;
     let app = behind_proxy().await;
     app.setup_admin().await;
-    let sign_in = |rd: &'static str| {
-        let app = &app;
-        async move {
-            let body = format!("username=admin&password={ADMIN_PASSWORD}&rd={}", app::api::encode_query(rd));
-            app.client
-                .post(format!("{}{}", app.base, app::api::SignIn::PATH))
-                .header("content-type", "application/x-www-form-urlencoded")
-                .header("accept", "text/html")
-                .body(body)
-                .send()
-                .await
-                .unwrap()
-        }
-    };
+    let sign_in = |rd: &'static str| sign_in_form(&app, rd, None);
     let r = sign_in("http://127.0.0.1/terminal/7?cols=80").await;
     assert!(r.status().is_redirection(), "{}", r.status());
     assert_eq!(header(&r, "location"), "http://127.0.0.1/terminal/7?cols=80");
@@ -222,7 +223,6 @@ async fn signing_in_returns_to_rd_on_this_host_and_nowhere_else() {
 /// lead to them (https only, as the public URL); never to a look-alike or another site.
 #[tokio::test]
 async fn the_cookie_domain_covers_sibling_hosts_and_nothing_else() {
-    use leptos::server_fn::ServerFn;
     let dir = Arc::new(tempfile::tempdir().unwrap());
     let app = spawn_app_with(dir, ManualClock::new(START), |s| {
         s.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
@@ -231,21 +231,7 @@ async fn the_cookie_domain_covers_sibling_hosts_and_nothing_else() {
     })
     .await;
     app.setup_admin().await;
-    let sign_in = |rd: &'static str| {
-        let app = &app;
-        async move {
-            let body = format!("username=admin&password={ADMIN_PASSWORD}&rd={}", app::api::encode_query(rd));
-            app.client
-                .post(format!("{}{}", app.base, app::api::SignIn::PATH))
-                .header("content-type", "application/x-www-form-urlencoded")
-                .header("accept", "text/html")
-                .header("origin", "https://auth.example.com")
-                .body(body)
-                .send()
-                .await
-                .unwrap()
-        }
-    };
+    let sign_in = |rd: &'static str| sign_in_form(&app, rd, Some("https://auth.example.com"));
     let r = sign_in("https://term.example.com/terminal/7").await;
     assert_eq!(header(&r, "location"), "https://term.example.com/terminal/7");
     let set =
