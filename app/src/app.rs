@@ -1,7 +1,7 @@
 //! The document shell and the router.
 use crate::pages::{
     AccountPage, AdminPage, AuditPage, HomePage, LoginPage, MfaPage, RegisterPage, ResetPage, SecurityPage,
-    SessionsPage, SetupPage, VaultPage,
+    SessionsPage, SetupPage, StepUpPage, VaultPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
@@ -69,6 +69,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/admin/audit") view={Lazy::<AuditRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/vault") view=VaultPage ssr=SsrMode::Async/>
                 <Route path=path!("/reset") view=ResetPage ssr=SsrMode::Async/>
+                <Route path=path!("/step-up") view=StepUpPage ssr=SsrMode::Async/>
                 // The lock screen on its own: a locked session sees only the lock screen on any
                 // page; the server sends an unlocked one on to `rd` (see `server::pages`).
                 <Route path=path!("/unlock") view=HomePage ssr=SsrMode::Async/>

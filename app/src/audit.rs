@@ -88,6 +88,8 @@ event_types! {
     OidcConfigChanged => "oidc_config_changed", "changed the single sign-on settings", "change the single sign-on settings";
     SsoLinked => "sso_linked", "linked single sign-on", "link single sign-on";
     SsoUnlinked => "sso_unlinked", "unlinked single sign-on", "unlink single sign-on";
+    StepUp => "step_up", "confirmed a second factor for forward-auth", "confirm a second factor for forward-auth";
+    AccessRulesChanged => "access_rules_changed", "changed the forward-auth access rules", "change the forward-auth access rules";
 }
 
 /// How an event ended.

@@ -65,6 +65,8 @@ pub enum ErrorKind {
     IncorrectPasscode,
     NoPasscode,
     TerminalMfaLocked,
+    /// Forward-auth: the rule asks for a fresh second factor (a `two_factor` or `step_up` path).
+    StepUpRequired,
     // Directory and single sign-on
     IncompleteConfig,
     LdapDisabled,
@@ -135,6 +137,7 @@ impl ErrorKind {
             IncorrectPasscode => (401, "incorrect_passcode"),
             NoPasscode => (404, "no_passcode"),
             TerminalMfaLocked => (403, "terminal_mfa_locked"),
+            StepUpRequired => (403, "step_up_required"),
             IncompleteConfig => (400, "incomplete_config"),
             LdapDisabled => (403, "ldap_disabled"),
             AccountConflict => (403, "account_conflict"),
@@ -170,6 +173,7 @@ impl ErrorKind {
             WrongCode => "That code is not right. Check your authenticator app and try again.",
             IncorrectPasscode => "Incorrect passcode.",
             NoPasscode => "No screen-lock passcode is set.",
+            StepUpRequired => "Confirm with a code from your authenticator app first (the step-up page).",
             DataLocked => "Your encrypted data is locked. Unlock it with your password.",
             RateLimited | TooManyAttempts => "Too many attempts. Try again later.",
             Unavailable => "A service Portcullis depends on is not answering. Try again shortly.",

@@ -71,6 +71,10 @@ pub struct Args {
     from_file: Vec<(String, String)>,
     #[arg(skip)]
     file_name: String,
+    /// Forward-auth access rules from the file's `[[access_rules]]` tables (a file-only
+    /// setting), written to the database at the first start that has none.
+    #[arg(skip)]
+    access_rules: Vec<app::ssr::services::access_rules::RuleInput>,
 }
 
 /// Every setting a configuration file may hold, as `(key, variable)`: the flags that have an
@@ -145,6 +149,8 @@ pub struct Settings {
     pub gateway_secret: Option<SecretString>,
     pub metrics_token: Option<SecretString>,
     pub site_root: String,
+    /// The configuration file's access rules (checked), seeded once.
+    pub access_rules: Vec<app::ssr::services::access_rules::RuleInput>,
 }
 
 /// A setting that stops the start, named by its variable.
@@ -195,6 +201,15 @@ impl Args {
         self.file_name = file.to_owned();
         let keys = file_keys();
         for (key, value) in &table {
+            if key == "access_rules" {
+                self.access_rules = value.clone().try_into().map_err(|e: toml::de::Error| {
+                    let what = e.message().trim().replace('\n', "; ");
+                    bad("PORTCULLIS_CONFIG", format!("{file}: `access_rules` must be [[access_rules]] tables of host, path, policy, subjects: {what}"))
+                })?;
+                app::ssr::services::access_rules::check_all(&self.access_rules)
+                    .map_err(|e| bad("PORTCULLIS_CONFIG", format!("{file}: `access_rules`: {e}")))?;
+                continue;
+            }
             let Some((_, var)) = keys.iter().find(|(k, _)| k == key) else {
                 let known: Vec<_> = keys.iter().map(|(k, _)| k.as_str()).collect();
                 return Err(bad(
@@ -359,6 +374,7 @@ impl Args {
             gateway_secret: self.gateway_secret.map(SecretString::from),
             metrics_token: self.metrics_token.map(SecretString::from),
             site_root: self.site_root,
+            access_rules: self.access_rules,
         })
     }
 }
@@ -412,6 +428,7 @@ impl Settings {
             gateway_secret: None,
             metrics_token: None,
             site_root: "target/site".into(),
+            access_rules: Vec::new(),
         }
     }
 }

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 const PUBLIC_PAGES: &[&str] = &["/login", "/login/mfa", "/register", "/reset"];
 const PRIVATE_PAGES: &[&str] =
-    &["/", "/sessions", "/security", "/account", "/admin", "/admin/audit", "/vault", "/unlock"];
+    &["/", "/sessions", "/security", "/account", "/admin", "/admin/audit", "/vault", "/unlock", "/step-up"];
 
 pub async fn gate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
@@ -42,20 +42,20 @@ pub async fn gate(State(state): State<AppState>, mut req: Request, next: Next) -
     if path == "/setup" {
         return Redirect::to(if signed_in { "/" } else { "/login" }).into_response();
     }
-    if PRIVATE_PAGES.contains(&path) && !signed_in {
-        // Keep the query: a failed single sign-on lands on `/?sso_error=…` and the sign-in page says why.
-        let query = req.uri().query().map(|q| format!("?{q}")).unwrap_or_default();
-        return Redirect::to(&format!("/login{query}")).into_response();
-    }
     let query = req.uri().query();
+    let with_query = |to: &str| format!("{to}{}", query.map(|q| format!("?{q}")).unwrap_or_default());
+    if PRIVATE_PAGES.contains(&path) && !signed_in {
+        // Keep the query: a failed single sign-on lands on `/?sso_error=…` and the sign-in page
+        // says why; the lock screen's and the step-up page's `rd` is the way back after.
+        return Redirect::to(&with_query("/login")).into_response();
+    }
     if PUBLIC_PAGES.contains(&path) && signed_in {
         // Sent to sign in by forward-auth while already signed in: straight back, or to the
         // lock screen first (the way back kept) when the screen is locked.
-        if path == "/login" && locked {
-            return Redirect::to(&format!("/unlock{}", query.map(|q| format!("?{q}")).unwrap_or_default()))
-                .into_response();
+        if (path == "/login" || path == "/login/mfa") && locked {
+            return Redirect::to(&with_query("/unlock")).into_response();
         }
-        let back = (path == "/login").then(|| return_to(&state, query)).flatten();
+        let back = (path == "/login" || path == "/login/mfa").then(|| return_to(&state, query)).flatten();
         return Redirect::to(back.as_deref().unwrap_or("/")).into_response();
     }
     // The lock screen on its own (forward-auth sends a locked session here with `rd`): once
@@ -63,9 +63,14 @@ pub async fn gate(State(state): State<AppState>, mut req: Request, next: Next) -
     if path == "/unlock" && !locked {
         return Redirect::to(return_to(&state, query).as_deref().unwrap_or("/")).into_response();
     }
-    // Sign-in pages, and a locked session's page (only the lock screen shows), need no WASM:
+    // The step-up page asks for a code only once the screen is unlocked: the lock screen
+    // first, the way back kept (forward-auth asks for the step-up again on the way).
+    if path == "/step-up" && locked {
+        return Redirect::to(&with_query("/unlock")).into_response();
+    }
+    // Sign-in pages, the step-up page, and a locked session's page (only the lock screen shows), need no WASM:
     // their forms post, so they act as soon as the HTML arrives.
-    if PUBLIC_PAGES.contains(&path) || locked {
+    if PUBLIC_PAGES.contains(&path) || path == "/step-up" || locked {
         req.extensions_mut().insert(LightPage);
     }
     next.run(req).await

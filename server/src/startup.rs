@@ -24,6 +24,8 @@ pub enum StartError {
     DataDir(String, std::io::Error),
     #[error("cannot listen on {0}: {1}")]
     Bind(SocketAddr, std::io::Error),
+    #[error("cannot write the configuration file's access rules: {0}")]
+    AccessRules(app::error::AppError),
     #[error("server stopped: {0}")]
     Serve(std::io::Error),
 }
@@ -119,6 +121,9 @@ impl Application {
             leptos_options,
             set_up: Default::default(),
         });
+        app::ssr::services::access_rules::seed(&state, &settings.access_rules)
+            .await
+            .map_err(StartError::AccessRules)?;
         if let Err(e) = app::ssr::services::settings::restore_log_level(&state).await {
             tracing::warn!(error = %e, "could not restore the saved log level");
         }

@@ -10,6 +10,7 @@ mod reset;
 mod security;
 mod sessions;
 mod setup;
+mod step_up;
 mod vault;
 
 pub use account::AccountPage;
@@ -23,4 +24,5 @@ pub use reset::ResetPage;
 pub use security::SecurityPage;
 pub use sessions::SessionsPage;
 pub use setup::SetupPage;
+pub use step_up::StepUpPage;
 pub use vault::VaultPage;

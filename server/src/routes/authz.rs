@@ -2,14 +2,19 @@
 //! existing proxy snippets work: `forward-auth` for Traefik and Caddy, `auth-request` for
 //! nginx. The proxy's description of the original request (`X-Forwarded-*`,
 //! `X-Original-*`) is believed only from `PORTCULLIS_TRUSTED_PROXIES`.
+use super::ApiJson;
 use app::error::{AppError, ErrorKind};
 use app::ssr::http::{is_trusted_proxy, presented_token};
+use app::ssr::services::access_rules::{self, RuleInput, RuleView};
 use app::ssr::services::forward_auth::{self, Original, Verdict};
+use app::ssr::services::identity::AdminUser;
 use app::ssr::AppState;
 use axum::extract::{ConnectInfo, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 
 fn text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -37,18 +42,17 @@ fn is_browser(headers: &HeaderMap) -> bool {
 
 /// `200` with the user for the app behind the proxy: `Remote-User`, `Remote-Groups`
 /// (comma-separated), `Remote-Name`, `Remote-Email` (empty: Portcullis keeps no addresses).
-fn allowed(caller: &app::ssr::services::identity::Caller) -> Response {
-    let groups = forward_auth::groups(caller);
+/// A `bypass` rule names nobody: all four empty.
+fn allowed(caller: Option<&app::ssr::services::identity::Caller>) -> Response {
     let mut res = StatusCode::OK.into_response();
     let h = res.headers_mut();
     // All four, always (an empty one too): a proxy that copies them over the client's own
     // must never leave a header the client sent in place. Display names may be UTF-8.
-    for (name, value) in [
-        ("remote-user", caller.username.as_str()),
-        ("remote-groups", groups),
-        ("remote-name", caller.display_name.as_str()),
-        ("remote-email", ""),
-    ] {
+    let (user, groups, name) = caller
+        .map_or(("", "", ""), |c| (c.username.as_str(), forward_auth::groups(c), c.display_name.as_str()));
+    for (name, value) in
+        [("remote-user", user), ("remote-groups", groups), ("remote-name", name), ("remote-email", "")]
+    {
         let value = HeaderValue::from_bytes(value.as_bytes()).unwrap_or(HeaderValue::from_static(""));
         h.insert(HeaderName::from_static(name), value);
     }
@@ -101,18 +105,13 @@ pub async fn forward_auth(State(state): State<AppState>, parts: Parts) -> Result
         _ => None,
     };
     let original = Original { method, url };
-    Ok(match forward_auth::check(&state, presented_token(headers).as_deref(), &original).await? {
-        Verdict::Allow(caller) => allowed(&caller),
-        Verdict::SignIn { location } if is_browser(headers) => {
-            let status = if original.method == "GET" || original.method == "HEAD" {
-                StatusCode::FOUND
-            } else {
-                StatusCode::SEE_OTHER
-            };
-            redirect(status, &location)
-        }
-        Verdict::SignIn { .. } => unauthenticated(None),
-    })
+    let verdict = forward_auth::check(&state, presented_token(headers).as_deref(), &original).await?;
+    let status = if original.method == "GET" || original.method == "HEAD" {
+        StatusCode::FOUND
+    } else {
+        StatusCode::SEE_OTHER
+    };
+    Ok(answer(verdict, is_browser(headers), |location| redirect(status, location)))
 }
 
 /// nginx treats anything but 2xx, 401 and 403 as an error, so this never redirects: a browser
@@ -140,9 +139,67 @@ pub async fn auth_request(State(state): State<AppState>, parts: Parts) -> Result
         method: said("x-original-method").unwrap_or("GET").to_ascii_uppercase(),
         url: said("x-original-url").map(str::to_owned),
     };
-    Ok(match forward_auth::check(&state, presented_token(headers).as_deref(), &original).await? {
-        Verdict::Allow(caller) => allowed(&caller),
-        Verdict::SignIn { location } if is_browser(headers) => unauthenticated(Some(&location)),
+    let verdict = forward_auth::check(&state, presented_token(headers).as_deref(), &original).await?;
+    Ok(answer(verdict, is_browser(headers), |location| unauthenticated(Some(location))))
+}
+
+/// The verdict as the proxy hears it. A browser that must sign in, unlock or step up is sent
+/// on by `send` (a redirect, or nginx's `401` with `Location`); a script or an XHR is told:
+/// `401` to sign in (or unlock), `403 step_up_required` for a missing second factor, `403`
+/// when refused.
+fn answer(verdict: Verdict, browser: bool, send: impl Fn(&str) -> Response) -> Response {
+    match verdict {
+        Verdict::Allow(caller) => allowed(caller.as_ref()),
+        Verdict::SignIn { location } | Verdict::StepUp { location } if browser => send(&location),
         Verdict::SignIn { .. } => unauthenticated(None),
-    })
+        Verdict::StepUp { .. } => AppError::from(ErrorKind::StepUpRequired).into_response(),
+        Verdict::Forbidden => {
+            AppError::of(ErrorKind::Forbidden, "The access rules do not let you open this.").into_response()
+        }
+    }
+}
+
+/// The access rules, in the order they are checked.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Rules {
+    rules: Vec<RuleView>,
+}
+
+/// The whole ordered list that replaces the rules.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewRules {
+    rules: Vec<RuleInput>,
+}
+
+#[utoipa::path(
+    operation_id = "authz_rules",
+    get,
+    path = "/api/authz/rules",
+    tag = "forward-auth",
+    responses((status = 200, description = "The access rules, first checked first", body = Rules)),
+    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+)]
+pub async fn rules(State(state): State<AppState>, admin: AdminUser) -> Result<Json<Rules>, AppError> {
+    Ok(Json(Rules { rules: access_rules::list(&admin, &state).await? }))
+}
+
+/// Replaces every rule at once, all or nothing (an empty list removes them all: every
+/// signed-in session passes again). A wrong rule is `400 invalid_request` naming it
+/// (`rules[2].path`).
+#[utoipa::path(
+    operation_id = "authz_set_rules",
+    put,
+    path = "/api/authz/rules",
+    tag = "forward-auth",
+    request_body = NewRules,
+    responses((status = 200, description = "Saved; the rules as stored", body = Rules)),
+    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+)]
+pub async fn set_rules(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    ApiJson(body): ApiJson<NewRules>,
+) -> Result<Json<Rules>, AppError> {
+    Ok(Json(Rules { rules: access_rules::save(&admin, &state, &body.rules).await? }))
 }

@@ -122,6 +122,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         // Extension: forward-auth for reverse proxies.
         .routes(routes!(authz::forward_auth))
         .routes(routes!(authz::auth_request))
+        .routes(routes!(authz::rules, authz::set_rules))
 }
 
 /// Anything else under `/api` is a JSON `404`, never the HTML not-found page. These are the

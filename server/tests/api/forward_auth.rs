@@ -265,3 +265,240 @@ async fn the_cookie_domain_covers_sibling_hosts_and_nothing_else() {
         "https://auth.example.com/login?rd=https%3A%2F%2Fterm.example.com%2Fterminal%2F7"
     );
 }
+
+/// `PUT /api/authz/rules` as `token`.
+async fn put_rules(app: &TestApp, token: &str, rules: serde_json::Value) -> Reply {
+    app.send(reqwest::Method::PUT, "/api/authz/rules", Some(token), Some(json!({ "rules": rules }))).await
+}
+
+/// Asks as nginx would for `url` with the session `token`, as a browser; answers the status,
+/// `Location` and `Remote-User`.
+async fn ask(app: &TestApp, url: &str, token: Option<&str>) -> (u16, String, String) {
+    let auth = token.map(|t| format!("Bearer {t}"));
+    let mut headers = vec![];
+    if let Some(a) = &auth {
+        headers.push(("authorization", a.as_str()));
+    }
+    let r = nginx(app, url, &headers).await;
+    (r.status().as_u16(), header(&r, "location"), header(&r, "remote-user"))
+}
+
+fn step_up_to(terminal: Option<&str>, rd: &str) -> String {
+    let enc = app::api::encode_query;
+    match terminal {
+        Some(t) => format!("http://127.0.0.1/step-up?terminal={t}&rd={}", enc(rd)),
+        None => format!("http://127.0.0.1/step-up?rd={}", enc(rd)),
+    }
+}
+
+#[tokio::test]
+async fn access_rules_decide_who_passes_where_first_match_wins_and_default_deny() {
+    let app = behind_proxy().await;
+    let admin = app.setup_admin().await;
+    let (alice, alice_id) = app.user("alice").await;
+
+    // Only an admin edits them; a wrong rule is refused whole, naming the field.
+    let rules = json!([
+        {"host": "127.0.0.1", "path": "/public/*", "policy": "bypass"},
+        {"path": "/ops/*", "policy": "two_factor", "subjects": ["group:admins"]},
+        {"path": "/terminal/{id}/*", "policy": "step_up"},
+        {"host": "*", "path": "/home/*", "policy": "one_factor", "subjects": ["user:alice"]},
+    ]);
+    assert_eq!(put_rules(&app, &alice, rules.clone()).await.status, 403);
+    let bad = json!([{"path": "/ok", "policy": "deny"}, {"path": "/terminal/7", "policy": "step_up"}]);
+    let r = put_rules(&app, &admin, bad).await;
+    assert_eq!((r.status.as_u16(), r.body["code"].as_str()), (400, Some("invalid_request")), "{}", r.body);
+    assert!(r.body["error"].as_str().unwrap().contains("{id}"), "{}", r.body);
+    let r = put_rules(&app, &admin, json!([{"policy": "allow"}])).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(app.get("/api/authz/rules", Some(&admin)).await.body["rules"].as_array().unwrap().is_empty());
+    let r = put_rules(&app, &admin, rules).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let listed = app.get("/api/authz/rules", Some(&admin)).await.body;
+    assert_eq!(listed["rules"].as_array().unwrap().len(), 4);
+    assert_eq!(listed["rules"][1]["subjects"], json!(["group:admins"]));
+    assert_eq!(app.get("/api/authz/rules", Some(&alice)).await.status, 403);
+
+    let url = |p: &str| format!("http://127.0.0.1{p}");
+    // bypass: nobody needed, nobody named.
+    assert_eq!(ask(&app, &url("/public/app.css"), None).await, (200, String::new(), String::new()));
+    // A path that only looks like it is under /public/ is not.
+    let (status, _, _) = ask(&app, &url("/public/..%2Fterminal/7"), Some(&alice)).await;
+    assert_eq!(status, 401, "resolved to /terminal/7: a step-up, not a bypass");
+    // Subjects: a rule for alice passes alice; for anyone else no rule matches (refused);
+    // nobody signed in is sent to sign in first.
+    assert_eq!(ask(&app, &url("/home/x"), Some(&alice)).await, (200, String::new(), "alice".into()));
+    assert_eq!(ask(&app, &url("/home/x"), Some(&admin)).await.0, 403);
+    let (status, location, _) = ask(&app, &url("/home/x"), None).await;
+    assert_eq!((status, location.starts_with("http://127.0.0.1/login?rd=")), (401, true));
+    assert_eq!(ask(&app, &url("/elsewhere"), Some(&alice)).await.0, 403, "no rule: refused");
+    assert_eq!(ask(&app, &url("/ops/x"), Some(&alice)).await.0, 403);
+
+    // two_factor: the admin signed in with a password only: the step-up page, no terminal.
+    let ops = url("/ops/x");
+    assert_eq!(ask(&app, &ops, Some(&admin)).await, (401, step_up_to(None, &ops), String::new()));
+    let script =
+        nginx(&app, &ops, &[("accept", "application/json"), ("authorization", &format!("Bearer {admin}"))])
+            .await;
+    assert_eq!(script.status(), 403);
+    assert_eq!(script.json::<serde_json::Value>().await.unwrap()["code"], "step_up_required");
+
+    // step_up: refused until this session has a grant for this terminal, then only that one.
+    let t7 = url("/terminal/7/ws");
+    assert_eq!(ask(&app, &t7, Some(&alice)).await, (401, step_up_to(Some("7"), &t7), String::new()));
+    let (secret, _) = app.enable_totp(&alice).await;
+    let code = app.code(&secret);
+    let r = app.post("/api/security/terminal/7/mfa-verify", Some(&alice), json!({"code": code})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(ask(&app, &t7, Some(&alice)).await, (200, String::new(), "alice".into()));
+    assert_eq!(ask(&app, &url("/terminal/7"), Some(&alice)).await.0, 200);
+    assert_eq!(ask(&app, &url("/terminal/8"), Some(&alice)).await.0, 401, "another terminal");
+    // Another session of alice's has no grant.
+    let (other, _) = {
+        let r =
+            app.post("/api/users/login", None, json!({"username": "alice", "password": USER_PASSWORD})).await;
+        let mfa = r.body["temp_token"].as_str().unwrap().to_owned();
+        app.clock.advance(30);
+        let code = app.code(&secret);
+        let r = app
+            .post("/api/users/totp/verify-login", None, json!({"temp_token": mfa, "totp_code": code}))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        (r.body["token"].as_str().unwrap().to_owned(), ())
+    };
+    assert_eq!(ask(&app, &t7, Some(&other)).await.0, 401, "the grant is this session's only");
+    // An API key is never a session: refused, never sent to a page it cannot use.
+    let key = app.post("/api/users/api-keys", Some(&admin), json!({"name": "bot", "userId": alice_id})).await;
+    assert_eq!(key.status, 201, "{}", key.body);
+    assert_eq!(ask(&app, &t7, key.body["token"].as_str()).await.0, 403, "an API key on a step_up path");
+    // Fifteen minutes later the grant is over.
+    app.clock.advance(15 * 60 + 1);
+    assert_eq!(ask(&app, &t7, Some(&alice)).await.0, 401);
+
+    // A request the proxy did not describe matches no rule.
+    let r = app
+        .client
+        .get(format!("{}/api/authz/auth-request", app.base))
+        .header("authorization", format!("Bearer {alice}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+
+    // The change is in the audit log; an empty list lets every session through again.
+    assert!(
+        app.sql_count("SELECT COUNT(*) FROM audit_events WHERE type = 'access_rules_changed'").await >= 1
+    );
+    assert_eq!(put_rules(&app, &admin, json!([])).await.status, 200);
+    assert_eq!(ask(&app, &url("/elsewhere"), Some(&alice)).await.0, 200);
+}
+
+#[tokio::test]
+async fn two_factor_rules_count_the_code_step_and_the_step_up_page_and_survive_an_unlock() {
+    use leptos::server_fn::ServerFn;
+    let app = behind_proxy().await;
+    let admin = app.setup_admin().await;
+    assert_eq!(
+        put_rules(&app, &admin, json!([{"path": "/ops/*", "policy": "two_factor"}])).await.status,
+        200
+    );
+    let ops = "http://127.0.0.1/ops/x";
+    assert_eq!(ask(&app, ops, Some(&admin)).await.0, 401, "a password alone is one factor");
+
+    // The step-up page, before two-factor is on, says how to get there.
+    let page = app
+        .client
+        .get(format!("{}/step-up?rd={}", app.base, app::api::encode_query(ops)))
+        .header("cookie", format!("jwt={admin}"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("Turn it on in Security"));
+
+    // Its form: a wrong code is refused; the right one counts for this session, and back.
+    let (secret, _) = app.enable_totp(&admin).await;
+    let confirm = |code: String| {
+        let app = &app;
+        let admin = admin.clone();
+        async move {
+            app.client
+                .post(format!("{}{}", app.base, app::api::ConfirmStepUp::PATH))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("accept", "text/html")
+                .header("origin", &app.base)
+                .header("referer", format!("{}/step-up?rd={}", app.base, app::api::encode_query(ops)))
+                .header("cookie", format!("jwt={admin}"))
+                .body(format!("code={code}&rd={}", app::api::encode_query(ops)))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let r = confirm("000000".into()).await;
+    assert_ne!(header(&r, "location"), ops, "a wrong code does not pass");
+    assert_eq!(ask(&app, ops, Some(&admin)).await.0, 401);
+    app.clock.advance(30);
+    let r = confirm(app.code(&secret)).await;
+    assert_eq!(header(&r, "location"), ops, "back to where the proxy sent it from");
+    assert_eq!(ask(&app, ops, Some(&admin)).await, (200, String::new(), "admin".into()));
+    assert!(
+        app.sql_count("SELECT COUNT(*) FROM audit_events WHERE type = 'step_up' AND outcome = 'success'")
+            .await
+            == 1
+    );
+
+    // The screen lock's unlock mints a new session: the second factor goes with it.
+    assert_eq!(
+        app.post("/api/security/passcode", Some(&admin), json!({"new_passcode": "480913"})).await.status,
+        200
+    );
+    assert_eq!(app.post("/api/security/lock", Some(&admin), json!({})).await.status, 200);
+    assert!(ask(&app, ops, Some(&admin)).await.1.starts_with("http://127.0.0.1/unlock?rd="));
+    let r = app.post("/api/security/unlock", Some(&admin), json!({"passcode": "480913"})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let unlocked = r.body["token"].as_str().unwrap().to_owned();
+    assert_eq!(ask(&app, ops, Some(&unlocked)).await.0, 200);
+
+    // Signing in with the code step counts as two factors; a password alone never does.
+    app.clock.advance(30);
+    let r =
+        app.post("/api/users/login", None, json!({"username": "admin", "password": ADMIN_PASSWORD})).await;
+    let mfa = r.body["temp_token"].as_str().unwrap().to_owned();
+    let r = app
+        .post(
+            "/api/users/totp/verify-login",
+            None,
+            json!({"temp_token": mfa, "totp_code": app.code(&secret)}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(ask(&app, ops, r.body["token"].as_str()).await.0, 200);
+}
+
+#[tokio::test]
+async fn the_configuration_files_rules_are_written_once() {
+    use app::ssr::services::access_rules::RuleInput;
+    let dir = Arc::new(tempfile::tempdir().unwrap());
+    let seeded = |s: &mut server::config::Settings| {
+        s.access_rules = vec![
+            RuleInput {
+                host: "".into(),
+                path: "/terminal/{id}".into(),
+                policy: "step_up".into(),
+                subjects: vec![],
+            },
+            RuleInput { path: "/*".into(), policy: "one_factor".into(), ..Default::default() },
+        ];
+    };
+    let app = spawn_app_with(dir.clone(), ManualClock::new(START), seeded).await;
+    let admin = app.setup_admin().await;
+    let rules = app.get("/api/authz/rules", Some(&admin)).await.body;
+    assert_eq!(rules["rules"][0]["path"], "/terminal/{id}");
+    assert_eq!(rules["rules"][1]["policy"], "one_factor");
+    // An admin removes them; the next start does not bring them back.
+    assert_eq!(put_rules(&app, &admin, json!([])).await.status, 200);
+    let again = spawn_app_with(dir, ManualClock::new(START), seeded).await;
+    assert!(again.get("/api/authz/rules", Some(&admin)).await.body["rules"].as_array().unwrap().is_empty());
+}

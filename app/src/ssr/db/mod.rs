@@ -79,6 +79,7 @@ macro_rules! with_exec {
     };
 }
 
+pub mod access_rules;
 pub mod api_keys;
 pub mod audit;
 pub mod oidc;

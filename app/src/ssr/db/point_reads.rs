@@ -311,6 +311,7 @@ mod tests {
             lock_after_minutes: 0,
             authenticated_at: 0,
             vault_key_sealed: None,
+            second_factor_at: None,
         }
     }
 

@@ -34,6 +34,9 @@ pub struct SessionAuthRow {
     pub authenticated_at: i64,
     /// The vault's data key, sealed for this session's token (see `services::vault`).
     pub vault_key_sealed: Option<String>,
+    /// When this session last proved a second factor (the code step, or step-up); `None`: one
+    /// factor only.
+    pub second_factor_at: Option<i64>,
 }
 
 /// A session as listed, with its owner's name.
@@ -75,7 +78,8 @@ const FIND_WITH_USER: &str =
     "SELECT s.id AS session_id, s.user_id, s.expires_at, s.last_active_at, s.revoked_at,
             u.username, u.display_name, u.is_admin, u.is_oidc, u.tokens_valid_after,
             s.locked_at, u.passcode_hash IS NOT NULL AS has_passcode, u.lock_after_minutes,
-            COALESCE(s.authenticated_at, s.created_at) AS authenticated_at, s.vault_key_sealed
+            COALESCE(s.authenticated_at, s.created_at) AS authenticated_at, s.vault_key_sealed,
+            s.second_factor_at
      FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1";
 
 /// The session check every request makes: one point read by primary key, on the point-read
@@ -114,6 +118,7 @@ fn find_with_user_now(
                 lock_after_minutes: r.get(12)?,
                 authenticated_at: r.get(13)?,
                 vault_key_sealed: r.get(14)?,
+                second_factor_at: r.get(15)?,
             })
         })
         .optional()
@@ -135,8 +140,24 @@ pub async fn set_authenticated_at(
     })
 }
 
-/// A session replacing another (screen-lock unlock) keeps the old one's authentication time:
-/// a passcode is not a password.
+/// Records that the session proved a second factor at `at`.
+pub async fn set_second_factor_at(
+    pool: impl Into<Exec<'_>>,
+    session_id: &str,
+    at: i64,
+) -> Result<(), sqlx::Error> {
+    with_exec!(pool => {
+        sqlx::query("UPDATE sessions SET second_factor_at = $1 WHERE id = $2")
+            .bind(at)
+            .bind(session_id)
+            .execute(pool)
+            .await
+            .map(|_| ())
+    })
+}
+
+/// A session replacing another (screen-lock unlock) keeps the old one's authentication time
+/// (a passcode is not a password) and its second factor (nor is it a new sign-in).
 pub async fn carry_authenticated_at(
     pool: impl Into<Exec<'_>>,
     from: &str,
@@ -144,8 +165,10 @@ pub async fn carry_authenticated_at(
 ) -> Result<(), sqlx::Error> {
     with_exec!(pool => {
         sqlx::query(
-            "UPDATE sessions SET authenticated_at =
-                 (SELECT COALESCE(authenticated_at, created_at) FROM sessions WHERE id = $1) WHERE id = $2",
+            "UPDATE sessions SET
+                 authenticated_at = (SELECT COALESCE(authenticated_at, created_at) FROM sessions WHERE id = $1),
+                 second_factor_at = (SELECT second_factor_at FROM sessions WHERE id = $1)
+             WHERE id = $2",
         )
         .bind(from)
         .bind(to)

@@ -55,6 +55,7 @@ pub async fn authenticate(state: &AppState, token: Option<&str>, gate: Gate) -> 
         authenticated_at: row.authenticated_at,
         vault_secret: claims.vk,
         vault_key_sealed: row.vault_key_sealed,
+        second_factor_at: row.second_factor_at,
     })
 }
 
@@ -126,5 +127,6 @@ async fn authenticate_key(state: &AppState, token: &str) -> Result<Caller, AppEr
         authenticated_at: 0,
         vault_secret: None,
         vault_key_sealed: None,
+        second_factor_at: None,
     })
 }

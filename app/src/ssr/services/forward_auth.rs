@@ -3,10 +3,14 @@
 //! The caller is checked exactly as every API request is ([`auth::authenticate`]); this module
 //! only reads what the proxy says about the original request and where to send a browser
 //! that must sign in first.
-use super::auth;
+use super::access_rules::{self, Need};
+use super::audit::{self, Event};
 use super::identity::{Caller, Gate};
+use super::{auth, terminals, totp};
+use crate::audit::EventType;
+use crate::domain::ContainerId;
 use crate::error::{AppError, ErrorKind};
-use crate::ssr::AppState;
+use crate::ssr::{db, AppState};
 
 /// The request the proxy is asking about, as the proxy described it.
 #[derive(Debug, Clone, Default)]
@@ -19,11 +23,17 @@ pub struct Original {
 
 /// What the proxy is told.
 pub enum Verdict {
-    /// Let it through, naming the user to the app.
-    Allow(Caller),
+    /// Let it through, naming the user to the app (nobody for a `bypass` rule).
+    Allow(Option<Caller>),
     /// Nobody is signed in, or the session's screen is locked: a browser goes to `location`
     /// (the sign-in page, or the lock screen), which sends it back to the original URL after.
     SignIn { location: String },
+    /// The rule asks for a fresh second factor (`two_factor`, `step_up`): a browser goes to the
+    /// step-up page at `location`, which sends it back after the code.
+    StepUp { location: String },
+    /// Refused (`403`): a `deny` rule, no rule for this signed-in caller, an API key where a
+    /// session's second factor is asked for.
+    Forbidden,
 }
 
 /// The groups a proxy passes on as `Remote-Groups`: every user is in `users`, admins also in
@@ -63,7 +73,10 @@ pub fn under_domain(host: &str, domain: &str) -> bool {
 pub fn page_location(state: &AppState, page: &str, original: &Original) -> String {
     let base = state.config.public_url.trim_end_matches('/');
     match original.url.as_deref().and_then(|u| safe_return(state, u)) {
-        Some(rd) => format!("{base}{page}?rd={}", crate::api::encode_query(&rd)),
+        Some(rd) => {
+            let sep = if page.contains('?') { '&' } else { '?' };
+            format!("{base}{page}{sep}rd={}", crate::api::encode_query(&rd))
+        }
         None => format!("{base}{page}"),
     }
 }
@@ -77,17 +90,97 @@ pub fn with_return(state: &AppState, path: &str, rd: Option<&str>) -> String {
 }
 
 /// The verdict for one request. Nobody signed in goes to the sign-in page; a session whose
-/// screen is locked (by hand or idle) goes to the lock screen, `/unlock`. A database that does
-/// not answer is an error (`503`), never a pass.
+/// screen is locked (by hand or idle) goes to the lock screen, `/unlock`. Then the access
+/// rules ([`access_rules`]), when there are any, say what the caller needs. A database that
+/// does not answer is an error (`503`), never a pass.
 pub async fn check(state: &AppState, token: Option<&str>, original: &Original) -> Result<Verdict, AppError> {
-    match auth::authenticate(state, token, Gate::Unlocked).await {
-        Ok(caller) => Ok(Verdict::Allow(caller)),
+    let rules = access_rules::in_force(state).await?;
+    // Where the request went, as the rules match it: with rules, a request the proxy did not
+    // describe matches nothing (refused).
+    let target = if rules.is_empty() { None } else { original.url.as_deref().and_then(access_rules::target) };
+    if !rules.is_empty() && target.is_none() {
+        return Ok(Verdict::Forbidden);
+    }
+    let decide = |caller| match &target {
+        Some((host, path)) => access_rules::decide(&rules, host, path, caller),
+        None => Need::OneFactor,
+    };
+    // Before asking who is calling: a `bypass` needs nobody, a `deny` for everyone refuses all.
+    match decide(None) {
+        Need::Nothing => return Ok(Verdict::Allow(None)),
+        Need::Deny => return Ok(Verdict::Forbidden),
+        _ => {}
+    }
+    let caller = match auth::authenticate(state, token, Gate::Unlocked).await {
+        Ok(caller) => caller,
         Err(e) if e.is(ErrorKind::AccountLocked) => {
-            Ok(Verdict::SignIn { location: page_location(state, "/unlock", original) })
+            return Ok(Verdict::SignIn { location: page_location(state, "/unlock", original) })
         }
         Err(e) if e.is(ErrorKind::Unauthenticated) => {
-            Ok(Verdict::SignIn { location: page_location(state, "/login", original) })
+            return Ok(Verdict::SignIn { location: page_location(state, "/login", original) })
         }
-        Err(e) => Err(e),
+        Err(e) => return Err(e),
+    };
+    let step_up = |terminal: Option<&str>| {
+        let page = match terminal {
+            Some(t) => format!("/step-up?terminal={}", crate::api::encode_query(t)),
+            None => "/step-up".to_owned(),
+        };
+        Verdict::StepUp { location: page_location(state, &page, original) }
+    };
+    Ok(match decide(Some(&caller)) {
+        Need::Nothing | Need::OneFactor => Verdict::Allow(Some(caller)),
+        Need::Deny | Need::Identify => Verdict::Forbidden,
+        // A second factor belongs to a session: an API key has none to prove.
+        Need::TwoFactor | Need::StepUp(_) if caller.api_key_id.is_some() => Verdict::Forbidden,
+        Need::TwoFactor if caller.second_factor_at.is_some() => Verdict::Allow(Some(caller)),
+        Need::TwoFactor => step_up(None),
+        Need::StepUp(id) => {
+            let Ok(terminal) = ContainerId::parse(&id) else { return Ok(Verdict::Forbidden) };
+            let granted = db::terminals::has_live_grant(
+                &state.pool,
+                &caller.session_id,
+                terminal.as_ref(),
+                state.now(),
+            )
+            .await?;
+            if granted {
+                Verdict::Allow(Some(caller))
+            } else {
+                step_up(Some(terminal.as_ref()))
+            }
+        }
+    })
+}
+
+/// What the step-up page needs to know before it asks for a code.
+pub struct StepUpInfo {
+    /// The caller can give a code (two-factor sign-in is on).
+    pub can_confirm: bool,
+}
+
+pub async fn step_up_info(state: &AppState, caller: &Caller) -> Result<StepUpInfo, AppError> {
+    Ok(StepUpInfo { can_confirm: totp::is_enabled(state, &caller.user_id).await? })
+}
+
+/// The step-up page's answer: a code from the authenticator app opens
+/// `terminal` for this session for 15 minutes (the same grant as `mfa-verify`), or, without a
+/// terminal, marks this session as having proved a second factor (`two_factor` rules).
+pub async fn step_up(
+    state: &AppState,
+    caller: &Caller,
+    code: &str,
+    terminal: Option<&ContainerId>,
+) -> Result<(), AppError> {
+    let session_id = caller.session()?;
+    if let Some(t) = terminal {
+        return terminals::verify(state, caller, t, code).await.map(|_| ());
     }
+    let event = || Event::new(EventType::StepUp).by(caller).target("session", session_id);
+    let proven = totp::prove_code(state, &caller.user_id, code).await;
+    audit::on_failure(state, proven, |e| event().failed(e)).await?;
+    let mut change = audit::Change::begin(state).await?;
+    db::sessions::set_second_factor_at(change.tx(), session_id, state.now()).await?;
+    change.record(event()).await?;
+    change.commit().await
 }

@@ -64,6 +64,9 @@ pub struct Caller {
     /// with it when the vault is open for this session.
     pub vault_secret: Option<crate::ssr::keys::TokenSecret>,
     pub vault_key_sealed: Option<String>,
+    /// When the session last proved a second factor (the code step at sign-in, or step-up);
+    /// `None` for one factor only and for API keys. Forward-auth's `two_factor` rules need it.
+    pub second_factor_at: Option<i64>,
 }
 
 /// How long a sign-in or a re-entered password counts as recent for factor changes.

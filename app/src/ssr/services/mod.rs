@@ -22,6 +22,7 @@
 //! ```
 //!
 //! Every service may use `db`, `keys`, `clock` and `crate::domain`; none uses an adapter.
+pub mod access_rules;
 pub mod accounts;
 pub mod admin;
 pub mod api_keys;

@@ -318,6 +318,7 @@ async fn second_step(
     let signed_in =
         sessions::start_session(state, Account::from(user), client, remember || challenge.remember, event)
             .await?;
+    db::sessions::set_second_factor_at(&state.pool, &signed_in.session_id, now).await?;
     vault::carry_from_second_step(
         state,
         &challenge.id,

@@ -1,0 +1,147 @@
+//! Server functions of forward-auth: the step-up page and the access rules on the admin page.
+
+use crate::error::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// What the step-up page shows before it asks for a code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepUpView {
+    /// Two-factor sign-in is on, so a code can be given.
+    pub can_confirm: bool,
+}
+
+#[server(prefix = "/rpc")]
+pub async fn step_up_state() -> Result<StepUpView, AppError> {
+    use crate::ssr::services::{forward_auth, identity::Gate};
+    let (state, caller) = super::edge::caller(Gate::Unlocked).await?;
+    let info = forward_auth::step_up_info(&state, &caller).await?;
+    Ok(StepUpView { can_confirm: info.can_confirm })
+}
+
+/// The step-up page's form: a code opens `terminal` for 15 minutes (or, without one, counts as
+/// this session's second factor), then back to `rd` when it is a URL a browser may return to.
+#[server(prefix = "/rpc")]
+pub async fn confirm_step_up(
+    code: String,
+    terminal: Option<String>,
+    rd: Option<String>,
+) -> Result<(), AppError> {
+    use crate::ssr::services::{forward_auth, identity::Gate};
+    let (state, caller) = super::edge::caller(Gate::Unlocked).await?;
+    let terminal = match terminal.as_deref().filter(|t| !t.is_empty()) {
+        Some(t) => Some(crate::domain::ContainerId::parse(t)?),
+        None => None,
+    };
+    forward_auth::step_up(&state, &caller, &code, terminal.as_ref()).await?;
+    let back = rd.as_deref().and_then(|r| forward_auth::safe_return(&state, r));
+    leptos_axum::redirect(back.as_deref().unwrap_or("/"));
+    Ok(())
+}
+
+/// One access rule as the admin page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccessRule {
+    pub id: String,
+    pub host: String,
+    pub path: String,
+    pub policy: String,
+    pub subjects: Vec<String>,
+}
+
+#[cfg(feature = "ssr")]
+async fn current() -> Result<
+    (
+        crate::ssr::AppState,
+        crate::ssr::services::identity::AdminUser,
+        Vec<crate::ssr::services::access_rules::RuleInput>,
+    ),
+    AppError,
+> {
+    use crate::ssr::services::access_rules::{self, RuleInput};
+    let (state, admin) = super::edge::admin().await?;
+    let rules = access_rules::list(&admin, &state)
+        .await?
+        .into_iter()
+        .map(|r| RuleInput { host: r.host, path: r.path, policy: r.policy, subjects: r.subjects })
+        .collect();
+    Ok((state, admin, rules))
+}
+
+#[cfg(feature = "ssr")]
+async fn save(
+    state: &crate::ssr::AppState,
+    admin: &crate::ssr::services::identity::AdminUser,
+    rules: &[crate::ssr::services::access_rules::RuleInput],
+) -> Result<Vec<AccessRule>, AppError> {
+    Ok(crate::ssr::services::access_rules::save(admin, state, rules)
+        .await?
+        .into_iter()
+        .map(|r| AccessRule { id: r.id, host: r.host, path: r.path, policy: r.policy, subjects: r.subjects })
+        .collect())
+}
+
+#[server(prefix = "/rpc")]
+pub async fn access_rules() -> Result<Vec<AccessRule>, AppError> {
+    let (state, admin) = super::edge::admin().await?;
+    Ok(crate::ssr::services::access_rules::list(&admin, &state)
+        .await?
+        .into_iter()
+        .map(|r| AccessRule { id: r.id, host: r.host, path: r.path, policy: r.policy, subjects: r.subjects })
+        .collect())
+}
+
+/// Adds a rule after the others. `subjects` is comma-separated (`group:admins, user:alice`).
+#[server(prefix = "/rpc")]
+pub async fn add_access_rule(
+    host: String,
+    path: String,
+    policy: String,
+    subjects: String,
+) -> Result<(), AppError> {
+    use crate::ssr::services::access_rules::RuleInput;
+    let (state, admin, mut rules) = current().await?;
+    let subjects = subjects.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect();
+    let n = rules.len();
+    rules.push(RuleInput { host, path, policy, subjects });
+    // The new rule's errors name the form's fields, not its place in the list.
+    crate::ssr::services::access_rules::Rule::parse(n, &rules[n]).map_err(|e| {
+        let field = e.field().and_then(|f| f.rsplit('.').next()).map(|f| format!("rule_{f}"));
+        let text = e.to_string();
+        let sentence = text.split_once(": ").map_or(text.as_str(), |(_, s)| s);
+        let sentence = format!("{}{}", sentence[..1].to_uppercase(), &sentence[1..]);
+        match field {
+            Some(f) => e.with_field(&f, sentence),
+            None => e,
+        }
+    })?;
+    save(&state, &admin, &rules).await.map(|_| ())
+}
+
+/// Removes the rule `id` (the n-th of `ids` as the page listed them).
+#[server(prefix = "/rpc")]
+pub async fn remove_access_rule(index: usize, id: String) -> Result<(), AppError> {
+    let (state, admin, mut rules) = current().await?;
+    let listed = crate::ssr::services::access_rules::list(&admin, &state).await?;
+    if listed.get(index).is_none_or(|r| r.id != id) {
+        return Err(AppError::bad_request("The rules changed meanwhile; reload the page."));
+    }
+    rules.remove(index);
+    save(&state, &admin, &rules).await.map(|_| ())
+}
+
+/// Moves the rule at `index` one place up (checked earlier) or down.
+#[server(prefix = "/rpc")]
+pub async fn move_access_rule(index: usize, id: String, up: bool) -> Result<(), AppError> {
+    let (state, admin, mut rules) = current().await?;
+    let listed = crate::ssr::services::access_rules::list(&admin, &state).await?;
+    if listed.get(index).is_none_or(|r| r.id != id) {
+        return Err(AppError::bad_request("The rules changed meanwhile; reload the page."));
+    }
+    let other = if up { index.checked_sub(1) } else { Some(index + 1).filter(|i| *i < rules.len()) };
+    if let Some(other) = other {
+        rules.swap(index, other);
+        save(&state, &admin, &rules).await?;
+    }
+    Ok(())
+}
