@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { freePort, waitForPort } from './net';
 import { binary, hydrated, shot, ADMIN, ADMIN_PASSWORD } from './fixtures';
+import { totp, nextStep } from './totp';
 
 // Portcullis in front of an app that knows nothing about it, through Debian's nginx and its
 // `auth_request` (the README's snippet): a browser is sent to sign in and comes back, and a
@@ -17,6 +18,7 @@ let nginx: ChildProcess | undefined;
 let portcullis: ChildProcess | undefined;
 let app: http.Server | undefined;
 let site = '';
+let adminToken = '';
 
 base.beforeAll(async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portcullis-fa-'));
@@ -58,6 +60,14 @@ http {
   fastcgi_temp_path ${dir}/fastcgi;
   uwsgi_temp_path ${dir}/uwsgi;
   scgi_temp_path ${dir}/scgi;
+  map $http_cookie $pc_cookie_1 {
+    default $http_cookie;
+    "~^(?<pc_a>.*?)(?:^|; *)jwt=[^;]*(?<pc_b>.*)$" "$pc_a$pc_b";
+  }
+  map $pc_cookie_1 $pc_cookie {
+    default $pc_cookie_1;
+    "~^(?<pc_c>.*?)(?:^|; *)jwt=[^;]*(?<pc_d>.*)$" "$pc_c$pc_d";
+  }
   server {
     listen 127.0.0.1:${proxyPort};
     location / {
@@ -77,6 +87,7 @@ http {
       proxy_set_header Remote-Groups $groups;
       proxy_set_header Remote-Name $name;
       proxy_set_header Remote-Email $email;
+      proxy_set_header Cookie $pc_cookie;
       error_page 401 = @sign_in;
       proxy_pass http://127.0.0.1:${echoPort};
     }
@@ -104,6 +115,7 @@ http {
     body: JSON.stringify({ username: ADMIN, password: ADMIN_PASSWORD, displayName: 'Ada Admin' }),
   });
   expect(setup.status).toBe(200);
+  adminToken = (await setup.json()).token;
 });
 
 base.afterAll(async () => {
@@ -149,4 +161,69 @@ base('behind nginx: sign in and back, lock screen and back, signed out at once',
     return r.status;
   }, terminal);
   expect(status).toBe(401);
+});
+
+/** Replaces the access rules (as the admin, over the API). */
+async function setRules(rules: object[]) {
+  const r = await fetch(`${site}/api/authz/rules`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
+    body: JSON.stringify({ rules }),
+  });
+  expect(r.status).toBe(200);
+}
+
+base('behind nginx: a step_up terminal asks for a code on the step-up page, for that terminal only', async ({ page }) => {
+  await setRules([
+    { path: '/terminal/{id}/*', policy: 'step_up', subjects: ['user:bob'] },
+    { path: '*', policy: 'one_factor' },
+  ]);
+  try {
+    const made = await fetch(`${site}/api/users/create`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'bob', password: ADMIN_PASSWORD }),
+    });
+    expect(made.status).toBe(200);
+    const terminal = `${site}/terminal/9/`;
+    await page.goto(terminal);
+    await hydrated(page);
+    await page.getByLabel('Username').fill('bob');
+    await page.getByLabel('Password').fill(ADMIN_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    // Signed in, but this terminal wants a fresh code: the step-up page, with the way back.
+    await expect(page).toHaveURL(`${site}/step-up?terminal=9&rd=${encodeURIComponent(terminal)}`);
+    await expect(page.getByRole('heading', { name: 'Open terminal 9' })).toBeVisible();
+    // No authenticator yet: the page says where to turn it on, and offers no code field.
+    await expect(page.getByRole('link', { name: 'Turn it on in Security' })).toBeVisible();
+    await expect(page.getByLabel('Authentication code')).toHaveCount(0);
+
+    const setup = await page.request.post(`${site}/api/users/totp/setup`, { data: {} });
+    const secret = (await setup.json()).secret as string;
+    expect((await page.request.post(`${site}/api/users/totp/enable`, { data: { totp_code: totp(secret) } })).status()).toBe(200);
+    await nextStep();
+    await page.reload();
+    const code = page.getByLabel('Authentication code');
+    await expect(code).toBeFocused();
+    // A wrong code: told on the field, still here.
+    await code.fill(totp(secret) === '000000' ? '111111' : '000000');
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    await expect(code).toHaveAttribute('aria-invalid', 'true');
+    await expect(page).toHaveURL(/\/step-up\?terminal=9/);
+    await shot(page, '72-step-up-wrong-code');
+    await code.fill(totp(secret));
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    await expect(page).toHaveURL(terminal);
+    await expect(page.getByTestId('user')).toHaveText('bob');
+    await shot(page, '73-step-up-terminal-open');
+
+    // Another terminal asks again; the first one stays open.
+    await page.goto(`${site}/terminal/10/`);
+    await expect(page).toHaveURL(/\/step-up\?terminal=10&rd=/);
+    await shot(page, '74-step-up-page');
+    await page.goto(terminal);
+    await expect(page.getByTestId('user')).toHaveText('bob');
+  } finally {
+    await setRules([]);
+  }
 });

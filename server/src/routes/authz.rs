@@ -104,7 +104,7 @@ pub async fn forward_auth(State(state): State<AppState>, parts: Parts) -> Result
         }
         _ => None,
     };
-    let original = Original { method, url };
+    let original = Original { method, url, page_load: is_browser(headers) };
     let verdict = forward_auth::check(&state, presented_token(headers).as_deref(), &original).await?;
     let status = if original.method == "GET" || original.method == "HEAD" {
         StatusCode::FOUND
@@ -138,6 +138,7 @@ pub async fn auth_request(State(state): State<AppState>, parts: Parts) -> Result
     let original = Original {
         method: said("x-original-method").unwrap_or("GET").to_ascii_uppercase(),
         url: said("x-original-url").map(str::to_owned),
+        page_load: is_browser(headers),
     };
     let verdict = forward_auth::check(&state, presented_token(headers).as_deref(), &original).await?;
     Ok(answer(verdict, is_browser(headers), |location| unauthenticated(Some(location))))

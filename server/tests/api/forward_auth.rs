@@ -502,3 +502,44 @@ async fn the_configuration_files_rules_are_written_once() {
     let again = spawn_app_with(dir, ManualClock::new(START), seeded).await;
     assert!(again.get("/api/authz/rules", Some(&admin)).await.body["rules"].as_array().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn only_page_loads_count_as_activity_for_the_idle_lock() {
+    let app = behind_proxy().await;
+    let admin = app.setup_admin().await;
+    let r = app
+        .post(
+            "/api/security/passcode",
+            Some(&admin),
+            json!({"new_passcode": "480913", "lock_after_minutes": 5}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let bearer = format!("Bearer {admin}");
+    let url = "http://127.0.0.1/terminal/7";
+    let xhr = [
+        ("accept", "application/json"),
+        ("x-requested-with", "XMLHttpRequest"),
+        ("authorization", bearer.as_str()),
+    ];
+    let page = [("authorization", bearer.as_str())];
+
+    // An app polling in the background every minute does not keep the session awake…
+    for _ in 0..4 {
+        app.clock.advance(60);
+        assert_eq!(nginx(&app, url, &xhr).await.status(), 200);
+    }
+    app.clock.advance(61);
+    assert_eq!(nginx(&app, url, &xhr).await.status(), 401, "idle for 5 minutes: locked");
+    let r = nginx(&app, url, &page).await;
+    assert!(header(&r, "location").starts_with("http://127.0.0.1/unlock?rd="), "the lock screen");
+
+    // …while a page load does.
+    let r = app.post("/api/security/unlock", Some(&admin), json!({"passcode": "480913"})).await;
+    let fresh = format!("Bearer {}", r.body["token"].as_str().unwrap());
+    let page = [("authorization", fresh.as_str())];
+    for _ in 0..6 {
+        app.clock.advance(60);
+        assert_eq!(nginx(&app, url, &page).await.status(), 200);
+    }
+}

@@ -20,7 +20,7 @@ async fn echo_app() -> u16 {
         axum::Json(json!({
             "path": req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/"),
             "user": h("remote-user"), "groups": h("remote-groups"),
-            "name": h("remote-name"), "email": h("remote-email"),
+            "name": h("remote-name"), "email": h("remote-email"), "cookie": h("cookie"),
         }))
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -64,6 +64,16 @@ http {{
   fastcgi_temp_path {d}/fastcgi;
   uwsgi_temp_path {d}/uwsgi;
   scgi_temp_path {d}/scgi;
+  # The session cookie stays out of the app's hands (twice: with PORTCULLIS_COOKIE_DOMAIN a
+  # browser may hold one for the domain and one for the host).
+  map $http_cookie $pc_cookie_1 {{
+    default $http_cookie;
+    "~^(?<pc_a>.*?)(?:^|; *)jwt=[^;]*(?<pc_b>.*)$" "$pc_a$pc_b";
+  }}
+  map $pc_cookie_1 $pc_cookie {{
+    default $pc_cookie_1;
+    "~^(?<pc_c>.*?)(?:^|; *)jwt=[^;]*(?<pc_d>.*)$" "$pc_c$pc_d";
+  }}
   server {{
     listen 127.0.0.1:{port};
     location / {{
@@ -83,6 +93,7 @@ http {{
       proxy_set_header Remote-Groups $groups;
       proxy_set_header Remote-Name $name;
       proxy_set_header Remote-Email $email;
+      proxy_set_header Cookie $pc_cookie;
       error_page 401 = @sign_in;
       proxy_pass http://127.0.0.1:{echo};
     }}
@@ -121,7 +132,10 @@ http://127.0.0.1:{port} {{
         uri /api/authz/forward-auth
         copy_headers Remote-User Remote-Groups Remote-Name Remote-Email
       }}
-      reverse_proxy 127.0.0.1:{echo}
+      # The session cookie stays out of the app's hands.
+      reverse_proxy 127.0.0.1:{echo} {{
+        header_up Cookie "(^|; *)jwt=[^;]*(; *|$)" "$1"
+      }}
     }}
   }}
   handle {{
@@ -383,6 +397,94 @@ async fn walk(kind: Kind) {
         (Some("admin"), Some("admins,users")),
         "{kind:?}"
     );
+}
+
+/// Access rules behind the proxy: a `bypass` path, and a `step_up` terminal opened with a code
+/// on the step-up page for 15 minutes, for that terminal only. The app never sees the session
+/// cookie.
+async fn step_up_walk(kind: Kind) {
+    use leptos::server_fn::ServerFn;
+    let site = Site::start(kind).await;
+    let admin = site.app.setup_admin().await;
+    let (alice, _) = site.app.user("alice").await;
+    let rules = json!({"rules": [
+        {"path": "/terminal/public/*", "policy": "bypass"},
+        {"path": "/terminal/{id}/*", "policy": "step_up"},
+    ]});
+    let r = site.app.send(reqwest::Method::PUT, "/api/authz/rules", Some(&admin), Some(rules)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    // Open to anyone, naming nobody.
+    let r = site.get("/terminal/public/app.css", None, BROWSER, &[]).await;
+    assert_eq!(r.status(), 200, "{kind:?}");
+    let seen: Value = r.json().await.unwrap();
+    assert_eq!(
+        seen["user"].as_str().unwrap_or(""),
+        "",
+        "{kind:?}: nobody named (nginx sends no empty header)"
+    );
+
+    // A terminal: the step-up page first, the way back kept; a script is told.
+    let t7 = format!("{}/terminal/7/ws", site.base);
+    let page = format!("/step-up?terminal=7&rd={}", enc(&t7));
+    let r = site.get("/terminal/7/ws", Some(&alice), BROWSER, &[]).await;
+    assert_eq!((r.status().as_u16(), location(&r)), (302, format!("{}{page}", site.base)), "{kind:?}");
+    let r = site
+        .get("/terminal/7/ws", Some(&alice), "application/json", &[("x-requested-with", "XMLHttpRequest")])
+        .await;
+    assert_eq!(r.status(), 403, "{kind:?}");
+    if kind == Kind::Caddy {
+        // Caddy passes our answer on; nginx answers a refused auth_request with its own page.
+        assert_eq!(r.json::<Value>().await.unwrap()["code"], "step_up_required", "{kind:?}");
+    }
+
+    // Two-factor on; the page (through the proxy) asks for the code and sends the browser back.
+    let (secret, _) = site.app.enable_totp(&alice).await;
+    let r = site.get(&page, Some(&alice), BROWSER, &[]).await;
+    assert_eq!(r.status(), 200, "{kind:?}");
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Open terminal 7") && html.contains(r#"name="code""#), "{kind:?}");
+    site.app.clock.advance(30);
+    let body = format!("code={}&terminal=7&rd={}", site.app.code(&secret), enc(&t7));
+    let r = site.form(app::api::ConfirmStepUp::PATH, body, Some(&alice), &page).await;
+    assert_eq!(location(&r), t7, "{kind:?}: back to the terminal");
+
+    // In, named; the session cookie is not passed on, the app's own cookies are.
+    let cookies = format!("theme=dark; jwt={alice}; lang=en");
+    let r = site.get("/terminal/7/ws", None, BROWSER, &[("cookie", &cookies)]).await;
+    assert_eq!(r.status(), 200, "{kind:?}");
+    let seen: Value = r.json().await.unwrap();
+    assert_eq!(
+        (seen["user"].as_str(), seen["cookie"].as_str()),
+        (Some("alice"), Some("theme=dark; lang=en")),
+        "{kind:?}"
+    );
+    let r = site.get("/terminal/7", None, BROWSER, &[("cookie", &format!("jwt={alice}"))]).await;
+    assert_eq!(r.status(), 200, "{kind:?}");
+    assert!(!r.text().await.unwrap().contains(&alice), "{kind:?}: no token reaches the app");
+
+    // Only that terminal, and for 15 minutes.
+    let r = site.get("/terminal/8", Some(&alice), BROWSER, &[]).await;
+    assert!(location(&r).contains("/step-up?terminal=8&rd="), "{kind:?}: {}", location(&r));
+    site.app.clock.advance(15 * 60);
+    let r = site.get("/terminal/7/ws", Some(&alice), BROWSER, &[]).await;
+    assert_eq!(location(&r), format!("{}{page}", site.base), "{kind:?}: the grant is over");
+}
+
+#[tokio::test]
+async fn nginx_enforces_access_rules_and_step_up() {
+    if crate::postgres::selected() {
+        return;
+    }
+    step_up_walk(Kind::Nginx).await;
+}
+
+#[tokio::test]
+async fn caddy_enforces_access_rules_and_step_up() {
+    if crate::postgres::selected() {
+        return;
+    }
+    step_up_walk(Kind::Caddy).await;
 }
 
 #[tokio::test]

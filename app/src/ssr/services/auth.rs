@@ -35,7 +35,7 @@ pub async fn authenticate(state: &AppState, token: Option<&str>, gate: Gate) -> 
         return Err(AppError::from(ErrorKind::Unauthenticated));
     }
     let locked = screen_state(state, &row, claims.iat, now).await?.ok_or(ErrorKind::Unauthenticated)?;
-    if locked && gate == Gate::Unlocked {
+    if locked && gate != Gate::AllowLocked {
         return Err(AppError::from(ErrorKind::AccountLocked));
     }
     // Only requests that do something count as activity; the lock-screen routes do not.

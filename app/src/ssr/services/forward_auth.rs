@@ -19,6 +19,9 @@ pub struct Original {
     pub method: String,
     /// The absolute URL, when the proxy said and is trusted to.
     pub url: Option<String>,
+    /// A browser loading a page (`Accept` has `text/html`, not an XHR): the only forward-auth
+    /// requests that count as activity for the idle lock.
+    pub page_load: bool,
 }
 
 /// What the proxy is told.
@@ -111,7 +114,8 @@ pub async fn check(state: &AppState, token: Option<&str>, original: &Original) -
         Need::Deny => return Ok(Verdict::Forbidden),
         _ => {}
     }
-    let caller = match auth::authenticate(state, token, Gate::Unlocked).await {
+    let gate = if original.page_load { Gate::Unlocked } else { Gate::UnlockedQuiet };
+    let caller = match auth::authenticate(state, token, gate).await {
         Ok(caller) => caller,
         Err(e) if e.is(ErrorKind::AccountLocked) => {
             return Ok(Verdict::SignIn { location: page_location(state, "/unlock", original) })

@@ -39,6 +39,10 @@ pub const ALL_PERMISSIONS: &[&str] =
 pub enum Gate {
     /// Almost every route: a locked client is refused with `403 account_locked`.
     Unlocked,
+    /// Refused while locked, as [`Gate::Unlocked`], but not counted as activity for the idle
+    /// lock: forward-auth requests that are not page loads (an app's polling, its assets, its
+    /// WebSocket), so a terminal left open in a tab still locks when nobody touches it.
+    UnlockedQuiet,
     /// `GET /security`, unlock and the logout routes.
     AllowLocked,
 }
