@@ -42,9 +42,9 @@ async function configure(page: Page, at: string) {
 test.afterAll(() => { for (const p of providers) p.kill(); });
 
 /** Goes from Portcullis's sign-in page to the provider's consent as `login`. */
-async function toConsent(browser: Browser, baseURL: string, login: string): Promise<Page> {
+async function toConsent(browser: Browser, baseURL: string, login: string, from = '/login'): Promise<Page> {
   const page = await (await browser.newContext({ baseURL })).newPage();
-  await page.goto('/login');
+  await page.goto(from);
   await hydrated(page);
   await page.getByRole('link', { name: 'Sign in with SSO' }).click();
   await expect(page).toHaveURL(new RegExp(`^${issuer}/interaction/`));
@@ -55,8 +55,8 @@ async function toConsent(browser: Browser, baseURL: string, login: string): Prom
 }
 
 /** Signs in at the provider's own pages as `login`, from Portcullis's sign-in page. */
-async function ssoAs(browser: Browser, baseURL: string, login: string): Promise<Page> {
-  const page = await toConsent(browser, baseURL, login);
+async function ssoAs(browser: Browser, baseURL: string, login: string, from = '/login'): Promise<Page> {
+  const page = await toConsent(browser, baseURL, login, from);
   await page.getByRole('button', { name: 'Continue' }).click();
   return page;
 }
@@ -71,6 +71,11 @@ test('single sign-on with a real OpenID provider: first sign-in makes the accoun
   const me = await (await olivia.request.get('/api/users/me')).json();
   expect(me).toMatchObject({ username: 'olivia', is_oidc: true, is_dual_auth: false, is_admin: false });
   await olivia.screenshot({ path: 'screenshots/70-sso-home.png', fullPage: true });
+
+  // Sent to sign in by forward-auth (`rd`): the provider's round trip comes back there.
+  const back = `${baseURL}/sessions`;
+  const returning = await ssoAs(browser, baseURL!, 'olivia', `/login?rd=${encodeURIComponent(back)}`);
+  await expect(returning).toHaveURL(back);
 
   // A provider account named like the local admin gets its own account, never the admin's.
   const impostor = await ssoAs(browser, baseURL!, 'admin');

@@ -138,8 +138,24 @@ impl Server {
 }
 
 fn post_json(url: &str, body: &str, token: Option<&str>) -> (u16, String) {
+    send_json("POST", url, body, token)
+}
+
+fn send_json(method: &str, url: &str, body: &str, token: Option<&str>) -> (u16, String) {
     let mut cmd = Command::new("curl");
-    cmd.args(["-s", "-o", "-", "-w", "\n%{http_code}", "-H", "Content-Type: application/json", "-d", body]);
+    cmd.args([
+        "-s",
+        "-X",
+        method,
+        "-o",
+        "-",
+        "-w",
+        "\n%{http_code}",
+        "-H",
+        "Content-Type: application/json",
+        "-d",
+        body,
+    ]);
     if let Some(t) = token {
         cmd.args(["-H", &format!("Authorization: Bearer {t}")]);
     }
@@ -346,12 +362,41 @@ fn main() {
     let status_w = wrk(&status_url, 32, secs, None, None);
     let authz_w = wrk(&authz_url, 32, secs, Some(&token), None);
     assert_eq!(me_w.non_2xx + status_w.non_2xx + authz_w.non_2xx, 0, "me/status/authz answered errors");
+    // The same with access rules: the request's URL matched against four rules, the fourth
+    // deciding (`one_factor`), as a proxy in front of a terminal host asks it.
+    let rules = r#"{"rules":[
+        {"path":"/public/*","policy":"bypass"},
+        {"path":"/ops/*","policy":"two_factor","subjects":["group:admins"]},
+        {"host":"other.example.com","path":"/terminal/{id}/*","policy":"step_up"},
+        {"path":"/terminal/*","policy":"one_factor"},
+        {"policy":"deny"}]}"#;
+    let (code, body) = send_json("PUT", &format!("{}/api/authz/rules", server.base), rules, Some(&token));
+    assert_eq!(code, 200, "rules: {body}");
+    let original = dir.path().join("original-url.lua");
+    std::fs::write(&original, "wrk.headers[\"X-Original-URL\"] = \"http://127.0.0.1/terminal/7/ws\"\n")
+        .unwrap();
+    let ruled_w = wrk(&authz_url, 32, secs, Some(&token), Some(&original));
+    assert_eq!(ruled_w.non_2xx, 0, "forward-auth with rules answered errors");
+    let (code, body) =
+        send_json("PUT", &format!("{}/api/authz/rules", server.base), r#"{"rules":[]}"#, Some(&token));
+    assert_eq!(code, 200, "rules: {body}");
 
     let login_url = format!("{}/api/users/login", server.base);
     let admin_login = login_script(dir.path(), 0);
-    let login_w = wrk(&login_url, 8, secs, None, Some(&admin_login));
-    assert_eq!(login_w.non_2xx, 0, "sign-ins failed");
-    let raw = raw_argon2(secs);
+    // Sign-ins against raw argon2id, in turns (sign-ins, then raw, three times): this VM's
+    // speed drifts by ±10% over a minute, more than the difference measured, so one pair of
+    // runs minutes apart says little. The median pair is reported, with the range.
+    let mut pairs: Vec<(Wrk, f64)> = (0..3)
+        .map(|_| {
+            let w = wrk(&login_url, 8, secs, None, Some(&admin_login));
+            assert_eq!(w.non_2xx, 0, "sign-ins failed");
+            let raw = raw_argon2(secs);
+            (w, raw)
+        })
+        .collect();
+    pairs.sort_by(|a, b| (a.0.rps / a.1).total_cmp(&(b.0.rps / b.1)));
+    let spread = (pairs[0].0.rps / pairs[0].1, pairs[2].0.rps / pairs[2].1);
+    let (login_w, raw) = pairs.swap_remove(1);
 
     // `me` during a sign-in storm, and the server's memory during and after it.
     std::thread::sleep(Duration::from_secs(6));
@@ -374,7 +419,8 @@ fn main() {
         ("`GET /api/auth/me`, valid token".to_owned(), format!("{:.0} req/s vs bare axum {:.0} ({:.2}×); p99 {:.2} ms", me_w.rps, bare_w.rps, me_w.rps / bare_w.rps, me_w.p99_ms), "≥ 0.5× bare axum"),
         ("`GET /api/auth/status`".to_owned(), format!("{:.0} req/s ({:.2}× bare); p99 {:.2} ms", status_w.rps, status_w.rps / bare_w.rps, status_w.p99_ms), "≥ 0.5× bare axum"),
         ("forward-auth (`/api/authz/auth-request`), allowed session".to_owned(), format!("{:.0} req/s ({:.2}× bare); p99 {:.2} ms", authz_w.rps, authz_w.rps / bare_w.rps, authz_w.p99_ms), "(figure, issue 15)"),
-        ("password sign-ins".to_owned(), format!("{:.1}/s vs raw argon2id {:.1}/s on {cores} cores ({:.2}×)", login_w.rps, raw, login_w.rps / raw), "≥ 0.9×"),
+        ("forward-auth, five access rules, the fourth deciding".to_owned(), format!("{:.0} req/s ({:.2}× bare); p99 {:.2} ms", ruled_w.rps, ruled_w.rps / bare_w.rps, ruled_w.p99_ms), "(figure, issue 15)"),
+        ("password sign-ins".to_owned(), format!("{:.1}/s vs raw argon2id {:.1}/s on {cores} cores ({:.2}×; three turns {:.2}–{:.2}×)", login_w.rps, raw, login_w.rps / raw, spread.0, spread.1), "≥ 0.9×"),
         ("`/api/auth/me` during a sign-in storm (8 concurrent)".to_owned(), format!("{:.0} req/s, p99 {:.2} ms ({:.0} sign-ins/s meanwhile)", during.rps, during.p99_ms, storm_w.rps), "p99 < 10 ms"),
         (format!("RSS during {} sign-ins in {} s", storm_w.requests, secs + 2), format!("idle {idle_mib:.0} MB, before {before_storm:.0} MB, peak {storm_peak:.0} MB, 8 s after {after_storm:.0} MB"), "≤ 100 MB, back near idle"),
     ];

@@ -49,36 +49,17 @@ pub struct AccessRule {
     pub subjects: Vec<String>,
 }
 
+/// The stored rule `index` must still be `id` (the page may be out of date).
 #[cfg(feature = "ssr")]
-async fn current() -> Result<
-    (
-        crate::ssr::AppState,
-        crate::ssr::services::identity::AdminUser,
-        Vec<crate::ssr::services::access_rules::RuleInput>,
-    ),
-    AppError,
-> {
-    use crate::ssr::services::access_rules::{self, RuleInput};
-    let (state, admin) = super::edge::admin().await?;
-    let rules = access_rules::list(&admin, &state)
-        .await?
-        .into_iter()
-        .map(|r| RuleInput { host: r.host, path: r.path, policy: r.policy, subjects: r.subjects })
-        .collect();
-    Ok((state, admin, rules))
-}
-
-#[cfg(feature = "ssr")]
-async fn save(
-    state: &crate::ssr::AppState,
-    admin: &crate::ssr::services::identity::AdminUser,
-    rules: &[crate::ssr::services::access_rules::RuleInput],
-) -> Result<Vec<AccessRule>, AppError> {
-    Ok(crate::ssr::services::access_rules::save(admin, state, rules)
-        .await?
-        .into_iter()
-        .map(|r| AccessRule { id: r.id, host: r.host, path: r.path, policy: r.policy, subjects: r.subjects })
-        .collect())
+fn still(
+    rows: &[crate::ssr::db::access_rules::AccessRuleRow],
+    index: usize,
+    id: &str,
+) -> Result<(), AppError> {
+    match rows.get(index) {
+        Some(r) if r.id == id => Ok(()),
+        _ => Err(AppError::bad_request("The rules changed meanwhile; reload the page.")),
+    }
 }
 
 #[server(prefix = "/rpc")]
@@ -99,49 +80,56 @@ pub async fn add_access_rule(
     policy: String,
     subjects: String,
 ) -> Result<(), AppError> {
-    use crate::ssr::services::access_rules::RuleInput;
-    let (state, admin, mut rules) = current().await?;
+    use crate::ssr::services::access_rules::{self, Rule, RuleInput};
+    let (state, admin) = super::edge::admin().await?;
     let subjects = subjects.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect();
-    let n = rules.len();
-    rules.push(RuleInput { host, path, policy, subjects });
+    let rule = RuleInput { host, path, policy, subjects };
     // The new rule's errors name the form's fields, not its place in the list.
-    crate::ssr::services::access_rules::Rule::parse(n, &rules[n]).map_err(|e| {
+    Rule::parse(0, &rule).map_err(|e| {
         let field = e.field().and_then(|f| f.rsplit('.').next()).map(|f| format!("rule_{f}"));
         let text = e.to_string();
         let sentence = text.split_once(": ").map_or(text.as_str(), |(_, s)| s);
-        let sentence = format!("{}{}", sentence[..1].to_uppercase(), &sentence[1..]);
+        let mut chars = sentence.chars();
+        let sentence: String =
+            chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default();
         match field {
             Some(f) => e.with_field(&f, sentence),
             None => e,
         }
     })?;
-    save(&state, &admin, &rules).await.map(|_| ())
+    access_rules::edit(&admin, &state, move |rules, _| {
+        rules.push(rule);
+        Ok(())
+    })
+    .await
+    .map(|_| ())
 }
 
-/// Removes the rule `id` (the n-th of `ids` as the page listed them).
+/// Removes the rule `id` (the `index`-th as the page listed them).
 #[server(prefix = "/rpc")]
 pub async fn remove_access_rule(index: usize, id: String) -> Result<(), AppError> {
-    let (state, admin, mut rules) = current().await?;
-    let listed = crate::ssr::services::access_rules::list(&admin, &state).await?;
-    if listed.get(index).is_none_or(|r| r.id != id) {
-        return Err(AppError::bad_request("The rules changed meanwhile; reload the page."));
-    }
-    rules.remove(index);
-    save(&state, &admin, &rules).await.map(|_| ())
+    let (state, admin) = super::edge::admin().await?;
+    crate::ssr::services::access_rules::edit(&admin, &state, move |rules, rows| {
+        still(rows, index, &id)?;
+        rules.remove(index);
+        Ok(())
+    })
+    .await
+    .map(|_| ())
 }
 
 /// Moves the rule at `index` one place up (checked earlier) or down.
 #[server(prefix = "/rpc")]
 pub async fn move_access_rule(index: usize, id: String, up: bool) -> Result<(), AppError> {
-    let (state, admin, mut rules) = current().await?;
-    let listed = crate::ssr::services::access_rules::list(&admin, &state).await?;
-    if listed.get(index).is_none_or(|r| r.id != id) {
-        return Err(AppError::bad_request("The rules changed meanwhile; reload the page."));
-    }
-    let other = if up { index.checked_sub(1) } else { Some(index + 1).filter(|i| *i < rules.len()) };
-    if let Some(other) = other {
-        rules.swap(index, other);
-        save(&state, &admin, &rules).await?;
-    }
-    Ok(())
+    let (state, admin) = super::edge::admin().await?;
+    crate::ssr::services::access_rules::edit(&admin, &state, move |rules, rows| {
+        still(rows, index, &id)?;
+        let other = if up { index.checked_sub(1) } else { Some(index + 1).filter(|i| *i < rules.len()) };
+        if let Some(other) = other {
+            rules.swap(index, other);
+        }
+        Ok(())
+    })
+    .await
+    .map(|_| ())
 }

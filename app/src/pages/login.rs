@@ -41,7 +41,13 @@ pub fn LoginPage() -> impl IntoView {
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     sso.await.unwrap_or(false).then(|| view! {
-                        <a class="btn btn-ghost btn-block" href="/api/users/oidc/login" rel="external">"Sign in with SSO"</a>
+                        <a class="btn btn-ghost btn-block" rel="external" href=move || {
+                            // The way back (forward-auth's `rd`) goes along to the provider and back.
+                            match query.read().get("rd").filter(|r| !r.is_empty()) {
+                                Some(rd) => format!("/api/users/oidc/login?rd={}", crate::api::encode_query(&rd)),
+                                None => "/api/users/oidc/login".to_owned(),
+                            }
+                        }>"Sign in with SSO"</a>
                         <p class="divider"><span>"or"</span></p>
                     })
                 })}

@@ -3,7 +3,7 @@
 //! only) or a `two_factor` path (no terminal: the code counts as this session's second
 //! factor). Then back to `rd`. Its form posts, so it works before (or without) the WASM.
 use crate::api::{step_up_state, ConfirmStepUp};
-use crate::components::{field_error, form_error, AuthCard, FormStatus, Submit};
+use crate::components::{describe, AuthCard, Submit};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -11,8 +11,11 @@ use leptos_router::hooks::use_query_map;
 pub fn StepUpPage() -> impl IntoView {
     let action = ServerAction::<ConfirmStepUp>::new();
     let result = Signal::derive(move || action.value().get());
-    let error = field_error(result, "code");
-    let general = form_error(result);
+    // One field: every refusal (a wrong code, too many tries, a malformed one) is said on it.
+    let error = Signal::derive(move || match result.get() {
+        Some(Err(e)) => Some(describe(&e)),
+        _ => None,
+    });
     let query = use_query_map();
     let terminal = query.read_untracked().get("terminal").filter(|t| !t.is_empty());
     let rd = query.read_untracked().get("rd").filter(|r| !r.is_empty());
@@ -50,7 +53,6 @@ pub fn StepUpPage() -> impl IntoView {
                                 </div>
                                 {terminal.map(|t| view! { <input type="hidden" name="terminal" value=t/> })}
                                 {rd.map(|rd| view! { <input type="hidden" name="rd" value=rd/> })}
-                                <FormStatus error=general/>
                                 <Submit label="Confirm" busy_label="Checking…" pending=action.pending()/>
                             </ActionForm>
                         }.into_any(),

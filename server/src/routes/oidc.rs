@@ -139,7 +139,7 @@ fn binding_cookie(state: &AppState, started: &oidc::Started) -> axum::http::Head
     responses((status = 200, description = "The provider URL to send the browser to (sets the binding cookie)", body = AuthStarted), (status = 404, body = crate::openapi::ApiError)),
 )]
 pub async fn auth_authorize(State(state): State<AppState>) -> Result<Response, AppError> {
-    let started = oidc::begin(&state, Flow::Auth, false).await?;
+    let started = oidc::begin(&state, Flow::Auth, false, None).await?;
     let cookie = binding_cookie(&state, &started);
     Ok((AppendHeaders([(header::SET_COOKIE, cookie)]), Json(AuthStarted { url: started.url }))
         .into_response())
@@ -149,6 +149,8 @@ pub async fn auth_authorize(State(state): State<AppState>) -> Result<Response, A
 #[serde(rename_all = "camelCase")]
 pub struct AuthorizeQuery {
     remember_me: Option<String>,
+    /// Extension: where to go back to afterwards (forward-auth's sign-in page passes its `rd`).
+    rd: Option<String>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -170,7 +172,8 @@ pub async fn users_authorize(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<AuthorizeQuery>,
 ) -> Result<Response, AppError> {
-    let started = oidc::begin(&state, Flow::Users, q.remember_me.as_deref() == Some("true")).await?;
+    let remember = q.remember_me.as_deref() == Some("true");
+    let started = oidc::begin(&state, Flow::Users, remember, q.rd.as_deref()).await?;
     let cookie = binding_cookie(&state, &started);
     let body = UsersStarted { auth_url: started.url, state: started.state, nonce: started.nonce };
     Ok((AppendHeaders([(header::SET_COOKIE, cookie)]), Json(body)).into_response())
@@ -187,7 +190,7 @@ pub async fn users_authorize(
     responses((status = 303, description = "To the provider (or back to the sign-in page with the reason)", headers(("location" = String, description = "Where the browser goes")))),
 )]
 pub async fn users_login(State(state): State<AppState>, ApiQuery(q): ApiQuery<AuthorizeQuery>) -> Response {
-    match oidc::begin(&state, Flow::Users, q.remember_me.as_deref() == Some("true")).await {
+    match oidc::begin(&state, Flow::Users, q.remember_me.as_deref() == Some("true"), q.rd.as_deref()).await {
         Ok(started) => {
             let cookie = binding_cookie(&state, &started);
             (AppendHeaders([(header::SET_COOKIE, cookie)]), Redirect::to(&started.url)).into_response()
@@ -202,18 +205,21 @@ fn sso_redirect(
     state: &AppState,
     outcome: Result<LoginOutcome, AppError>,
     success: &str,
+    back: Option<&str>,
     failure: &str,
 ) -> Response {
-    let mut res = sso_outcome(state, outcome, success, failure);
+    let mut res = sso_outcome(state, outcome, success, back, failure);
     // The binding has done its work (or failed): the cookie goes either way.
     res.headers_mut().append(header::SET_COOKIE, http_only_cookie(state, OIDC_COOKIE, "", 0));
     res
 }
 
+/// `back` (the flow's checked `rd`) goes along to the second step when one is owed.
 fn sso_outcome(
     state: &AppState,
     outcome: Result<LoginOutcome, AppError>,
     success: &str,
+    back: Option<&str>,
     failure: &str,
 ) -> Response {
     match outcome {
@@ -224,7 +230,8 @@ fn sso_outcome(
             .into_response(),
         Ok(LoginOutcome::MfaRequired { mfa_token }) => {
             let cookie = http_only_cookie(state, MFA_COOKIE, &mfa_token, Family::Users.mfa_ttl());
-            (AppendHeaders([(header::SET_COOKIE, cookie)]), Redirect::to("/login/mfa")).into_response()
+            let next = app::ssr::services::forward_auth::with_return(state, "/login/mfa", back);
+            (AppendHeaders([(header::SET_COOKIE, cookie)]), Redirect::to(&next)).into_response()
         }
         Err(e) => Redirect::to(&format!("{failure}{}", encode_query(&e.to_string()))).into_response(),
     }
@@ -240,10 +247,22 @@ async fn callback(
 ) -> Response {
     let device = trusted_device(headers);
     let browser = cookie(headers, OIDC_COOKIE);
-    let outcome = sign_in::with_sso(state, flow, q, browser.as_deref(), client, device.as_deref()).await;
+    let (outcome, back) =
+        match sign_in::with_sso(state, flow, q, browser.as_deref(), client, device.as_deref()).await {
+            Ok((outcome, back)) => (Ok(outcome), back),
+            Err(e) => (Err(e), None),
+        };
     match flow {
-        Flow::Auth => sso_redirect(state, outcome, "/?sso=success", "/?sso_error="),
-        Flow::Users => sso_redirect(state, outcome, "/", "/login?error="),
+        Flow::Auth => sso_redirect(
+            state,
+            outcome,
+            back.as_deref().unwrap_or("/?sso=success"),
+            back.as_deref(),
+            "/?sso_error=",
+        ),
+        Flow::Users => {
+            sso_redirect(state, outcome, back.as_deref().unwrap_or("/"), back.as_deref(), "/login?error=")
+        }
     }
 }
 

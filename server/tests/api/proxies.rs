@@ -424,6 +424,14 @@ async fn step_up_walk(kind: Kind) {
         "{kind:?}: nobody named (nginx sends no empty header)"
     );
 
+    // A Host header nginx routes by its name but a URL parser would read as another path (or
+    // host) changes nothing: refused, never the bypass.
+    let port = site.base.rsplit(':').next().unwrap().to_owned();
+    for host in [format!("127.0.0.1:{port}\\terminal\\public\\x?"), "127.0.0.1:@other.example".to_owned()] {
+        let r = site.get("/terminal/7/ws", None, BROWSER, &[("host", host.as_str())]).await;
+        assert_ne!(r.status(), 200, "{kind:?}: Host {host}");
+    }
+
     // A terminal: the step-up page first, the way back kept; a script is told.
     let t7 = format!("{}/terminal/7/ws", site.base);
     let page = format!("/step-up?terminal=7&rd={}", enc(&t7));

@@ -48,6 +48,20 @@ pub async fn list_in(pool: impl Into<Exec<'_>>) -> Result<Vec<AccessRuleRow>, sq
     })
 }
 
+/// Holds the rules' lock until the transaction ends: on PostgreSQL an advisory lock (other
+/// nodes' edits wait); SQLite's write transaction holds the whole file already.
+pub async fn lock(tx: &mut super::Tx) -> Result<(), sqlx::Error> {
+    match tx {
+        super::Tx::Sqlite(_) => Ok(()),
+        super::Tx::Postgres(t) => {
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('access_rules', 0))")
+                .execute(&mut **t)
+                .await
+                .map(|_| ())
+        }
+    }
+}
+
 pub async fn delete_all(pool: impl Into<Exec<'_>>) -> Result<(), sqlx::Error> {
     with_exec!(pool => {
         sqlx::query("DELETE FROM access_rules").execute(pool).await.map(|_| ())

@@ -10,6 +10,7 @@ pub struct FlowRow {
     pub kind: String,
     pub expires_at: i64,
     pub browser_hash: Option<String>,
+    pub return_to: Option<String>,
 }
 
 pub struct NewFlow<'a> {
@@ -19,6 +20,7 @@ pub struct NewFlow<'a> {
     pub remember: bool,
     pub kind: &'a str,
     pub browser_hash: &'a str,
+    pub return_to: Option<&'a str>,
     pub now: i64,
     pub expires_at: i64,
 }
@@ -27,8 +29,8 @@ pub async fn insert_flow(pool: &Pool, f: &NewFlow<'_>) -> Result<(), sqlx::Error
     with_pool!(pool => {
         sqlx::query("DELETE FROM oidc_flows WHERE expires_at <= $1").bind(f.now).execute(pool).await?;
         sqlx::query(
-            "INSERT INTO oidc_flows (state_hash, nonce, verifier_sealed, remember, kind, browser_hash, created_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO oidc_flows (state_hash, nonce, verifier_sealed, remember, kind, browser_hash, created_at, expires_at, return_to)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(f.state_hash)
         .bind(f.nonce)
@@ -38,6 +40,7 @@ pub async fn insert_flow(pool: &Pool, f: &NewFlow<'_>) -> Result<(), sqlx::Error
         .bind(f.browser_hash)
         .bind(f.now)
         .bind(f.expires_at)
+        .bind(f.return_to)
         .execute(pool)
         .await
         .map(|_| ())
@@ -47,7 +50,7 @@ pub async fn insert_flow(pool: &Pool, f: &NewFlow<'_>) -> Result<(), sqlx::Error
 /// Takes a flow out: a state works once, even with two callbacks racing.
 pub async fn take_flow(pool: impl Into<Exec<'_>>, state_hash: &str) -> Result<Option<FlowRow>, sqlx::Error> {
     with_exec!(pool => {
-        sqlx::query_as("DELETE FROM oidc_flows WHERE state_hash = $1 RETURNING nonce, verifier_sealed, remember, kind, expires_at, browser_hash")
+        sqlx::query_as("DELETE FROM oidc_flows WHERE state_hash = $1 RETURNING nonce, verifier_sealed, remember, kind, expires_at, browser_hash, return_to")
             .bind(state_hash)
             .fetch_optional(pool)
             .await

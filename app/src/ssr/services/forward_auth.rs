@@ -55,6 +55,8 @@ pub fn groups(caller: &Caller) -> &'static str {
 /// redirect). Answers the URL to use.
 pub fn safe_return(state: &AppState, rd: &str) -> Option<String> {
     let public = url::Url::parse(&state.config.public_url).ok()?;
+    // Only a plain URL: nothing a browser would read differently from this check.
+    access_rules::plain_url(rd.trim())?;
     let target = url::Url::parse(rd.trim()).ok()?;
     let scheme_ok = target.scheme() == "https" || target.scheme() == public.scheme();
     let host = target.host_str()?;

@@ -251,7 +251,14 @@ fn disabled() -> AppError {
     AppError::of(ErrorKind::OidcDisabled, "Single sign-on is not set up on this instance.")
 }
 
-pub async fn begin(state: &AppState, flow: Flow, remember: bool) -> Result<Started, AppError> {
+/// Starts a sign-in at the provider. `rd` is where the browser goes back to after it (the
+/// sign-in page's, from forward-auth), kept only when it is a URL a browser may return to.
+pub async fn begin(
+    state: &AppState,
+    flow: Flow,
+    remember: bool,
+    rd: Option<&str>,
+) -> Result<Started, AppError> {
     use openidconnect::{AuthenticationFlow, CsrfToken, Nonce, PkceCodeChallenge, Scope};
     let cfg = config(state).await?.ok_or_else(disabled)?;
     // Nothing is fetched to start: the authorization URL is the configured one.
@@ -287,6 +294,7 @@ pub async fn begin(state: &AppState, flow: Flow, remember: bool) -> Result<Start
             remember,
             kind: flow.as_str(),
             browser_hash: &digest(&browser),
+            return_to: rd.and_then(|r| super::forward_auth::safe_return(state, r)).as_deref(),
             now,
             expires_at: now + FLOW_SECS,
         },
@@ -526,6 +534,8 @@ pub fn is_allowed(allowed: &str, identifier: &str, email: Option<&str>) -> bool 
 pub struct Proven {
     pub user: db::users::UserRow,
     pub remember: bool,
+    /// Where the browser goes back to afterwards (checked when the flow started).
+    pub return_to: Option<String>,
 }
 
 /// What the provider sends the browser back with (the callback's query).
@@ -610,7 +620,7 @@ pub async fn prove(
     let display = claim_at(&claims, &cfg.name_path);
     let who = ProviderIdentity { issuer, subject: identifier };
     let user = account_for(state, &who, &claims, display.as_deref()).await?;
-    Ok(Proven { user, remember: started.remember })
+    Ok(Proven { user, remember: started.remember, return_to: started.return_to })
 }
 
 /// A username from the provider's claims: letters, digits and `. _ - @`, unique here.

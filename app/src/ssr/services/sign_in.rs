@@ -142,7 +142,8 @@ async fn directory_factor(
 }
 
 /// The end of a single sign-on at the callback: the provider proves who it is, and "remember
-/// me" is what the flow was started with.
+/// me" is what the flow was started with. Answers the outcome and where the browser goes back
+/// to when the flow was started with a way back (`rd`).
 pub async fn with_sso(
     state: &AppState,
     flow: oidc::Flow,
@@ -150,9 +151,13 @@ pub async fn with_sso(
     browser: Option<&str>,
     client: &ClientMeta,
     trusted_device: Option<&str>,
-) -> Result<LoginOutcome, AppError> {
-    let result = counted("sso", sso_factor(state, flow, callback, browser, client, trusted_device).await);
-    audit::on_failure(state, result, |e| failed_sign_in("sso", client, e)).await
+) -> Result<(LoginOutcome, Option<String>), AppError> {
+    let (result, back) = match sso_factor(state, flow, callback, browser, client, trusted_device).await {
+        Ok((outcome, back)) => (Ok(outcome), back),
+        Err(e) => (Err(e), None),
+    };
+    let result = counted("sso", result);
+    Ok((audit::on_failure(state, result, |e| failed_sign_in("sso", client, e)).await?, back))
 }
 
 #[tracing::instrument(skip_all)]
@@ -163,10 +168,10 @@ async fn sso_factor(
     browser: Option<&str>,
     client: &ClientMeta,
     trusted_device: Option<&str>,
-) -> Result<LoginOutcome, AppError> {
+) -> Result<(LoginOutcome, Option<String>), AppError> {
     let proven = oidc::prove(state, flow, callback, browser).await?;
     let ctx = SignInContext { family: Family::Users, remember: proven.remember, client, trusted_device };
-    finish_first_factor(state, proven.user, &ctx, "sso", None).await
+    Ok((finish_first_factor(state, proven.user, &ctx, "sso", None).await?, proven.return_to))
 }
 
 /// Counts a first factor's end for the metrics.
