@@ -234,3 +234,49 @@ base('behind nginx: a step_up terminal asks for a code on the step-up page, for 
     await setRules([]);
   }
 });
+
+base('the admin page adds, orders and removes access rules, each error on its field', async ({ page }) => {
+  page.setDefaultTimeout(15_000);
+  await page.goto(`${site}/login`);
+  await hydrated(page);
+  await page.getByLabel('Username').fill(ADMIN);
+  await page.getByLabel('Password').fill(ADMIN_PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(`${site}/`);
+  await page.goto(`${site}/admin`);
+  await hydrated(page);
+  const rules = page.getByTestId('access-rules');
+  await expect(rules.getByTestId('no-rules')).toBeVisible();
+
+  await rules.getByText('Add a rule…').click();
+  // A terminal pattern with a policy that does not use it: said on the path field.
+  await rules.getByLabel('Path').fill('/terminal/{id}/*');
+  await rules.getByLabel('Needs').selectOption('one_factor');
+  await rules.getByRole('button', { name: 'Add rule' }).click();
+  await expect(rules.getByLabel('Path')).toHaveAttribute('aria-invalid', 'true');
+  await expect(rules.getByTestId('rule-row')).toHaveCount(0);
+  await rules.getByLabel('Needs').selectOption('step_up');
+  await rules.getByRole('button', { name: 'Add rule' }).click();
+  await expect(rules.getByTestId('rule-row')).toHaveCount(1);
+  await expect(rules.getByText('Rule added. It applies from the next request.')).toBeVisible();
+  await rules.getByText('Add a rule…').click();
+  await rules.getByLabel('Path').fill('/terminal/public/*');
+  await rules.getByLabel('Needs').selectOption('bypass');
+  await rules.getByRole('button', { name: 'Add rule' }).click();
+  await expect(rules.getByTestId('rule-row')).toHaveCount(2);
+  // The bypass must come first to count: moved up, and the proxy lets anyone through there.
+  await rules.getByRole('button', { name: 'Move rule 2 (any host /terminal/public/*) up' }).click();
+  await expect(rules.getByTestId('rule-row').first()).toContainText('/terminal/public/*');
+  await rules.scrollIntoViewIfNeeded();
+  await shot(page, '75-access-rules');
+  const anonymous = await fetch(`${site}/terminal/public/app.css`, { redirect: 'manual' });
+  expect(anonymous.status).toBe(200);
+  const stepUp = await fetch(`${site}/terminal/7/`, { redirect: 'manual', headers: { accept: 'text/html' } });
+  expect(stepUp.status).toBe(302);
+
+  for (let i = 0; i < 2; i++) {
+    await rules.getByRole('button', { name: /^Remove rule 1 / }).click();
+    await expect(rules.getByTestId('rule-row')).toHaveCount(1 - i);
+  }
+  await expect(rules.getByTestId('no-rules')).toBeVisible();
+});

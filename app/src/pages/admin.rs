@@ -580,6 +580,7 @@ fn AccessRulesSection() -> impl IntoView {
             hidden=move || matches!(rules.get(), Some(Err(e)) if e.is(ErrorKind::Forbidden))>
             <h2 id="rules-title">"Forward-auth access rules"</h2>
             <p class="muted">"What a reverse proxy in front of your terminals lets through. Rules are checked from the top; the first whose host and path match decides. With no rules, every signed-in session passes; once there is one, a request no rule matches is refused."</p>
+            <StatusLine status=add_status/>
             <StatusLine status=removed/>
             <StatusLine status=moved/>
             <Transition fallback=|| view! { <p class="muted">"Loading rules…"</p> }>
@@ -618,7 +619,6 @@ fn AccessRulesSection() -> impl IntoView {
                     </div>
                     <Field name="subjects" id="rule-subjects" label="Only for (optional)" hint="group:admins, user:alice … comma-separated. Empty: everyone."
                         maxlength="2000" autocomplete="off" error=field_error(added, "rule_subjects")/>
-                    <StatusLine status=add_status/>
                     <Submit label="Add rule" busy_label="Adding…" pending=add.pending()/>
                 </ActionForm>
             </details>

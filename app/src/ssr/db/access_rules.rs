@@ -16,14 +16,16 @@ const LIST: &str =
     "SELECT id, position, host, path, policy, subjects FROM access_rules ORDER BY position, id";
 
 /// Every rule in the order they are checked. Read at every forward-auth request, so on the
-/// point-read path when there is one (SQLite), else on the pool.
-pub async fn list(pool: &Pool) -> Result<Vec<AccessRuleRow>, sqlx::Error> {
-    if let Some(found) = pool.point_reads().and_then(|r| r.run(list_now)) {
+/// point-read path when there is one (SQLite: remembered until the next commit to the file),
+/// else on the pool.
+pub async fn list(pool: &Pool) -> Result<std::sync::Arc<Vec<AccessRuleRow>>, sqlx::Error> {
+    if let Some(found) = pool.point_reads().and_then(|r| r.table("access_rules", list_now)) {
         return Ok(found);
     }
-    with_pool!(pool => {
+    let rows: Vec<AccessRuleRow> = with_pool!(pool => {
         sqlx::query_as(LIST).fetch_all(pool).await
-    })
+    })?;
+    Ok(std::sync::Arc::new(rows))
 }
 
 fn list_now(c: &rusqlite::Connection) -> rusqlite::Result<Vec<AccessRuleRow>> {

@@ -51,7 +51,12 @@ struct Inner {
     wal: OnceLock<WalMark>,
     wal_tried: Mutex<Option<std::time::Instant>>,
     sessions: Mutex<Remembered>,
+    /// Whole-table reads (the access rules) by name, with the mark they were read under.
+    tables: Mutex<HashMap<&'static str, Marked>>,
 }
+
+/// A whole-table read and the WAL index header it was read under.
+type Marked = ([u8; WAL_HEADER], Arc<dyn std::any::Any + Send + Sync>);
 
 /// Session rows read while the WAL index header was `mark`.
 #[derive(Default)]
@@ -84,6 +89,7 @@ impl PointReads {
             wal: OnceLock::new(),
             wal_tried: Mutex::new(None),
             sessions: Mutex::new(Remembered::default()),
+            tables: Mutex::new(HashMap::new()),
         })))
     }
 
@@ -118,6 +124,33 @@ impl PointReads {
             }
         }
         Some(found)
+    }
+
+    /// `read`'s answer for the small table `name`, read again only after a commit to the file
+    /// (the same mark as [`PointReads::session`]). `None` when there is no fast path.
+    pub fn table<T: Send + Sync + 'static>(
+        &self,
+        name: &'static str,
+        read: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T>,
+    ) -> Option<Arc<T>> {
+        let inner = self.0.as_ref()?;
+        // The header before the read: a value is never filed under a mark newer than its data.
+        let mark = inner.wal_mark().and_then(WalMark::read);
+        if let Some(mark) = mark {
+            let memory = inner.tables.lock().ok()?;
+            if let Some((seen, value)) = memory.get(name) {
+                if *seen == mark {
+                    if let Ok(value) = value.clone().downcast::<T>() {
+                        return Some(value);
+                    }
+                }
+            }
+        }
+        let value = Arc::new(self.run(read)?);
+        if let (Some(mark), Ok(mut memory)) = (mark, inner.tables.lock()) {
+            memory.insert(name, (mark, value.clone()));
+        }
+        Some(value)
     }
 
     /// Runs `read` on a read-only connection; `None` when there is no fast path or it failed
@@ -313,6 +346,31 @@ mod tests {
             vault_key_sealed: None,
             second_factor_at: None,
         }
+    }
+
+    #[test]
+    fn a_remembered_table_is_read_again_after_any_commit() {
+        let dir = std::env::temp_dir().join(format!("pc-point-table-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("t.db");
+        let writer = rusqlite::Connection::open(&path).unwrap();
+        writer
+            .execute_batch("PRAGMA journal_mode=WAL; CREATE TABLE r (n INTEGER); INSERT INTO r VALUES (1);")
+            .unwrap();
+        let reads = PointReads::for_file("sqlite://t.db", &path);
+        let count = std::cell::Cell::new(0);
+        let get = || {
+            *reads
+                .table("r", |c| {
+                    count.set(count.get() + 1);
+                    c.query_row("SELECT SUM(n) FROM r", [], |r| r.get::<_, i64>(0))
+                })
+                .unwrap()
+        };
+        assert_eq!((get(), get(), count.get()), (1, 1, 1), "an unchanged file is answered from memory");
+        writer.execute("INSERT INTO r VALUES (2)", []).unwrap();
+        assert_eq!((get(), count.get()), (3, 2), "a commit is seen at the next read");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

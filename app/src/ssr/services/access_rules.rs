@@ -21,6 +21,7 @@ use crate::ssr::db::{self, access_rules::AccessRuleRow};
 use crate::ssr::keys::new_id;
 use crate::ssr::AppState;
 use serde::{Deserialize, Serialize};
+use std::sync::{Arc, Mutex};
 
 /// At most this many rules.
 pub const MAX_RULES: usize = 200;
@@ -354,10 +355,26 @@ pub fn decide(rules: &[Rule], host: &str, segments: &[String], caller: Option<&C
     }
 }
 
-/// The rules in force, as forward-auth checks them at every request (read from the database
-/// each time, so an edit holds at the next request on every node).
-pub async fn in_force(state: &AppState) -> Result<Vec<Rule>, AppError> {
-    Ok(db::access_rules::list(&state.pool).await?.iter().filter_map(Rule::from_row).collect())
+/// The rules in force, as forward-auth checks them at every request: the rows are read each
+/// time (on SQLite, remembered until the next commit to the file), so an edit holds at the
+/// next request on every node; the rules parsed from them are reused while the rows are the
+/// same.
+pub async fn in_force(state: &AppState) -> Result<Arc<Vec<Rule>>, AppError> {
+    type Parsed = (Arc<Vec<AccessRuleRow>>, Arc<Vec<Rule>>);
+    static PARSED: Mutex<Option<Parsed>> = Mutex::new(None);
+    let rows = db::access_rules::list(&state.pool).await?;
+    if let Ok(parsed) = PARSED.lock() {
+        if let Some((seen, rules)) = parsed.as_ref() {
+            if Arc::ptr_eq(seen, &rows) || **seen == *rows {
+                return Ok(rules.clone());
+            }
+        }
+    }
+    let rules: Arc<Vec<Rule>> = Arc::new(rows.iter().filter_map(Rule::from_row).collect());
+    if let Ok(mut parsed) = PARSED.lock() {
+        *parsed = Some((rows, rules.clone()));
+    }
+    Ok(rules)
 }
 
 /// A stored rule as shown and edited.
