@@ -49,6 +49,19 @@ pub async fn delete(pool: impl Into<Exec<'_>>, id: i64) -> Result<(), sqlx::Erro
     })
 }
 
+/// Removes several reserved hits in one statement (the two halves of a password attempt).
+pub async fn delete_all(pool: impl Into<Exec<'_>>, ids: &[i64]) -> Result<(), sqlx::Error> {
+    let marks: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
+    let sql = format!("DELETE FROM rate_limit_hits WHERE id IN ({})", marks.join(", "));
+    with_exec!(pool => {
+        let mut q = sqlx::query(&sql);
+        for id in ids {
+            q = q.bind(*id);
+        }
+        q.execute(pool).await.map(|_| ())
+    })
+}
+
 pub async fn clear(pool: impl Into<Exec<'_>>, bucket: &str) -> Result<(), sqlx::Error> {
     with_exec!(pool => {
         sqlx::query("DELETE FROM rate_limit_hits WHERE bucket = $1").bind(bucket).execute(pool).await.map(|_| ())

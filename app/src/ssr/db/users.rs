@@ -86,7 +86,43 @@ pub async fn insert(
     })
 }
 
+/// A user read by one column, on the point-read path when asked outside a transaction on
+/// SQLite (a sign-in reads its user twice; each trip through the pool's worker thread costs
+/// more than the read).
+fn point_read(pool: &Exec<'_>, column: &str, value: &str) -> Option<Option<UserRow>> {
+    let Exec::Pool(p) = pool else { return None };
+    p.point_reads()?.run(|c| {
+        use rusqlite::OptionalExtension;
+        c.prepare_cached(&format!("SELECT {COLUMNS} FROM users WHERE {column} = ?1"))?
+            .query_row([value], |r| {
+                Ok(UserRow {
+                    id: r.get(0)?,
+                    username: r.get(1)?,
+                    display_name: r.get(2)?,
+                    password_hash: r.get(3)?,
+                    is_admin: r.get(4)?,
+                    is_oidc: r.get(5)?,
+                    tokens_valid_after: r.get(6)?,
+                    created_at: r.get(7)?,
+                    totp_enabled: r.get(8)?,
+                    totp_secret_enc: r.get(9)?,
+                    totp_pending_enc: r.get(10)?,
+                    totp_last_step: r.get(11)?,
+                    passcode_hash: r.get(12)?,
+                    lock_after_minutes: r.get(13)?,
+                    single_session_mode: r.get(14)?,
+                    ldap_dn: r.get(15)?,
+                })
+            })
+            .optional()
+    })
+}
+
 pub async fn find_by_id(pool: impl Into<Exec<'_>>, id: &str) -> Result<Option<UserRow>, sqlx::Error> {
+    let pool = pool.into();
+    if let Some(found) = point_read(&pool, "id", id) {
+        return Ok(found);
+    }
     with_exec!(pool => {
         sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = $1")).bind(id).fetch_optional(pool).await
     })
@@ -96,6 +132,10 @@ pub async fn find_by_key(
     pool: impl Into<Exec<'_>>,
     username_key: &str,
 ) -> Result<Option<UserRow>, sqlx::Error> {
+    let pool = pool.into();
+    if let Some(found) = point_read(&pool, "username_key", username_key) {
+        return Ok(found);
+    }
     with_exec!(pool => {
         sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE username_key = $1"))
             .bind(username_key)

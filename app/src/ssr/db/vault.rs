@@ -16,14 +16,31 @@ pub struct ItemRow {
     pub updated_at: i64,
 }
 
+const WRAPPED_KEY: &str = "SELECT vault_salt, vault_key_wrapped FROM users WHERE id = $1 AND vault_salt IS NOT NULL AND vault_key_wrapped IS NOT NULL";
+
 pub async fn wrapped_key(
     pool: impl Into<Exec<'_>>,
     user_id: &str,
 ) -> Result<Option<WrappedKey>, sqlx::Error> {
+    let pool = pool.into();
+    // Asked at every password sign-in: on SQLite outside a transaction, a point read.
+    if let Exec::Pool(p) = &pool {
+        let read = p.point_reads().and_then(|r| {
+            r.run(|c| {
+                use rusqlite::OptionalExtension;
+                c.prepare_cached(WRAPPED_KEY)?
+                    .query_row([user_id], |r| {
+                        Ok(WrappedKey { vault_salt: r.get(0)?, vault_key_wrapped: r.get(1)? })
+                    })
+                    .optional()
+            })
+        });
+        if let Some(found) = read {
+            return Ok(found);
+        }
+    }
     with_exec!(pool => {
-        sqlx::query_as(
-            "SELECT vault_salt, vault_key_wrapped FROM users WHERE id = $1 AND vault_salt IS NOT NULL AND vault_key_wrapped IS NOT NULL",
-        )
+        sqlx::query_as(WRAPPED_KEY)
         .bind(user_id)
         .fetch_optional(pool)
         .await

@@ -128,8 +128,7 @@ pub struct PasswordAttempt {
 impl PasswordAttempt {
     /// A right password gives both slots back.
     pub async fn refund(self, state: &AppState) -> Result<(), AppError> {
-        rate_limit::refund(state, self.network).await?;
-        rate_limit::refund(state, self.account).await
+        rate_limit::refund_all(state, [self.network, self.account]).await
     }
 }
 

@@ -109,6 +109,12 @@ pub async fn refund(state: &AppState, attempt: Attempt) -> Result<(), AppError> 
     Ok(())
 }
 
+/// Gives several reserved attempts back at once.
+pub async fn refund_all<const N: usize>(state: &AppState, attempts: [Attempt; N]) -> Result<(), AppError> {
+    db::rate_limits::delete_all(&state.pool, &attempts.map(|a| a.id)).await?;
+    Ok(())
+}
+
 /// A reserved attempt that can be given back.
 pub trait Reservation: Sized {
     fn give_back(self, state: &AppState) -> impl std::future::Future<Output = Result<(), AppError>> + Send;
