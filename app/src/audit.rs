@@ -89,6 +89,9 @@ event_types! {
     SsoLinked => "sso_linked", "linked single sign-on", "link single sign-on";
     SsoUnlinked => "sso_unlinked", "unlinked single sign-on", "unlink single sign-on";
     StepUp => "step_up", "confirmed a second factor for forward-auth", "confirm a second factor for forward-auth";
+    PasskeyAdded => "passkey_added", "added a passkey", "add a passkey";
+    PasskeyRenamed => "passkey_renamed", "renamed a passkey", "rename a passkey";
+    PasskeyRemoved => "passkey_removed", "removed a passkey", "remove a passkey";
     AccessRulesChanged => "access_rules_changed", "changed the forward-auth access rules", "change the forward-auth access rules";
 }
 

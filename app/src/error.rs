@@ -67,6 +67,16 @@ pub enum ErrorKind {
     TerminalMfaLocked,
     /// Forward-auth: the rule asks for a fresh second factor (a `two_factor` or `step_up` path).
     StepUpRequired,
+    // Passkeys
+    /// The authenticator's answer did not verify (or its ceremony is unknown or over).
+    PasskeyFailed,
+    /// The user has the most passkeys allowed.
+    TooManyPasskeys,
+    /// This authenticator's passkey is registered already.
+    PasskeyExists,
+    PasskeyNotFound,
+    /// The public URL is not one passkeys can be bound to (an IP address).
+    PasskeysUnavailable,
     // Directory and single sign-on
     IncompleteConfig,
     LdapDisabled,
@@ -138,6 +148,11 @@ impl ErrorKind {
             NoPasscode => (404, "no_passcode"),
             TerminalMfaLocked => (403, "terminal_mfa_locked"),
             StepUpRequired => (403, "step_up_required"),
+            PasskeyFailed => (400, "passkey_failed"),
+            TooManyPasskeys => (409, "too_many_passkeys"),
+            PasskeyExists => (409, "passkey_exists"),
+            PasskeyNotFound => (404, "passkey_not_found"),
+            PasskeysUnavailable => (400, "passkeys_unavailable"),
             IncompleteConfig => (400, "incomplete_config"),
             LdapDisabled => (403, "ldap_disabled"),
             AccountConflict => (403, "account_conflict"),
@@ -174,6 +189,11 @@ impl ErrorKind {
             IncorrectPasscode => "Incorrect passcode.",
             NoPasscode => "No screen-lock passcode is set.",
             StepUpRequired => "Confirm with a code from your authenticator app first (the step-up page).",
+            PasskeyFailed => "The passkey could not be checked. Try again.",
+            TooManyPasskeys => "You have 10 passkeys already. Remove one to add another.",
+            PasskeyExists => "This passkey is registered already.",
+            PasskeyNotFound => "No such passkey.",
+            PasskeysUnavailable => "Passkeys need this instance's public URL (PORTCULLIS_PUBLIC_URL) to be a domain name, such as https://auth.example.com or http://localhost:3000.",
             DataLocked => "Your encrypted data is locked. Unlock it with your password.",
             RateLimited | TooManyAttempts => "Too many attempts. Try again later.",
             Unavailable => "A service Portcullis depends on is not answering. Try again shortly.",

@@ -8,6 +8,7 @@ pub(crate) mod audit;
 pub(crate) mod authz;
 pub(crate) mod ldap;
 pub(crate) mod oidc;
+pub(crate) mod passkeys;
 pub(crate) mod password_reset;
 pub(crate) mod screen_lock;
 pub(crate) mod sessions;
@@ -123,6 +124,16 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(authz::forward_auth))
         .routes(routes!(authz::auth_request))
         .routes(routes!(authz::rules, authz::set_rules))
+        // Extension: passkeys.
+        .routes(routes!(passkeys::auth_login_options))
+        .routes(routes!(passkeys::auth_login))
+        .routes(routes!(passkeys::users_login_options))
+        .routes(routes!(passkeys::users_login))
+        .routes(routes!(passkeys::list, passkeys::register))
+        .routes(routes!(passkeys::register_options))
+        .routes(routes!(passkeys::rename, passkeys::remove))
+        .routes(routes!(passkeys::list_of_user))
+        .routes(routes!(passkeys::revoke))
 }
 
 /// Anything else under `/api` is a JSON `404`, never the HTML not-found page. These are the

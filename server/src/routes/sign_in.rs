@@ -20,6 +20,8 @@ pub struct Providers {
     ldap: bool,
     oidc: bool,
     oidc_button_label: &'static str,
+    /// Extension: passkey sign-in works here (the public URL is a domain name).
+    passkey: bool,
 }
 
 #[utoipa::path(
@@ -35,6 +37,7 @@ pub async fn providers(State(state): State<AppState>) -> Result<Json<Providers>,
         ldap: ldap::is_enabled(&state).await?,
         oidc: oidc::config(&state).await?.is_some(),
         oidc_button_label: "Sign in with SSO",
+        passkey: app::ssr::services::passkeys::available(&state),
     }))
 }
 

@@ -18,6 +18,7 @@ mod log_audit;
 mod oidc;
 mod openapi;
 mod paging;
+mod passkeys;
 mod password_reset;
 #[allow(dead_code)] // shared with the other test binaries
 #[path = "../support/postgres.rs"]

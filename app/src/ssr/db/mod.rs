@@ -83,6 +83,7 @@ pub mod access_rules;
 pub mod api_keys;
 pub mod audit;
 pub mod oidc;
+pub mod passkeys;
 pub mod password_resets;
 pub mod point_reads;
 pub mod rate_limits;

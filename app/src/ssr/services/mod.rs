@@ -32,6 +32,7 @@ pub mod forward_auth;
 pub mod identity;
 pub mod ldap;
 pub mod oidc;
+pub mod passkeys;
 pub mod password_reset;
 pub mod passwords;
 pub mod rate_limit;

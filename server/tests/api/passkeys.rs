@@ -1,0 +1,508 @@
+//! Passkeys over REST, with a software authenticator that does what a browser and a passkey
+//! provider do: P-256 keys, the WebAuthn JSON a browser's `credential.toJSON()` sends,
+//! discoverable credentials that answer with their user handle, and flags and counters that
+//! tests can set (backup eligibility, user verification, the sign counter).
+use crate::helpers::*;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use base64::Engine;
+use openssl::bn::{BigNum, BigNumContext};
+use openssl::ec::{EcGroup, EcKey};
+use openssl::ecdsa::EcdsaSig;
+use openssl::nid::Nid;
+use openssl::pkey::Private;
+use openssl::sha::sha256;
+use serde_json::{json, Value};
+
+const ORIGIN: &str = "https://auth.example.com";
+
+/// The instance as users reach it: passkeys are bound to `auth.example.com`.
+async fn spawn() -> TestApp {
+    let dir = std::sync::Arc::new(tempfile::tempdir().unwrap());
+    spawn_app_with(dir, app::ssr::clock::ManualClock::new(START), |s| s.public_url = ORIGIN.into()).await
+}
+
+/// A few CBOR items, enough for an attestation object and a COSE key.
+enum Cbor {
+    Int(i64),
+    Bytes(Vec<u8>),
+    Text(&'static str),
+    Map(Vec<(Cbor, Cbor)>),
+}
+
+impl Cbor {
+    fn head(out: &mut Vec<u8>, major: u8, n: u64) {
+        match n {
+            0..=23 => out.push(major << 5 | n as u8),
+            24..=0xff => out.extend([major << 5 | 24, n as u8]),
+            0x100..=0xffff => {
+                out.push(major << 5 | 25);
+                out.extend((n as u16).to_be_bytes());
+            }
+            _ => {
+                out.push(major << 5 | 26);
+                out.extend((n as u32).to_be_bytes());
+            }
+        }
+    }
+
+    fn encode(&self, out: &mut Vec<u8>) {
+        match self {
+            Cbor::Int(i) if *i >= 0 => Self::head(out, 0, *i as u64),
+            Cbor::Int(i) => Self::head(out, 1, (-1 - *i) as u64),
+            Cbor::Bytes(b) => {
+                Self::head(out, 2, b.len() as u64);
+                out.extend(b);
+            }
+            Cbor::Text(t) => {
+                Self::head(out, 3, t.len() as u64);
+                out.extend(t.as_bytes());
+            }
+            Cbor::Map(entries) => {
+                Self::head(out, 5, entries.len() as u64);
+                for (k, v) in entries {
+                    k.encode(out);
+                    v.encode(out);
+                }
+            }
+        }
+    }
+
+    fn bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.encode(&mut out);
+        out
+    }
+}
+
+const UP: u8 = 0x01;
+const UV: u8 = 0x04;
+const BE: u8 = 0x08;
+const BS: u8 = 0x10;
+const AT: u8 = 0x40;
+
+/// One passkey in a software authenticator.
+struct SoftPasskey {
+    key: EcKey<Private>,
+    credential_id: Vec<u8>,
+    user_handle: Vec<u8>,
+    rp_id: String,
+    /// The sign counter it sends next (0 for ever, like synced passkeys, unless a test moves it).
+    counter: u32,
+    /// Extra flags: `BE`/`BS` for a synced passkey.
+    backup: u8,
+    /// Whether it says it verified the user.
+    verifies_user: bool,
+    /// The origin its browser reports.
+    origin: String,
+}
+
+fn b64(bytes: &[u8]) -> String {
+    B64.encode(bytes)
+}
+
+fn unb64(s: &str) -> Vec<u8> {
+    B64.decode(s.trim_end_matches('=')).expect("base64url")
+}
+
+impl SoftPasskey {
+    /// Answers `navigator.credentials.create()` for `options` (`{publicKey: …}`): the new
+    /// passkey and the JSON the browser would send.
+    fn create(options: &Value) -> (SoftPasskey, Value) {
+        let pk = &options["publicKey"];
+        assert_eq!(
+            pk["authenticatorSelection"]["residentKey"], "required",
+            "asks for a discoverable passkey"
+        );
+        let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).unwrap();
+        let mut passkey = SoftPasskey {
+            key: EcKey::generate(&group).unwrap(),
+            credential_id: rand::random::<[u8; 16]>().to_vec(),
+            user_handle: unb64(pk["user"]["id"].as_str().unwrap()),
+            rp_id: pk["rp"]["id"].as_str().unwrap().to_owned(),
+            counter: 0,
+            backup: 0,
+            verifies_user: true,
+            origin: ORIGIN.to_owned(),
+        };
+        let credential = passkey.attest(pk["challenge"].as_str().unwrap());
+        (passkey, credential)
+    }
+
+    fn client_data(&self, kind: &str, challenge: &str) -> Vec<u8> {
+        json!({"type": kind, "challenge": challenge, "origin": self.origin, "crossOrigin": false})
+            .to_string()
+            .into_bytes()
+    }
+
+    fn flags(&self) -> u8 {
+        UP | self.backup | if self.verifies_user { UV } else { 0 }
+    }
+
+    fn attest(&mut self, challenge: &str) -> Value {
+        let group = self.key.group();
+        let (mut x, mut y) = (BigNum::new().unwrap(), BigNum::new().unwrap());
+        let mut ctx = BigNumContext::new().unwrap();
+        self.key.public_key().affine_coordinates(group, &mut x, &mut y, &mut ctx).unwrap();
+        let cose = Cbor::Map(vec![
+            (Cbor::Int(1), Cbor::Int(2)),
+            (Cbor::Int(3), Cbor::Int(-7)),
+            (Cbor::Int(-1), Cbor::Int(1)),
+            (Cbor::Int(-2), Cbor::Bytes(x.to_vec_padded(32).unwrap())),
+            (Cbor::Int(-3), Cbor::Bytes(y.to_vec_padded(32).unwrap())),
+        ])
+        .bytes();
+        let mut auth_data = sha256(self.rp_id.as_bytes()).to_vec();
+        auth_data.push(self.flags() | AT);
+        auth_data.extend(self.counter.to_be_bytes());
+        auth_data.extend([0u8; 16]);
+        auth_data.extend((self.credential_id.len() as u16).to_be_bytes());
+        auth_data.extend(&self.credential_id);
+        auth_data.extend(cose);
+        let attestation = Cbor::Map(vec![
+            (Cbor::Text("fmt"), Cbor::Text("none")),
+            (Cbor::Text("attStmt"), Cbor::Map(vec![])),
+            (Cbor::Text("authData"), Cbor::Bytes(auth_data)),
+        ])
+        .bytes();
+        json!({
+            "id": b64(&self.credential_id),
+            "rawId": b64(&self.credential_id),
+            "type": "public-key",
+            "response": {
+                "attestationObject": b64(&attestation),
+                "clientDataJSON": b64(&self.client_data("webauthn.create", challenge)),
+            },
+            "extensions": {},
+        })
+    }
+
+    /// Answers `navigator.credentials.get()` for `options`, as a discoverable credential does
+    /// (with its user handle).
+    fn assert(&mut self, options: &Value) -> Value {
+        let challenge = options["publicKey"]["challenge"].as_str().unwrap();
+        let client_data = self.client_data("webauthn.get", challenge);
+        let mut auth_data = sha256(self.rp_id.as_bytes()).to_vec();
+        auth_data.push(self.flags());
+        auth_data.extend(self.counter.to_be_bytes());
+        let mut signed = auth_data.clone();
+        signed.extend(sha256(&client_data));
+        let signature = EcdsaSig::sign(&sha256(&signed), &self.key).unwrap().to_der().unwrap();
+        json!({
+            "id": b64(&self.credential_id),
+            "rawId": b64(&self.credential_id),
+            "type": "public-key",
+            "response": {
+                "authenticatorData": b64(&auth_data),
+                "clientDataJSON": b64(&client_data),
+                "signature": b64(&signature),
+                "userHandle": b64(&self.user_handle),
+            },
+            "extensions": {},
+        })
+    }
+}
+
+/// Registers a passkey named `name` for the token's user; answers the device and its id.
+async fn register(app: &TestApp, token: &str, name: &str) -> (SoftPasskey, String) {
+    let r = app.post("/api/users/passkeys/options", Some(token), json!({})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let (device, credential) = SoftPasskey::create(&r.body["options"]);
+    let r = app
+        .post(
+            "/api/users/passkeys",
+            Some(token),
+            json!({"challengeId": r.body["challengeId"], "name": name, "credential": credential}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    (device, r.body["id"].as_str().unwrap().to_owned())
+}
+
+/// A passkey sign-in of the users family from start to end.
+async fn sign_in_with(app: &TestApp, device: &mut SoftPasskey) -> Reply {
+    let r = app.post("/api/users/login/passkey/options", None, json!({})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let answer = device.assert(&r.body["options"]);
+    app.post(
+        "/api/users/login/passkey",
+        None,
+        json!({"challengeId": r.body["challengeId"], "credential": answer}),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_passkey_signs_in_without_a_username_or_password_with_both_factors() {
+    let app = spawn().await;
+    app.setup_admin().await;
+    let (token, user_id) = app.user("alice").await;
+    assert_eq!(app.get("/api/auth/providers", None).await.body["passkey"], true);
+    let (mut device, id) = register(&app, &token, "Laptop").await;
+
+    let r = app.get("/api/users/passkeys", Some(&token)).await;
+    assert_eq!(r.status, 200);
+    let listed = r.body["passkeys"].as_array().unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["name"], "Laptop");
+    assert_eq!(listed[0]["id"], id.as_str());
+    assert!(listed[0]["lastUsedAt"].is_null());
+    assert!(listed[0].get("passkey").is_none() && listed[0].get("credentialId").is_none());
+
+    // Two-factor on: the passkey (user verified) still signs in at once.
+    app.enable_totp(&token).await;
+    let r = sign_in_with(&app, &mut device).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["userId"], user_id.as_str());
+    assert_eq!(r.body["username"], "alice");
+    assert!(r.set_cookie().contains("jwt="), "sets the session cookie");
+    let new_token = r.body["token"].as_str().unwrap();
+    let me = app.get("/api/users/me", Some(new_token)).await;
+    assert_eq!(me.status, 200);
+    assert_eq!(
+        app.sql_count(&format!(
+            "SELECT COUNT(*) FROM sessions WHERE user_id = '{user_id}' AND second_factor_at IS NOT NULL"
+        ))
+        .await,
+        1,
+        "the session counts as two factors"
+    );
+    let r = app.get("/api/users/passkeys", Some(&token)).await;
+    assert!(r.body["passkeys"][0]["lastUsedAt"].is_string());
+
+    // The auth-api family: the same, in its own answer.
+    let r = app.post("/api/auth/login/passkey/options", None, json!({"autofill": true})).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["options"]["mediation"], "conditional", "autofill asks for conditional mediation");
+    let answer = device.assert(&r.body["options"]);
+    let r = app
+        .post(
+            "/api/auth/login/passkey",
+            None,
+            json!({"challengeId": r.body["challengeId"], "credential": answer}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["user"]["username"], "alice");
+
+    let events = app
+        .sql_count("SELECT COUNT(*) FROM audit_events WHERE type = 'sign_in' AND outcome = 'success' AND details LIKE '%passkey%'")
+        .await;
+    assert_eq!(events, 2);
+}
+
+#[tokio::test]
+async fn replayed_foreign_expired_or_unverified_answers_are_refused_alike() {
+    let app = spawn().await;
+    app.setup_admin().await;
+    let (token, _) = app.user("bob").await;
+    let (mut device, _) = register(&app, &token, "Phone").await;
+
+    // A replay: the same answer to the same challenge a second time.
+    let r = app.post("/api/users/login/passkey/options", None, json!({})).await;
+    assert!(r.body["options"].get("mediation").is_none_or(Value::is_null), "a dialog, not autofill");
+    let answer = device.assert(&r.body["options"]);
+    let body = json!({"challengeId": r.body["challengeId"], "credential": answer});
+    assert_eq!(app.post("/api/users/login/passkey", None, body.clone()).await.status, 200);
+    let again = app.post("/api/users/login/passkey", None, body).await;
+    assert_eq!(again.status, 401);
+    assert_eq!(again.code(), "invalid_credentials");
+
+    // Another site's page asking this passkey.
+    device.origin = "https://evil.example.net".into();
+    let r = sign_in_with(&app, &mut device).await;
+    assert_eq!((r.status.as_u16(), r.code()), (401, "invalid_credentials"));
+    device.origin = ORIGIN.into();
+
+    // A ceremony older than 5 minutes.
+    let r = app.post("/api/users/login/passkey/options", None, json!({})).await;
+    app.clock.advance(5 * 60 + 1);
+    let answer = device.assert(&r.body["options"]);
+    let r = app
+        .post(
+            "/api/users/login/passkey",
+            None,
+            json!({"challengeId": r.body["challengeId"], "credential": answer}),
+        )
+        .await;
+    assert_eq!((r.status.as_u16(), r.code()), (401, "invalid_credentials"));
+
+    // An authenticator that did not verify the user.
+    device.verifies_user = false;
+    let r = sign_in_with(&app, &mut device).await;
+    assert_eq!((r.status.as_u16(), r.code()), (401, "invalid_credentials"));
+    device.verifies_user = true;
+
+    // A signature that does not match (a tampered answer).
+    let r = app.post("/api/users/login/passkey/options", None, json!({})).await;
+    let mut answer = device.assert(&r.body["options"]);
+    let other =
+        device.assert(&app.post("/api/users/login/passkey/options", None, json!({})).await.body["options"]);
+    answer["response"]["signature"] = other["response"]["signature"].clone();
+    let r = app
+        .post(
+            "/api/users/login/passkey",
+            None,
+            json!({"challengeId": r.body["challengeId"], "credential": answer}),
+        )
+        .await;
+    assert_eq!((r.status.as_u16(), r.code()), (401, "invalid_credentials"));
+
+    // An unknown passkey, and garbage, get the same answers as a wrong one.
+    let mut stranger = SoftPasskey { credential_id: vec![7; 16], ..device_clone(&device) };
+    let r = sign_in_with(&app, &mut stranger).await;
+    assert_eq!((r.status.as_u16(), r.code()), (401, "invalid_credentials"));
+    let r = app
+        .post("/api/users/login/passkey", None, json!({"challengeId": "x", "credential": {"id": 1}}))
+        .await;
+    assert_eq!((r.status.as_u16(), r.code()), (400, "invalid_request"));
+    assert_eq!(r.body["field"], "credential");
+
+    // Still fine afterwards.
+    assert_eq!(sign_in_with(&app, &mut device).await.status, 200);
+}
+
+/// The same key pair under another credential id.
+fn device_clone(d: &SoftPasskey) -> SoftPasskey {
+    SoftPasskey {
+        key: d.key.clone(),
+        credential_id: d.credential_id.clone(),
+        user_handle: d.user_handle.clone(),
+        rp_id: d.rp_id.clone(),
+        counter: d.counter,
+        backup: d.backup,
+        verifies_user: d.verifies_user,
+        origin: d.origin.clone(),
+    }
+}
+
+#[tokio::test]
+async fn counters_and_backup_flags_behave_like_real_passkeys() {
+    let app = spawn().await;
+    app.setup_admin().await;
+    let (token, _) = app.user("carol").await;
+    let (mut device, _) = register(&app, &token, "Key").await;
+
+    // A counter of 0 every time (synced passkeys) is not a clone.
+    for _ in 0..2 {
+        assert_eq!(sign_in_with(&app, &mut device).await.status, 200);
+    }
+    // A counting key: forwards is fine, backwards (a clone) is refused.
+    device.counter = 5;
+    assert_eq!(sign_in_with(&app, &mut device).await.status, 200);
+    device.counter = 6;
+    assert_eq!(sign_in_with(&app, &mut device).await.status, 200);
+    device.counter = 6;
+    assert_eq!(sign_in_with(&app, &mut device).await.status, 401, "a counter that did not move");
+    device.counter = 7;
+
+    // The provider starts to sync the passkey (iCloud, KeePassXC): still the same passkey.
+    device.backup = BE | BS;
+    assert_eq!(sign_in_with(&app, &mut device).await.status, 200);
+    device.counter = 8;
+    assert_eq!(sign_in_with(&app, &mut device).await.status, 200, "and again, with the new flags stored");
+}
+
+#[tokio::test]
+async fn passkeys_are_named_limited_to_ten_and_removed_at_once() {
+    let app = spawn().await;
+    let admin = app.setup_admin().await;
+    let (token, user_id) = app.user("dave").await;
+
+    // Adding one needs a recent sign-in.
+    app.clock.advance(11 * 60);
+    let r = app.post("/api/users/passkeys/options", Some(&token), json!({})).await;
+    assert_eq!((r.status.as_u16(), r.code()), (403, "reauthentication_required"));
+    let (token, _) = app.login("dave", USER_PASSWORD).await;
+
+    // A name is required; a bad one keeps the ceremony for another try.
+    let r = app.post("/api/users/passkeys/options", Some(&token), json!({})).await;
+    let challenge = r.body["challengeId"].clone();
+    let (mut device, credential) = SoftPasskey::create(&r.body["options"]);
+    let bad = app
+        .post(
+            "/api/users/passkeys",
+            Some(&token),
+            json!({"challengeId": challenge, "name": "  ", "credential": credential}),
+        )
+        .await;
+    assert_eq!((bad.status.as_u16(), bad.code()), (400, "invalid_request"));
+    assert_eq!(bad.body["field"], "name");
+    let r = app
+        .post(
+            "/api/users/passkeys",
+            Some(&token),
+            json!({"challengeId": challenge, "name": "Desk key", "credential": credential}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.body["id"].as_str().unwrap().to_owned();
+
+    // The same authenticator again: the browser is told to exclude it; if it answers anyway, 409.
+    let r = app.post("/api/users/passkeys/options", Some(&token), json!({})).await;
+    let excluded = r.body["options"]["publicKey"]["excludeCredentials"].as_array().unwrap();
+    assert_eq!(excluded.len(), 1);
+    let again = device.attest(r.body["options"]["publicKey"]["challenge"].as_str().unwrap());
+    let r = app
+        .post(
+            "/api/users/passkeys",
+            Some(&token),
+            json!({"challengeId": r.body["challengeId"], "name": "Twice", "credential": again}),
+        )
+        .await;
+    assert_eq!((r.status.as_u16(), r.code()), (409, "passkey_exists"));
+
+    // Another user cannot finish this user's ceremony.
+    let (other, _) = app.user("erin").await;
+    let r = app.post("/api/users/passkeys/options", Some(&token), json!({})).await;
+    let (_, credential) = SoftPasskey::create(&r.body["options"]);
+    let stolen = app
+        .post(
+            "/api/users/passkeys",
+            Some(&other),
+            json!({"challengeId": r.body["challengeId"], "name": "Mine", "credential": credential}),
+        )
+        .await;
+    assert_eq!((stolen.status.as_u16(), stolen.code()), (400, "passkey_failed"));
+
+    // Rename.
+    let r = app.patch(&format!("/api/users/passkeys/{id}"), Some(&token), json!({"name": "YubiKey 5"})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(app.get("/api/users/passkeys", Some(&token)).await.body["passkeys"][0]["name"], "YubiKey 5");
+    let r = app.patch(&format!("/api/users/passkeys/{id}"), Some(&other), json!({"name": "Mine"})).await;
+    assert_eq!((r.status.as_u16(), r.code()), (404, "passkey_not_found"), "not someone else's");
+
+    // Up to ten.
+    for n in 2..=10 {
+        register(&app, &token, &format!("Key {n}")).await;
+    }
+    let r = app.post("/api/users/passkeys/options", Some(&token), json!({})).await;
+    assert_eq!((r.status.as_u16(), r.code()), (409, "too_many_passkeys"));
+
+    // The admin sees and revokes; the user removes: either stops sign-in at the next attempt.
+    let r = app.get(&format!("/api/users/{user_id}/passkeys"), Some(&admin)).await;
+    assert_eq!(r.body["passkeys"].as_array().unwrap().len(), 10);
+    let r = app.get(&format!("/api/users/{user_id}/passkeys"), Some(&other)).await;
+    assert_eq!(r.status, 403);
+    assert_eq!(sign_in_with(&app, &mut device).await.status, 200);
+    let r = app.delete(&format!("/api/users/{user_id}/passkeys/{id}"), Some(&admin)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = sign_in_with(&app, &mut device).await;
+    assert_eq!((r.status.as_u16(), r.code()), (401, "invalid_credentials"));
+    let r = app.delete(&format!("/api/users/passkeys/{id}"), Some(&token)).await;
+    assert_eq!((r.status.as_u16(), r.code()), (404, "passkey_not_found"));
+
+    let removed = app.sql_count("SELECT COUNT(*) FROM audit_events WHERE type = 'passkey_removed'").await;
+    assert_eq!(removed, 1);
+}
+
+#[tokio::test]
+async fn an_ip_address_public_url_says_passkeys_are_unavailable() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    assert_eq!(app.get("/api/auth/providers", None).await.body["passkey"], false);
+    let r = app.post("/api/users/login/passkey/options", None, json!({})).await;
+    assert_eq!((r.status.as_u16(), r.code()), (400, "passkeys_unavailable"));
+    let r = app.post("/api/users/passkeys/options", Some(&admin), json!({})).await;
+    assert_eq!((r.status.as_u16(), r.code()), (400, "passkeys_unavailable"));
+    assert_eq!(app.get("/api/users/passkeys", Some(&admin)).await.status, 200);
+}
