@@ -229,6 +229,8 @@ impl AuditEvent {
                 "sso" => " with single sign-on",
                 "totp" => " with an authenticator code",
                 "backup_code" => " with a backup code",
+                "passkey" => " with a passkey",
+                "passcode" => " with the passcode",
                 _ => "",
             });
         }

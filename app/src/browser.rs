@@ -30,6 +30,58 @@ mod imp {
         }
     }
 
+    /// Asks the browser's WebAuthn to make a passkey for `options` (WebAuthn's JSON form,
+    /// `{publicKey: …}`); answers the new credential as JSON (`credential.toJSON()`), or what
+    /// went wrong in words.
+    pub async fn create_passkey(options: &str) -> Result<String, String> {
+        use js_sys::{Function, Reflect, JSON};
+        use wasm_bindgen::JsValue;
+        let unsupported = || "This browser cannot make passkeys.".to_owned();
+        let window = web_sys::window().ok_or_else(unsupported)?;
+        let pkc =
+            Reflect::get(&window, &JsValue::from_str("PublicKeyCredential")).map_err(|_| unsupported())?;
+        let parse: Function = Reflect::get(&pkc, &JsValue::from_str("parseCreationOptionsFromJSON"))
+            .ok()
+            .and_then(|f| f.dyn_into().ok())
+            .ok_or_else(unsupported)?;
+        let options =
+            JSON::parse(options).map_err(|_| "The server's passkey options did not read.".to_owned())?;
+        let public_key =
+            Reflect::get(&options, &JsValue::from_str("publicKey")).map_err(|_| unsupported())?;
+        let parsed = parse
+            .call1(&pkc, &public_key)
+            .map_err(|_| "The server's passkey options did not read.".to_owned())?;
+        let request = js_sys::Object::new();
+        Reflect::set(&request, &JsValue::from_str("publicKey"), &parsed).map_err(|_| unsupported())?;
+        let credentials = Reflect::get(&window.navigator(), &JsValue::from_str("credentials"))
+            .map_err(|_| unsupported())?;
+        let create: Function = Reflect::get(&credentials, &JsValue::from_str("create"))
+            .ok()
+            .and_then(|f| f.dyn_into().ok())
+            .ok_or_else(unsupported)?;
+        let promise: js_sys::Promise = create
+            .call1(&credentials, &request)
+            .ok()
+            .and_then(|p| p.dyn_into().ok())
+            .ok_or_else(unsupported)?;
+        let credential = wasm_bindgen_futures::JsFuture::from(promise).await.map_err(|e| {
+            let name = Reflect::get(&e, &JsValue::from_str("name")).ok().and_then(|n| n.as_string());
+            match name.as_deref() {
+                Some("NotAllowedError") | Some("AbortError") => {
+                    "No passkey was made (cancelled or timed out).".to_owned()
+                }
+                Some("InvalidStateError") => "This device has a passkey for your account already.".to_owned(),
+                _ => "The browser could not make a passkey.".to_owned(),
+            }
+        })?;
+        let to_json: Function = Reflect::get(&credential, &JsValue::from_str("toJSON"))
+            .ok()
+            .and_then(|f| f.dyn_into().ok())
+            .ok_or_else(unsupported)?;
+        let json = to_json.call0(&credential).map_err(|_| unsupported())?;
+        JSON::stringify(&json).ok().and_then(|s| s.as_string()).ok_or_else(unsupported)
+    }
+
     /// Tells this browser's other tabs that the lock state changed (`lock` or `unlock`).
     pub fn tell_other_tabs(kind: &str) {
         if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
@@ -137,6 +189,10 @@ mod imp {
 
     pub fn copy_to_clipboard(_text: &str) -> bool {
         false
+    }
+
+    pub async fn create_passkey(_options: &str) -> Result<String, String> {
+        Err("Passkeys are made in the browser.".to_owned())
     }
 
     pub fn tell_other_tabs(_kind: &str) {}

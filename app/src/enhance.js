@@ -128,3 +128,75 @@
     if (!full) html.dataset.ready = '1';
   });
 })();
+
+// Passkey sign-in on the sign-in page (`[data-passkey-sign-in]`, shown only when this instance
+// can use passkeys), without the WASM: "Sign in with a passkey" opens the browser's dialog, and
+// the browser's autofill offers passkeys in the username field (conditional mediation). A
+// signed-in browser loads the sign-in page again, which sends it on (to `rd` when given).
+(() => {
+  const start = () => {
+    const box = document.querySelector('[data-passkey-sign-in]');
+    const PKC = window.PublicKeyCredential;
+    if (!box || !PKC || !PKC.parseRequestOptionsFromJSON || !navigator.credentials) return;
+    const button = box.querySelector('[data-passkey-start]');
+    const error = box.querySelector('[data-passkey-error]');
+    const remember = document.querySelector('input[name=remember]');
+    let waiting = null;
+    const say = (text) => {
+      error.textContent = text;
+      error.hidden = !text;
+    };
+    const post = (url, body) => fetch(url, {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    const run = async (autofill) => {
+      // A click stops the autofill request first (the browser runs one request at a time).
+      const controller = new AbortController();
+      waiting = controller;
+      const opened = await post('/api/users/login/passkey/options', { autofill });
+      if (controller.signal.aborted) return;
+      if (!opened.ok) throw new Error((await opened.json()).error || 'Passkey sign-in is not available.');
+      const { challengeId, options } = await opened.json();
+      const publicKey = PKC.parseRequestOptionsFromJSON(options.publicKey);
+      const request = { publicKey, signal: controller.signal };
+      if (autofill) request.mediation = 'conditional';
+      const credential = await navigator.credentials.get(request);
+      button.disabled = true;
+      button.textContent = 'Signing in…';
+      const done = await post('/api/users/login/passkey', {
+        challengeId,
+        credential: credential.toJSON(),
+        rememberMe: !!(remember && remember.checked),
+      });
+      if (done.ok) {
+        location.reload();
+        return;
+      }
+      button.disabled = false;
+      button.textContent = 'Sign in with a passkey';
+      throw new Error(done.status === 401 ? 'That passkey did not sign you in. Try again or use your password.' : (await done.json()).error);
+    };
+    const quiet = (e) => e && (e.name === 'AbortError' || e.name === 'NotAllowedError');
+    button.hidden = false;
+    button.addEventListener('click', async () => {
+      say('');
+      if (waiting) waiting.abort();
+      try {
+        await run(false);
+      } catch (e) {
+        if (!quiet(e)) say(e.message || 'Passkey sign-in failed.');
+        else if (e.name === 'NotAllowedError') say('No passkey was chosen.');
+      }
+    });
+    if (PKC.isConditionalMediationAvailable) {
+      PKC.isConditionalMediationAvailable().then((yes) => {
+        if (yes) run(true).catch((e) => { if (!quiet(e)) say(e.message || 'Passkey sign-in failed.'); });
+      });
+    }
+  };
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
+  else start();
+})();

@@ -27,9 +27,11 @@ export interface Instance {
 
 interface Running extends Instance {
   proc: ChildProcess;
+  /** The same instance by address, for this process's own requests. */
+  direct: string;
 }
 
-async function start(): Promise<Running> {
+async function start(host: string): Promise<Running> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'portcullis-e2e-'));
   const port = await freePort();
   const log = path.join(dataDir, 'server.log');
@@ -43,10 +45,13 @@ async function start(): Promise<Running> {
       PORTCULLIS_DATA_DIR: dataDir,
       LEPTOS_SITE_ROOT: path.join(root, 'target/site'),
       PORTCULLIS_LOG: 'warn',
+      // Reached by name (`localhost`) where a spec needs it: passkeys are refused on an IP.
+      ...(host === '127.0.0.1' ? {} : { PORTCULLIS_PUBLIC_URL: `http://${host}:${port}` }),
     },
   });
   await waitForPort(port);
-  return { url: `http://127.0.0.1:${port}`, log, db: path.join(dataDir, 'portcullis.db'), proc };
+  const direct = `http://127.0.0.1:${port}`;
+  return { url: `http://${host}:${port}`, direct, log, db: path.join(dataDir, 'portcullis.db'), proc };
 }
 
 /** Makes the instance's first administrator over the API unless one exists. */
@@ -64,6 +69,8 @@ async function ensureAdmin(url: string): Promise<void> {
 type TestFixtures = {
   /** Whether the instance gets its first administrator before the test (default yes). */
   setUp: boolean;
+  /** The name the browser reaches the instance by (default `127.0.0.1`). */
+  host: string;
   instance: Instance;
 };
 
@@ -74,13 +81,14 @@ export const test = base.extend<TestFixtures, { servers: Map<string, Running> }>
     for (const s of servers.values()) s.proc.kill();
   }, { scope: 'worker' }],
   setUp: [true, { option: true }],
-  instance: async ({ servers, setUp }, use, testInfo) => {
+  host: ['127.0.0.1', { option: true }],
+  instance: async ({ servers, setUp, host }, use, testInfo) => {
     let s = servers.get(testInfo.file);
     if (!s) {
-      s = await start();
+      s = await start(host);
       servers.set(testInfo.file, s);
     }
-    if (setUp) await ensureAdmin(s.url);
+    if (setUp) await ensureAdmin(s.direct);
     await use({ url: s.url, log: s.log, db: s.db });
   },
   baseURL: async ({ instance }, use) => use(instance.url),

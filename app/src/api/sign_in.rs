@@ -126,6 +126,12 @@ pub async fn ldap_sign_in_open() -> Result<bool, AppError> {
     crate::ssr::services::ldap::is_enabled(&super::edge::state()?).await
 }
 
+/// Whether the sign-in page offers passkeys (this instance's public URL is a domain name).
+#[server(prefix = "/rpc")]
+pub async fn passkey_sign_in_open() -> Result<bool, AppError> {
+    Ok(crate::ssr::services::passkeys::available(&super::edge::state()?))
+}
+
 /// Whether the sign-in page offers single sign-on.
 #[server(prefix = "/rpc")]
 pub async fn sso_open() -> Result<bool, AppError> {

@@ -37,7 +37,7 @@ pub async fn unlock_terminal(container_id: String, code: String) -> Result<(), A
     use crate::ssr::services::{identity::Gate, terminals};
     let (state, caller) = super::edge::caller(Gate::Unlocked).await?;
     let id = crate::domain::ContainerId::parse(&container_id)?;
-    terminals::unlock(&state, &caller, &id, &code).await
+    terminals::unlock(&state, &caller, &id, terminals::Proof::Code(code)).await
 }
 
 /// Answers when the 15-minute grant ends (RFC 3339).
@@ -46,5 +46,7 @@ pub async fn verify_terminal(container_id: String, code: String) -> Result<Strin
     use crate::ssr::services::{identity::Gate, terminals};
     let (state, caller) = super::edge::caller(Gate::Unlocked).await?;
     let id = crate::domain::ContainerId::parse(&container_id)?;
-    Ok(crate::ssr::clock::rfc3339(terminals::verify(&state, &caller, &id, &code).await?))
+    Ok(crate::ssr::clock::rfc3339(
+        terminals::verify(&state, &caller, &id, terminals::Proof::Code(code)).await?,
+    ))
 }

@@ -1,5 +1,7 @@
 //! Password sign-in.
-use crate::api::{ldap_sign_in_open, password_reset_open, registration_open, sso_open, SignIn};
+use crate::api::{
+    ldap_sign_in_open, passkey_sign_in_open, password_reset_open, registration_open, sso_open, SignIn,
+};
 use crate::components::{field_error, form_error, AuthCard, Field, FormStatus, Submit};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -12,6 +14,7 @@ pub fn LoginPage() -> impl IntoView {
     let reset_open = Resource::new(|| (), |_| password_reset_open());
     let ldap_open = Resource::new(|| (), |_| ldap_sign_in_open());
     let sso = Resource::new(|| (), |_| sso_open());
+    let passkeys = Resource::new(|| (), |_| passkey_sign_in_open());
     let query = use_query_map();
     // A single sign-on that failed comes back here with the reason.
     let sso_error = move || {
@@ -53,7 +56,8 @@ pub fn LoginPage() -> impl IntoView {
                 })}
             </Suspense>
             <ActionForm action=action attr:class="stack" attr:novalidate=true>
-                <Field name="username" label="Username" autocomplete="username" required=true autofocus=true
+                // `webauthn`: the browser's autofill may offer this site's passkeys here.
+                <Field name="username" label="Username" autocomplete="username webauthn" required=true autofocus=true
                     error=field_error(result, "username")/>
                 <Field name="password" label="Password" kind="password" autocomplete="current-password" required=true
                     error=field_error(result, "password")/>
@@ -79,6 +83,20 @@ pub fn LoginPage() -> impl IntoView {
                 <FormStatus error=form_error(result)/>
                 <Submit label="Sign in" busy_label="Signing in…" pending=action.pending()/>
             </ActionForm>
+            // Passkeys need the browser's WebAuthn: `enhance.js` shows the button where it works.
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    passkeys.await.unwrap_or(false).then(|| view! {
+                        <div class="stack" data-passkey-sign-in="">
+                            <p class="divider"><span>"or"</span></p>
+                            <button type="button" class="btn btn-ghost btn-block" data-passkey-start="" hidden=true>
+                                "Sign in with a passkey"
+                            </button>
+                            <p class="field-error" role="alert" data-passkey-error="" hidden=true></p>
+                        </div>
+                    })
+                })}
+            </Suspense>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     let register = open.await.unwrap_or(false);

@@ -1,14 +1,16 @@
 //! Account security: two-factor sign-in (enroll, backup codes, turn off), the screen lock,
 //! terminal locks and the account's recent security activity.
 use crate::api::{
-    list_terminal_locks, recent_activity, security_state, two_factor_enabled, ConfirmTwoFactor, LockTerminal,
-    RemoveScreenPasscode, ReplaceBackupCodes, SetAutoLock, SetScreenPasscode, SetSingleSession,
-    StartTwoFactor, TurnOffTwoFactor, UnlockTerminal, VerifyTerminal,
+    begin_passkey, finish_passkey, list_terminal_locks, my_passkeys, recent_activity, security_state,
+    two_factor_enabled, ConfirmTwoFactor, LockTerminal, RemovePasskey, RemoveScreenPasscode,
+    ReplaceBackupCodes, SetAutoLock, SetScreenPasscode, SetSingleSession, StartTwoFactor, TurnOffTwoFactor,
+    UnlockTerminal, VerifyTerminal,
 };
 use crate::components::{
     describe, field_error, form_error, needs_reauthentication, AppFrame, Field, FormStatus, ReauthPrompt,
     Submit,
 };
+use crate::error::AppError;
 use crate::lock::LockCtx;
 use crate::pages::EventItem;
 use leptos::prelude::*;
@@ -18,8 +20,9 @@ pub fn SecurityPage() -> impl IntoView {
     view! {
         <AppFrame>
             <h1>"Account security"</h1>
-            <p class="lead">"Two-factor sign-in, the screen lock, and locks on your terminals."</p>
+            <p class="lead">"Two-factor sign-in, passkeys, the screen lock, and locks on your terminals."</p>
             <TwoFactorSection/>
+            <PasskeysSection/>
             <ScreenLockSection/>
             <TerminalLocksSection/>
             <RecentActivitySection/>
@@ -459,6 +462,128 @@ fn TerminalLocksSection() -> impl IntoView {
                     })/>
                 <div><Submit label="Lock terminal" busy_label="Locking…" pending=lock.pending()/></div>
             </ActionForm>
+        </section>
+    }
+}
+
+/// Adds a passkey: the server's options, the browser's WebAuthn, the server again.
+async fn add_passkey(name: String) -> Result<(), AppError> {
+    // Named first, so the browser's dialog does not come up for nothing.
+    let trimmed = name.trim().chars().count();
+    if trimmed == 0 || trimmed > 64 {
+        return Err(AppError::invalid(
+            crate::error::ErrorKind::InvalidRequest,
+            Some("name"),
+            "Name the passkey (1 to 64 characters), for example the device it is on.",
+        ));
+    }
+    let (challenge, options) = begin_passkey().await?;
+    let credential = crate::browser::create_passkey(&options)
+        .await
+        .map_err(|m| AppError::of(crate::error::ErrorKind::PasskeyFailed, m))?;
+    finish_passkey(challenge, name, credential).await
+}
+
+/// Passkeys: the list, "Add a passkey" with a name, and removal.
+#[component]
+fn PasskeysSection() -> impl IntoView {
+    let page_lock = LockCtx::get();
+    let remove = ServerAction::<RemovePasskey>::new();
+    let name = RwSignal::new(String::new());
+    let add = Action::new_local(|name: &String| add_passkey(name.clone()));
+    let keys = Resource::new(
+        move || (remove.version().get(), add.version().get(), page_lock.unlocks()),
+        move |_| async move { page_lock.check(my_passkeys().await) },
+    );
+    page_lock.watch(move || remove.value().get());
+    page_lock.watch(move || add.value().get());
+    // The notice speaks of the latest action only.
+    Effect::new(move |_| {
+        if remove.pending().get() {
+            add.clear();
+        }
+    });
+    Effect::new(move |_| {
+        if add.pending().get() {
+            remove.clear();
+        }
+    });
+    let added = Signal::derive(move || add.value().get());
+    let add_refused = needs_reauthentication(move || add.value().get());
+    let remove_refused = needs_reauthentication(move || remove.value().get());
+    let reauth = Signal::derive(move || add_refused.get() || remove_refused.get());
+    let retry = Callback::new(move |_| {
+        if add_refused.get_untracked() {
+            add.dispatch(name.get_untracked());
+        }
+        if remove_refused.get_untracked() {
+            remove.clear();
+        }
+    });
+    let status = move || -> Option<(&'static str, String)> {
+        if add.pending().get() {
+            return Some(("notice", "Follow your browser: choose where to keep the passkey…".into()));
+        }
+        match (added.get(), remove.value().get()) {
+            (Some(Err(e)), _) if !add_refused.get() && e.field().is_none() => {
+                Some(("notice notice-error", describe(&e)))
+            }
+            (_, Some(Err(e))) if !remove_refused.get() => Some(("notice notice-error", describe(&e))),
+            (Some(Ok(())), _) => Some(("notice notice-ok", "Passkey added.".into())),
+            (_, Some(Ok(()))) => Some(("notice notice-ok", "Passkey removed.".into())),
+            _ => None,
+        }
+    };
+    view! {
+        <section class="card section" aria-labelledby="pk-title" data-testid="passkeys">
+            <div class="section-head"><h2 id="pk-title">"Passkeys"</h2></div>
+            <p>"Sign in with your device's fingerprint, face or PIN instead of your password. A passkey also unlocks the screen lock and opens locked terminals."</p>
+            <p role="status" aria-live="polite" class=move || status().map(|s| s.0).unwrap_or("notice") hidden=move || status().is_none()>
+                {move || status().map(|s| s.1).unwrap_or_default()}
+            </p>
+            <Transition fallback=|| view! { <p class="muted" role="status">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match keys.await {
+                        Ok((false, _)) => view! {
+                            <p class="muted">"Passkeys need this instance to be reached by a name (its public URL), not an IP address."</p>
+                        }.into_any(),
+                        Ok((true, list)) => view! {
+                            {list.is_empty().then(|| view! { <p class="muted" data-testid="no-passkeys">"No passkey yet."</p> })}
+                            <ul class="rows" data-testid="passkey-list">
+                                {list.into_iter().map(|p| {
+                                    let used = p.last_used_at.as_deref().map_or_else(
+                                        || "never used".to_owned(),
+                                        |t| format!("last used {}", t.replace('T', " ").replace('Z', " UTC")),
+                                    );
+                                    let label = format!("Remove {}", p.name);
+                                    view! {
+                                        <li class="row-item">
+                                            <div class="row-main">
+                                                <p class="row-title">{p.name.clone()}</p>
+                                                <p class="muted small">"added " {p.created_at.replace('T', " ").replace('Z', " UTC")} " · " {used}</p>
+                                            </div>
+                                            <ActionForm action=remove attr:class="row-actions">
+                                                <input type="hidden" name="id" value=p.id/>
+                                                <button type="submit" class="btn btn-ghost" aria-label=label>"Remove"</button>
+                                            </ActionForm>
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                            <form class="stack" on:submit=move |ev| {
+                                ev.prevent_default();
+                                add.dispatch(name.get_untracked());
+                            }>
+                                <Field name="passkey_name" label="Name of the new passkey" hint="For example the device it is on; 1 to 64 characters."
+                                    on_input=Callback::new(move |v: String| name.set(v)) error=field_error(added, "name")/>
+                                <div><Submit label="Add a passkey" busy_label="Adding…" pending=add.pending()/></div>
+                            </form>
+                        }.into_any(),
+                        Err(e) => view! { <p class="notice notice-error" role="alert">{describe(&e)}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+            <ReauthPrompt when=reauth retry=retry/>
         </section>
     }
 }

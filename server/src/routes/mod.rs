@@ -134,6 +134,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(passkeys::rename, passkeys::remove))
         .routes(routes!(passkeys::list_of_user))
         .routes(routes!(passkeys::revoke))
+        .routes(routes!(sign_in::auth_login_mfa_passkey_options))
+        .routes(routes!(sign_in::auth_login_mfa_passkey))
+        .routes(routes!(sign_in::users_verify_login_passkey_options))
+        .routes(routes!(sign_in::users_verify_login_passkey))
+        .routes(routes!(screen_lock::passkey_options))
+        .routes(routes!(screen_lock::unlock_passkey))
+        .routes(routes!(terminals::passkey_options))
 }
 
 /// Anything else under `/api` is a JSON `404`, never the HTML not-found page. These are the

@@ -8,7 +8,7 @@ use app::ssr::clock::rfc3339;
 use app::ssr::db::passkeys::PasskeyRow;
 use app::ssr::services::identity::{AdminUser, Caller, ClientMeta};
 use app::ssr::services::passkeys::{self, Ceremony};
-use app::ssr::services::sign_in::{Family, LoginOutcome, SignInContext};
+use app::ssr::services::sign_in::{self, Family, LoginOutcome, SignInContext};
 use app::ssr::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -61,6 +61,23 @@ pub struct CeremonyBody {
 impl From<Ceremony> for CeremonyBody {
     fn from(c: Ceremony) -> Self {
         Self { challenge_id: c.challenge_id, options: c.options }
+    }
+}
+
+/// An authenticator's answer to a ceremony begun by one of the `…/passkey/options` routes.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = PasskeyAnswer)]
+pub struct AnswerBody {
+    challenge_id: String,
+    /// The authenticator's answer, as `credential.toJSON()` gives it.
+    #[schema(value_type = Object)]
+    credential: serde_json::Value,
+}
+
+impl From<AnswerBody> for passkeys::Answer {
+    fn from(a: AnswerBody) -> Self {
+        Self { challenge_id: a.challenge_id, credential: a.credential }
     }
 }
 
@@ -152,8 +169,8 @@ pub async fn rename(
     path = "/api/users/passkeys/{passkey_id}",
     tag = "passkeys",
     params(("passkey_id" = String, Path)),
-    responses((status = 200, description = "Removed: it signs nobody in any more", body = Success), (status = 404, body = crate::openapi::ApiError)),
-    security(("session" = []), ("cookie" = []), ("api_key" = [])),
+    responses((status = 200, description = "Removed: it signs nobody in any more", body = Success), (status = 403, description = "`reauthentication_required`", body = crate::openapi::ApiError), (status = 404, body = crate::openapi::ApiError)),
+    security(("session" = []), ("cookie" = [])),
 )]
 pub async fn remove(
     State(state): State<AppState>,
@@ -268,7 +285,7 @@ pub async fn auth_login(
     ApiJson(req): ApiJson<PasskeyLoginRequest>,
 ) -> Result<Response, AppError> {
     let ctx = SignInContext { family: Family::Auth, remember: false, client: &client, trusted_device: None };
-    match passkeys::sign_in(&state, &req.challenge_id, req.credential, ctx).await? {
+    match sign_in::with_passkey(&state, &req.challenge_id, req.credential, ctx).await? {
         LoginOutcome::SignedIn(s) => Ok(with_session_cookie(&state, &s, AuthSignedIn::from(&s))),
         LoginOutcome::MfaRequired { .. } => Err(AppError::bug("a passkey sign-in asked for a second step")),
     }
@@ -309,7 +326,7 @@ pub async fn users_login(
         client: &client,
         trusted_device: None,
     };
-    match passkeys::sign_in(&state, &req.challenge_id, req.credential, ctx).await? {
+    match sign_in::with_passkey(&state, &req.challenge_id, req.credential, ctx).await? {
         LoginOutcome::SignedIn(s) => Ok(with_session_cookie(&state, &s, UsersSignedIn::from(&s))),
         LoginOutcome::MfaRequired { .. } => Err(AppError::bug("a passkey sign-in asked for a second step")),
     }

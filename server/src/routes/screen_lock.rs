@@ -1,5 +1,6 @@
 //! The screen lock and single-session mode (security-api.txt, snake_case).
 use super::accounts::AuthSignedIn;
+use super::passkeys::{AnswerBody, CeremonyBody};
 use super::{success, with_session_cookie, ApiJson, Success};
 use app::error::AppError;
 use app::ssr::clock::rfc3339;
@@ -145,6 +146,40 @@ pub async fn unlock(
     ApiJson(req): ApiJson<UnlockRequest>,
 ) -> Result<Response, AppError> {
     let s = screen_lock::unlock(&state, &caller, &req.passcode).await?;
+    Ok(with_session_cookie(&state, &s, AuthSignedIn::from(&s)))
+}
+
+/// Extension: a passkey instead of the passcode.
+#[utoipa::path(
+    operation_id = "screen_lock_passkey_options",
+    post,
+    path = "/api/security/unlock/passkey/options",
+    tag = "screen lock",
+    responses((status = 200, description = "The options for `navigator.credentials.get()`, this user's passkeys only", body = CeremonyBody), (status = 404, description = "`passkey_not_found`: the user has none", body = crate::openapi::ApiError), (status = 429, body = crate::openapi::ApiError)),
+    security(("session" = []), ("cookie" = [])),
+)]
+pub async fn passkey_options(
+    State(state): State<AppState>,
+    LockedCaller(caller): LockedCaller,
+) -> Result<Json<CeremonyBody>, AppError> {
+    Ok(Json(screen_lock::passkey_options(&state, &caller).await?.into()))
+}
+
+#[utoipa::path(
+    operation_id = "screen_lock_unlock_passkey",
+    post,
+    path = "/api/security/unlock/passkey",
+    tag = "screen lock",
+    request_body = AnswerBody,
+    responses((status = 200, description = "A new token (and `jwt` cookie); the locked one is revoked", body = AuthSignedIn), (status = 400, description = "`passkey_failed`", body = crate::openapi::ApiError)),
+    security(("session" = []), ("cookie" = [])),
+)]
+pub async fn unlock_passkey(
+    State(state): State<AppState>,
+    LockedCaller(caller): LockedCaller,
+    ApiJson(req): ApiJson<AnswerBody>,
+) -> Result<Response, AppError> {
+    let s = screen_lock::unlock_with_passkey(&state, &caller, req.into()).await?;
     Ok(with_session_cookie(&state, &s, AuthSignedIn::from(&s)))
 }
 

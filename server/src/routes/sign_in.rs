@@ -1,10 +1,11 @@
 //! Sign-in routes of both documents: providers, password, directory, the second step.
 use super::accounts::AuthSignedIn;
+use super::passkeys::{AnswerBody, CeremonyBody};
 use super::{trusted_device, with_cookies, with_session_cookie, ApiJson};
 use app::error::AppError;
 use app::ssr::http::{session_cookie, trusted_device_cookie};
 use app::ssr::services::identity::{ClientMeta, SignedIn};
-use app::ssr::services::sign_in::{self, Family, LoginOutcome, SecondStep, SignInContext};
+use app::ssr::services::sign_in::{self, Family, LoginOutcome, SecondProof, SecondStep, SignInContext};
 use app::ssr::services::{ldap, oidc, settings};
 use app::ssr::AppState;
 use axum::extract::State;
@@ -243,6 +244,111 @@ pub async fn users_verify_login(
         &state,
         &req.temp_token,
         &req.totp_code,
+        req.remember_me,
+        req.remember_me,
+        &client,
+    )
+    .await?;
+    Ok(with_cookies(second_step_cookies(&state, &step), UsersSignedIn::from(&step.signed_in)))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthMfaPasskeyOptionsRequest {
+    mfa_token: String,
+}
+
+/// Extension: a passkey instead of a code for the second step.
+#[utoipa::path(
+    operation_id = "sign_in_auth_login_mfa_passkey_options",
+    post,
+    path = "/api/auth/login/mfa/passkey/options",
+    tag = "auth",
+    request_body = AuthMfaPasskeyOptionsRequest,
+    responses((status = 200, description = "The options for `navigator.credentials.get()`, this user's passkeys only", body = CeremonyBody), (status = 401, description = "A second-step token that is dead", body = crate::openapi::ApiError), (status = 404, description = "`passkey_not_found`: the user has none", body = crate::openapi::ApiError), (status = 429, body = crate::openapi::ApiError)),
+)]
+pub async fn auth_login_mfa_passkey_options(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<AuthMfaPasskeyOptionsRequest>,
+) -> Result<Json<CeremonyBody>, AppError> {
+    Ok(Json(sign_in::second_step_passkey_options(&state, &req.mfa_token).await?.into()))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthMfaPasskeyRequest {
+    mfa_token: String,
+    passkey: AnswerBody,
+    #[serde(default)]
+    trust_device: bool,
+}
+
+#[utoipa::path(
+    operation_id = "sign_in_auth_login_mfa_passkey",
+    post,
+    path = "/api/auth/login/mfa/passkey",
+    tag = "auth",
+    request_body = AuthMfaPasskeyRequest,
+    responses((status = 200, description = "Signed in (sets the `jwt` cookie)", body = AuthSignedIn), (status = 400, description = "`passkey_failed`", body = crate::openapi::ApiError), (status = 401, description = "A second-step token that is dead", body = crate::openapi::ApiError)),
+)]
+pub async fn auth_login_mfa_passkey(
+    State(state): State<AppState>,
+    client: ClientMeta,
+    ApiJson(req): ApiJson<AuthMfaPasskeyRequest>,
+) -> Result<Response, AppError> {
+    let proof = SecondProof::Passkey(req.passkey.into());
+    let step =
+        sign_in::complete_second_step_with(&state, &req.mfa_token, proof, false, req.trust_device, &client)
+            .await?;
+    Ok(with_cookies(second_step_cookies(&state, &step), AuthSignedIn::from(&step.signed_in)))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct VerifyLoginPasskeyOptionsRequest {
+    temp_token: String,
+}
+
+#[utoipa::path(
+    operation_id = "sign_in_users_verify_login_passkey_options",
+    post,
+    path = "/api/users/totp/verify-login/passkey/options",
+    tag = "users",
+    request_body = VerifyLoginPasskeyOptionsRequest,
+    responses((status = 200, description = "The options for `navigator.credentials.get()`, this user's passkeys only", body = CeremonyBody), (status = 401, description = "A second-step token that is dead", body = crate::openapi::ApiError), (status = 404, description = "`passkey_not_found`: the user has none", body = crate::openapi::ApiError), (status = 429, body = crate::openapi::ApiError)),
+)]
+pub async fn users_verify_login_passkey_options(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<VerifyLoginPasskeyOptionsRequest>,
+) -> Result<Json<CeremonyBody>, AppError> {
+    Ok(Json(sign_in::second_step_passkey_options(&state, &req.temp_token).await?.into()))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct VerifyLoginPasskeyRequest {
+    temp_token: String,
+    passkey: AnswerBody,
+    #[serde(default, rename = "rememberMe")]
+    remember_me: bool,
+}
+
+#[utoipa::path(
+    operation_id = "sign_in_users_verify_login_passkey",
+    post,
+    path = "/api/users/totp/verify-login/passkey",
+    tag = "users",
+    request_body = VerifyLoginPasskeyRequest,
+    responses((status = 200, description = "Signed in (sets the `jwt` cookie)", body = UsersSignedIn), (status = 400, description = "`passkey_failed`", body = crate::openapi::ApiError), (status = 401, description = "A second-step token that is dead", body = crate::openapi::ApiError)),
+)]
+pub async fn users_verify_login_passkey(
+    State(state): State<AppState>,
+    client: ClientMeta,
+    ApiJson(req): ApiJson<VerifyLoginPasskeyRequest>,
+) -> Result<Response, AppError> {
+    let proof = SecondProof::Passkey(req.passkey.into());
+    let step = sign_in::complete_second_step_with(
+        &state,
+        &req.temp_token,
+        proof,
         req.remember_me,
         req.remember_me,
         &client,

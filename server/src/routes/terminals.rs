@@ -1,9 +1,10 @@
 //! Terminal guards: per-terminal MFA locks (security-api.txt) and the WebSocket tickets a
 //! terminal gateway redeems (auth-api.txt).
+use super::passkeys::{AnswerBody, CeremonyBody};
 use super::screen_lock::Locked;
 use super::ApiJson;
 use app::domain::ContainerId;
-use app::error::AppError;
+use app::error::{AppError, ErrorKind};
 use app::ssr::clock::rfc3339;
 use app::ssr::http::Gateway;
 use app::ssr::services::identity::Caller;
@@ -59,9 +60,43 @@ pub async fn lock(
     Ok(Json(Locked { locked: true, locked_at: rfc3339(at) }))
 }
 
+/// A current TOTP code, or (extension) a passkey's answer to `…/passkey/options`: one of them.
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct CodeRequest {
-    code: String,
+    code: Option<String>,
+    passkey: Option<AnswerBody>,
+}
+
+impl CodeRequest {
+    fn proof(self) -> Result<terminals::Proof, AppError> {
+        match (self.code, self.passkey) {
+            (Some(code), None) => Ok(terminals::Proof::Code(code)),
+            (None, Some(answer)) => Ok(terminals::Proof::Passkey(answer.into())),
+            _ => Err(AppError::invalid(
+                ErrorKind::InvalidRequest,
+                Some("code"),
+                "Send the code from your authenticator app, or a passkey's answer.",
+            )),
+        }
+    }
+}
+
+/// Extension: a passkey instead of a code for `mfa-verify` and `mfa-unlock`.
+#[utoipa::path(
+    operation_id = "terminals_passkey_options",
+    post,
+    path = "/api/security/terminal/{container_id}/passkey/options",
+    tag = "terminals",
+    params(("container_id" = String, Path, description = "The terminal")),
+    responses((status = 200, description = "The options for `navigator.credentials.get()`, bound to this session and terminal", body = CeremonyBody), (status = 404, description = "`passkey_not_found`: the user has none", body = crate::openapi::ApiError), (status = 429, body = crate::openapi::ApiError)),
+    security(("session" = []), ("cookie" = [])),
+)]
+pub async fn passkey_options(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<CeremonyBody>, AppError> {
+    Ok(Json(terminals::passkey_options(&state, &caller, &container(&id)?).await?.into()))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -85,7 +120,7 @@ pub async fn unlock(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<CodeRequest>,
 ) -> Result<Json<Unlocked>, AppError> {
-    terminals::unlock(&state, &caller, &container(&id)?, &req.code).await?;
+    terminals::unlock(&state, &caller, &container(&id)?, req.proof()?).await?;
     Ok(Json(Unlocked { locked: false }))
 }
 
@@ -111,7 +146,7 @@ pub async fn verify(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<CodeRequest>,
 ) -> Result<Json<Verified>, AppError> {
-    let expires = terminals::verify(&state, &caller, &container(&id)?, &req.code).await?;
+    let expires = terminals::verify(&state, &caller, &container(&id)?, req.proof()?).await?;
     Ok(Json(Verified { verified: true, expires_at: rfc3339(expires) }))
 }
 

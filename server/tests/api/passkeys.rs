@@ -94,6 +94,9 @@ struct SoftPasskey {
     verifies_user: bool,
     /// The origin its browser reports.
     origin: String,
+    /// Whether its answers name the user (a discoverable passkey always does; a security key
+    /// given a list of allowed passkeys may not).
+    names_user: bool,
 }
 
 fn b64(bytes: &[u8]) -> String {
@@ -123,6 +126,7 @@ impl SoftPasskey {
             backup: 0,
             verifies_user: true,
             origin: ORIGIN.to_owned(),
+            names_user: true,
         };
         let credential = passkey.attest(pk["challenge"].as_str().unwrap());
         (passkey, credential)
@@ -195,7 +199,7 @@ impl SoftPasskey {
                 "authenticatorData": b64(&auth_data),
                 "clientDataJSON": b64(&client_data),
                 "signature": b64(&signature),
-                "userHandle": b64(&self.user_handle),
+                "userHandle": if self.names_user { Value::from(b64(&self.user_handle)) } else { Value::Null },
             },
             "extensions": {},
         })
@@ -372,6 +376,7 @@ fn device_clone(d: &SoftPasskey) -> SoftPasskey {
         backup: d.backup,
         verifies_user: d.verifies_user,
         origin: d.origin.clone(),
+        names_user: d.names_user,
     }
 }
 
@@ -395,11 +400,23 @@ async fn counters_and_backup_flags_behave_like_real_passkeys() {
     assert_eq!(sign_in_with(&app, &mut device).await.status, 401, "a counter that did not move");
     device.counter = 7;
 
-    // The provider starts to sync the passkey (iCloud, KeePassXC): still the same passkey.
+    // The provider starts to sync the passkey (iCloud, KeePassXC): still the same passkey, and
+    // the new flag is stored even before anything is backed up.
+    device.backup = BE;
+    assert_eq!(sign_in_with(&app, &mut device).await.status, 200);
+    assert_eq!(
+        app.sql_count("SELECT COUNT(*) FROM passkeys WHERE passkey LIKE '%\"backup_eligible\":true%'").await,
+        1
+    );
+    device.counter = 8;
     device.backup = BE | BS;
     assert_eq!(sign_in_with(&app, &mut device).await.status, 200);
-    device.counter = 8;
+    device.counter = 9;
     assert_eq!(sign_in_with(&app, &mut device).await.status, 200, "and again, with the new flags stored");
+    // Eligible turning ineligible is refused.
+    device.counter = 10;
+    device.backup = 0;
+    assert_eq!(sign_in_with(&app, &mut device).await.status, 401);
 }
 
 #[tokio::test]
@@ -505,4 +522,236 @@ async fn an_ip_address_public_url_says_passkeys_are_unavailable() {
     let r = app.post("/api/users/passkeys/options", Some(&admin), json!({})).await;
     assert_eq!((r.status.as_u16(), r.code()), (400, "passkeys_unavailable"));
     assert_eq!(app.get("/api/users/passkeys", Some(&admin)).await.status, 200);
+}
+
+/// Answers a user-bound ceremony from `options_path` (its body `options_body`).
+async fn answer_for(
+    app: &TestApp,
+    token: Option<&str>,
+    options_path: &str,
+    options_body: Value,
+    device: &mut SoftPasskey,
+) -> Value {
+    let r = app.post(options_path, token, options_body).await;
+    assert_eq!(r.status, 200, "{options_path}: {}", r.body);
+    let allowed = r.body["options"]["publicKey"]["allowCredentials"].as_array().unwrap();
+    assert_eq!(allowed[0]["id"], b64(&device.credential_id), "offers only this user's passkeys");
+    json!({"challengeId": r.body["challengeId"], "credential": device.assert(&r.body["options"])})
+}
+
+#[tokio::test]
+async fn a_passkey_is_a_second_factor_after_the_password_on_both_families() {
+    let app = spawn().await;
+    app.setup_admin().await;
+    let (token, user_id) = app.user("frank").await;
+    app.enable_totp(&token).await;
+    let (mut device, _) = register(&app, &token, "Phone").await;
+
+    // users-api: password, then the passkey instead of a code.
+    let r = app.post("/api/users/login", None, json!({"username": "frank", "password": USER_PASSWORD})).await;
+    let temp = r.body["temp_token"].as_str().unwrap().to_owned();
+    let passkey = answer_for(
+        &app,
+        None,
+        "/api/users/totp/verify-login/passkey/options",
+        json!({"temp_token": temp}),
+        &mut device,
+    )
+    .await;
+    let r = app
+        .post(
+            "/api/users/totp/verify-login/passkey",
+            None,
+            json!({"temp_token": temp, "passkey": passkey.clone()}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["userId"], user_id.as_str());
+    // The step is done: neither the token nor the answer works again.
+    let again = app
+        .post("/api/users/totp/verify-login/passkey", None, json!({"temp_token": temp, "passkey": passkey}))
+        .await;
+    assert_eq!(again.status, 401);
+    let r = app
+        .post("/api/users/totp/verify-login", None, json!({"temp_token": temp, "totp_code": "000000"}))
+        .await;
+    assert_eq!(r.status, 401);
+
+    // auth-api: the same with mfaToken; a ceremony begun for another sign-in does not count.
+    let first =
+        app.post("/api/auth/login", None, json!({"username": "frank", "password": USER_PASSWORD})).await;
+    let second =
+        app.post("/api/auth/login", None, json!({"username": "frank", "password": USER_PASSWORD})).await;
+    let (a, b) = (first.body["mfaToken"].as_str().unwrap(), second.body["mfaToken"].as_str().unwrap());
+    let for_a =
+        answer_for(&app, None, "/api/auth/login/mfa/passkey/options", json!({"mfaToken": a}), &mut device)
+            .await;
+    let r = app.post("/api/auth/login/mfa/passkey", None, json!({"mfaToken": b, "passkey": for_a})).await;
+    assert_eq!((r.status.as_u16(), r.code()), (400, "passkey_failed"));
+    let for_b =
+        answer_for(&app, None, "/api/auth/login/mfa/passkey/options", json!({"mfaToken": b}), &mut device)
+            .await;
+    let r = app.post("/api/auth/login/mfa/passkey", None, json!({"mfaToken": b, "passkey": for_b})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["user"]["username"], "frank");
+
+    // Another user's passkey cannot stand in.
+    let (other_token, _) = app.user("grace").await;
+    let (mut other, _) = register(&app, &other_token, "Grace's").await;
+    let r = app.post("/api/auth/login", None, json!({"username": "frank", "password": USER_PASSWORD})).await;
+    let t = r.body["mfaToken"].as_str().unwrap();
+    let r = app.post("/api/auth/login/mfa/passkey/options", None, json!({"mfaToken": t})).await;
+    let forged =
+        json!({"challengeId": r.body["challengeId"], "credential": other.assert(&r.body["options"])});
+    let r = app.post("/api/auth/login/mfa/passkey", None, json!({"mfaToken": t, "passkey": forged})).await;
+    assert_eq!((r.status.as_u16(), r.code()), (400, "passkey_failed"));
+
+    let methods = app
+        .sql_count("SELECT COUNT(*) FROM audit_events WHERE type = 'sign_in' AND outcome = 'success' AND details LIKE '%\"method\":\"passkey\"%'")
+        .await;
+    assert_eq!(methods, 2);
+}
+
+#[tokio::test]
+async fn a_passkey_unlocks_the_screen_lock_and_opens_a_locked_terminal() {
+    let app = spawn().await;
+    app.setup_admin().await;
+    let (token, _) = app.user("heidi").await;
+    app.enable_totp(&token).await;
+    let (mut device, id) = register(&app, &token, "Laptop").await;
+    let r = app.post("/api/security/passcode", Some(&token), json!({"new_passcode": "482913"})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    // The screen lock: a new token, the locked one revoked.
+    assert_eq!(app.post("/api/security/lock", Some(&token), json!({})).await.status, 200);
+    assert_eq!(app.get("/api/users/me", Some(&token)).await.code(), "account_locked");
+    // (A security key told which passkeys are allowed may leave the user's name out.)
+    device.names_user = false;
+    let passkey =
+        answer_for(&app, Some(&token), "/api/security/unlock/passkey/options", json!({}), &mut device).await;
+    device.names_user = true;
+    let r = app.post("/api/security/unlock/passkey", Some(&token), passkey).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let fresh = r.body["token"].as_str().unwrap().to_owned();
+    assert_eq!(app.get("/api/users/me", Some(&fresh)).await.status, 200);
+    assert_eq!(app.get("/api/users/me", Some(&token)).await.status, 401, "the locked token is revoked");
+
+    // A terminal locked behind a second factor; a passkey opens it instead of a code.
+    let r = app.post("/api/security/terminal/cont_1/mfa-lock", Some(&fresh), json!({})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = app.post("/api/auth/ws-ticket", Some(&fresh), json!({"terminalId": "cont_1"})).await;
+    assert_eq!(r.status, 403, "locked until verified");
+
+    // A ceremony for one terminal does not open another.
+    let for_other = answer_for(
+        &app,
+        Some(&fresh),
+        "/api/security/terminal/cont_2/passkey/options",
+        json!({}),
+        &mut device,
+    )
+    .await;
+    let r = app
+        .post("/api/security/terminal/cont_1/mfa-verify", Some(&fresh), json!({"passkey": for_other}))
+        .await;
+    assert_eq!((r.status.as_u16(), r.code()), (400, "passkey_failed"));
+
+    let passkey = answer_for(
+        &app,
+        Some(&fresh),
+        "/api/security/terminal/cont_1/passkey/options",
+        json!({}),
+        &mut device,
+    )
+    .await;
+    let r =
+        app.post("/api/security/terminal/cont_1/mfa-verify", Some(&fresh), json!({"passkey": passkey})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["verified"], true);
+    let r = app.post("/api/auth/ws-ticket", Some(&fresh), json!({"terminalId": "cont_1"})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    // Neither or both: a clear 400.
+    let r = app.post("/api/security/terminal/cont_1/mfa-verify", Some(&fresh), json!({})).await;
+    assert_eq!((r.status.as_u16(), r.code()), (400, "invalid_request"));
+
+    // mfa-unlock with a passkey removes the lock.
+    let passkey = answer_for(
+        &app,
+        Some(&fresh),
+        "/api/security/terminal/cont_1/passkey/options",
+        json!({}),
+        &mut device,
+    )
+    .await;
+    let r =
+        app.post("/api/security/terminal/cont_1/mfa-unlock", Some(&fresh), json!({"passkey": passkey})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(app.get("/api/security/terminal/cont_1/mfa-status", Some(&fresh)).await.body["locked"], false);
+
+    // A passkey removed between the options and the answer opens nothing.
+    assert_eq!(app.post("/api/security/lock", Some(&fresh), json!({})).await.status, 200);
+    let r = app.post("/api/security/unlock/passkey/options", Some(&fresh), json!({})).await;
+    let answer =
+        json!({"challengeId": r.body["challengeId"], "credential": device.assert(&r.body["options"])});
+    app.sql(&format!("DELETE FROM passkeys WHERE id = '{id}'")).await;
+    let r = app.post("/api/security/unlock/passkey", Some(&fresh), answer).await;
+    assert_eq!((r.status.as_u16(), r.code()), (400, "passkey_failed"));
+    let r = app.post("/api/security/unlock/passkey/options", Some(&fresh), json!({})).await;
+    assert_eq!((r.status.as_u16(), r.code()), (404, "passkey_not_found"));
+    let r = app.post("/api/security/unlock", Some(&fresh), json!({"passcode": "482913"})).await;
+    assert_eq!(r.status, 200, "the passcode still works");
+}
+
+#[tokio::test]
+async fn removing_needs_the_owner_and_sign_in_follows_the_accounts_own_method() {
+    let app = spawn().await;
+    let admin = app.setup_admin().await;
+    let (token, user_id) = app.user("ivan").await;
+    let (mut device, id) = register(&app, &token, "Laptop").await;
+
+    // An API key cannot add a passkey; an old session cannot remove one.
+    let r = app.post("/api/users/api-keys", Some(&admin), json!({"name": "k", "userId": user_id})).await;
+    let key = r.body["token"].as_str().unwrap().to_owned();
+    let r = app.post("/api/users/passkeys/options", Some(&key), json!({})).await;
+    assert_eq!((r.status.as_u16(), r.code()), (403, "session_required"));
+    let r = app.delete(&format!("/api/users/passkeys/{id}"), Some(&key)).await;
+    assert_eq!((r.status.as_u16(), r.code()), (403, "session_required"));
+    app.clock.advance(11 * 60);
+    let r = app.delete(&format!("/api/users/passkeys/{id}"), Some(&token)).await;
+    assert_eq!((r.status.as_u16(), r.code()), (403, "reauthentication_required"));
+
+    // Password sign-in turned off: the passkeys standing in for passwords stop too.
+    let r = app.patch("/api/users/password-login-allowed", Some(&admin), json!({"allowed": false})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = sign_in_with(&app, &mut device).await;
+    assert_eq!((r.status.as_u16(), r.code()), (401, "invalid_credentials"));
+    let r = app.patch("/api/users/password-login-allowed", Some(&admin), json!({"allowed": true})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(sign_in_with(&app, &mut device).await.status, 200);
+
+    // A passwordless answer must name its user.
+    device.names_user = false;
+    let r = sign_in_with(&app, &mut device).await;
+    assert_eq!((r.status.as_u16(), r.code()), (401, "invalid_credentials"));
+}
+
+#[tokio::test]
+async fn a_second_step_token_that_died_of_wrong_codes_stays_dead_for_passkeys() {
+    let app = spawn().await;
+    app.setup_admin().await;
+    let (token, _) = app.user("judy").await;
+    app.enable_totp(&token).await;
+    let (mut device, _) = register(&app, &token, "Phone").await;
+    let r = app.post("/api/auth/login", None, json!({"username": "judy", "password": USER_PASSWORD})).await;
+    let t = r.body["mfaToken"].as_str().unwrap().to_owned();
+    let passkey =
+        answer_for(&app, None, "/api/auth/login/mfa/passkey/options", json!({"mfaToken": t}), &mut device)
+            .await;
+    for _ in 0..5 {
+        let r = app.post("/api/auth/login/mfa", None, json!({"mfaToken": t, "code": "000000"})).await;
+        assert_eq!(r.status, 401);
+    }
+    let r = app.post("/api/auth/login/mfa/passkey", None, json!({"mfaToken": t, "passkey": passkey})).await;
+    assert!(matches!(r.status.as_u16(), 401 | 429), "{}: {}", r.status, r.body);
 }

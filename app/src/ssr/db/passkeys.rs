@@ -109,19 +109,22 @@ pub async fn delete(
     })
 }
 
-/// Stores what an assertion changed (counter, backup flags) and when it was used, unless the
-/// passkey was deleted meanwhile (false).
+/// Stores what an assertion changed (counter, backup flags) and when it was used, only if the
+/// stored record is still `read` (false: removed, or another assertion of it got in first, so
+/// two answers racing cannot both pass on one counter value).
 pub async fn record_use(
     pool: impl Into<Exec<'_>>,
     id: &str,
+    read: &str,
     passkey: Option<&str>,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
     with_exec!(pool => {
-        sqlx::query("UPDATE passkeys SET passkey = COALESCE($1, passkey), last_used_at = $2 WHERE id = $3")
+        sqlx::query("UPDATE passkeys SET passkey = COALESCE($1, passkey), last_used_at = $2 WHERE id = $3 AND passkey = $4")
             .bind(passkey)
             .bind(now)
             .bind(id)
+            .bind(read)
             .execute(pool)
             .await
             .map(|r| r.rows_affected() == 1)
@@ -193,4 +196,27 @@ pub async fn prune_challenges(pool: impl Into<Exec<'_>>, before: i64) -> Result<
             .await
             .map(|r| r.rows_affected())
     })
+}
+
+/// Live sign-in ceremonies (strangers start them; the service caps how many there may be).
+pub async fn count_sign_in_challenges(pool: impl Into<Exec<'_>>, now: i64) -> Result<i64, sqlx::Error> {
+    with_exec!(pool => {
+        sqlx::query_scalar("SELECT COUNT(*) FROM webauthn_challenges WHERE purpose = 'sign_in' AND expires_at > $1")
+            .bind(now)
+            .fetch_one(pool)
+            .await
+    })
+}
+
+/// Holds this user's passkey lock until the transaction ends (PostgreSQL; SQLite's write
+/// transaction holds the file), so two registrations cannot both pass the limit.
+pub async fn lock_user(tx: &mut super::Tx, user_id: &str) -> Result<(), sqlx::Error> {
+    match tx {
+        super::Tx::Sqlite(_) => Ok(()),
+        super::Tx::Postgres(t) => sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind(format!("passkeys:{user_id}"))
+            .execute(&mut **t)
+            .await
+            .map(|_| ()),
+    }
 }

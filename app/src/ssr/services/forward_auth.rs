@@ -180,7 +180,9 @@ pub async fn step_up(
 ) -> Result<(), AppError> {
     let session_id = caller.session()?;
     if let Some(t) = terminal {
-        return terminals::verify(state, caller, t, code).await.map(|_| ());
+        return terminals::verify(state, caller, t, terminals::Proof::Code(code.to_owned()))
+            .await
+            .map(|_| ());
     }
     let event = || Event::new(EventType::StepUp).by(caller).target("session", session_id);
     let proven = totp::prove_code(state, &caller.user_id, code).await;

@@ -16,15 +16,12 @@
 //! - A sign counter of 0 is what synced passkeys send and is not a clone; a counter that goes
 //!   backwards is (webauthn-rs refuses it).
 use super::audit::{self, Event};
-use super::identity::{Account, AdminUser, Caller, ClientMeta};
+use super::identity::{AdminUser, Caller, ClientMeta};
 use super::rate_limit::{self, Limit};
-use super::sessions;
-use super::sign_in::{LoginOutcome, SignInContext};
 use crate::audit::EventType;
 use crate::error::{AppError, ErrorKind};
 use crate::ssr::db::{self, passkeys::PasskeyRow};
 use crate::ssr::keys::new_id;
-use crate::ssr::metrics;
 use crate::ssr::AppState;
 use base64::Engine;
 use serde_json::Value;
@@ -39,6 +36,9 @@ pub const MAX_PER_USER: i64 = 10;
 /// Longest passkey name, in characters.
 pub const MAX_NAME: usize = 64;
 
+/// Live passwordless ceremonies at most, across every client.
+const MAX_SIGN_IN_CEREMONIES: i64 = 10_000;
+
 /// How long a ceremony may take.
 const CEREMONY_SECS: i64 = 5 * 60;
 
@@ -47,6 +47,9 @@ const CEREMONY_SECS: i64 = 5 * 60;
 enum Purpose {
     Register,
     SignIn,
+    SecondStep,
+    Unlock,
+    Terminal,
 }
 
 impl Purpose {
@@ -54,6 +57,9 @@ impl Purpose {
         match self {
             Self::Register => "register",
             Self::SignIn => "sign_in",
+            Self::SecondStep => "second_step",
+            Self::Unlock => "unlock",
+            Self::Terminal => "terminal",
         }
     }
 }
@@ -173,6 +179,7 @@ fn valid_name(name: &str) -> Result<String, AppError> {
 /// room under the limit. The authenticator is told to keep the passkey discoverable.
 pub async fn begin_registration(state: &AppState, caller: &Caller) -> Result<Ceremony, AppError> {
     caller.require_recent_authentication(state.now())?;
+    rate_limit::take(state, &user_ceremony_limit(&caller.user_id)).await?;
     let user = db::users::find_by_id(&state.pool, &caller.user_id)
         .await?
         .ok_or_else(|| AppError::from(ErrorKind::UserNotFound))?;
@@ -225,11 +232,10 @@ pub async fn finish_registration(
         })
         .ok_or_else(|| failed("no such registration for this session"))?;
     // The browser was told to leave out the user's passkeys; an authenticator that answers
-    // with one anyway hears so (webauthn-rs would only say "failed").
-    if db::passkeys::find_by_credential(&state.pool, &encode_credential_id(answer.raw_id.as_ref()))
-        .await?
-        .is_some()
-    {
+    // with one of them anyway hears so (webauthn-rs would only say "failed").
+    let raw_id = encode_credential_id(answer.raw_id.as_ref());
+    let own = db::passkeys::find_by_credential(&state.pool, &raw_id).await?;
+    if own.is_some_and(|p| p.user_id == caller.user_id) {
         return Err(ErrorKind::PasskeyExists.into());
     }
     let registration: PasskeyRegistration = serde_json::from_str(&ceremony.state)
@@ -247,6 +253,7 @@ pub async fn finish_registration(
         last_used_at: None,
     };
     let mut change = audit::Change::begin(state).await?;
+    db::passkeys::lock_user(change.tx(), &row.user_id).await?;
     let inserted = db::passkeys::insert(
         change.tx(),
         &db::passkeys::NewPasskey {
@@ -303,6 +310,8 @@ pub async fn rename(state: &AppState, caller: &Caller, id: &str, name: &str) -> 
 
 /// Removes one of the caller's passkeys; it signs nobody in from the next request on.
 pub async fn remove(state: &AppState, caller: &Caller, id: &str) -> Result<(), AppError> {
+    // Removing a factor needs the owner at the keyboard, as adding one does.
+    caller.require_recent_authentication(state.now())?;
     remove_of(state, caller, &caller.user_id, id).await
 }
 
@@ -355,6 +364,12 @@ pub async fn begin_sign_in(
     autofill: bool,
 ) -> Result<Ceremony, AppError> {
     rate_limit::take(state, &ceremony_limit(&client.ip)).await?;
+    // However many networks ask, the table stays bounded: past the cap passkey sign-in waits
+    // (passwords still work) until ceremonies end, at most 5 minutes later.
+    if db::passkeys::count_sign_in_challenges(&state.pool, state.now()).await? >= MAX_SIGN_IN_CEREMONIES {
+        tracing::warn!("passkey sign-in ceremonies are at their cap");
+        return Err(AppError::from(ErrorKind::Unavailable).with_retry_after(60));
+    }
     let (mut options, authentication) = relying_party(state)?
         .start_discoverable_authentication()
         .map_err(|e| AppError::internal("a passkey sign-in could not start", &e))?;
@@ -369,77 +384,89 @@ pub async fn begin_sign_in(
 /// the flag on in updates) is taken as eligible: webauthn-rs would refuse the change, and with
 /// it every later sign-in of that passkey. The signature still covers the flags; the new ones
 /// are stored once it verifies. Eligible turning ineligible stays refused.
-fn stored_for(row: &PasskeyRow, answer: &PublicKeyCredential) -> Result<Passkey, AppError> {
+fn stored_for(row: &PasskeyRow, answer: &PublicKeyCredential) -> Result<(Passkey, bool), AppError> {
     const FLAGS: usize = 32;
     const BACKUP_ELIGIBLE: u8 = 0x08;
     let eligible_now =
         answer.response.authenticator_data.as_ref().get(FLAGS).is_some_and(|f| f & BACKUP_ELIGIBLE != 0);
-    if !eligible_now {
-        return parse_passkey(row);
-    }
     let mut stored: Value = serde_json::from_str(&row.passkey)
         .map_err(|e| AppError::internal("a stored passkey does not parse", &e))?;
+    let mut patched = false;
     if let Some(flag) = stored.pointer_mut("/cred/backup_eligible") {
-        *flag = true.into();
+        if eligible_now && *flag == Value::Bool(false) {
+            *flag = true.into();
+            patched = true;
+        }
     }
-    serde_json::from_value(stored).map_err(|e| AppError::internal("a stored passkey does not parse", &e))
+    let passkey = serde_json::from_value(stored)
+        .map_err(|e| AppError::internal("a stored passkey does not parse", &e))?;
+    Ok((passkey, patched))
 }
 
-/// Finishes a passkey sign-in. Every refusal is the same `401 invalid_credentials`, whether
-/// the ceremony, the credential or its owner was wrong; attempts count against the client
-/// network's sign-in limit like passwords.
-pub async fn sign_in(
+/// Checks a passwordless answer; answers the passkey's row (its owner, its name). Every
+/// refusal is the same `401 invalid_credentials`, whether the ceremony, the credential or its
+/// owner was wrong, and each answer counts against the client network's sign-in limit like a
+/// password (`sign_in::with_passkey` makes the session).
+pub async fn verify_passwordless(
     state: &AppState,
     challenge_id: &str,
     credential: Value,
-    ctx: SignInContext<'_>,
-) -> Result<LoginOutcome, AppError> {
-    let client = ctx.client;
-    let result = assertion_sign_in(state, challenge_id, credential, ctx).await;
-    metrics::sign_in(
-        "passkey",
-        match &result {
-            Ok(LoginOutcome::SignedIn(_)) => "success",
-            Ok(LoginOutcome::MfaRequired { .. }) => "second_step",
-            Err(e) => metrics::outcome_of(e),
-        },
-    );
-    audit::on_failure(state, result, |e| {
-        Event::new(EventType::SignIn).detail("method", "passkey").from_client(client).failed(e)
-    })
-    .await
-}
-
-async fn assertion_sign_in(
-    state: &AppState,
-    challenge_id: &str,
-    credential: Value,
-    ctx: SignInContext<'_>,
-) -> Result<LoginOutcome, AppError> {
+    client: &ClientMeta,
+) -> Result<PasskeyRow, AppError> {
     let answer: PublicKeyCredential = parse_answer(credential)?;
-    rate_limit::take(state, &Limit::login_ip(&ctx.client.ip)).await?;
-    let refused = |why: &str| {
-        tracing::info!(ip = %ctx.client.ip, reason = why, "passkey sign-in failed");
+    rate_limit::take(state, &Limit::login_ip(&client.ip)).await?;
+    check_assertion(state, challenge_id, &answer, Purpose::SignIn, None).await?.map_err(|why| {
+        tracing::info!(ip = %client.ip, reason = why, "passkey sign-in failed");
         AppError::from(ErrorKind::InvalidCredentials)
+    })
+}
+
+/// Checks an assertion against the ceremony `challenge_id` (taken out once, for `purpose`,
+/// and for `bound` — who and what — when given) and the passkey as stored now (so a passkey
+/// removed after the ceremony began signs nothing, and the counter is today's). Stores the
+/// new counter and flags. `Ok(Err(why))`: refused, for the log only.
+async fn check_assertion(
+    state: &AppState,
+    challenge_id: &str,
+    answer: &PublicKeyCredential,
+    purpose: Purpose,
+    bound: Option<(&str, &str)>,
+) -> Result<Result<PasskeyRow, &'static str>, AppError> {
+    let Some(ceremony) = take_ceremony(state, challenge_id, purpose).await? else {
+        return Ok(Err("no such ceremony"));
     };
-    let ceremony = take_ceremony(state, challenge_id, Purpose::SignIn)
-        .await?
-        .ok_or_else(|| refused("no such ceremony"))?;
+    if let Some((user_id, to)) = bound {
+        if ceremony.user_id.as_deref() != Some(user_id) || ceremony.session_id.as_deref() != Some(to) {
+            return Ok(Err("a ceremony for someone or something else"));
+        }
+    }
     let authentication: DiscoverableAuthentication = serde_json::from_str(&ceremony.state)
-        .map_err(|e| AppError::internal("a stored passkey sign-in does not parse", &e))?;
+        .map_err(|e| AppError::internal("a stored passkey ceremony does not parse", &e))?;
     let rp = relying_party(state)?;
-    let (handle, raw_id) =
-        rp.identify_discoverable_authentication(&answer).map_err(|_| refused("no user handle"))?;
-    let row = db::passkeys::find_by_credential(&state.pool, &encode_credential_id(raw_id))
+    // A discoverable passkey names its user; with a list of allowed passkeys (a known user) the
+    // authenticator may leave the name out, and the credential alone must be that user's.
+    let handle = answer.get_user_unique_id().map(|b| Uuid::from_slice(b).ok());
+    if handle.is_none() && bound.is_none() {
+        return Ok(Err("no user handle"));
+    }
+    let row = db::passkeys::find_by_credential(&state.pool, &encode_credential_id(answer.raw_id.as_ref()))
         .await?
-        .filter(|r| Uuid::parse_str(&r.user_id).is_ok_and(|u| u == handle))
-        .ok_or_else(|| refused("unknown credential"))?;
-    let mut passkey = stored_for(&row, &answer)?;
-    let result = rp
-        .finish_discoverable_authentication(&answer, authentication, &[DiscoverableKey::from(&passkey)])
-        .map_err(|e| refused(&e.to_string()))?;
-    let changed = passkey.update_credential(&result) == Some(true);
-    let saved = if changed {
+        .filter(|r| {
+            handle.is_none_or(|h| h.is_some_and(|u| Uuid::parse_str(&r.user_id).is_ok_and(|id| id == u)))
+        })
+        .filter(|r| bound.is_none_or(|(user_id, _)| r.user_id == user_id));
+    let Some(row) = row else { return Ok(Err("unknown credential")) };
+    let (mut passkey, patched) = stored_for(&row, answer)?;
+    let Ok(result) =
+        rp.finish_discoverable_authentication(answer, authentication, &[DiscoverableKey::from(&passkey)])
+    else {
+        return Ok(Err("the assertion does not verify"));
+    };
+    // Every passkey is asked to verify the user, so each use proves two factors.
+    if !result.user_verified() {
+        return Ok(Err("the authenticator did not verify the user"));
+    }
+    let saved = if passkey.update_credential(&result) == Some(true) || patched {
         Some(
             serde_json::to_string(&passkey)
                 .map_err(|e| AppError::internal("a passkey does not serialise", &e))?,
@@ -447,19 +474,94 @@ async fn assertion_sign_in(
     } else {
         None
     };
-    if !db::passkeys::record_use(&state.pool, &row.id, saved.as_deref(), state.now()).await? {
-        return Err(refused("passkey removed meanwhile"));
+    if !db::passkeys::record_use(&state.pool, &row.id, &row.passkey, saved.as_deref(), state.now()).await? {
+        return Ok(Err("passkey removed or used meanwhile"));
     }
-    let user =
-        db::users::find_by_id(&state.pool, &row.user_id).await?.ok_or_else(|| refused("no such user"))?;
-    // User verification is required of every passkey, so it proved two factors.
-    if !result.user_verified() {
-        return Err(refused("the authenticator did not verify the user"));
+    Ok(Ok(row))
+}
+
+/// What an assertion by a known user is for, and what it is bound to: a ceremony begun for
+/// one cannot finish another.
+#[derive(Debug, Clone, Copy)]
+pub enum Use<'a> {
+    /// The second sign-in step of this MFA challenge.
+    SecondStep(&'a str),
+    /// Unlocking this session's screen lock.
+    Unlock(&'a str),
+    /// Opening (or unlocking) this terminal for this session.
+    Terminal { session: &'a str, container: &'a str },
+}
+
+impl Use<'_> {
+    fn purpose(self) -> Purpose {
+        match self {
+            Self::SecondStep(_) => Purpose::SecondStep,
+            Self::Unlock(_) => Purpose::Unlock,
+            Self::Terminal { .. } => Purpose::Terminal,
+        }
     }
-    let remember = ctx.remember && ctx.family == super::sign_in::Family::Users;
-    let event =
-        Event::new(EventType::SignIn).detail("method", "passkey").detail("passkey", row.name.as_str());
-    let signed_in = sessions::start_session(state, Account::from(user), ctx.client, remember, event).await?;
-    db::sessions::set_second_factor_at(&state.pool, &signed_in.session_id, state.now()).await?;
-    Ok(LoginOutcome::SignedIn(signed_in))
+
+    fn bound(self) -> String {
+        match self {
+            Self::SecondStep(challenge) => challenge.to_owned(),
+            Self::Unlock(session) => session.to_owned(),
+            Self::Terminal { session, container } => format!("{session}/{container}"),
+        }
+    }
+}
+
+/// An authenticator's answer to a ceremony.
+pub struct Answer {
+    pub challenge_id: String,
+    /// As the browser's `credential.toJSON()` gives it.
+    pub credential: Value,
+}
+
+/// Per user, ceremonies for a known account: 60 per 15 minutes.
+fn user_ceremony_limit(user_id: &str) -> Limit {
+    Limit::new("passkey-user", user_id, 60, 15 * 60)
+}
+
+/// Whether the user has any passkey.
+pub async fn has_any(state: &AppState, user_id: &str) -> Result<bool, AppError> {
+    Ok(db::passkeys::count_for_user(&state.pool, user_id).await? > 0)
+}
+
+/// Starts an assertion by `user_id` (who is known already) for `what`: the browser offers
+/// only this user's passkeys.
+pub async fn begin_for(state: &AppState, user_id: &str, what: Use<'_>) -> Result<Ceremony, AppError> {
+    rate_limit::take(state, &user_ceremony_limit(user_id)).await?;
+    let rows = db::passkeys::list_for_user(&state.pool, user_id).await?;
+    if rows.is_empty() {
+        return Err(AppError::of(ErrorKind::PasskeyNotFound, "This account has no passkey."));
+    }
+    let allowed: Vec<Value> =
+        rows.iter().map(|r| serde_json::json!({"type": "public-key", "id": r.credential_id})).collect();
+    let (mut options, authentication) = relying_party(state)?
+        .start_discoverable_authentication()
+        .map_err(|e| AppError::internal("a passkey ceremony could not start", &e))?;
+    options.mediation = None;
+    let mut options = to_json(&options)?;
+    if let Some(public_key) = options.get_mut("publicKey").and_then(Value::as_object_mut) {
+        public_key.insert("allowCredentials".into(), allowed.into());
+    }
+    let bound = what.bound();
+    open_ceremony(state, what.purpose(), Some(user_id), Some(&bound), &to_json(&authentication)?, options)
+        .await
+}
+
+/// Checks `user_id`'s answer for `what`; answers the passkey's name. Anything wrong (another
+/// ceremony, another user's passkey, a replay, a bad signature) is `400 passkey_failed`.
+pub async fn verify_for(
+    state: &AppState,
+    user_id: &str,
+    what: Use<'_>,
+    answer: Answer,
+) -> Result<String, AppError> {
+    let credential: PublicKeyCredential = parse_answer(answer.credential)?;
+    let bound = what.bound();
+    check_assertion(state, &answer.challenge_id, &credential, what.purpose(), Some((user_id, &bound)))
+        .await?
+        .map(|row| row.name)
+        .map_err(failed)
 }

@@ -2,9 +2,9 @@
 //! the browser), manual lock and unlock, and single-session mode.
 use super::audit::{self, Event};
 use super::identity::{Account, Caller, SignedIn};
-use super::passwords;
 use super::rate_limit::{self, Limit};
 use super::sessions;
+use super::{passkeys, passwords};
 use crate::audit::EventType;
 use crate::domain::Passcode;
 use crate::error::{AppError, ErrorKind};
@@ -208,13 +208,56 @@ async fn unlock_with_passcode(
     caller: &Caller,
     passcode: &str,
 ) -> Result<SignedIn, AppError> {
-    let session_id = caller.session()?;
+    caller.session()?;
     let typed = Passcode::parse("passcode", passcode)?;
     let u = user(state, caller).await?;
     if u.passcode_hash.is_none() {
         return Err(no_passcode());
     }
     verify_passcode(state, &u, &typed).await?;
+    replace_session(state, caller, u, "passcode").await
+}
+
+/// Starts a passkey ceremony to unlock the caller's (locked) session.
+pub async fn passkey_options(state: &AppState, caller: &Caller) -> Result<passkeys::Ceremony, AppError> {
+    let session_id = caller.session()?;
+    passkeys::begin_for(state, &caller.user_id, passkeys::Use::Unlock(session_id)).await
+}
+
+/// Unlocks with a passkey instead of the passcode: the same new session as [`unlock`].
+pub async fn unlock_with_passkey(
+    state: &AppState,
+    caller: &Caller,
+    answer: passkeys::Answer,
+) -> Result<SignedIn, AppError> {
+    use crate::ssr::metrics;
+    let result = async {
+        let session_id = caller.session()?;
+        passkeys::verify_for(state, &caller.user_id, passkeys::Use::Unlock(session_id), answer).await?;
+        let u = user(state, caller).await?;
+        replace_session(state, caller, u, "passkey").await
+    }
+    .await;
+    metrics::screen_unlock(result.as_ref().map_or_else(metrics::outcome_of, |_| "success"));
+    audit::on_failure(state, result, |e| {
+        Event::new(EventType::ScreenUnlocked)
+            .by(caller)
+            .target("session", &caller.session_id)
+            .detail("method", "passkey")
+            .failed(e)
+    })
+    .await
+}
+
+/// The unlocked session: the caller's is revoked and a new one, for the same device and until
+/// the same expiry, replaces it.
+async fn replace_session(
+    state: &AppState,
+    caller: &Caller,
+    u: db::users::UserRow,
+    method: &'static str,
+) -> Result<SignedIn, AppError> {
+    let session_id = caller.session()?;
     let old = db::sessions::find(&state.pool, session_id)
         .await?
         .ok_or(AppError::from(ErrorKind::Unauthenticated))?;
@@ -241,6 +284,7 @@ async fn unlock_with_passcode(
             Event::new(EventType::ScreenUnlocked)
                 .by(caller)
                 .target("session", &fresh.session_id)
+                .detail("method", method)
                 .detail("replaced_session", old.id.as_str()),
         )
         .await?;

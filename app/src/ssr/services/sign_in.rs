@@ -9,7 +9,7 @@ use super::identity::{Account, ClientMeta, SignedIn};
 use super::rate_limit::{self, Limit};
 use super::settings::{self, Toggle};
 use super::tokens::{self, TokenKind};
-use super::{ldap, oidc, passwords, sessions, totp, vault};
+use super::{ldap, oidc, passkeys, passwords, sessions, totp, vault};
 use crate::audit::EventType;
 use crate::domain::{LoginPassword, SecondFactor};
 use crate::error::{AppError, ErrorKind};
@@ -78,6 +78,51 @@ pub async fn with_password(
     let client = ctx.client;
     let result = counted("password", password_factor(state, username, password, ctx).await);
     audit::on_failure(state, result, |e| failed_sign_in("password", client, e).about_name(username)).await
+}
+
+/// `POST /auth/login/passkey`, `/users/login/passkey` and the sign-in page's passkey: the
+/// passkey (user verified) proves both factors, so no second step follows. It stands in for the
+/// account's own way in, never around it: directory accounts while the directory is on,
+/// single-sign-on accounts while SSO is set up, password accounts while password sign-in is
+/// on. Every refusal is `401 invalid_credentials`.
+pub async fn with_passkey(
+    state: &AppState,
+    challenge_id: &str,
+    credential: serde_json::Value,
+    ctx: SignInContext<'_>,
+) -> Result<LoginOutcome, AppError> {
+    let client = ctx.client;
+    let result = counted("passkey", passkey_factors(state, challenge_id, credential, ctx).await);
+    audit::on_failure(state, result, |e| failed_sign_in("passkey", client, e)).await
+}
+
+#[tracing::instrument(skip_all)]
+async fn passkey_factors(
+    state: &AppState,
+    challenge_id: &str,
+    credential: serde_json::Value,
+    ctx: SignInContext<'_>,
+) -> Result<LoginOutcome, AppError> {
+    let passkey = passkeys::verify_passwordless(state, challenge_id, credential, ctx.client).await?;
+    let refused = || AppError::from(ErrorKind::InvalidCredentials);
+    let user = db::users::find_by_id(&state.pool, &passkey.user_id).await?.ok_or_else(refused)?;
+    let allowed = if user.ldap_dn.is_some() {
+        ldap::is_enabled(state).await?
+    } else if user.password_hash.is_none() {
+        oidc::config(state).await?.is_some()
+    } else {
+        settings::toggle(state, Toggle::PasswordLogin).await?
+    };
+    if !allowed {
+        tracing::info!(ip = %ctx.client.ip, "passkey sign-in refused: the account's own sign-in method is off");
+        return Err(refused());
+    }
+    let remember = ctx.remember && ctx.family == Family::Users;
+    let event =
+        Event::new(EventType::SignIn).detail("method", "passkey").detail("passkey", passkey.name.as_str());
+    let signed_in = sessions::start_session(state, Account::from(user), ctx.client, remember, event).await?;
+    db::sessions::set_second_factor_at(&state.pool, &signed_in.session_id, state.now()).await?;
+    Ok(LoginOutcome::SignedIn(signed_in))
 }
 
 /// A sign-in that failed, before any account is known to be behind it.
@@ -252,6 +297,24 @@ pub struct SecondStep {
     pub trusted_device: Option<String>,
 }
 
+/// What proves the second factor: a TOTP or backup code, or a passkey.
+pub enum SecondProof {
+    Code(String),
+    Passkey(passkeys::Answer),
+}
+
+impl SecondProof {
+    fn method(&self) -> &'static str {
+        match self {
+            Self::Code(code) => match SecondFactor::parse("code", code) {
+                Ok(SecondFactor::Backup(_)) => "backup_code",
+                _ => "totp",
+            },
+            Self::Passkey(_) => "passkey",
+        }
+    }
+}
+
 /// Finishes a sign-in with a TOTP or backup code. The MFA-pending token works once; wrong
 /// codes answer `401` with `remainingAttempts`, and the sixth in 5 minutes `429`.
 pub async fn complete_second_step(
@@ -262,14 +325,25 @@ pub async fn complete_second_step(
     trust_device: bool,
     client: &ClientMeta,
 ) -> Result<SecondStep, AppError> {
-    let result = second_step(state, mfa_token, code, remember, trust_device, client).await;
+    let proof = SecondProof::Code(code.to_owned());
+    complete_second_step_with(state, mfa_token, proof, remember, trust_device, client).await
+}
+
+/// Finishes a sign-in's second step with either proof (see [`complete_second_step`]; a
+/// passkey that does not check out answers `400 passkey_failed`).
+pub async fn complete_second_step_with(
+    state: &AppState,
+    mfa_token: &str,
+    proof: SecondProof,
+    remember: bool,
+    trust_device: bool,
+    client: &ClientMeta,
+) -> Result<SecondStep, AppError> {
+    let method = proof.method();
+    let result = second_step(state, mfa_token, proof, remember, trust_device, client).await;
     metrics::second_step(result.as_ref().map_or_else(metrics::outcome_of, |_| "success"));
     if let Err(e) = &result {
         if audit::worth_recording(e) && !audit::refused_by_limit(e) {
-            let method = match SecondFactor::parse("code", code) {
-                Ok(SecondFactor::Backup(_)) => "backup_code",
-                _ => "totp",
-            };
             let mut event = failed_sign_in(method, client, e);
             // Whose sign-in it was, when the token says (its signature checked, its use not).
             if let Some(claims) = tokens::verify(&state.keys, mfa_token, TokenKind::MfaPending, state.now()) {
@@ -283,15 +357,11 @@ pub async fn complete_second_step(
     result
 }
 
-#[tracing::instrument(skip_all)]
-async fn second_step(
+/// The second step a live MFA-pending token stands for: its claims, challenge and user.
+async fn pending_step(
     state: &AppState,
     mfa_token: &str,
-    code: &str,
-    remember: bool,
-    trust_device: bool,
-    client: &ClientMeta,
-) -> Result<SecondStep, AppError> {
+) -> Result<(tokens::Claims, totp_db::ChallengeRow, UserRow), AppError> {
     let now = state.now();
     let invalid = || AppError::from(ErrorKind::InvalidToken);
     let claims = tokens::verify(&state.keys, mfa_token, TokenKind::MfaPending, now).ok_or_else(invalid)?;
@@ -299,26 +369,63 @@ async fn second_step(
     if challenge.user_id != claims.sub || challenge.used_at.is_some() || challenge.expires_at <= now {
         return Err(invalid());
     }
-    let factor = SecondFactor::parse("code", code)?;
     let user = db::users::find_by_id(&state.pool, &challenge.user_id).await?.ok_or_else(invalid)?;
     // Not enabled any more, or the password changed since this token was issued.
     if !user.totp_enabled || claims.iat < user.tokens_valid_after {
         return Err(invalid());
     }
-    // A user out of tries hears `429` first; then the token's own count: it dies after five
-    // wrong codes, whatever the user's window says.
-    totp::refuse_when_out_of_tries(state, &user.id).await?;
-    if !totp_db::take_challenge_try(&state.pool, &challenge.id).await? {
-        return Err(invalid());
-    }
-    totp::check_second_factor(state, &user, &factor).await?;
+    Ok((claims, challenge, user))
+}
+
+/// Starts a passkey ceremony for the second step of a live MFA-pending token.
+pub async fn second_step_passkey_options(
+    state: &AppState,
+    mfa_token: &str,
+) -> Result<passkeys::Ceremony, AppError> {
+    let (_, challenge, user) = pending_step(state, mfa_token).await?;
+    passkeys::begin_for(state, &user.id, passkeys::Use::SecondStep(&challenge.id)).await
+}
+
+#[tracing::instrument(skip_all)]
+async fn second_step(
+    state: &AppState,
+    mfa_token: &str,
+    proof: SecondProof,
+    remember: bool,
+    trust_device: bool,
+    client: &ClientMeta,
+) -> Result<SecondStep, AppError> {
+    let now = state.now();
+    let invalid = || AppError::from(ErrorKind::InvalidToken);
+    let (claims, challenge, user) = pending_step(state, mfa_token).await?;
+    let method = match proof {
+        SecondProof::Code(code) => {
+            let factor = SecondFactor::parse("code", &code)?;
+            // A user out of tries hears `429` first; then the token's own count: it dies after
+            // five wrong codes, whatever the user's window says.
+            totp::refuse_when_out_of_tries(state, &user.id).await?;
+            if !totp_db::take_challenge_try(&state.pool, &challenge.id).await? {
+                return Err(invalid());
+            }
+            totp::check_second_factor(state, &user, &factor).await?;
+            match factor {
+                SecondFactor::Totp(_) => "totp",
+                SecondFactor::Backup(_) => "backup_code",
+            }
+        }
+        SecondProof::Passkey(answer) => {
+            // The same tries as codes: a token that died of wrong codes stays dead.
+            totp::refuse_when_out_of_tries(state, &user.id).await?;
+            if !totp_db::take_challenge_try(&state.pool, &challenge.id).await? {
+                return Err(invalid());
+            }
+            passkeys::verify_for(state, &user.id, passkeys::Use::SecondStep(&challenge.id), answer).await?;
+            "passkey"
+        }
+    };
     if !totp_db::use_challenge(&state.pool, &challenge.id, now).await? {
         return Err(invalid());
     }
-    let method = match factor {
-        SecondFactor::Totp(_) => "totp",
-        SecondFactor::Backup(_) => "backup_code",
-    };
     let event = Event::new(EventType::SignIn).detail("method", method);
     let signed_in =
         sessions::start_session(state, Account::from(user), client, remember || challenge.remember, event)

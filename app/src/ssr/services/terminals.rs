@@ -2,7 +2,7 @@
 //! single-use WebSocket tickets a terminal gateway redeems.
 use super::audit::{self, Event};
 use super::identity::{Caller, ALL_PERMISSIONS, USER_PERMISSIONS};
-use super::{auth, totp};
+use super::{auth, passkeys, totp};
 use crate::audit::EventType;
 use crate::domain::ContainerId;
 use crate::error::{AppError, ErrorKind};
@@ -27,7 +27,49 @@ pub async fn status(
     Ok(TerminalStatus { locked: at.is_some(), locked_at: at })
 }
 
-/// Locks a terminal behind a TOTP code. Needs two-factor sign-in to be on.
+/// What opens a locked terminal: a current TOTP code, or a passkey.
+pub enum Proof {
+    Code(String),
+    Passkey(passkeys::Answer),
+}
+
+impl Proof {
+    const fn method(&self) -> &'static str {
+        match self {
+            Self::Code(_) => "totp",
+            Self::Passkey(_) => "passkey",
+        }
+    }
+}
+
+/// Checks `proof` for this caller and terminal.
+async fn prove(
+    state: &AppState,
+    caller: &Caller,
+    container: &ContainerId,
+    proof: Proof,
+) -> Result<(), AppError> {
+    match proof {
+        Proof::Code(code) => totp::prove_code(state, &caller.user_id, &code).await,
+        Proof::Passkey(answer) => {
+            let what = passkeys::Use::Terminal { session: caller.session()?, container: container.as_ref() };
+            passkeys::verify_for(state, &caller.user_id, what, answer).await.map(|_| ())
+        }
+    }
+}
+
+/// Starts a passkey ceremony to open (or unlock) this terminal from this session.
+pub async fn passkey_options(
+    state: &AppState,
+    caller: &Caller,
+    container: &ContainerId,
+) -> Result<passkeys::Ceremony, AppError> {
+    let what = passkeys::Use::Terminal { session: caller.session()?, container: container.as_ref() };
+    passkeys::begin_for(state, &caller.user_id, what).await
+}
+
+/// Locks a terminal behind a TOTP code (or a passkey). Needs two-factor sign-in to be on: the
+/// step-up page and gateways ask for a code.
 pub async fn lock(state: &AppState, caller: &Caller, container: &ContainerId) -> Result<i64, AppError> {
     if !totp::is_enabled(state, &caller.user_id).await? {
         return Err(AppError::invalid(
@@ -45,15 +87,21 @@ pub async fn lock(state: &AppState, caller: &Caller, container: &ContainerId) ->
     Ok(at)
 }
 
-/// Removes a terminal's lock with a current TOTP code.
+/// Removes a terminal's lock with a current TOTP code or a passkey.
 pub async fn unlock(
     state: &AppState,
     caller: &Caller,
     container: &ContainerId,
-    code: &str,
+    proof: Proof,
 ) -> Result<(), AppError> {
-    let event = || Event::new(EventType::TerminalUnlocked).by(caller).target("terminal", container.as_ref());
-    let proven = totp::prove_code(state, &caller.user_id, code).await;
+    let method = proof.method();
+    let event = || {
+        Event::new(EventType::TerminalUnlocked)
+            .by(caller)
+            .target("terminal", container.as_ref())
+            .detail("method", method)
+    };
+    let proven = prove(state, caller, container, proof).await;
     audit::on_failure(state, proven, |e| event().failed(e)).await?;
     let mut change = audit::Change::begin(state).await?;
     terminals::unlock(change.tx(), &caller.user_id, container.as_ref()).await?;
@@ -67,11 +115,17 @@ pub async fn verify(
     state: &AppState,
     caller: &Caller,
     container: &ContainerId,
-    code: &str,
+    proof: Proof,
 ) -> Result<i64, AppError> {
     let session_id = caller.session()?;
-    let event = || Event::new(EventType::TerminalGranted).by(caller).target("terminal", container.as_ref());
-    let proven = totp::prove_code(state, &caller.user_id, code).await;
+    let method = proof.method();
+    let event = || {
+        Event::new(EventType::TerminalGranted)
+            .by(caller)
+            .target("terminal", container.as_ref())
+            .detail("method", method)
+    };
+    let proven = prove(state, caller, container, proof).await;
     audit::on_failure(state, proven, |e| event().failed(e)).await?;
     let expires = state.now() + GRANT_SECS;
     let mut change = audit::Change::begin(state).await?;
