@@ -99,7 +99,7 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<
     post,
     path = "/api/users/passkeys/options",
     tag = "passkeys",
-    responses((status = 200, description = "The options for `navigator.credentials.create()`", body = CeremonyBody), (status = 403, description = "`reauthentication_required`", body = crate::openapi::ApiError), (status = 409, description = "`too_many_passkeys`", body = crate::openapi::ApiError)),
+    responses((status = 200, description = "The options for `navigator.credentials.create()`", body = CeremonyBody), (status = 403, description = "`reauthentication_required`", body = crate::openapi::ApiError), (status = 409, description = "`too_many_passkeys`", body = crate::openapi::ApiError), (status = 429, description = "60 ceremonies per 15 minutes per account", body = crate::openapi::ApiError)),
     security(("session" = []), ("cookie" = [])),
 )]
 pub async fn register_options(

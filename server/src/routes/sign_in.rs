@@ -289,7 +289,7 @@ pub struct AuthMfaPasskeyRequest {
     path = "/api/auth/login/mfa/passkey",
     tag = "auth",
     request_body = AuthMfaPasskeyRequest,
-    responses((status = 200, description = "Signed in (sets the `jwt` cookie)", body = AuthSignedIn), (status = 400, description = "`passkey_failed`", body = crate::openapi::ApiError), (status = 401, description = "A second-step token that is dead", body = crate::openapi::ApiError)),
+    responses((status = 200, description = "Signed in (sets the `jwt` cookie)", body = AuthSignedIn), (status = 400, description = "`passkey_failed`", body = crate::openapi::ApiError), (status = 401, description = "A second-step token that is dead", body = crate::openapi::ApiError), (status = 429, body = crate::openapi::ApiError)),
 )]
 pub async fn auth_login_mfa_passkey(
     State(state): State<AppState>,
@@ -337,7 +337,7 @@ pub struct VerifyLoginPasskeyRequest {
     path = "/api/users/totp/verify-login/passkey",
     tag = "users",
     request_body = VerifyLoginPasskeyRequest,
-    responses((status = 200, description = "Signed in (sets the `jwt` cookie)", body = UsersSignedIn), (status = 400, description = "`passkey_failed`", body = crate::openapi::ApiError), (status = 401, description = "A second-step token that is dead", body = crate::openapi::ApiError)),
+    responses((status = 200, description = "Signed in (sets the `jwt` cookie)", body = UsersSignedIn), (status = 400, description = "`passkey_failed`", body = crate::openapi::ApiError), (status = 401, description = "A second-step token that is dead", body = crate::openapi::ApiError), (status = 429, body = crate::openapi::ApiError)),
 )]
 pub async fn users_verify_login_passkey(
     State(state): State<AppState>,
