@@ -398,15 +398,20 @@ async fn second_step(
     let now = state.now();
     let invalid = || AppError::from(ErrorKind::InvalidToken);
     let (claims, challenge, user) = pending_step(state, mfa_token).await?;
+    // A user out of tries hears `429` first; then the token's own count: it dies after five
+    // wrong answers (codes or passkeys), whatever the user's window says.
+    let take_try = || async {
+        totp::refuse_when_out_of_tries(state, &user.id).await?;
+        if totp_db::take_challenge_try(&state.pool, &challenge.id).await? {
+            Ok(())
+        } else {
+            Err(invalid())
+        }
+    };
     let method = match proof {
         SecondProof::Code(code) => {
             let factor = SecondFactor::parse("code", &code)?;
-            // A user out of tries hears `429` first; then the token's own count: it dies after
-            // five wrong codes, whatever the user's window says.
-            totp::refuse_when_out_of_tries(state, &user.id).await?;
-            if !totp_db::take_challenge_try(&state.pool, &challenge.id).await? {
-                return Err(invalid());
-            }
+            take_try().await?;
             totp::check_second_factor(state, &user, &factor).await?;
             match factor {
                 SecondFactor::Totp(_) => "totp",
@@ -414,11 +419,7 @@ async fn second_step(
             }
         }
         SecondProof::Passkey(answer) => {
-            // The same tries as codes: a token that died of wrong codes stays dead.
-            totp::refuse_when_out_of_tries(state, &user.id).await?;
-            if !totp_db::take_challenge_try(&state.pool, &challenge.id).await? {
-                return Err(invalid());
-            }
+            take_try().await?;
             passkeys::verify_for(state, &user.id, passkeys::Use::SecondStep(&challenge.id), answer).await?;
             "passkey"
         }
