@@ -34,51 +34,65 @@ mod imp {
     /// `{publicKey: …}`); answers the new credential as JSON (`credential.toJSON()`), or what
     /// went wrong in words.
     pub async fn create_passkey(options: &str) -> Result<String, String> {
+        webauthn(options, true).await
+    }
+
+    /// Asks the browser's WebAuthn for an assertion by one of the passkeys `options` allows;
+    /// answers it as JSON, or what went wrong in words.
+    pub async fn use_passkey(options: &str) -> Result<String, String> {
+        webauthn(options, false).await
+    }
+
+    /// `navigator.credentials.create()` (or `.get()`) on WebAuthn's JSON forms, through
+    /// `Reflect`: web-sys's bindings of the JSON helpers are unstable.
+    async fn webauthn(options: &str, create: bool) -> Result<String, String> {
         use js_sys::{Function, Reflect, JSON};
         use wasm_bindgen::JsValue;
-        let unsupported = || "This browser cannot make passkeys.".to_owned();
+        let unsupported = || "This browser cannot use passkeys.".to_owned();
+        let unreadable = || "The server's passkey options did not read.".to_owned();
+        let function = |of: &JsValue, name: &str| -> Result<Function, String> {
+            Reflect::get(of, &JsValue::from_str(name))
+                .ok()
+                .and_then(|f| f.dyn_into().ok())
+                .ok_or_else(unsupported)
+        };
         let window = web_sys::window().ok_or_else(unsupported)?;
         let pkc =
             Reflect::get(&window, &JsValue::from_str("PublicKeyCredential")).map_err(|_| unsupported())?;
-        let parse: Function = Reflect::get(&pkc, &JsValue::from_str("parseCreationOptionsFromJSON"))
-            .ok()
-            .and_then(|f| f.dyn_into().ok())
-            .ok_or_else(unsupported)?;
-        let options =
-            JSON::parse(options).map_err(|_| "The server's passkey options did not read.".to_owned())?;
-        let public_key =
-            Reflect::get(&options, &JsValue::from_str("publicKey")).map_err(|_| unsupported())?;
-        let parsed = parse
-            .call1(&pkc, &public_key)
-            .map_err(|_| "The server's passkey options did not read.".to_owned())?;
+        let parse = function(
+            &pkc,
+            if create { "parseCreationOptionsFromJSON" } else { "parseRequestOptionsFromJSON" },
+        )?;
+        let options = JSON::parse(options).map_err(|_| unreadable())?;
+        let public_key = Reflect::get(&options, &JsValue::from_str("publicKey")).map_err(|_| unreadable())?;
+        let parsed = parse.call1(&pkc, &public_key).map_err(|_| unreadable())?;
         let request = js_sys::Object::new();
         Reflect::set(&request, &JsValue::from_str("publicKey"), &parsed).map_err(|_| unsupported())?;
         let credentials = Reflect::get(&window.navigator(), &JsValue::from_str("credentials"))
             .map_err(|_| unsupported())?;
-        let create: Function = Reflect::get(&credentials, &JsValue::from_str("create"))
-            .ok()
-            .and_then(|f| f.dyn_into().ok())
-            .ok_or_else(unsupported)?;
-        let promise: js_sys::Promise = create
+        let call = function(&credentials, if create { "create" } else { "get" })?;
+        let promise: js_sys::Promise = call
             .call1(&credentials, &request)
             .ok()
             .and_then(|p| p.dyn_into().ok())
             .ok_or_else(unsupported)?;
         let credential = wasm_bindgen_futures::JsFuture::from(promise).await.map_err(|e| {
             let name = Reflect::get(&e, &JsValue::from_str("name")).ok().and_then(|n| n.as_string());
-            match name.as_deref() {
-                Some("NotAllowedError") | Some("AbortError") => {
+            match (name.as_deref(), create) {
+                (Some("NotAllowedError" | "AbortError"), true) => {
                     "No passkey was made (cancelled or timed out).".to_owned()
                 }
-                Some("InvalidStateError") => "This device has a passkey for your account already.".to_owned(),
-                _ => "The browser could not make a passkey.".to_owned(),
+                (Some("NotAllowedError" | "AbortError"), false) => {
+                    "No passkey was used (cancelled or timed out).".to_owned()
+                }
+                (Some("InvalidStateError"), true) => {
+                    "This device has a passkey for your account already.".to_owned()
+                }
+                (_, true) => "The browser could not make a passkey.".to_owned(),
+                (_, false) => "The browser could not use a passkey.".to_owned(),
             }
         })?;
-        let to_json: Function = Reflect::get(&credential, &JsValue::from_str("toJSON"))
-            .ok()
-            .and_then(|f| f.dyn_into().ok())
-            .ok_or_else(unsupported)?;
-        let json = to_json.call0(&credential).map_err(|_| unsupported())?;
+        let json = function(&credential, "toJSON")?.call0(&credential).map_err(|_| unsupported())?;
         JSON::stringify(&json).ok().and_then(|s| s.as_string()).ok_or_else(unsupported)
     }
 
@@ -148,16 +162,21 @@ mod imp {
                     handler(ev)
                 }));
             }
+            let follow_server = move || {
+                leptos::task::spawn_local(async move {
+                    if let Ok(Some(s)) = security_state().await {
+                        ctx.set_locked(s.locked);
+                    }
+                });
+            };
             listeners.push(window_event_listener_untyped("storage", move |ev| {
                 let key = ev.dyn_ref::<web_sys::StorageEvent>().and_then(|e| e.key());
                 if key.as_deref() == Some(STORAGE_KEY) {
-                    leptos::task::spawn_local(async move {
-                        if let Ok(Some(s)) = security_state().await {
-                            ctx.set_locked(s.locked);
-                        }
-                    });
+                    follow_server();
                 }
             }));
+            // `enhance.js` unlocked this page with a passkey.
+            listeners.push(window_event_listener_untyped("portcullis-unlocked", move |_| follow_server()));
             let ticker = set_interval_with_handle(
                 move || {
                     if !ctx.locked.try_get_untracked().unwrap_or(true) && idle_too_long() {
@@ -193,6 +212,10 @@ mod imp {
 
     pub async fn create_passkey(_options: &str) -> Result<String, String> {
         Err("Passkeys are made in the browser.".to_owned())
+    }
+
+    pub async fn use_passkey(_options: &str) -> Result<String, String> {
+        Err("Passkeys are used in the browser.".to_owned())
     }
 
     pub fn tell_other_tabs(_kind: &str) {}

@@ -224,6 +224,7 @@ pub fn AppFrame(children: ChildrenFn) -> impl IntoView {
                 if let Ok(Some(s)) = security.await {
                     lock.locked.set(s.locked);
                     lock.lock_after.set(s.has_passcode.then_some(s.lock_after_minutes));
+                    lock.passkey.set(s.has_passkey);
                 }
                 view! {
                     <div class="app" class:concealed=move || lock.locked.get()

@@ -129,74 +129,182 @@
   });
 })();
 
-// Passkey sign-in on the sign-in page (`[data-passkey-sign-in]`, shown only when this instance
-// can use passkeys), without the WASM: "Sign in with a passkey" opens the browser's dialog, and
-// the browser's autofill offers passkeys in the username field (conditional mediation). A
-// signed-in browser loads the sign-in page again, which sends it on (to `rd` when given).
+// Passkeys on the pages that load no WASM, and on the lock screen whichever way it was drawn.
+// A `[data-passkey]` box holds a "… with a passkey" button (`[data-passkey-start]`) and its
+// error line (`[data-passkey-error]`); boxes show only where the browser has WebAuthn's JSON
+// helpers (`html[data-passkeys]`, see style). The box names what it is for:
+// - `sign-in`: passwordless sign-in over REST, also offered by the browser's autofill in the
+//   username field (conditional mediation); signed in, the sign-in page loads again and the
+//   server sends the browser on (to `rd` when given);
+// - otherwise the address of a server function (`/rpc/passkey/…`): its `/options` begins the
+//   ceremony and it finishes it, with the fields of the form `data-passkey-form` names (never a
+//   code or password), and answers where to go next ("" for: this page, unlocked).
 (() => {
-  const start = () => {
-    const box = document.querySelector('[data-passkey-sign-in]');
-    const PKC = window.PublicKeyCredential;
-    if (!box || !PKC || !PKC.parseRequestOptionsFromJSON || !navigator.credentials) return;
-    const button = box.querySelector('[data-passkey-start]');
-    const error = box.querySelector('[data-passkey-error]');
+  const PKC = window.PublicKeyCredential;
+  if (!PKC || !PKC.parseRequestOptionsFromJSON || !navigator.credentials || !navigator.credentials.get) return;
+  const html = document.documentElement;
+  html.dataset.passkeys = '1';
+  // A server function's refusal names its kind; these are the ones a passkey step meets.
+  const WORDS = {
+    InvalidToken: 'This sign-in step has expired or was already used. Start again with your password.',
+    PasskeyFailed: 'That passkey did not check out. Try again.',
+    PasskeyNotFound: 'Your account has no passkey.',
+    PasskeysUnavailable: 'Passkeys are not available on this address.',
+    Unauthenticated: 'Your session has ended. Sign in again.',
+  };
+  const reason = async (res) => {
+    let b = null;
+    try { b = await res.json(); } catch (_) {}
+    if (b && typeof b.error === 'string' && b.error) return b.error;
+    if (b && typeof b.message === 'string' && b.message) return b.message;
+    if (b && b.remaining_time) return 'Too many attempts. Try again in ' + Math.ceil(b.remaining_time / 60) + ' minute(s).';
+    if (b && WORDS[b.kind]) return WORDS[b.kind];
+    return res.status >= 500 ? 'Portcullis could not answer. Try again in a moment.' : 'That did not work. Try again.';
+  };
+  const post = (url, body, json) => fetch(url, {
+    method: 'POST',
+    credentials: 'same-origin',
+    headers: { 'content-type': json ? 'application/json' : 'application/x-www-form-urlencoded', accept: 'application/json' },
+    body: json ? JSON.stringify(body) : new URLSearchParams(body),
+  });
+  const secret = (name) => ['code', 'passcode', 'password', 'challenge_id', 'credential'].includes(name);
+  const fieldsOf = (box) => {
+    const out = {};
+    const form = box.dataset.passkeyForm && document.getElementById(box.dataset.passkeyForm);
+    if (!form) return out;
+    for (const [k, v] of new FormData(form)) if (!secret(k) && typeof v === 'string') out[k] = v;
+    return out;
+  };
+  class Refused extends Error {}
+  // One ceremony: the server's options, the browser's dialog (or autofill), the server again.
+  // `onAnswer` runs once the browser has answered (the busy state starts there for autofill).
+  const ceremony = async (box, autofill, signal, onAnswer) => {
+    const rest = box.dataset.passkey === 'sign-in';
+    const fields = fieldsOf(box);
+    const opened = rest
+      ? await post('/api/users/login/passkey/options', { autofill }, true)
+      : await post(box.dataset.passkey + '/options', fields, false);
+    if (!opened.ok) throw new Refused(await reason(opened));
+    const body = await opened.json();
+    const options = rest ? body.options : JSON.parse(body.options);
+    const request = { publicKey: PKC.parseRequestOptionsFromJSON(options.publicKey), signal };
+    if (autofill) request.mediation = 'conditional';
+    const credential = await navigator.credentials.get(request);
+    onAnswer();
     const remember = document.querySelector('input[name=remember]');
-    let waiting = null;
-    const say = (text) => {
-      error.textContent = text;
-      error.hidden = !text;
-    };
-    const post = (url, body) => fetch(url, {
-      method: 'POST',
-      credentials: 'same-origin',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    const run = async (autofill) => {
-      // A click stops the autofill request first (the browser runs one request at a time).
-      const controller = new AbortController();
-      waiting = controller;
-      const opened = await post('/api/users/login/passkey/options', { autofill });
-      if (controller.signal.aborted) return;
-      if (!opened.ok) throw new Error((await opened.json()).error || 'Passkey sign-in is not available.');
-      const { challengeId, options } = await opened.json();
-      const publicKey = PKC.parseRequestOptionsFromJSON(options.publicKey);
-      const request = { publicKey, signal: controller.signal };
-      if (autofill) request.mediation = 'conditional';
-      const credential = await navigator.credentials.get(request);
-      button.disabled = true;
-      button.textContent = 'Signing in…';
-      const done = await post('/api/users/login/passkey', {
-        challengeId,
+    const done = rest
+      ? await post('/api/users/login/passkey', {
+        challengeId: body.challengeId,
         credential: credential.toJSON(),
         rememberMe: !!(remember && remember.checked),
-      });
-      if (done.ok) {
-        location.reload();
-        return;
-      }
-      button.disabled = false;
-      button.textContent = 'Sign in with a passkey';
-      throw new Error(done.status === 401 ? 'That passkey did not sign you in. Try again or use your password.' : (await done.json()).error);
-    };
-    const quiet = (e) => e && (e.name === 'AbortError' || e.name === 'NotAllowedError');
-    button.hidden = false;
-    button.addEventListener('click', async () => {
-      say('');
-      if (waiting) waiting.abort();
-      try {
-        await run(false);
-      } catch (e) {
-        if (!quiet(e)) say(e.message || 'Passkey sign-in failed.');
-        else if (e.name === 'NotAllowedError') say('No passkey was chosen.');
-      }
-    });
-    if (PKC.isConditionalMediationAvailable) {
-      PKC.isConditionalMediationAvailable().then((yes) => {
-        if (yes) run(true).catch((e) => { if (!quiet(e)) say(e.message || 'Passkey sign-in failed.'); });
-      });
+      }, true)
+      : await post(box.dataset.passkey, {
+        ...fields,
+        challenge_id: body.challenge_id,
+        credential: JSON.stringify(credential.toJSON()),
+      }, false);
+    if (!done.ok) {
+      throw new Refused(rest && done.status === 401
+        ? 'That passkey did not sign you in. Try again or use your password.'
+        : await reason(done));
     }
+    return rest ? '' : await done.json();
+  };
+  // Signed in, unlocked or confirmed: on to `to`, or this page again. An unlocked lock screen
+  // tells the other tabs; a hydrated page takes the news without loading again.
+  const arrive = (box, to) => {
+    if (to) return location.assign(to);
+    if (box.closest('.lock-card')) {
+      try { localStorage.setItem('portcullis-lock', 'unlock:' + Date.now()); } catch (_) {}
+      if (document.body && document.body.dataset.hydrated === '1') {
+        dispatchEvent(new Event('portcullis-unlocked'));
+        return false;
+      }
+    }
+    location.reload();
+  };
+  const say = (box, text) => {
+    const line = box.querySelector('[data-passkey-error]');
+    if (!line) return;
+    line.textContent = text;
+    line.hidden = !text;
+  };
+  const busy = (button, on) => {
+    if (on) {
+      if (!button.dataset.label) button.dataset.label = button.textContent;
+      button.textContent = button.dataset.busy || 'Checking…';
+      button.setAttribute('aria-busy', 'true');
+      button.disabled = true;
+    } else {
+      if (button.dataset.label) button.textContent = button.dataset.label;
+      button.removeAttribute('aria-busy');
+      button.disabled = false;
+    }
+  };
+  const failure = (e) => {
+    if (e instanceof Refused) return e.message;
+    if (e && e.name === 'NotAllowedError') return 'No passkey was used (cancelled or timed out).';
+    if (e && e.name === 'AbortError') return '';
+    return 'Your browser could not use a passkey here.';
+  };
+
+  // The sign-in page's autofill: one request waits for the browser's suggestions; a click on
+  // the button stops it first (the browser runs one request at a time), and it waits again
+  // after the button's ceremony. Nothing is said unless a passkey was picked.
+  let autofill = null;
+  const waitForAutofill = (box) => {
+    if (!PKC.isConditionalMediationAvailable || autofill) return;
+    const controller = new AbortController();
+    autofill = controller;
+    PKC.isConditionalMediationAvailable().then(async (yes) => {
+      if (!yes || controller.signal.aborted) return;
+      const button = box.querySelector('[data-passkey-start]');
+      let picked = false;
+      try {
+        const to = await ceremony(box, true, controller.signal, () => {
+          picked = true;
+          say(box, '');
+          busy(button, true);
+        });
+        if (arrive(box, to) !== false) return;
+      } catch (e) {
+        if (picked) say(box, failure(e));
+      }
+      // (Stopped for the button, the button's ceremony owns it now.)
+      if (picked) busy(button, false);
+      if (autofill === controller) {
+        autofill = null;
+        if (picked) waitForAutofill(box);
+      }
+    }).catch(() => {});
+  };
+  const start = () => {
+    const box = document.querySelector('[data-passkey="sign-in"]');
+    if (box) waitForAutofill(box);
   };
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
   else start();
+
+  document.addEventListener('click', async (e) => {
+    const button = e.target instanceof Element && e.target.closest('[data-passkey] [data-passkey-start]');
+    if (!button || button.disabled) return;
+    const box = button.closest('[data-passkey]');
+    const signIn = box.dataset.passkey === 'sign-in';
+    if (signIn && autofill) {
+      autofill.abort();
+      autofill = null;
+    }
+    say(box, '');
+    busy(button, true);
+    try {
+      const to = await ceremony(box, false, undefined, () => {});
+      if (arrive(box, to) !== false) return;
+    } catch (err) {
+      const text = failure(err);
+      say(box, text);
+    }
+    busy(button, false);
+    button.focus();
+    if (signIn) waitForAutofill(box);
+  });
 })();

@@ -12,6 +12,8 @@ pub struct LockCtx {
     pub locked: RwSignal<bool>,
     /// Minutes of inactivity before the browser locks; `None` when no passcode is set.
     pub lock_after: RwSignal<Option<i64>>,
+    /// The lock screen offers "Unlock with a passkey" (the user has one and passkeys work here).
+    pub passkey: RwSignal<bool>,
     /// Counts unlocks. Page data fetched while locked holds "locked" errors, so resources list
     /// this in their source (see [`LockCtx::unlocks`]) and fetch again once the page is back.
     unlocked: RwSignal<u32>,
@@ -19,7 +21,12 @@ pub struct LockCtx {
 
 impl LockCtx {
     pub fn new() -> Self {
-        Self { locked: RwSignal::new(false), lock_after: RwSignal::new(None), unlocked: RwSignal::new(0) }
+        Self {
+            locked: RwSignal::new(false),
+            lock_after: RwSignal::new(None),
+            passkey: RwSignal::new(false),
+            unlocked: RwSignal::new(0),
+        }
     }
 
     /// The page's lock state, provided once by `App`.
@@ -191,6 +198,15 @@ pub fn LockScreen() -> impl IntoView {
                             {move || if unlock.pending().get() { "Unlocking…" } else { "Unlock" }}
                         </button>
                     </ActionForm>
+                    // Works through `enhance.js`, with or without the WASM (see its passkey part).
+                    <Show when=move || ctx.passkey.get()>
+                        <div class="stack" data-passkey="/rpc/passkey/unlock">
+                            <button type="button" class="btn btn-ghost" data-passkey-start="" data-busy="Unlocking…">
+                                "Unlock with a passkey"
+                            </button>
+                            <p class="field-error" role="alert" data-passkey-error="" hidden=true></p>
+                        </div>
+                    </Show>
                     <ActionForm action=sign_out>
                         <button type="submit" class="link-button">"Sign out instead"</button>
                     </ActionForm>

@@ -124,7 +124,7 @@ export async function signIn(page: Page, username: string, password: string) {
   await hydrated(page);
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 }
 
 /** Creates an account over the API (registration is open on a fresh instance). */

@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 pub struct StepUpView {
     /// Two-factor sign-in is on, so a code can be given.
     pub can_confirm: bool,
+    /// A passkey can be used instead.
+    pub has_passkey: bool,
 }
 
 #[server(prefix = "/rpc")]
@@ -16,7 +18,7 @@ pub async fn step_up_state() -> Result<StepUpView, AppError> {
     use crate::ssr::services::{forward_auth, identity::Gate};
     let (state, caller) = super::edge::caller(Gate::Unlocked).await?;
     let info = forward_auth::step_up_info(&state, &caller).await?;
-    Ok(StepUpView { can_confirm: info.can_confirm })
+    Ok(StepUpView { can_confirm: info.can_confirm, has_passkey: info.has_passkey })
 }
 
 /// The step-up page's form: a code opens `terminal` for 15 minutes (or, without one, counts as
@@ -27,13 +29,13 @@ pub async fn confirm_step_up(
     terminal: Option<String>,
     rd: Option<String>,
 ) -> Result<(), AppError> {
-    use crate::ssr::services::{forward_auth, identity::Gate};
+    use crate::ssr::services::{forward_auth, identity::Gate, terminals::Proof};
     let (state, caller) = super::edge::caller(Gate::Unlocked).await?;
     let terminal = match terminal.as_deref().filter(|t| !t.is_empty()) {
         Some(t) => Some(crate::domain::ContainerId::parse(t)?),
         None => None,
     };
-    forward_auth::step_up(&state, &caller, &code, terminal.as_ref()).await?;
+    forward_auth::step_up(&state, &caller, Proof::Code(code), terminal.as_ref()).await?;
     let back = rd.as_deref().and_then(|r| forward_auth::safe_return(&state, r));
     leptos_axum::redirect(back.as_deref().unwrap_or("/"));
     Ok(())

@@ -11,6 +11,8 @@ pub struct SecurityView {
     pub lock_after_minutes: i64,
     pub single_session_mode: bool,
     pub locked: bool,
+    /// The lock screen may offer "Unlock with a passkey".
+    pub has_passkey: bool,
 }
 
 /// `None` when nobody is signed in.
@@ -23,7 +25,10 @@ pub async fn security_state() -> Result<Option<SecurityView>, AppError> {
         Err(e) => return Err(e),
     };
     let s = screen_lock::status(&state, &caller).await?;
+    let has_passkey = crate::ssr::services::passkeys::available(&state)
+        && crate::ssr::services::passkeys::has_any(&state, &caller.user_id).await?;
     Ok(Some(SecurityView {
+        has_passkey,
         has_passcode: s.has_passcode,
         lock_after_minutes: s.lock_after_minutes,
         single_session_mode: s.single_session_mode,

@@ -83,13 +83,14 @@ pub fn LoginPage() -> impl IntoView {
                 <FormStatus error=form_error(result)/>
                 <Submit label="Sign in" busy_label="Signing in…" pending=action.pending()/>
             </ActionForm>
-            // Passkeys need the browser's WebAuthn: `enhance.js` shows the button where it works.
+            // Passkeys need the browser's WebAuthn: `enhance.js` runs this box, which shows only
+            // where the browser can.
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     passkeys.await.unwrap_or(false).then(|| view! {
-                        <div class="stack" data-passkey-sign-in="">
+                        <div class="stack" data-passkey="sign-in">
                             <p class="divider"><span>"or"</span></p>
-                            <button type="button" class="btn btn-ghost btn-block" data-passkey-start="" hidden=true>
+                            <button type="button" class="btn btn-ghost btn-block" data-passkey-start="" data-busy="Signing in…">
                                 "Sign in with a passkey"
                             </button>
                             <p class="field-error" role="alert" data-passkey-error="" hidden=true></p>

@@ -1,5 +1,5 @@
 //! The second sign-in step: a code from the authenticator app, or a backup code.
-use crate::api::VerifySecondFactor;
+use crate::api::{second_step_has_passkey, VerifySecondFactor};
 use crate::components::{field_error, form_error, AuthCard, FormStatus, Submit};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -35,6 +35,7 @@ pub fn MfaPage() -> impl IntoView {
         }
         href
     };
+    let passkey = Resource::new(|| (), |_| second_step_has_passkey());
     let input = NodeRef::<leptos::html::Input>::new();
     Effect::new(move |_| {
         if let Some(el) = input.get() {
@@ -43,7 +44,7 @@ pub fn MfaPage() -> impl IntoView {
     });
     view! {
         <AuthCard title="Two-factor sign-in" lead="Enter the 6-digit code from your authenticator app.">
-            <ActionForm action=action attr:class="stack">
+            <ActionForm action=action attr:class="stack" attr:id="mfa-form">
                 <div class="field" class:field-invalid=move || error.get().is_some()>
                     <label for="f-code">{move || if backup.get() { "Backup code" } else { "Authentication code" }}</label>
                     <input node_ref=input id="f-code" name="code" required=true autofocus=true autocomplete="one-time-code"
@@ -68,6 +69,20 @@ pub fn MfaPage() -> impl IntoView {
                 <FormStatus error=general/>
                 <Submit label="Verify" busy_label="Verifying…" pending=action.pending()/>
             </ActionForm>
+            // A passkey instead of a code (`enhance.js`; "trust this device" and `rd` go along).
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    passkey.await.unwrap_or(false).then(|| view! {
+                        <div class="stack" data-passkey="/rpc/passkey/second-step" data-passkey-form="mfa-form">
+                            <p class="divider"><span>"or"</span></p>
+                            <button type="button" class="btn btn-ghost btn-block" data-passkey-start="" data-busy="Verifying…">
+                                "Use a passkey"
+                            </button>
+                            <p class="field-error" role="alert" data-passkey-error="" hidden=true></p>
+                        </div>
+                    })
+                })}
+            </Suspense>
             <p class="switch"><a href=move || {
                 rd.get().map_or_else(|| "/login".to_owned(), |rd| format!("/login?rd={}", crate::api::encode_query(&rd)))
             }>"Start over"</a></p>

@@ -1,10 +1,10 @@
 //! Account security: two-factor sign-in (enroll, backup codes, turn off), the screen lock,
 //! terminal locks and the account's recent security activity.
 use crate::api::{
-    begin_passkey, finish_passkey, list_terminal_locks, my_passkeys, recent_activity, security_state,
-    two_factor_enabled, ConfirmTwoFactor, LockTerminal, RemovePasskey, RemoveScreenPasscode,
-    ReplaceBackupCodes, SetAutoLock, SetScreenPasscode, SetSingleSession, StartTwoFactor, TurnOffTwoFactor,
-    UnlockTerminal, VerifyTerminal,
+    begin_passkey, finish_passkey, list_terminal_locks, my_passkeys, passkey_sign_in_open, recent_activity,
+    security_state, terminal_passkey_options, two_factor_enabled, verify_terminal_with_passkey,
+    ConfirmTwoFactor, LockTerminal, RemovePasskey, RemoveScreenPasscode, ReplaceBackupCodes, SetAutoLock,
+    SetScreenPasscode, SetSingleSession, StartTwoFactor, TurnOffTwoFactor, UnlockTerminal, VerifyTerminal,
 };
 use crate::components::{
     describe, field_error, form_error, needs_reauthentication, AppFrame, Field, FormStatus, ReauthPrompt,
@@ -269,6 +269,7 @@ fn ScreenLockSection() -> impl IntoView {
     Effect::new(move |_| {
         if let Some(Ok(Some(s))) = state.get() {
             lock.lock_after.set(s.has_passcode.then_some(s.lock_after_minutes));
+            lock.passkey.set(s.has_passkey);
         }
     });
     let set_result = Signal::derive(move || set_passcode.value().get());
@@ -389,10 +390,41 @@ fn TerminalLocksSection() -> impl IntoView {
     );
     page_lock.watch(move || lock.value().get());
     page_lock.watch(move || verify.value().get());
+    // A passkey opens a row's terminal for this session, as a code does with "Verify".
+    let by_passkey = Action::new_local(|id: &String| open_with_passkey(id.clone()));
+    page_lock.watch(move || by_passkey.value().get());
+    // The notice speaks of the latest action only.
+    Effect::new(move |_| {
+        if by_passkey.pending().get() {
+            verify.clear();
+            unlock.clear();
+        }
+    });
+    Effect::new(move |_| {
+        if verify.pending().get() || unlock.pending().get() {
+            by_passkey.clear();
+        }
+    });
     let lock_result = Signal::derive(move || lock.value().get());
     let status = move || -> Option<(&'static str, String)> {
+        if by_passkey.pending().get() {
+            return Some(("notice", "Follow your browser: use your passkey…".into()));
+        }
         if lock.pending().get() || unlock.pending().get() || verify.pending().get() {
             return Some(("notice", "Checking…".into()));
+        }
+        match by_passkey.value().get() {
+            Some(Ok((id, until))) => {
+                return Some((
+                    "notice notice-ok",
+                    format!(
+                        "Terminal {id} is open to this session until {}.",
+                        until.replace('T', " ").replace('Z', " UTC")
+                    ),
+                ))
+            }
+            Some(Err(e)) => return Some(("notice notice-error", describe(&e))),
+            None => {}
         }
         if let Some(Err(e)) = unlock.value().get() {
             return Some(("notice notice-error", describe(&e)));
@@ -412,7 +444,7 @@ fn TerminalLocksSection() -> impl IntoView {
     view! {
         <section class="card section" aria-labelledby="tl-title">
             <div class="section-head"><h2 id="tl-title">"Terminal locks"</h2></div>
-            <p>"A locked terminal opens only after a code from your authenticator app. Verifying grants this session 15 minutes; unlocking removes the lock."</p>
+            <p>"A locked terminal opens only after a code from your authenticator app (or one of your passkeys). Verifying grants this session 15 minutes; unlocking removes the lock."</p>
             <p role="status" aria-live="polite" class=move || status().map(|s| s.0).unwrap_or("notice") hidden=move || status().is_none()>
                 {move || status().map(|s| s.1).unwrap_or_default()}
             </p>
@@ -445,6 +477,18 @@ fn TerminalLocksSection() -> impl IntoView {
                                                 <input id=unlock_id name="code" class="code-small" inputmode="numeric" autocomplete="one-time-code" maxlength="6" placeholder="123456" required=true/>
                                                 <button type="submit" class="btn btn-danger">"Unlock"</button>
                                             </ActionForm>
+                                            <Show when=move || page_lock.passkey.get()>
+                                                {
+                                                    let (id, label) = (t.container_id.clone(), format!("Open {} with a passkey", t.container_id));
+                                                    view! {
+                                                        <button type="button" class="btn btn-ghost" aria-label=label
+                                                            disabled=move || by_passkey.pending().get()
+                                                            on:click=move |_| { by_passkey.dispatch(id.clone()); }>
+                                                            "Use a passkey"
+                                                        </button>
+                                                    }
+                                                }
+                                            </Show>
                                         </li>
                                     }
                                 }).collect_view()}
@@ -464,6 +508,16 @@ fn TerminalLocksSection() -> impl IntoView {
             </ActionForm>
         </section>
     }
+}
+
+/// Opens terminal `id` for this session with a passkey; answers it with the grant's end.
+async fn open_with_passkey(id: String) -> Result<(String, String), AppError> {
+    let ceremony = terminal_passkey_options(id.clone()).await?;
+    let credential = crate::browser::use_passkey(&ceremony.options)
+        .await
+        .map_err(|m| AppError::of(crate::error::ErrorKind::PasskeyFailed, m))?;
+    let until = verify_terminal_with_passkey(id.clone(), ceremony.challenge_id, credential).await?;
+    Ok((id, until))
 }
 
 /// Adds a passkey: the server's options, the browser's WebAuthn, the server again.
@@ -509,6 +563,19 @@ fn PasskeysSection() -> impl IntoView {
         }
     });
     let added = Signal::derive(move || add.value().get());
+    // Added: the field is empty for the next one.
+    let add_form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |_| {
+        if matches!(added.get(), Some(Ok(()))) {
+            name.set(String::new());
+            if let Some(f) = add_form.get_untracked() {
+                f.reset();
+            }
+        }
+    });
+    // Whether passkeys work here does not change: asked once, so the add form below stays put
+    // (field, focus) while the list loads again.
+    let available = Resource::new(|| (), |_| passkey_sign_in_open());
     let add_refused = needs_reauthentication(move || add.value().get());
     let remove_refused = needs_reauthentication(move || remove.value().get());
     let reauth = Signal::derive(move || add_refused.get() || remove_refused.get());
@@ -570,19 +637,26 @@ fn PasskeysSection() -> impl IntoView {
                                     }
                                 }).collect_view()}
                             </ul>
-                            <form class="stack" on:submit=move |ev| {
-                                ev.prevent_default();
-                                add.dispatch(name.get_untracked());
-                            }>
-                                <Field name="passkey_name" label="Name of the new passkey" hint="For example the device it is on; 1 to 64 characters."
-                                    on_input=Callback::new(move |v: String| name.set(v)) error=field_error(added, "name")/>
-                                <div><Submit label="Add a passkey" busy_label="Adding…" pending=add.pending()/></div>
-                            </form>
                         }.into_any(),
                         Err(e) => view! { <p class="notice notice-error" role="alert">{describe(&e)}</p> }.into_any(),
                     }
                 })}
             </Transition>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    available.await.unwrap_or(false).then(|| view! {
+                        <form class="stack" novalidate=true node_ref=add_form on:submit=move |ev| {
+                            ev.prevent_default();
+                            add.dispatch(name.get_untracked());
+                        }>
+                            <Field name="passkey_name" label="Name of the new passkey" hint="For example the device it is on; 1 to 64 characters."
+                                required=true maxlength="64"
+                                on_input=Callback::new(move |v: String| name.set(v)) error=field_error(added, "name")/>
+                            <div><Submit label="Add a passkey" busy_label="Adding…" pending=add.pending()/></div>
+                        </form>
+                    })
+                })}
+            </Suspense>
             <ReauthPrompt when=reauth retry=retry/>
         </section>
     }

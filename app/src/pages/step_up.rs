@@ -23,11 +23,11 @@ pub fn StepUpPage() -> impl IntoView {
     let (title, lead) = match &terminal {
         Some(t) => (
             format!("Open terminal {t}"),
-            "This terminal asks for a fresh code. Enter the 6-digit code from your authenticator app to open it for 15 minutes, on this device only.".to_owned(),
+            "This terminal asks for a fresh second factor: the 6-digit code from your authenticator app, or a passkey. It opens for 15 minutes, on this device only.".to_owned(),
         ),
         None => (
             "Confirm it's you".to_owned(),
-            "This page asks for a second factor. Enter the 6-digit code from your authenticator app.".to_owned(),
+            "This page asks for a second factor: the 6-digit code from your authenticator app, or a passkey.".to_owned(),
         ),
     };
     view! {
@@ -38,28 +38,43 @@ pub fn StepUpPage() -> impl IntoView {
                     move || info.get().map(|r| {
                         let (terminal, rd) = (terminal.clone(), rd.clone());
                         match r {
-                        Ok(v) if v.can_confirm => view! {
-                            <ActionForm action=action attr:class="stack">
-                                <div class="field" class:field-invalid=move || error.get().is_some()>
-                                    <label for="f-code">"Authentication code"</label>
-                                    <input id="f-code" name="code" required=true autofocus=true
-                                        autocomplete="one-time-code" inputmode="numeric" maxlength="7"
-                                        class="code-input"
-                                        aria-invalid=move || if error.get().is_some() { "true" } else { "false" }
-                                        aria-describedby="f-code-error"/>
-                                    <p class="field-error" id="f-code-error" role="alert" hidden=move || error.get().is_none()>
-                                        {move || error.get().unwrap_or_default()}
-                                    </p>
-                                </div>
+                        Ok(v) if v.can_confirm || v.has_passkey => view! {
+                            // The form carries where this goes (terminal, rd) for the passkey too.
+                            <ActionForm action=action attr:class="stack" attr:id="step-up-form">
+                                {v.can_confirm.then(|| view! {
+                                    <div class="field" class:field-invalid=move || error.get().is_some()>
+                                        <label for="f-code">"Authentication code"</label>
+                                        <input id="f-code" name="code" required=true autofocus=true
+                                            autocomplete="one-time-code" inputmode="numeric" maxlength="7"
+                                            class="code-input"
+                                            aria-invalid=move || if error.get().is_some() { "true" } else { "false" }
+                                            aria-describedby="f-code-error"/>
+                                        <p class="field-error" id="f-code-error" role="alert" hidden=move || error.get().is_none()>
+                                            {move || error.get().unwrap_or_default()}
+                                        </p>
+                                    </div>
+                                })}
                                 {terminal.map(|t| view! { <input type="hidden" name="terminal" value=t/> })}
                                 {rd.map(|rd| view! { <input type="hidden" name="rd" value=rd/> })}
-                                <Submit label="Confirm" busy_label="Checking…" pending=action.pending()/>
+                                {v.can_confirm.then(|| view! {
+                                    <Submit label="Confirm" busy_label="Checking…" pending=action.pending()/>
+                                })}
                             </ActionForm>
+                            {v.has_passkey.then(|| view! {
+                                <div class="stack" data-passkey="/rpc/passkey/step-up" data-passkey-form="step-up-form">
+                                    {v.can_confirm.then(|| view! { <p class="divider"><span>"or"</span></p> })}
+                                    <button type="button" class="btn btn-block" data-passkey-start="" data-busy="Checking…"
+                                        class:btn-ghost=v.can_confirm class:btn-primary=!v.can_confirm>
+                                        "Use a passkey"
+                                    </button>
+                                    <p class="field-error" role="alert" data-passkey-error="" hidden=true></p>
+                                </div>
+                            })}
                         }.into_any(),
                         Ok(_) => view! {
                             <p class="notice notice-error" role="alert">
-                                "This needs a code from an authenticator app, and two-factor sign-in is not on for your account. "
-                                <a href="/security">"Turn it on in Security"</a>", then come back."
+                                "This needs a code from an authenticator app or a passkey, and your account has neither. "
+                                <a href="/security">"Set one up in Security"</a>", then come back."
                             </p>
                         }.into_any(),
                         Err(e) => view! { <p class="notice notice-error" role="alert">{e.to_string()}</p> }.into_any(),

@@ -755,3 +755,102 @@ async fn a_second_step_token_that_died_of_wrong_codes_stays_dead_for_passkeys() 
     let r = app.post("/api/auth/login/mfa/passkey", None, json!({"mfaToken": t, "passkey": passkey})).await;
     assert!(matches!(r.status.as_u16(), 401 | 429), "{}: {}", r.status, r.body);
 }
+
+/// A page's passkey button (`enhance.js`): a server function under `/rpc/passkey/`, with the
+/// browser's cookies and a form body, answering JSON.
+async fn rpc(app: &TestApp, path: &str, cookie: &str, fields: &[(&str, &str)]) -> Reply {
+    let res = app
+        .client
+        .post(format!("{}/rpc/passkey/{path}", app.base))
+        .header("cookie", cookie)
+        .header("accept", "application/json")
+        .form(fields)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let body = res.json().await.unwrap_or(Value::Null);
+    Reply { status, body, headers }
+}
+
+/// The ceremony a page's `…/options` began, answered by `device`: the fields its finishing
+/// call sends.
+fn page_answer(r: &Reply, device: &mut SoftPasskey) -> (String, String) {
+    assert_eq!(r.status, 200, "{}", r.body);
+    let options: Value = serde_json::from_str(r.body["options"].as_str().unwrap()).unwrap();
+    (r.body["challenge_id"].as_str().unwrap().to_owned(), device.assert(&options).to_string())
+}
+
+#[tokio::test]
+async fn the_pages_passkey_buttons_finish_the_second_step_unlock_and_step_up() {
+    use app::ssr::http::{MFA_COOKIE, TRUSTED_DEVICE_COOKIE};
+    let app = spawn().await;
+    app.setup_admin().await;
+    let (token, _) = app.user("ivan").await;
+    app.enable_totp(&token).await;
+    let (mut device, _) = register(&app, &token, "Phone").await;
+
+    // The second-step page: the password step left its token in the pc_mfa cookie.
+    let r = app.post("/api/users/login", None, json!({"username": "ivan", "password": USER_PASSWORD})).await;
+    let mfa = format!("{MFA_COOKIE}={}", r.body["temp_token"].as_str().unwrap());
+    let (challenge, credential) =
+        page_answer(&rpc(&app, "second-step/options", &mfa, &[]).await, &mut device);
+    let done = rpc(
+        &app,
+        "second-step",
+        &mfa,
+        &[
+            ("challenge_id", &challenge),
+            ("credential", &credential),
+            ("trust", "on"),
+            ("rd", "https://evil.example/"),
+        ],
+    )
+    .await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert_eq!(done.body, "/", "a way back that is not this instance's is dropped");
+    let jwt = cookie_value(&done, "jwt").expect("signed in");
+    assert!(cookie_value(&done, TRUSTED_DEVICE_COOKIE).is_some_and(|v| !v.is_empty()), "trusted");
+    assert_eq!(cookie_value(&done, MFA_COOKIE).as_deref(), Some(""), "the step's cookie is cleared");
+    assert_eq!(app.get("/api/users/me", Some(&jwt)).await.status, 200);
+    // Done once: the same token and answer do not sign in again.
+    let again =
+        rpc(&app, "second-step", &mfa, &[("challenge_id", &challenge), ("credential", &credential)]).await;
+    assert_eq!((again.status.as_u16(), again.body["kind"].as_str()), (401, Some("InvalidToken")));
+
+    // The step-up page, no terminal: a passkey proves a second factor for this session
+    // (a password-only session, here).
+    // (`token` is from before two-factor was on: a password only.)
+    let plain = token;
+    let proved = "SELECT COUNT(*) FROM sessions WHERE second_factor_at IS NOT NULL";
+    assert_eq!(app.sql_count(proved).await, 1, "only the passkey second step's session");
+    let cookie = format!("jwt={plain}");
+    let (challenge, credential) = page_answer(&rpc(&app, "step-up/options", &cookie, &[]).await, &mut device);
+    // A step-up ceremony does not unlock a screen lock, nor serve another session.
+    let r = rpc(&app, "unlock", &cookie, &[("challenge_id", &challenge), ("credential", &credential)]).await;
+    assert_eq!((r.status.as_u16(), r.body["kind"].as_str()), (400, Some("PasskeyFailed")));
+    let (challenge, credential) = page_answer(&rpc(&app, "step-up/options", &cookie, &[]).await, &mut device);
+    let other = format!("jwt={jwt}");
+    let r = rpc(&app, "step-up", &other, &[("challenge_id", &challenge), ("credential", &credential)]).await;
+    assert_eq!((r.status.as_u16(), r.body["kind"].as_str()), (400, Some("PasskeyFailed")));
+    let (challenge, credential) = page_answer(&rpc(&app, "step-up/options", &cookie, &[]).await, &mut device);
+    let r = rpc(&app, "step-up", &cookie, &[("challenge_id", &challenge), ("credential", &credential)]).await;
+    assert_eq!((r.status, &r.body), (reqwest::StatusCode::OK, &json!("/")));
+    assert_eq!(app.sql_count(proved).await, 2, "this session proved a second factor");
+    assert_eq!(
+        app.sql_count("SELECT COUNT(*) FROM audit_events WHERE type = 'step_up' AND outcome = 'success' AND details LIKE '%passkey%'").await,
+        1
+    );
+
+    // The lock screen: a new session, the locked one revoked.
+    let r = app.post("/api/security/passcode", Some(&plain), json!({"new_passcode": "482913"})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(app.post("/api/security/lock", Some(&plain), json!({})).await.status, 200);
+    let (challenge, credential) = page_answer(&rpc(&app, "unlock/options", &cookie, &[]).await, &mut device);
+    let r = rpc(&app, "unlock", &cookie, &[("challenge_id", &challenge), ("credential", &credential)]).await;
+    assert_eq!((r.status, &r.body), (reqwest::StatusCode::OK, &json!("")));
+    let fresh = cookie_value(&r, "jwt").expect("a new session cookie");
+    assert_eq!(app.get("/api/users/me", Some(&fresh)).await.status, 200);
+    assert_eq!(app.get("/api/users/me", Some(&plain)).await.status, 401, "the locked session is revoked");
+}

@@ -6,7 +6,7 @@
 use super::access_rules::{self, Need};
 use super::audit::{self, Event};
 use super::identity::{Caller, Gate};
-use super::{auth, terminals, totp};
+use super::{auth, passkeys, terminals, totp};
 use crate::audit::EventType;
 use crate::domain::ContainerId;
 use crate::error::{AppError, ErrorKind};
@@ -159,33 +159,57 @@ pub async fn check(state: &AppState, token: Option<&str>, original: &Original) -
     })
 }
 
-/// What the step-up page needs to know before it asks for a code.
+/// What the step-up page needs to know before it asks for a proof.
 pub struct StepUpInfo {
     /// The caller can give a code (two-factor sign-in is on).
     pub can_confirm: bool,
+    /// The caller can use a passkey instead (this instance offers them and the caller has one).
+    pub has_passkey: bool,
 }
 
 pub async fn step_up_info(state: &AppState, caller: &Caller) -> Result<StepUpInfo, AppError> {
-    Ok(StepUpInfo { can_confirm: totp::is_enabled(state, &caller.user_id).await? })
+    Ok(StepUpInfo {
+        can_confirm: totp::is_enabled(state, &caller.user_id).await?,
+        has_passkey: passkeys::available(state) && passkeys::has_any(state, &caller.user_id).await?,
+    })
 }
 
-/// The step-up page's answer: a code from the authenticator app opens
+/// Starts the passkey ceremony of the step-up page, bound to this session (and `terminal`).
+pub async fn step_up_passkey_options(
+    state: &AppState,
+    caller: &Caller,
+    terminal: Option<&ContainerId>,
+) -> Result<passkeys::Ceremony, AppError> {
+    if let Some(t) = terminal {
+        return terminals::passkey_options(state, caller, t).await;
+    }
+    passkeys::begin_for(state, &caller.user_id, passkeys::Use::StepUp(caller.session()?)).await
+}
+
+/// The step-up page's answer: a code from the authenticator app or a passkey opens
 /// `terminal` for this session for 15 minutes (the same grant as `mfa-verify`), or, without a
 /// terminal, marks this session as having proved a second factor (`two_factor` rules).
 pub async fn step_up(
     state: &AppState,
     caller: &Caller,
-    code: &str,
+    proof: terminals::Proof,
     terminal: Option<&ContainerId>,
 ) -> Result<(), AppError> {
     let session_id = caller.session()?;
     if let Some(t) = terminal {
-        return terminals::verify(state, caller, t, terminals::Proof::Code(code.to_owned()))
-            .await
-            .map(|_| ());
+        return terminals::verify(state, caller, t, proof).await.map(|_| ());
     }
-    let event = || Event::new(EventType::StepUp).by(caller).target("session", session_id);
-    let proven = totp::prove_code(state, &caller.user_id, code).await;
+    let method = proof.method();
+    let event =
+        || Event::new(EventType::StepUp).by(caller).target("session", session_id).detail("method", method);
+    let proven = match proof {
+        terminals::Proof::Code(code) => totp::prove_code(state, &caller.user_id, &code).await,
+        terminals::Proof::Passkey(answer) => {
+            passkeys::verify_for(state, &caller.user_id, passkeys::Use::StepUp(session_id), answer)
+                .await
+                .map(|_| ())
+        }
+    };
     audit::on_failure(state, proven, |e| event().failed(e)).await?;
     let mut change = audit::Change::begin(state).await?;
     db::sessions::set_second_factor_at(change.tx(), session_id, state.now()).await?;

@@ -50,6 +50,7 @@ enum Purpose {
     SecondStep,
     Unlock,
     Terminal,
+    StepUp,
 }
 
 impl Purpose {
@@ -60,6 +61,7 @@ impl Purpose {
             Self::SecondStep => "second_step",
             Self::Unlock => "unlock",
             Self::Terminal => "terminal",
+            Self::StepUp => "step_up",
         }
     }
 }
@@ -349,10 +351,17 @@ async fn remove_of(state: &AppState, by: &Caller, user_id: &str, id: &str) -> Re
     change.commit().await
 }
 
-/// Per client network, ceremonies a stranger may start: 300 per 15 minutes (the sign-in page
-/// starts one each time it is shown, for the browser's autofill).
-fn ceremony_limit(ip: &str) -> Limit {
-    Limit::new("passkey-ip", &rate_limit::client_network(ip), 300, 15 * 60)
+/// Per client network, ceremonies a stranger may start per 15 minutes: 300 dialogs, and 1,000
+/// autofill requests on a budget of their own (the sign-in page starts one each time it is
+/// shown, so an office behind one address would otherwise spend the dialogs' budget by
+/// opening the page).
+fn ceremony_limit(ip: &str, autofill: bool) -> Limit {
+    let network = rate_limit::client_network(ip);
+    if autofill {
+        Limit::new("passkey-autofill", &network, 1_000, 15 * 60)
+    } else {
+        Limit::new("passkey-ip", &network, 300, 15 * 60)
+    }
 }
 
 /// Starts a sign-in without a username: the browser offers whichever passkey of this site it
@@ -363,7 +372,7 @@ pub async fn begin_sign_in(
     client: &ClientMeta,
     autofill: bool,
 ) -> Result<Ceremony, AppError> {
-    rate_limit::take(state, &ceremony_limit(&client.ip)).await?;
+    rate_limit::take(state, &ceremony_limit(&client.ip, autofill)).await?;
     // However many networks ask, the table stays bounded: past the cap passkey sign-in waits
     // (passwords still work) until ceremonies end, at most 5 minutes later.
     if db::passkeys::count_sign_in_challenges(&state.pool, state.now()).await? >= MAX_SIGN_IN_CEREMONIES {
@@ -490,6 +499,8 @@ pub enum Use<'a> {
     Unlock(&'a str),
     /// Opening (or unlocking) this terminal for this session.
     Terminal { session: &'a str, container: &'a str },
+    /// A fresh second factor for this session (forward-auth's `two_factor` rules).
+    StepUp(&'a str),
 }
 
 impl Use<'_> {
@@ -498,13 +509,14 @@ impl Use<'_> {
             Self::SecondStep(_) => Purpose::SecondStep,
             Self::Unlock(_) => Purpose::Unlock,
             Self::Terminal { .. } => Purpose::Terminal,
+            Self::StepUp(_) => Purpose::StepUp,
         }
     }
 
     fn bound(self) -> String {
         match self {
             Self::SecondStep(challenge) => challenge.to_owned(),
-            Self::Unlock(session) => session.to_owned(),
+            Self::Unlock(session) | Self::StepUp(session) => session.to_owned(),
             Self::Terminal { session, container } => format!("{session}/{container}"),
         }
     }

@@ -34,7 +34,7 @@ pub enum Proof {
 }
 
 impl Proof {
-    const fn method(&self) -> &'static str {
+    pub const fn method(&self) -> &'static str {
         match self {
             Self::Code(_) => "totp",
             Self::Passkey(_) => "passkey",
