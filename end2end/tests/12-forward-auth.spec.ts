@@ -202,7 +202,7 @@ base('behind nginx: a step_up terminal asks for a code on the step-up page, for 
     await expect(page).toHaveURL(`${site}/step-up?terminal=9&rd=${encodeURIComponent(terminal)}`);
     await expect(page.getByRole('heading', { name: 'Open terminal 9' })).toBeVisible();
     // No authenticator yet: the page says where to turn it on, and offers no code field.
-    await expect(page.getByRole('link', { name: 'Turn it on in Security' })).toBeVisible();
+    await expect(page.getByRole('link', { name: 'Set one up in Security' })).toBeVisible();
     await expect(page.getByLabel('Authentication code')).toHaveCount(0);
 
     const setup = await page.request.post(`${site}/api/users/totp/setup`, { data: {} });

@@ -418,7 +418,7 @@ async fn two_factor_rules_count_the_code_step_and_the_step_up_page_and_survive_a
         .await
         .unwrap();
     assert_eq!(page.status(), 200);
-    assert!(page.text().await.unwrap().contains("Turn it on in Security"));
+    assert!(page.text().await.unwrap().contains("Set one up in Security"));
 
     // Its form: a wrong code is refused; the right one counts for this session, and back.
     let (secret, _) = app.enable_totp(&admin).await;
