@@ -365,3 +365,26 @@ pub fn Pager(paging: Paging, next: Option<String>, label: &'static str) -> impl 
         }
     })
 }
+
+/// A "… with a passkey" button and its error line, run by `enhance.js` (so it works on pages
+/// that load no WASM) and shown only where the browser can use passkeys. `action`: `sign-in`,
+/// or the server function that finishes the ceremony; `form`: the id of the form whose fields
+/// go along; `divider`: an "or" line above it; `primary`: the page's main action.
+#[component]
+pub fn PasskeyBox(
+    #[prop(into)] action: String,
+    #[prop(into, optional)] form: Option<String>,
+    #[prop(into)] label: String,
+    #[prop(into)] busy: String,
+    #[prop(optional)] divider: bool,
+    #[prop(optional)] primary: bool,
+) -> impl IntoView {
+    let class = if primary { "btn btn-primary btn-block" } else { "btn btn-ghost btn-block" };
+    view! {
+        <div class="stack" data-passkey=action data-passkey-form=form>
+            {divider.then(|| view! { <p class="divider"><span>"or"</span></p> })}
+            <button type="button" class=class data-passkey-start="" data-busy=busy autofocus=primary>{label}</button>
+            <p class="field-error" role="alert" data-passkey-error="" hidden=true></p>
+        </div>
+    }
+}

@@ -151,6 +151,7 @@
     PasskeyNotFound: 'Your account has no passkey.',
     PasskeysUnavailable: 'Passkeys are not available on this address.',
     Unauthenticated: 'Your session has ended. Sign in again.',
+    AccountLocked: 'This session is locked. Unlock it first.',
   };
   const reason = async (res) => {
     let b = null;
@@ -161,8 +162,9 @@
     if (b && WORDS[b.kind]) return WORDS[b.kind];
     return res.status >= 500 ? 'Portcullis could not answer. Try again in a moment.' : 'That did not work. Try again.';
   };
-  const post = (url, body, json) => fetch(url, {
+  const post = (url, body, json, signal) => fetch(url, {
     method: 'POST',
+    signal,
     credentials: 'same-origin',
     headers: { 'content-type': json ? 'application/json' : 'application/x-www-form-urlencoded', accept: 'application/json' },
     body: json ? JSON.stringify(body) : new URLSearchParams(body),
@@ -182,8 +184,8 @@
     const rest = box.dataset.passkey === 'sign-in';
     const fields = fieldsOf(box);
     const opened = rest
-      ? await post('/api/users/login/passkey/options', { autofill }, true)
-      : await post(box.dataset.passkey + '/options', fields, false);
+      ? await post('/api/users/login/passkey/options', { autofill }, true, signal)
+      : await post(box.dataset.passkey + '/options', fields, false, signal);
     if (!opened.ok) throw new Refused(await reason(opened));
     const body = await opened.json();
     const options = rest ? body.options : JSON.parse(body.options);
@@ -245,6 +247,7 @@
     if (e instanceof Refused) return e.message;
     if (e && e.name === 'NotAllowedError') return 'No passkey was used (cancelled or timed out).';
     if (e && e.name === 'AbortError') return '';
+    if (e instanceof TypeError) return 'Portcullis could not be reached. Check the connection and try again.';
     return 'Your browser could not use a passkey here.';
   };
 
@@ -284,6 +287,13 @@
   };
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
   else start();
+
+  // Back to a page the browser kept: its passkey buttons are not waiting any more.
+  addEventListener('pageshow', (e) => {
+    if (!e.persisted) return;
+    for (const b of document.querySelectorAll('[data-passkey-start][aria-busy]')) busy(b, false);
+    start();
+  });
 
   document.addEventListener('click', async (e) => {
     const button = e.target instanceof Element && e.target.closest('[data-passkey] [data-passkey-start]');

@@ -3,6 +3,7 @@
 //! passcode dialog on manual lock, after `lock_after_minutes` without input, when another tab
 //! locks, and when any request answers `403 account_locked`.
 use crate::api::{lock_now, SignOut, UnlockScreen};
+use crate::components::PasskeyBox;
 use crate::error::{AppError, ErrorKind};
 use leptos::prelude::*;
 
@@ -200,12 +201,7 @@ pub fn LockScreen() -> impl IntoView {
                     </ActionForm>
                     // Works through `enhance.js`, with or without the WASM (see its passkey part).
                     <Show when=move || ctx.passkey.get()>
-                        <div class="stack" data-passkey="/rpc/passkey/unlock">
-                            <button type="button" class="btn btn-ghost" data-passkey-start="" data-busy="Unlocking…">
-                                "Unlock with a passkey"
-                            </button>
-                            <p class="field-error" role="alert" data-passkey-error="" hidden=true></p>
-                        </div>
+                        <PasskeyBox action="/rpc/passkey/unlock" label="Unlock with a passkey" busy="Unlocking…"/>
                     </Show>
                     <ActionForm action=sign_out>
                         <button type="submit" class="link-button">"Sign out instead"</button>

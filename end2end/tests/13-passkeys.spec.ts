@@ -227,7 +227,7 @@ test('a locked terminal opens with a passkey, on the security page and on the st
   // The security page: a row's "Use a passkey" opens that terminal for this session.
   await page.goto('/security');
   await hydrated(page);
-  await page.getByRole('button', { name: 'Open cont_7 with a passkey' }).click();
+  await page.getByRole('button', { name: 'Use a passkey for cont_7' }).click();
   await expect(page.getByRole('status').filter({ hasText: 'Terminal cont_7 is open to this session until' })).toBeVisible();
   await shot(page, '81-terminal-passkey');
   expect(await ticket('cont_7')).toBe(200);

@@ -31,14 +31,18 @@ pub async fn confirm_step_up(
 ) -> Result<(), AppError> {
     use crate::ssr::services::{forward_auth, identity::Gate, terminals::Proof};
     let (state, caller) = super::edge::caller(Gate::Unlocked).await?;
-    let terminal = match terminal.as_deref().filter(|t| !t.is_empty()) {
-        Some(t) => Some(crate::domain::ContainerId::parse(t)?),
-        None => None,
-    };
+    let terminal = step_up_terminal(terminal.as_deref())?;
     forward_auth::step_up(&state, &caller, Proof::Code(code), terminal.as_ref()).await?;
-    let back = rd.as_deref().and_then(|r| forward_auth::safe_return(&state, r));
-    leptos_axum::redirect(back.as_deref().unwrap_or("/"));
+    leptos_axum::redirect(&super::edge::back_to(&state, rd.as_deref()));
     Ok(())
+}
+
+/// The step-up page's terminal, when it names one.
+#[cfg(feature = "ssr")]
+pub(super) fn step_up_terminal(
+    terminal: Option<&str>,
+) -> Result<Option<crate::domain::ContainerId>, AppError> {
+    terminal.filter(|t| !t.is_empty()).map(crate::domain::ContainerId::parse).transpose().map_err(Into::into)
 }
 
 /// One access rule as the admin page shows it.

@@ -121,6 +121,29 @@ mod edge {
         }
     }
 
+    /// Where a browser goes once a step is done: `rd` when it is a URL a browser may be sent
+    /// back to, else home.
+    pub fn back_to(state: &AppState, rd: Option<&str>) -> String {
+        rd.and_then(|r| crate::ssr::services::forward_auth::safe_return(state, r))
+            .unwrap_or_else(|| "/".into())
+    }
+
+    /// A second sign-in step done in the browser (a code or a passkey): the session cookie,
+    /// the trusted-device cookie when asked for, the step's own cookie cleared; answers where
+    /// the browser goes next ([`back_to`]).
+    pub fn finish_second_step(
+        state: &AppState,
+        step: &crate::ssr::services::sign_in::SecondStep,
+        rd: Option<&str>,
+    ) -> String {
+        start(state, &step.signed_in);
+        if let Some(device) = &step.trusted_device {
+            set_trusted(state, device);
+        }
+        set_mfa(state, "", 0);
+        back_to(state, rd)
+    }
+
     /// The page's "new password" and "again" fields must agree (a form-only rule: the REST routes
     /// take one field).
     pub fn new_passwords_match(new_password: &str, again: &str) -> Result<(), crate::error::AppError> {

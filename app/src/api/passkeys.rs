@@ -126,13 +126,7 @@ pub async fn second_step_with_passkey(
         .ok_or(AppError::from(crate::error::ErrorKind::InvalidToken))?;
     let proof = SecondProof::Passkey(answer(challenge_id, &credential)?);
     let step = complete_second_step_with(&state, &token, proof, false, trust.is_some(), &client).await?;
-    super::edge::start(&state, &step.signed_in);
-    if let Some(device) = &step.trusted_device {
-        super::edge::set_trusted(&state, device);
-    }
-    super::edge::set_mfa(&state, "", 0);
-    let back = rd.as_deref().and_then(|r| crate::ssr::services::forward_auth::safe_return(&state, r));
-    Ok(back.unwrap_or_else(|| "/".to_owned()))
+    Ok(super::edge::finish_second_step(&state, &step, rd.as_deref()))
 }
 
 #[server(prefix = "/rpc", endpoint = "passkey/unlock/options")]
@@ -152,16 +146,11 @@ pub async fn unlock_with_passkey(challenge_id: String, credential: String) -> Re
     Ok(String::new())
 }
 
-#[cfg(feature = "ssr")]
-fn step_up_terminal(terminal: Option<&str>) -> Result<Option<crate::domain::ContainerId>, AppError> {
-    terminal.filter(|t| !t.is_empty()).map(crate::domain::ContainerId::parse).transpose().map_err(Into::into)
-}
-
 #[server(prefix = "/rpc", endpoint = "passkey/step-up/options")]
 pub async fn step_up_passkey_options(terminal: Option<String>) -> Result<PasskeyCeremony, AppError> {
     use crate::ssr::services::{forward_auth, identity::Gate};
     let (state, caller) = super::edge::caller(Gate::Unlocked).await?;
-    let terminal = step_up_terminal(terminal.as_deref())?;
+    let terminal = super::forward_auth::step_up_terminal(terminal.as_deref())?;
     Ok(forward_auth::step_up_passkey_options(&state, &caller, terminal.as_ref()).await?.into())
 }
 
@@ -176,11 +165,10 @@ pub async fn step_up_with_passkey(
 ) -> Result<String, AppError> {
     use crate::ssr::services::{forward_auth, identity::Gate, terminals::Proof};
     let (state, caller) = super::edge::caller(Gate::Unlocked).await?;
-    let terminal = step_up_terminal(terminal.as_deref())?;
+    let terminal = super::forward_auth::step_up_terminal(terminal.as_deref())?;
     let proof = Proof::Passkey(answer(challenge_id, &credential)?);
     forward_auth::step_up(&state, &caller, proof, terminal.as_ref()).await?;
-    let back = rd.as_deref().and_then(|r| forward_auth::safe_return(&state, r));
-    Ok(back.unwrap_or_else(|| "/".to_owned()))
+    Ok(super::edge::back_to(&state, rd.as_deref()))
 }
 
 /// The security page's terminal rows: a ceremony to open `container_id` with a passkey.

@@ -25,8 +25,7 @@ pub async fn security_state() -> Result<Option<SecurityView>, AppError> {
         Err(e) => return Err(e),
     };
     let s = screen_lock::status(&state, &caller).await?;
-    let has_passkey = crate::ssr::services::passkeys::available(&state)
-        && crate::ssr::services::passkeys::has_any(&state, &caller.user_id).await?;
+    let has_passkey = crate::ssr::services::passkeys::offered_to(&state, &caller.user_id).await?;
     Ok(Some(SecurityView {
         has_passkey,
         has_passcode: s.has_passcode,

@@ -92,13 +92,7 @@ pub async fn verify_second_factor(
     let token = cookie(&super::edge::headers()?, MFA_COOKIE)
         .ok_or(AppError::from(crate::error::ErrorKind::InvalidToken))?;
     let step = complete_second_step(&state, &token, &code, false, trust.is_some(), &client).await?;
-    super::edge::start(&state, &step.signed_in);
-    if let Some(device) = &step.trusted_device {
-        super::edge::set_trusted(&state, device);
-    }
-    super::edge::set_mfa(&state, "", 0);
-    let back = rd.as_deref().and_then(|r| crate::ssr::services::forward_auth::safe_return(&state, r));
-    leptos_axum::redirect(back.as_deref().unwrap_or("/"));
+    leptos_axum::redirect(&super::edge::finish_second_step(&state, &step, rd.as_deref()));
     Ok(())
 }
 

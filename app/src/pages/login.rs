@@ -2,7 +2,7 @@
 use crate::api::{
     ldap_sign_in_open, passkey_sign_in_open, password_reset_open, registration_open, sso_open, SignIn,
 };
-use crate::components::{field_error, form_error, AuthCard, Field, FormStatus, Submit};
+use crate::components::{field_error, form_error, AuthCard, Field, FormStatus, PasskeyBox, Submit};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -88,13 +88,7 @@ pub fn LoginPage() -> impl IntoView {
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     passkeys.await.unwrap_or(false).then(|| view! {
-                        <div class="stack" data-passkey="sign-in">
-                            <p class="divider"><span>"or"</span></p>
-                            <button type="button" class="btn btn-ghost btn-block" data-passkey-start="" data-busy="Signing in…">
-                                "Sign in with a passkey"
-                            </button>
-                            <p class="field-error" role="alert" data-passkey-error="" hidden=true></p>
-                        </div>
+                        <PasskeyBox action="sign-in" label="Sign in with a passkey" busy="Signing in…" divider=true/>
                     })
                 })}
             </Suspense>

@@ -1,6 +1,6 @@
 //! The second sign-in step: a code from the authenticator app, or a backup code.
 use crate::api::{second_step_has_passkey, VerifySecondFactor};
-use crate::components::{field_error, form_error, AuthCard, FormStatus, Submit};
+use crate::components::{field_error, form_error, AuthCard, FormStatus, PasskeyBox, Submit};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -73,13 +73,7 @@ pub fn MfaPage() -> impl IntoView {
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     passkey.await.unwrap_or(false).then(|| view! {
-                        <div class="stack" data-passkey="/rpc/passkey/second-step" data-passkey-form="mfa-form">
-                            <p class="divider"><span>"or"</span></p>
-                            <button type="button" class="btn btn-ghost btn-block" data-passkey-start="" data-busy="Verifying…">
-                                "Use a passkey"
-                            </button>
-                            <p class="field-error" role="alert" data-passkey-error="" hidden=true></p>
-                        </div>
+                        <PasskeyBox action="/rpc/passkey/second-step" form="mfa-form" label="Use a passkey" busy="Verifying…" divider=true/>
                     })
                 })}
             </Suspense>

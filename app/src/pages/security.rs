@@ -479,13 +479,16 @@ fn TerminalLocksSection() -> impl IntoView {
                                             </ActionForm>
                                             <Show when=move || page_lock.passkey.get()>
                                                 {
-                                                    let (id, label) = (t.container_id.clone(), format!("Open {} with a passkey", t.container_id));
+                                                    let (id, label) = (t.container_id.clone(), format!("Use a passkey for {}", t.container_id));
                                                     view! {
-                                                        <button type="button" class="btn btn-ghost" aria-label=label
-                                                            disabled=move || by_passkey.pending().get()
-                                                            on:click=move |_| { by_passkey.dispatch(id.clone()); }>
-                                                            "Use a passkey"
-                                                        </button>
+                                                        // Shown only where the browser can use passkeys.
+                                                        <span data-passkey="">
+                                                            <button type="button" class="btn btn-ghost" aria-label=label
+                                                                disabled=move || by_passkey.pending().get()
+                                                                on:click=move |_| { by_passkey.dispatch(id.clone()); }>
+                                                                "Use a passkey"
+                                                            </button>
+                                                        </span>
                                                     }
                                                 }
                                             </Show>
@@ -551,6 +554,12 @@ fn PasskeysSection() -> impl IntoView {
     );
     page_lock.watch(move || remove.value().get());
     page_lock.watch(move || add.value().get());
+    // The lock screen and the terminal rows offer a passkey while there is one.
+    Effect::new(move |_| {
+        if let Some(Ok((available, list))) = keys.get() {
+            page_lock.passkey.set(available && !list.is_empty());
+        }
+    });
     // The notice speaks of the latest action only.
     Effect::new(move |_| {
         if remove.pending().get() {

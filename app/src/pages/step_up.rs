@@ -3,7 +3,7 @@
 //! only) or a `two_factor` path (no terminal: the code counts as this session's second
 //! factor). Then back to `rd`. Its form posts, so it works before (or without) the WASM.
 use crate::api::{step_up_state, ConfirmStepUp};
-use crate::components::{describe, AuthCard, Submit};
+use crate::components::{describe, AuthCard, PasskeyBox, Submit};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -61,14 +61,8 @@ pub fn StepUpPage() -> impl IntoView {
                                 })}
                             </ActionForm>
                             {v.has_passkey.then(|| view! {
-                                <div class="stack" data-passkey="/rpc/passkey/step-up" data-passkey-form="step-up-form">
-                                    {v.can_confirm.then(|| view! { <p class="divider"><span>"or"</span></p> })}
-                                    <button type="button" class="btn btn-block" data-passkey-start="" data-busy="Checking…"
-                                        class:btn-ghost=v.can_confirm class:btn-primary=!v.can_confirm>
-                                        "Use a passkey"
-                                    </button>
-                                    <p class="field-error" role="alert" data-passkey-error="" hidden=true></p>
-                                </div>
+                                <PasskeyBox action="/rpc/passkey/step-up" form="step-up-form" label="Use a passkey" busy="Checking…"
+                                    divider=v.can_confirm primary=!v.can_confirm/>
                             })}
                         }.into_any(),
                         Ok(_) => view! {

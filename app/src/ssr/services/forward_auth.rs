@@ -170,7 +170,7 @@ pub struct StepUpInfo {
 pub async fn step_up_info(state: &AppState, caller: &Caller) -> Result<StepUpInfo, AppError> {
     Ok(StepUpInfo {
         can_confirm: totp::is_enabled(state, &caller.user_id).await?,
-        has_passkey: passkeys::available(state) && passkeys::has_any(state, &caller.user_id).await?,
+        has_passkey: passkeys::offered_to(state, &caller.user_id).await?,
     })
 }
 

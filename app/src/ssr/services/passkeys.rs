@@ -539,6 +539,11 @@ pub async fn has_any(state: &AppState, user_id: &str) -> Result<bool, AppError> 
     Ok(db::passkeys::count_for_user(&state.pool, user_id).await? > 0)
 }
 
+/// Whether a page may offer this user a passkey: passkeys work here and the user has one.
+pub async fn offered_to(state: &AppState, user_id: &str) -> Result<bool, AppError> {
+    Ok(available(state) && has_any(state, user_id).await?)
+}
+
 /// Starts an assertion by `user_id` (who is known already) for `what`: the browser offers
 /// only this user's passkeys.
 pub async fn begin_for(state: &AppState, user_id: &str, what: Use<'_>) -> Result<Ceremony, AppError> {

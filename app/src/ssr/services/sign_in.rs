@@ -379,11 +379,8 @@ async fn pending_step(
 
 /// Whether the second-step page may offer a passkey: the token is live and its user has one.
 pub async fn second_step_has_passkey(state: &AppState, mfa_token: &str) -> Result<bool, AppError> {
-    if !passkeys::available(state) {
-        return Ok(false);
-    }
     let (_, _, user) = pending_step(state, mfa_token).await?;
-    passkeys::has_any(state, &user.id).await
+    passkeys::offered_to(state, &user.id).await
 }
 
 /// Starts a passkey ceremony for the second step of a live MFA-pending token.
