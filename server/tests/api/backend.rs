@@ -41,13 +41,15 @@ async fn the_store_keeps_one_admin_under_simultaneous_demotions() {
 /// An attempt limit at the store: forty reservations at once on one bucket of five.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_store_reserves_at_most_the_limit_under_a_burst() {
-    use app::ssr::db::rate_limits::reserve;
+    use app::ssr::db::rate_limits::{reserve, Window};
     let app = spawn_app().await;
     for round in 0..20 {
         let bucket = format!("burst-{round}");
         let burst = (0..40).map(|_| {
             let (pool, bucket) = (app.state.pool.clone(), bucket.clone());
-            tokio::spawn(async move { reserve(&pool, &bucket, START, START - 60, 5).await })
+            tokio::spawn(async move {
+                reserve(&pool, START, &[Window { bucket: &bucket, since: START - 60, max: 5 }]).await
+            })
         });
         let granted = futures::future::join_all(burst)
             .await
@@ -55,6 +57,38 @@ async fn the_store_reserves_at_most_the_limit_under_a_burst() {
             .filter(|r| matches!(r, Ok(Ok(Some(_)))))
             .count();
         assert_eq!(granted, 5, "round {round}");
+    }
+}
+
+/// Two buckets reserved together (a sign-in's network and account limits): under a burst,
+/// half asking in one order and half in the other, neither bucket passes its limit, a request
+/// gets a hit in both or in neither, and none deadlocks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_store_reserves_several_buckets_all_or_none_under_a_burst() {
+    use app::ssr::db::rate_limits::{reserve, Window};
+    let app = spawn_app().await;
+    for round in 0..10 {
+        let (wide, narrow) = (format!("wide-{round}"), format!("narrow-{round}"));
+        let burst = (0..40).map(|i| {
+            let (pool, wide, narrow) = (app.state.pool.clone(), wide.clone(), narrow.clone());
+            tokio::spawn(async move {
+                let w = Window { bucket: &wide, since: START - 60, max: 5 };
+                let n = Window { bucket: &narrow, since: START - 60, max: 3 };
+                let windows = if i % 2 == 0 { [w, n] } else { [n, w] };
+                reserve(&pool, START, &windows).await
+            })
+        });
+        let granted: Vec<Vec<i64>> = futures::future::join_all(burst)
+            .await
+            .into_iter()
+            .map(|r| r.expect("joined").expect("no store error or deadlock"))
+            .flatten()
+            .collect();
+        assert_eq!(granted.len(), 3, "round {round}: the narrow bucket's three");
+        assert!(granted.iter().all(|ids| ids.len() == 2));
+        let count = |b: &str| format!("SELECT COUNT(*) FROM rate_limit_hits WHERE bucket = '{b}'");
+        assert_eq!(app.sql_count(&count(&wide)).await, 3, "round {round}: no hit without its pair");
+        assert_eq!(app.sql_count(&count(&narrow)).await, 3, "round {round}");
     }
 }
 

@@ -20,10 +20,10 @@ macro_rules! with_pool {
 }
 
 /// Runs `body` (one statement, on the executor `conn`) so that no other call serialised on
-/// `key` runs between its read and its write, on any node. Given a [`Tx`], it runs inside it
+/// one of `keys` runs between its read and its write, on any node. Given a [`Tx`], it runs inside it
 /// (on PostgreSQL the lock is then held until that transaction ends).
 macro_rules! serialized {
-    ($pool:ident, $key:expr, $conn:ident => $body:block) => {
+    ($pool:ident, $keys:expr, $conn:ident => $body:block) => {
         match Into::<$crate::ssr::db::Exec<'_>>::into($pool) {
             // One statement: SQLite takes the database's write lock before it reads.
             $crate::ssr::db::Exec::Pool($crate::ssr::db::Pool::Sqlite($conn, _)) => $body,
@@ -31,10 +31,7 @@ macro_rules! serialized {
                 let mut tx = pg.begin().await?;
                 // A request waits a bounded time for its turn (then 503), not a connection's life.
                 sqlx::query("SET LOCAL lock_timeout = '5s'").execute(&mut *tx).await?;
-                sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-                    .bind($key)
-                    .execute(&mut *tx)
-                    .await?;
+                $crate::ssr::db::advisory_locks(&mut *tx, $keys).await?;
                 let out = {
                     let $conn = &mut *tx;
                     $body
@@ -48,10 +45,7 @@ macro_rules! serialized {
                 $body
             }
             $crate::ssr::db::Exec::Tx($crate::ssr::db::Tx::Postgres(t)) => {
-                sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-                    .bind($key)
-                    .execute(&mut **t)
-                    .await?;
+                $crate::ssr::db::advisory_locks(&mut **t, $keys).await?;
                 let $conn = &mut **t;
                 $body
             }
@@ -114,6 +108,21 @@ pub use point_reads::PointReads;
 pub enum Pool {
     Sqlite(SqlitePool, PointReads),
     Postgres(PgPool),
+}
+
+/// Takes PostgreSQL's transaction-scoped advisory lock on each of `keys`, always in the same
+/// order, so two transactions locking overlapping keys queue rather than deadlock.
+pub async fn advisory_locks(conn: &mut sqlx::PgConnection, keys: &[&str]) -> Result<(), sqlx::Error> {
+    let mut keys = keys.to_vec();
+    keys.sort_unstable();
+    keys.dedup();
+    for key in keys {
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind(key)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
 }
 
 /// How many connections a node keeps, and how long a request waits for one before it is

@@ -16,30 +16,55 @@ pub async fn window(
     })
 }
 
-/// Records a hit at `at` only if the bucket holds fewer than `max` hits since `since`,
-/// serialised per bucket (one statement on SQLite, which takes the write lock before the
-/// count; an advisory lock on PostgreSQL), so parallel reservations on any node queue and
-/// each sees the ones before it. Answers the new hit's id, or `None` when full.
-pub async fn reserve(
-    pool: &Pool,
-    bucket: &str,
-    at: i64,
-    since: i64,
-    max: i64,
-) -> Result<Option<i64>, sqlx::Error> {
-    serialized!(pool, bucket, pool => {
-        sqlx::query_scalar(
-            "INSERT INTO rate_limit_hits (bucket, at)
-             SELECT $1, $2 WHERE (SELECT COUNT(*) FROM rate_limit_hits WHERE bucket = $1 AND at >= $3) < $4
-             RETURNING id",
-        )
-        .bind(bucket)
-        .bind(at)
-        .bind(since)
-        .bind(max)
-        .fetch_optional(pool)
-        .await
-    })
+/// A bucket to reserve in: room means fewer than `max` hits at or after `since`.
+pub struct Window<'a> {
+    pub bucket: &'a str,
+    pub since: i64,
+    pub max: i64,
+}
+
+/// Records one hit at `at` in every window's bucket only if each has room, all or none, in
+/// one statement serialised per bucket (SQLite takes the write lock before it counts; on
+/// PostgreSQL an advisory lock per bucket), so parallel reservations on any node queue and
+/// each sees the ones before it. Answers the new hits' ids in the windows' order, or `None`
+/// when a bucket is full. The buckets must differ.
+pub async fn reserve(pool: &Pool, at: i64, windows: &[Window<'_>]) -> Result<Option<Vec<i64>>, sqlx::Error> {
+    let sql = reserve_statement(windows.len());
+    let keys: Vec<&str> = windows.iter().map(|w| w.bucket).collect();
+    let rows: Vec<(i64, String)> = serialized!(pool, &keys, pool => {
+        let mut q = sqlx::query_as(&sql).bind(at);
+        for w in windows {
+            q = q.bind(w.bucket).bind(w.since).bind(w.max);
+        }
+        q.fetch_all(pool).await
+    })?;
+    if rows.len() != windows.len() {
+        return Ok(None);
+    }
+    Ok(windows.iter().map(|w| rows.iter().find(|(_, b)| b == w.bucket).map(|(id, _)| *id)).collect())
+}
+
+/// `INSERT … SELECT` of one row per bucket, guarded by every bucket's count: `$1` is the
+/// time, then each window's bucket, since and max.
+fn reserve_statement(n: usize) -> String {
+    let p = |i: usize, k: usize| format!("${}", 2 + 3 * i + k);
+    let wanted: Vec<String> = (0..n).map(|i| format!("SELECT CAST({} AS TEXT) AS bucket", p(i, 0))).collect();
+    let room: Vec<String> = (0..n)
+        .map(|i| {
+            format!(
+                "(SELECT COUNT(*) FROM rate_limit_hits WHERE bucket = {} AND at >= {}) < {}",
+                p(i, 0),
+                p(i, 1),
+                p(i, 2)
+            )
+        })
+        .collect();
+    format!(
+        "INSERT INTO rate_limit_hits (bucket, at) SELECT wanted.bucket, $1 FROM ({}) AS wanted WHERE {} \
+         RETURNING id, bucket",
+        wanted.join(" UNION ALL "),
+        room.join(" AND ")
+    )
 }
 
 /// Removes one reserved hit (a refund).

@@ -59,7 +59,7 @@ pub async fn insert(
     u: &NewUser<'_>,
     admission: Admission,
 ) -> Result<Option<bool>, sqlx::Error> {
-    serialized!(pool, WHO_ADMINISTERS, pool => {
+    serialized!(pool, &[WHO_ADMINISTERS], pool => {
         let guard = match admission {
             Admission::OnlyFirst => "WHERE NOT EXISTS (SELECT 1 FROM users)",
             Admission::AdminIfFirst => "",
@@ -309,7 +309,7 @@ pub async fn list(
 /// Grants or takes away the admin role. Taking it away never leaves the instance without an
 /// admin: the check and the change are one statement. Answers whether the row changed.
 pub async fn set_admin(pool: impl Into<Exec<'_>>, id: &str, admin: bool) -> Result<bool, sqlx::Error> {
-    serialized!(pool, WHO_ADMINISTERS, pool => {
+    serialized!(pool, &[WHO_ADMINISTERS], pool => {
         let sql = if admin {
             "UPDATE users SET is_admin = TRUE WHERE id = $1 AND is_admin = FALSE"
         } else {
@@ -324,7 +324,7 @@ pub async fn set_admin(pool: impl Into<Exec<'_>>, id: &str, admin: bool) -> Resu
 /// foreign keys cascade). A sole admin is never deleted: the check is inside the statement.
 /// Answers whether the user was deleted.
 pub async fn delete(pool: impl Into<Exec<'_>>, id: &str) -> Result<bool, sqlx::Error> {
-    serialized!(pool, WHO_ADMINISTERS, pool => {
+    serialized!(pool, &[WHO_ADMINISTERS], pool => {
         sqlx::query(
             "DELETE FROM users WHERE id = $1
              AND (is_admin = FALSE OR (SELECT COUNT(*) FROM users WHERE is_admin = TRUE) > 1)",

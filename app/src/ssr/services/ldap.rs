@@ -13,7 +13,6 @@
 //! instance still needs its first admin; a directory that does not answer is `503`, not a
 //! wrong password; the bind password is sealed with the instance key and never returned.
 use super::identity::{AdminUser, ClientMeta};
-use super::rate_limit::{self, Limit};
 use crate::domain::{DisplayName, LoginPassword, Username};
 use crate::error::{AppError, ErrorKind};
 use crate::ssr::db::{
@@ -322,9 +321,8 @@ pub async fn prove(
             "Set up the instance's first administrator before directory sign-in.",
         ));
     }
-    rate_limit::take(state, &Limit::login_ip(&client.ip)).await?;
     let key = username.trim().to_ascii_lowercase();
-    let attempt = super::passwords::reserve_attempt(state, &format!("ldap:{key}"), &client.ip).await?;
+    let attempt = super::passwords::reserve_sign_in(state, &format!("ldap:{key}"), &client.ip).await?;
     let typed = username.trim().to_owned();
     let outcome = tokio::time::timeout(TIMEOUT, authenticate_entry(&cfg, &typed, password.expose())).await;
     let (dn, display) = match outcome {

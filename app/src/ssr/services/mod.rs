@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! sign_in        ──► ldap, oidc (prove who someone is), totp (the second factor),
-//!                    sessions, vault, passwords, rate_limit, settings, tokens, identity
+//!                    sessions, vault, passwords, settings, tokens, identity
 //! accounts       ──► sessions, vault, passwords, rate_limit, settings, identity
 //! password_reset ──► accounts, passwords, rate_limit, settings, tokens
 //! screen_lock    ──► sessions, passwords, rate_limit, identity
@@ -14,7 +14,7 @@
 //! auth           ──► tokens, identity   (the authentication core: builds every Caller)
 //! sessions       ──► settings, tokens, identity
 //! totp, vault    ──► passwords, identity (totp also rate_limit)
-//! ldap           ──► passwords, rate_limit, identity
+//! ldap           ──► passwords, identity
 //! passwords      ──► rate_limit, identity (re-authentication counts toward the sign-in limit)
 //! admin, oidc, settings ──► identity
 //! every service ──► audit (records what it changed, in the same transaction)

@@ -85,11 +85,35 @@ async fn refusal(state: &AppState, limit: &Limit, now: i64) -> Result<AppError, 
 
 /// Reserves one attempt, atomically, or refuses with `429` when the bucket is full.
 pub async fn reserve(state: &AppState, limit: &Limit) -> Result<Attempt, AppError> {
+    let [attempt] = reserve_all(state, [limit]).await?;
+    Ok(attempt)
+}
+
+/// Reserves one attempt in each limit, all or none, in one statement; a full bucket refuses
+/// with the first full limit's `429` and reserves nothing. The limits' buckets must differ.
+pub async fn reserve_all<const N: usize>(
+    state: &AppState,
+    limits: [&Limit; N],
+) -> Result<[Attempt; N], AppError> {
     let now = state.now();
-    match db::rate_limits::reserve(&state.pool, &limit.bucket, now, since(limit, now), limit.max).await? {
-        Some(id) => Ok(Attempt { id }),
-        None => Err(refusal(state, limit, now).await?),
+    let windows =
+        limits.map(|l| db::rate_limits::Window { bucket: &l.bucket, since: since(l, now), max: l.max });
+    // A refusal names the bucket that was full; when none is by the time it is looked for (its
+    // hits were refunded in between), the reservation is tried again.
+    for _ in 0..3 {
+        if let Some(ids) = db::rate_limits::reserve(&state.pool, now, &windows).await? {
+            let ids =
+                <[i64; N]>::try_from(ids).map_err(|_| AppError::bug("a reservation's ids do not match"))?;
+            return Ok(ids.map(|id| Attempt { id }));
+        }
+        for limit in limits {
+            let (used, _) = db::rate_limits::window(&state.pool, &limit.bucket, since(limit, now)).await?;
+            if used >= limit.max {
+                return Err(refusal(state, limit, now).await?);
+            }
+        }
     }
+    Err(refusal(state, limits[0], now).await?)
 }
 
 /// Answers the bucket's `429` when it is full, reserving nothing. Only for choosing which

@@ -6,7 +6,6 @@
 //! may take and whether "remember me" exists.
 use super::audit::{self, Event};
 use super::identity::{Account, ClientMeta, SignedIn};
-use super::rate_limit::{self, Limit};
 use super::settings::{self, Toggle};
 use super::tokens::{self, TokenKind};
 use super::{ldap, oidc, passkeys, passwords, sessions, totp, vault};
@@ -145,9 +144,8 @@ async fn password_factor(
             "Password sign-in is turned off on this instance.",
         ));
     }
-    rate_limit::take(state, &Limit::login_ip(&ctx.client.ip)).await?;
     let key = username.trim().to_ascii_lowercase();
-    let attempt = passwords::reserve_attempt(state, &key, &ctx.client.ip).await?;
+    let attempt = passwords::reserve_sign_in(state, &key, &ctx.client.ip).await?;
 
     let user = db::users::find_by_key(&state.pool, &key).await?;
     let stored = user.as_ref().and_then(|u| u.password_hash.clone());
