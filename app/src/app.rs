@@ -66,6 +66,11 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/security") view=SecurityPage ssr=SsrMode::Async/>
                 <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin") view={Lazy::<AdminRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/admin/sessions") view={Lazy::<AdminRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/admin/api-keys") view={Lazy::<AdminRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/admin/sign-in") view={Lazy::<AdminRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/admin/access") view={Lazy::<AdminRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/admin/settings") view={Lazy::<AdminRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/admin/audit") view={Lazy::<AuditRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/vault") view=VaultPage ssr=SsrMode::Async/>
                 <Route path=path!("/reset") view=ResetPage ssr=SsrMode::Async/>
@@ -78,7 +83,7 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// The administration pages are split from the main WASM (`cargo leptos build --split`): only
+/// The administration pages (one route per task, see `pages::admin`) are split from the main WASM (`cargo leptos build --split`): only
 /// an administrator who opens one downloads them.
 struct AdminRoute;
 

@@ -238,7 +238,7 @@ pub fn AppFrame(children: ChildrenFn) -> impl IntoView {
                                 <A href="/security">"Security"</A>
                                 <A href="/vault">"Vault"</A>
                                 <A href="/account">"Account"</A>
-                                {user.as_ref().is_some_and(|u| u.is_admin).then(|| view! { <A href="/admin">"Admin"</A> <A href="/admin/audit">"Audit log"</A> })}
+                                {user.as_ref().is_some_and(|u| u.is_admin).then(|| view! { <A href="/admin">"Admin"</A> })}
                             </nav>
                             <div class="topbar-user">
                                 {user.map(|u| view! { <span class="who" data-testid="signed-in-as">{u.display_name}</span> })}

@@ -11,8 +11,22 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 
 const PUBLIC_PAGES: &[&str] = &["/login", "/login/mfa", "/register", "/reset"];
-const PRIVATE_PAGES: &[&str] =
-    &["/", "/sessions", "/security", "/account", "/admin", "/admin/audit", "/vault", "/unlock", "/step-up"];
+const PRIVATE_PAGES: &[&str] = &[
+    "/",
+    "/sessions",
+    "/security",
+    "/account",
+    "/admin",
+    "/admin/sessions",
+    "/admin/api-keys",
+    "/admin/sign-in",
+    "/admin/access",
+    "/admin/settings",
+    "/admin/audit",
+    "/vault",
+    "/unlock",
+    "/step-up",
+];
 
 pub async fn gate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();

@@ -54,6 +54,28 @@ pub async fn list_users_page(search: String, cursor: Option<String>) -> Result<U
     })
 }
 
+/// An administrator adds an account (`role`: `user`, the default, or `admin`); answers its
+/// username.
+#[server(prefix = "/rpc")]
+pub async fn create_user(
+    username: String,
+    display_name: String,
+    password: String,
+    role: Option<String>,
+) -> Result<String, AppError> {
+    use crate::ssr::services::{accounts, admin::Role};
+    let (state, admin) = super::edge::admin().await?;
+    let make_admin = match role.as_deref() {
+        None => false,
+        Some(r) => matches!(
+            Role::parse(r).map_err(|e| e.with_field("role", "Choose user or administrator."))?,
+            Role::Admin
+        ),
+    };
+    accounts::create_account(&admin, &state, &username, &display_name, password, make_admin).await?;
+    Ok(username.trim().to_owned())
+}
+
 /// `role` is `admin` or `user`.
 #[server(prefix = "/rpc")]
 pub async fn set_user_role(user_id: String, role: String) -> Result<(), AppError> {

@@ -14,6 +14,8 @@ pub struct SessionView {
     pub ip_address: String,
     pub created_at: String,
     pub last_active_at: String,
+    /// "3 minutes ago", as of the answer.
+    pub last_active_ago: String,
     pub expires_at: String,
     pub is_current: bool,
     pub is_revoked: bool,
@@ -30,16 +32,34 @@ pub struct SessionPageView {
 /// How many sessions the sessions page shows at a time.
 pub const SESSIONS_PER_PAGE: usize = 50;
 
-/// A page of the sessions the caller may see (their own; an admin's: everyone's), most
-/// recent first, after `cursor`.
+/// A page of the caller's own live sessions, most recent first, after `cursor`; this device
+/// leads its page.
 #[server(prefix = "/rpc")]
 pub async fn list_my_sessions(cursor: Option<String>) -> Result<SessionPageView, AppError> {
-    use crate::ssr::clock::rfc3339;
     use crate::ssr::services::{identity::Gate, sessions};
     let (state, caller) = super::edge::caller(Gate::Unlocked).await?;
     let page = crate::ssr::paging::PageRequest::sized(SESSIONS_PER_PAGE, cursor.as_deref())?;
-    let list = sessions::list_visible_sessions(&state, &caller, &page, sessions::Listing::LiveOnly).await?;
-    let next_cursor = list.next;
+    let mut list = sessions::list_my_sessions(&state, &caller, &page, sessions::Listing::LiveOnly).await?;
+    list.items.sort_by_key(|s| !s.is_current);
+    Ok(page_view(list, state.now()))
+}
+
+/// A page of everyone's live sessions (administrators), most recent first, after `cursor`.
+#[server(prefix = "/rpc")]
+pub async fn list_all_sessions(cursor: Option<String>) -> Result<SessionPageView, AppError> {
+    use crate::ssr::services::sessions;
+    let (state, admin) = super::edge::admin().await?;
+    let page = crate::ssr::paging::PageRequest::sized(SESSIONS_PER_PAGE, cursor.as_deref())?;
+    let list = sessions::list_all_sessions(&state, &admin, &page, sessions::Listing::LiveOnly).await?;
+    Ok(page_view(list, state.now()))
+}
+
+#[cfg(feature = "ssr")]
+fn page_view(
+    list: crate::ssr::paging::Page<crate::ssr::services::sessions::SessionInfo>,
+    now: i64,
+) -> SessionPageView {
+    use crate::ssr::clock::{ago, rfc3339};
     let sessions = list
         .items
         .into_iter()
@@ -51,12 +71,13 @@ pub async fn list_my_sessions(cursor: Option<String>) -> Result<SessionPageView,
             ip_address: s.row.ip_address,
             created_at: rfc3339(s.row.created_at),
             last_active_at: rfc3339(s.row.last_active_at),
+            last_active_ago: ago(now, s.row.last_active_at),
             expires_at: rfc3339(s.row.expires_at),
             is_current: s.is_current,
             is_revoked: s.row.revoked_at.is_some(),
         })
         .collect();
-    Ok(SessionPageView { sessions, next_cursor })
+    SessionPageView { sessions, next_cursor: list.next }
 }
 
 /// Revokes one session; revoking the current one signs this browser out.

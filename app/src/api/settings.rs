@@ -37,24 +37,27 @@ pub async fn save_sign_in_settings(
     registration: Option<String>,
     password_login: Option<String>,
     password_reset: Option<String>,
-    timeout_hours: String,
 ) -> Result<(), AppError> {
+    use crate::ssr::services::settings;
+    let (state, admin) = super::edge::admin().await?;
+    let on = |v: Option<String>| v.is_some();
+    settings::save_sign_in_switches(&admin, &state, on(registration), on(password_login), on(password_reset))
+        .await
+}
+
+/// How long a session lasts, in whole hours (1–720).
+#[server(prefix = "/rpc")]
+pub async fn save_session_timeout(timeout_hours: String) -> Result<(), AppError> {
     use crate::ssr::services::settings;
     let (state, admin) = super::edge::admin().await?;
     let timeout_hours = timeout_hours.trim().parse().map_err(|_| {
         AppError::invalid(
             crate::error::ErrorKind::InvalidRequest,
-            Some("timeout_hours"),
+            Some("timeoutHours"),
             "Give the timeout as a whole number of hours.",
         )
     })?;
-    let s = settings::SignInSettings {
-        registration: registration.is_some(),
-        password_login: password_login.is_some(),
-        password_reset: password_reset.is_some(),
-        timeout_hours,
-    };
-    settings::save_sign_in_settings(&admin, &state, s).await
+    settings::set_session_timeout_hours(&admin, &state, timeout_hours).await
 }
 
 #[server(prefix = "/rpc")]

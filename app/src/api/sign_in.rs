@@ -39,11 +39,33 @@ pub async fn set_up_instance(
     username: String,
     display_name: String,
     password: String,
+    who_registers: Option<String>,
+    password_reset: Option<String>,
 ) -> Result<(), AppError> {
+    use crate::ssr::services::settings::StartingPolicy;
     let (state, client) = super::edge::client()?;
-    let s =
-        crate::ssr::services::accounts::set_up_instance(&state, &username, password, &display_name, &client)
-            .await?;
+    // Nothing chosen is the safe choice: only administrators create accounts, no reset.
+    let open_registration = match who_registers.as_deref() {
+        None | Some("admins") => false,
+        Some("anyone") => true,
+        Some(_) => {
+            return Err(AppError::invalid(
+                crate::error::ErrorKind::InvalidRequest,
+                Some("who_registers"),
+                "Choose who may create accounts.",
+            ))
+        }
+    };
+    let policy = StartingPolicy { open_registration, password_reset: password_reset.is_some() };
+    let s = crate::ssr::services::accounts::set_up_instance(
+        &state,
+        &username,
+        password,
+        &display_name,
+        policy,
+        &client,
+    )
+    .await?;
     super::edge::start(&state, &s);
     leptos_axum::redirect("/");
     Ok(())

@@ -2,9 +2,10 @@
 //! (a plain GET form, so it works before the WASM loads), paged, and exported.
 use crate::api::{audit_page, AuditFilters, AuditRowView};
 use crate::audit::EventType;
-use crate::components::{describe, AppFrame, Field, Pager, Paging};
+use crate::components::{describe, Field, Pager, Paging};
 use crate::error::ErrorKind;
 use crate::lock::LockCtx;
+use crate::pages::{AdminFrame, AdminTab};
 use leptos::prelude::*;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
@@ -53,10 +54,10 @@ pub fn AuditPage() -> impl IntoView {
         }
     };
     view! {
-        <AppFrame>
+        <AdminFrame tab=AdminTab::Audit>
             <div class="page-head">
                 <div>
-                    <h1>"Audit log"</h1>
+                    <h2>"Audit log"</h2>
                     <p class="lead">"Every sign-in, lock and change, with who did it, from where, and how it ended."</p>
                 </div>
                 <div class="row">
@@ -82,14 +83,13 @@ pub fn AuditPage() -> impl IntoView {
                                 </section>
                             }.into_any()
                         }
-                        Err(e) if e.is(ErrorKind::Forbidden) => view! {
-                            <p class="notice notice-error" role="alert">"Only administrators can see the audit log."</p>
-                        }.into_any(),
+                        // The frame says it once.
+                        Err(e) if e.is(ErrorKind::Forbidden) => ().into_any(),
                         Err(e) => view! { <p class="notice notice-error" role="alert">{describe(&e)}</p> }.into_any(),
                     }
                 })}
             </Transition>
-        </AppFrame>
+        </AdminFrame>
     }
 }
 

@@ -8,13 +8,13 @@ mod mfa;
 mod register;
 mod reset;
 mod security;
-mod sessions;
+pub(crate) mod sessions;
 mod setup;
 mod step_up;
 mod vault;
 
 pub use account::AccountPage;
-pub use admin::AdminPage;
+pub use admin::{AdminFrame, AdminPage, AdminTab};
 pub use audit::{AuditPage, EventItem};
 pub use home::HomePage;
 pub use login::LoginPage;

@@ -17,6 +17,17 @@ pub fn SetupPage() -> impl IntoView {
                 <Field name="password" label="Password" kind="password" autocomplete="new-password" required=true
                     hint="At least 8 characters; common or guessable passwords are refused."
                     error=field_error(result, "password")/>
+                <fieldset class="checks">
+                    <legend>"Who can create accounts?"</legend>
+                    <label class="check"><input type="radio" name="who_registers" value="admins" checked=true/>
+                        <span>"Only administrators "<span class="muted">"(recommended)"</span></span></label>
+                    <label class="check"><input type="radio" name="who_registers" value="anyone"/>
+                        <span>"Anyone who can open the sign-in page"</span></label>
+                </fieldset>
+                <label class="check"><input type="checkbox" name="password_reset" value="on" aria-describedby="setup-reset-hint"/>
+                    <span>"Let people reset a forgotten password"</span></label>
+                <p class="hint" id="setup-reset-hint">"The reset code is written to the server log for you to hand over. \
+                    You can change both later under Administration → Sign-in methods."</p>
                 <FormStatus error=form_error(result)/>
                 <Submit label="Create administrator" busy_label="Creating…" pending=action.pending()/>
             </ActionForm>

@@ -3,6 +3,7 @@ use super::{clearing_session_cookie, with_session_cookie, ApiJson, Success};
 use app::error::AppError;
 use app::ssr::services::accounts;
 use app::ssr::services::identity::{Account, Caller, ClientMeta, SignedIn};
+use app::ssr::services::settings::StartingPolicy;
 use app::ssr::services::vault;
 use app::ssr::AppState;
 use axum::extract::State;
@@ -92,6 +93,11 @@ pub struct SetupRequest {
     password: String,
     #[serde(default)]
     display_name: String,
+    /// Extension: whether anyone may register afterwards (default `true`, the documents'
+    /// behaviour; the set-up page sends `false` unless the admin chooses otherwise).
+    allow_registration: Option<bool>,
+    /// Extension: whether forgotten passwords can be reset with a code (default `true`).
+    allow_password_reset: Option<bool>,
 }
 
 #[utoipa::path(
@@ -107,8 +113,14 @@ pub async fn setup(
     client: ClientMeta,
     ApiJson(req): ApiJson<SetupRequest>,
 ) -> Result<Response, AppError> {
+    let documents = StartingPolicy::default();
+    let policy = StartingPolicy {
+        open_registration: req.allow_registration.unwrap_or(documents.open_registration),
+        password_reset: req.allow_password_reset.unwrap_or(documents.password_reset),
+    };
     let s =
-        accounts::set_up_instance(&state, &req.username, req.password, &req.display_name, &client).await?;
+        accounts::set_up_instance(&state, &req.username, req.password, &req.display_name, policy, &client)
+            .await?;
     Ok(with_session_cookie(&state, &s, AuthSignedIn::from(&s)))
 }
 

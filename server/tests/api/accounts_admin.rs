@@ -1,4 +1,5 @@
 use crate::helpers::*;
+use leptos::server_fn::ServerFn;
 use serde_json::json;
 
 const NEW_PASSWORD: &str = "sturdy-meadow-copper-58";
@@ -195,4 +196,132 @@ async fn a_demoted_admin_cannot_leave_the_instance_without_an_admin() {
     let r =
         app.delete_with("/api/users/delete-account", Some(&alice), json!({"password": USER_PASSWORD})).await;
     assert_eq!((r.status.as_u16(), r.code()), (403, "last_admin"));
+}
+
+/// The set-up page's form, sent as a browser without JavaScript would.
+async fn set_up_from_the_page(app: &TestApp, extra: &str) -> reqwest::Response {
+    app.client
+        .post(format!("{}{}", app.base, app::api::SetUpInstance::PATH))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("sec-fetch-site", "same-origin")
+        .body(format!("username=admin&display_name=&password={ADMIN_PASSWORD}{extra}"))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_set_up_page_leaves_accounts_to_admins_and_reset_off_unless_chosen() {
+    let app = spawn_app().await;
+    let r = set_up_from_the_page(&app, "").await;
+    assert!(r.status().is_redirection() || r.status().is_success(), "{}", r.status());
+    let r =
+        app.post("/api/users/create", None, json!({"username": "walkin", "password": USER_PASSWORD})).await;
+    assert_eq!((r.status.as_u16(), r.code()), (403, "registration_disabled"));
+    let r = app.post("/api/users/initiate-reset", None, json!({"username": "admin"})).await;
+    assert_eq!((r.status.as_u16(), r.code()), (403, "password_reset_disabled"));
+    let r = app.get("/api/users/registration-allowed", None).await;
+    assert_eq!(r.body["allowed"], false, "{}", r.body);
+
+    let other = spawn_app().await;
+    let r = set_up_from_the_page(&other, "&who_registers=anyone&password_reset=on").await;
+    assert!(r.status().is_redirection() || r.status().is_success(), "{}", r.status());
+    let r =
+        other.post("/api/users/create", None, json!({"username": "walkin", "password": USER_PASSWORD})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = other.post("/api/users/initiate-reset", None, json!({"username": "walkin"})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    let third = spawn_app().await;
+    let r = set_up_from_the_page(&third, "&who_registers=everyone").await;
+    assert_eq!(r.status(), 400);
+    assert_eq!(third.get("/api/users/setup-required", None).await.body["setup_required"], true, "nothing made");
+}
+
+#[tokio::test]
+async fn rest_set_up_keeps_the_documents_behaviour_unless_asked_otherwise() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let r =
+        app.post("/api/users/create", None, json!({"username": "walkin", "password": USER_PASSWORD})).await;
+    assert_eq!(r.status, 200, "registration stays on: {}", r.body);
+
+    let closed = spawn_app().await;
+    let r = closed
+        .post(
+            "/api/auth/setup",
+            None,
+            json!({"username": "admin", "password": ADMIN_PASSWORD, "allowRegistration": false, "allowPasswordReset": false}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = closed
+        .post("/api/users/create", None, json!({"username": "walkin", "password": USER_PASSWORD}))
+        .await;
+    assert_eq!((r.status.as_u16(), r.code()), (403, "registration_disabled"));
+    let r = closed.post("/api/users/initiate-reset", None, json!({"username": "admin"})).await;
+    assert_eq!((r.status.as_u16(), r.code()), (403, "password_reset_disabled"));
+}
+
+/// The admin area's "Add a person", as its form posts.
+async fn add_person(app: &TestApp, cookie: &str, fields: &str) -> reqwest::Response {
+    app.client
+        .post(format!("{}{}", app.base, app::api::CreateUser::PATH))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("accept", "application/json")
+        .header("sec-fetch-site", "same-origin")
+        .header("cookie", cookie)
+        .body(fields.to_owned())
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn admins_add_people_while_registration_is_off_and_nobody_else_can() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let (user, _) = app.user("mallory").await;
+    app.patch("/api/users/registration-allowed", Some(&admin), json!({"allowed": false})).await;
+    let as_admin = format!("jwt={admin}");
+    let r = add_person(
+        &app,
+        &as_admin,
+        &format!("username=Grace&display_name=Grace+H&password={USER_PASSWORD}&role=user"),
+    )
+    .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let (token, _) = app.login("grace", USER_PASSWORD).await;
+    let me = app.get("/api/auth/me", Some(&token)).await;
+    assert_eq!(
+        (me.body["user"]["displayName"].as_str(), me.body["user"]["role"].as_str()),
+        (Some("Grace H"), Some("user"))
+    );
+
+    let r = add_person(
+        &app,
+        &as_admin,
+        &format!("username=ops&display_name=&password={USER_PASSWORD}&role=admin"),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let (token, _) = app.login("ops", USER_PASSWORD).await;
+    assert_eq!(app.get("/api/auth/me", Some(&token)).await.body["user"]["role"], "admin");
+
+    let r =
+        add_person(&app, &as_admin, &format!("username=GRACE&display_name=&password={USER_PASSWORD}")).await;
+    assert_eq!(r.status(), 409);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["field"], "username", "the error names its field: {body}");
+    let r = add_person(&app, &as_admin, "username=weak&display_name=&password=password").await;
+    assert_eq!(r.status(), 400);
+
+    let r = add_person(
+        &app,
+        &format!("jwt={user}"),
+        &format!("username=sneaky&display_name=&password={USER_PASSWORD}"),
+    )
+    .await;
+    assert_eq!(r.status(), 403);
+    assert_eq!(app.sql_count("SELECT COUNT(*) FROM users WHERE username_key IN ('sneaky', 'weak')").await, 0);
 }

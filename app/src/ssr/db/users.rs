@@ -50,6 +50,9 @@ pub enum Admission {
     OnlyFirst,
     /// Insert always; the user becomes admin only if they are the first.
     AdminIfFirst,
+    /// An administrator's choice: insert always, as an admin or as a user.
+    Admin,
+    User,
 }
 
 /// Inserts a user. `Ok(None)` means `OnlyFirst` found users already. The "first user"
@@ -60,13 +63,15 @@ pub async fn insert(
     admission: Admission,
 ) -> Result<Option<bool>, sqlx::Error> {
     serialized!(pool, &[WHO_ADMINISTERS], pool => {
-        let guard = match admission {
-            Admission::OnlyFirst => "WHERE NOT EXISTS (SELECT 1 FROM users)",
-            Admission::AdminIfFirst => "",
+        let (admin, guard) = match admission {
+            Admission::OnlyFirst => ("NOT EXISTS (SELECT 1 FROM users)", "WHERE NOT EXISTS (SELECT 1 FROM users)"),
+            Admission::AdminIfFirst => ("NOT EXISTS (SELECT 1 FROM users)", ""),
+            Admission::Admin => ("TRUE", ""),
+            Admission::User => ("FALSE", ""),
         };
         let sql = format!(
             "INSERT INTO users (id, username, username_key, display_name, password_hash, ldap_dn, oidc_issuer, oidc_subject, is_oidc, is_admin, tokens_valid_after, created_at)
-             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 IS NOT NULL, NOT EXISTS (SELECT 1 FROM users), $10, $11 {guard}
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 IS NOT NULL, {admin}, $10, $11 {guard}
              RETURNING is_admin"
         );
         sqlx::query_scalar::<_, bool>(&sql)

@@ -53,6 +53,7 @@ pub async fn set_up_instance(
     username: &str,
     password: String,
     display_name: &str,
+    policy: settings::StartingPolicy,
     client: &ClientMeta,
 ) -> Result<SignedIn, AppError> {
     let already =
@@ -78,11 +79,15 @@ pub async fn set_up_instance(
     // The emptiness check is repeated inside the INSERT: of two racing setups only one wins.
     let mut change = audit::Change::begin(state).await?;
     db::users::insert(change.tx(), &user, Admission::OnlyFirst).await?.ok_or_else(already)?;
+    settings::apply_at_setup(change.tx(), policy).await?;
     change.record(audit::registered(&id, username.as_ref(), "setup", true)).await?;
     change.commit().await?;
-    tracing::info!(username = %username.as_ref(), "instance set up; first administrator created");
+    tracing::info!(username = %username.as_ref(), ?policy, "instance set up; first administrator created");
     let account = find_account(state, &id).await?;
-    let event = Event::new(EventType::SetupCompleted).detail("method", "password");
+    let event = Event::new(EventType::SetupCompleted)
+        .detail("method", "password")
+        .detail("open_registration", policy.open_registration)
+        .detail("password_reset", policy.password_reset);
     sessions::start_session(state, account, client, false, event).await
 }
 
@@ -106,31 +111,75 @@ pub async fn register(
     }
     let username = Username::parse(username)?;
     rate_limit::take(state, &Limit::new("register-ip", &rate_limit::client_network(ip), 20, 3600)).await?;
+    let (_, is_admin) =
+        add_password_account(state, &username, None, password, Admission::AdminIfFirst, None).await?;
+    Ok(is_admin)
+}
+
+/// An administrator creates an account (registration may be off): a user, or another
+/// administrator. Answers the new account's id.
+#[tracing::instrument(skip_all)]
+pub async fn create_account(
+    admin: &AdminUser,
+    state: &AppState,
+    username: &str,
+    display_name: &str,
+    password: String,
+    make_admin: bool,
+) -> Result<String, AppError> {
+    let username = Username::parse(username)?;
+    let display = DisplayName::parse(display_name, &username)?;
+    let admission = if make_admin { Admission::Admin } else { Admission::User };
+    let (id, _) =
+        add_password_account(state, &username, Some(&display), password, admission, Some(admin)).await?;
+    Ok(id)
+}
+
+/// Inserts a password account (username not yet taken, password strong enough) and records
+/// it; answers its id and whether it is an admin.
+async fn add_password_account(
+    state: &AppState,
+    username: &Username,
+    display: Option<&DisplayName>,
+    password: String,
+    admission: Admission,
+    by: Option<&AdminUser>,
+) -> Result<(String, bool), AppError> {
     let key = username.key();
-    let taken = || AppError::of(ErrorKind::UsernameTaken, "That username is taken.");
+    let taken = || {
+        AppError::of(ErrorKind::UsernameTaken, "That username is taken.")
+            .with_field("username", "That username is taken.")
+    };
     if db::users::find_by_key(&state.pool, &key).await?.is_some() {
         return Err(taken());
     }
-    let hash = new_password_hash("password", &username, "", password).await?;
+    let display = display.map_or(username.as_ref(), |d| d.as_ref());
+    let hash = new_password_hash("password", username, display, password).await?;
     let id = new_id();
     let user = NewUser {
         id: &id,
         username: username.as_ref(),
         username_key: &key,
-        display_name: username.as_ref(),
+        display_name: display,
         password_hash: Some(&hash),
         ldap_dn: None,
         oidc: None,
         now: state.now(),
     };
     let mut change = audit::Change::begin(state).await?;
-    match db::users::insert(change.tx(), &user, Admission::AdminIfFirst).await {
+    match db::users::insert(change.tx(), &user, admission).await {
         Ok(is_admin) => {
             let is_admin = is_admin.unwrap_or(false);
-            change.record(audit::registered(&id, username.as_ref(), "password", is_admin)).await?;
+            let event = audit::registered(&id, username.as_ref(), "password", is_admin);
+            change
+                .record(match by {
+                    Some(admin) => event.by_admin(admin),
+                    None => event,
+                })
+                .await?;
             change.commit().await?;
-            tracing::info!(username = %username.as_ref(), is_admin, "user registered");
-            Ok(is_admin)
+            tracing::info!(username = %username.as_ref(), is_admin, by_admin = by.is_some(), "account created");
+            Ok((id, is_admin))
         }
         Err(e) if db::is_unique_violation(&e) => Err(taken()),
         Err(e) => Err(e.into()),

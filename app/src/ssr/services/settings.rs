@@ -24,6 +24,29 @@ impl Toggle {
     }
 }
 
+/// Who may create accounts and whether forgotten passwords can be reset, chosen at set-up.
+#[derive(Debug, Clone, Copy)]
+pub struct StartingPolicy {
+    /// Anyone may register (`false`: only administrators create accounts).
+    pub open_registration: bool,
+    pub password_reset: bool,
+}
+
+impl Default for StartingPolicy {
+    /// The documents' instance: registration and reset on.
+    fn default() -> Self {
+        Self { open_registration: true, password_reset: true }
+    }
+}
+
+/// Writes the set-up's choices inside its transaction (the set-up's own event records them).
+pub async fn apply_at_setup(tx: &mut db::Tx, policy: StartingPolicy) -> Result<(), AppError> {
+    let word = |on: bool| if on { "true" } else { "false" };
+    db::settings::set(&mut *tx, Toggle::Registration.key(), word(policy.open_registration)).await?;
+    db::settings::set(&mut *tx, Toggle::PasswordReset.key(), word(policy.password_reset)).await?;
+    Ok(())
+}
+
 pub const SESSION_TIMEOUT_KEY: &str = "session_timeout_hours";
 pub const DEFAULT_SESSION_TIMEOUT_HOURS: i64 = 24;
 
@@ -306,14 +329,15 @@ pub async fn sign_in_settings(state: &AppState) -> Result<SignInSettings, AppErr
     })
 }
 
-/// Saves all sign-in settings; the timeout is checked before anything is written.
-pub async fn save_sign_in_settings(
+/// Saves the three sign-in switches (the admin area's "Sign-in methods").
+pub async fn save_sign_in_switches(
     admin: &AdminUser,
     state: &AppState,
-    s: SignInSettings,
+    registration: bool,
+    password_login: bool,
+    password_reset: bool,
 ) -> Result<(), AppError> {
-    set_session_timeout_hours(admin, state, s.timeout_hours).await?;
-    set_toggle(admin, state, Toggle::Registration, s.registration).await?;
-    set_toggle(admin, state, Toggle::PasswordLogin, s.password_login).await?;
-    set_toggle(admin, state, Toggle::PasswordReset, s.password_reset).await
+    set_toggle(admin, state, Toggle::Registration, registration).await?;
+    set_toggle(admin, state, Toggle::PasswordLogin, password_login).await?;
+    set_toggle(admin, state, Toggle::PasswordReset, password_reset).await
 }
