@@ -94,6 +94,11 @@ pub fn Field(
             (!ids.is_empty()).then(|| ids.join(" "))
         }
     };
+    // A passcode is masked text, not a password: password managers then leave it alone rather
+    // than offer to save it as the site's password (`enhance.js` masks it as a password where
+    // the browser cannot mask text).
+    let passcode = kind == "passcode";
+    let kind = if passcode { "text".to_owned() } else { kind };
     view! {
         <div class="field" class:field-invalid=move || error.get().is_some()>
             <label for=id.clone()>{label}</label>
@@ -102,6 +107,11 @@ pub fn Field(
                 id=id
                 name=name
                 type=kind
+                class:masked=passcode
+                spellcheck=passcode.then_some("false")
+                data-lpignore=passcode.then_some("true")
+                data-bwignore=passcode.then_some("true")
+                data-form-type=passcode.then_some("other")
                 autocomplete=autocomplete
                 required=required
                 autofocus=autofocus

@@ -197,9 +197,32 @@ impl Passcode {
         }
     }
 
+    /// A passcode being chosen: six digits, and not one a stranger at the keyboard tries first
+    /// (one digit repeated, a run up or down like `123456` or `890123`, a pair or triple
+    /// repeated like `121212` or `123123`, or a well-known keypad pattern).
+    pub fn parse_new(field: &'static str, raw: &str) -> Result<Self, FieldError> {
+        let p = Self::parse(field, raw)?;
+        if guessable(raw.as_bytes()) {
+            return Err(FieldError::new(
+                field,
+                ErrorKind::InvalidPasscodeFormat,
+                "That passcode is among the first anyone would try. Choose six digits without a pattern.",
+            ));
+        }
+        Ok(p)
+    }
+
     pub fn expose(&self) -> &str {
         &self.0
     }
+}
+
+/// Six ASCII digits that follow a pattern (see [`Passcode::parse_new`]).
+fn guessable(d: &[u8]) -> bool {
+    const KEYPAD: [&[u8]; 6] = [b"112233", b"159753", b"147258", b"258369", b"789456", b"102030"];
+    let step = |k: u8| d.windows(2).all(|w| (w[1] + 10 - w[0]) % 10 == k);
+    let period = |n: usize| d.iter().enumerate().all(|(i, c)| *c == d[i % n]);
+    step(0) || step(1) || step(9) || period(2) || period(3) || KEYPAD.contains(&d)
 }
 
 impl fmt::Debug for Passcode {
@@ -336,6 +359,20 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_new_passcode_with_a_pattern_is_refused_and_others_are_not() {
+        for bad in [
+            "000000", "777777", "123456", "012345", "890123", "654321", "987654", "121212", "123123",
+            "159753",
+        ] {
+            assert!(Passcode::parse_new("p", bad).is_err(), "{bad}");
+        }
+        for good in ["480927", "135790", "246813", "604187", "112234"] {
+            assert!(Passcode::parse_new("p", good).is_ok(), "{good}");
+        }
+        assert!(Passcode::parse("p", "123456").is_ok(), "an existing passcode is still typed as it is");
     }
 
     #[test]

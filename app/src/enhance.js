@@ -6,6 +6,7 @@
 // - a form the server refused comes back with the error on its field: what was typed (never a
 //   password) is put back and the first invalid field gets the focus;
 // - a button that needs the WASM says the page is still loading instead of doing nothing;
+// - a passcode (masked text) becomes a password field where the browser cannot mask text;
 // - a locked page sent without the WASM loads again when another tab unlocks.
 // `html[data-ready]` is set once the page's buttons act: at once on light pages, after hydration
 // on the others (frontend/src/lib.rs).
@@ -15,7 +16,15 @@
   const hydrated = () => document.body && document.body.dataset.hydrated === '1';
   const KEY = 'portcullis:typed';
   // What may be put back after a refusal: never a password, a one-time code or a server value.
-  const kept = (el) => el.name && el.type !== 'password' && el.type !== 'hidden' && el.autocomplete !== 'one-time-code';
+  const kept = (el) => el.name && el.type !== 'password' && el.type !== 'hidden' && el.autocomplete !== 'one-time-code'
+    && !el.classList.contains('masked');
+  // A passcode is masked text (see `.masked`); a browser that cannot mask text gets a password
+  // field the moment one is focused, before anything is typed.
+  if (!(window.CSS && CSS.supports('-webkit-text-security', 'disc'))) {
+    document.addEventListener('focusin', (e) => {
+      if (e.target instanceof HTMLInputElement && e.target.classList.contains('masked')) e.target.type = 'password';
+    });
+  }
   const UNLOCKING = 'portcullis:unlocking';
 
   document.addEventListener('submit', (e) => {

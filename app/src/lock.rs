@@ -186,8 +186,9 @@ pub fn LockScreen() -> impl IntoView {
                     <ActionForm action=unlock attr:class="stack">
                         <div class="field" class:field-invalid=move || message().is_some()>
                             <label for="lock-passcode">"Passcode"</label>
-                            <input node_ref=input id="lock-passcode" name="passcode" type="password" inputmode="numeric"
-                                autocomplete="off" maxlength="6" pattern="[0-9]{6}" required=true autofocus=true class="code-input"
+                            <input node_ref=input id="lock-passcode" name="passcode" type="text" inputmode="numeric"
+                                autocomplete="off" maxlength="6" pattern="[0-9]{6}" required=true autofocus=true class="code-input masked"
+                                spellcheck="false" data-lpignore="true" data-bwignore="true" data-form-type="other"
                                 aria-invalid=move || if message().is_some() { "true" } else { "false" }
                                 aria-describedby="lock-error"/>
                             <p id="lock-error" class="field-error" role="alert" hidden=move || message().is_none()>

@@ -1,4 +1,4 @@
-import { test, expect, hydrated, shot, ADMIN, ADMIN_PASSWORD as PASSWORD } from './fixtures';
+import { test, expect, hydrated, shot, expectAccessible, ADMIN, ADMIN_PASSWORD as PASSWORD } from './fixtures';
 
 // This file meets its instance before anyone set it up.
 test.use({ setUp: false });
@@ -9,10 +9,16 @@ test('fresh instance: setup, sign out, sign in, see this device, revoke it', asy
   await hydrated(page);
   await expect(page.getByRole('heading', { name: 'Set up Portcullis' })).toBeVisible();
   await shot(page, '01-setup');
+  for (const width of [390, 1280]) {
+    await page.setViewportSize({ width, height: 900 });
+    await expectAccessible(page, '/setup');
+  }
 
   // A weak password is refused inline, tied to its input, and what was typed stays.
   await page.getByLabel('Username').fill(ADMIN);
   await page.getByLabel('Display name (optional)').fill('Ada Admin');
+  await expect(page.getByLabel('Only administrators')).toBeChecked();
+  await expect(page.getByLabel('Allow self-service reset')).not.toBeChecked();
   await page.getByLabel('Password').fill('password123');
   await page.getByRole('button', { name: 'Create administrator' }).click();
   const password = page.getByLabel('Password');
@@ -31,6 +37,9 @@ test('fresh instance: setup, sign out, sign in, see this device, revoke it', asy
   await page.getByRole('button', { name: 'Sign out' }).click();
   await expect(page).toHaveURL(/\/login$/);
   await hydrated(page);
+  // Set up from the page, the safe defaults: nobody signs up, no reset by the server log.
+  await expect(page.getByRole('link', { name: 'Create an account' })).toHaveCount(0);
+  await expect(page.getByRole('link', { name: 'Forgot your password?' })).toHaveCount(0);
   await shot(page, '04-login');
 
   await page.getByLabel('Username').fill(ADMIN);

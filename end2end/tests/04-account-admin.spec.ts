@@ -20,30 +20,59 @@ function loggedResetCode(serverLog: string, username: string): string {
   return matches[matches.length - 1][1];
 }
 
-test('admins change sign-in settings, roles, users and API keys from the admin page', async ({ page }) => {
+test('admins add people, change sign-in settings, roles, sessions and API keys, one admin route per task', async ({ page }) => {
   test.setTimeout(120_000);
-  expect((await page.request.post('/api/users/create', { data: { username: 'mira', password: 'copper-kettle-season-19' } })).status()).toBe(200);
   await signIn(page, ADMIN, ADMIN_PASSWORD);
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' }).click();
   await expect(page).toHaveURL(/\/admin$/);
   await expect(page.getByRole('heading', { name: 'Administration' })).toBeVisible();
+  const tabs = page.getByRole('navigation', { name: 'Administration' });
+  await expect(tabs.getByRole('link', { name: 'Users' })).toHaveAttribute('aria-current', 'page');
+  await hydrated(page);
 
-  // Sign-in settings: a bad timeout is refused on its field; a good save takes effect.
-  const timeout = page.getByLabel('Sessions last (hours)');
-  await timeout.fill('0');
-  await page.getByRole('button', { name: 'Save sign-in settings' }).click();
-  await expect(timeout).toHaveAttribute('aria-invalid', 'true');
-  await timeout.fill('12');
+  // Users first: add a person; a taken name is refused on its field.
+  await page.getByLabel('Username').fill('mira');
+  await page.getByLabel('First password').fill('copper-kettle-season-19');
+  await page.getByRole('button', { name: 'Add person' }).click();
+  await expect(page.getByText('mira can sign in now.')).toBeVisible();
+  await expect(page.getByLabel('Username')).toHaveValue('');
+  await expect(page.locator('[data-testid="user-row"][data-username="mira"]')).toHaveCount(1);
+  await page.getByLabel('Username').fill('MIRA');
+  await page.getByLabel('First password').fill('copper-kettle-season-19');
+  await page.getByRole('button', { name: 'Add person' }).click();
+  await expect(page.getByLabel('Username')).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.getByText('That username is taken.')).toBeVisible();
+  await shot(page, '39-admin-users');
+
+  // Sign-in methods: registration off and on again.
+  await tabs.getByRole('link', { name: 'Sign-in methods' }).click();
+  await expect(page).toHaveURL(/\/admin\/sign-in$/);
+  await expect(tabs.getByRole('link', { name: 'Sign-in methods' })).toHaveAttribute('aria-current', 'page');
   await page.getByLabel('Anyone can create an account').uncheck();
   await page.getByRole('button', { name: 'Save sign-in settings' }).click();
   await expect(page.getByText('Sign-in settings saved.')).toBeVisible();
   expect(await (await page.request.get('/api/users/registration-allowed')).json()).toEqual({ allowed: false });
-  expect(await (await page.request.get('/api/users/session-timeout')).json()).toEqual({ timeoutHours: 12 });
   await page.getByLabel('Anyone can create an account').check();
   await page.getByRole('button', { name: 'Save sign-in settings' }).click();
   await expect(page.getByText('Sign-in settings saved.')).toBeVisible();
   expect(await (await page.request.get('/api/users/registration-allowed')).json()).toEqual({ allowed: true });
 
+  // Sessions: a bad length is refused on its field, a good one saved; everyone's sessions listed.
+  await tabs.getByRole('link', { name: 'Sessions' }).click();
+  await expect(page).toHaveURL(/\/admin\/sessions$/);
+  const timeout = page.getByLabel('Sessions last (hours)');
+  await timeout.fill('0');
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await expect(timeout).toHaveAttribute('aria-invalid', 'true');
+  await timeout.fill('12');
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await expect(page.getByText('Session length saved.')).toBeVisible();
+  expect(await (await page.request.get('/api/users/session-timeout')).json()).toEqual({ timeoutHours: 12 });
+  await expect(page.getByTestId('all-sessions').getByTestId('session').first()).toContainText('admin');
+  await shot(page, '39-admin-sessions');
+
+  await tabs.getByRole('link', { name: 'Users' }).click();
+  await expect(page).toHaveURL(/\/admin$/);
   // Roles.
   const mira = page.locator('[data-testid="user-row"][data-username="mira"]');
   await mira.getByRole('button', { name: 'Make admin: mira' }).click();
@@ -53,6 +82,8 @@ test('admins change sign-in settings, roles, users and API keys from the admin p
   await expect(mira.getByRole('button', { name: 'Make admin: mira' })).toBeVisible();
 
   // An API key for mira: shown once, works as mira, stops working when deleted.
+  await tabs.getByRole('link', { name: 'API keys' }).click();
+  await expect(page).toHaveURL(/\/admin\/api-keys$/);
   await page.getByText('New API key…').click();
   await page.getByLabel('Name', { exact: true }).fill('backup script');
   // The owner is typed, with names suggested as it is; a name nobody has is refused on the field.
@@ -78,6 +109,7 @@ test('admins change sign-in settings, roles, users and API keys from the admin p
   expect((await page.request.get('/api/users/me', { headers: { Authorization: `Bearer ${token}` } })).status()).toBe(401);
 
   // Delete mira, with a confirmation step.
+  await tabs.getByRole('link', { name: 'Users' }).click();
   await mira.getByText('Delete…').click();
   await mira.getByRole('button', { name: 'Delete mira' }).click();
   await expect(page.getByText('User deleted.')).toBeVisible();

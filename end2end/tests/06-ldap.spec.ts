@@ -42,7 +42,7 @@ test('an admin connects the directory, and a directory user signs in from the lo
   await page.getByLabel('Password').fill('grumpy-lantern-orbit-41');
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page).toHaveURL(/\/$/);
-  await page.goto('/admin');
+  await page.goto('/admin/sign-in');
   await hydrated(page);
   const section = page.locator('section', { has: page.getByRole('heading', { name: 'Directory (LDAP)' }) });
   await section.getByLabel('Directory URL').fill(url);

@@ -1,6 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { test, expect, hydrated, shot, signIn, createUser, ADMIN, ADMIN_PASSWORD } from './fixtures';
 
+/** Every signed-in page. */
+const PAGES = ['/', '/sessions', '/security', '/vault', '/account', '/admin', '/admin/sessions', '/admin/api-keys', '/admin/sign-in', '/admin/access', '/admin/settings', '/admin/audit'];
+
 // Every signed-in page, opened directly (server-rendered, then hydrated), hydrates without an
 // error, repeatedly: a page that only sometimes hydrates would lose its buttons' behaviour.
 test('each page opened directly hydrates every time, at desktop and phone width', async ({ page }) => {
@@ -11,7 +14,7 @@ test('each page opened directly hydrates every time, at desktop and phone width'
   for (const width of [1280, 390]) {
     await page.setViewportSize({ width, height: 900 });
     for (let round = 0; round < 3; round++) {
-      for (const path of ['/', '/sessions', '/security', '/vault', '/account', '/admin', '/admin/audit']) {
+      for (const path of PAGES) {
         await page.goto(path);
         await page.waitForSelector('body[data-hydrated="1"]', { state: 'attached', timeout: 15_000 });
         expect(errors, `${path} at ${width}px`).toEqual([]);

@@ -13,7 +13,8 @@ test('the audit page filters, reads events as sentences and exports them', async
   }
   await signIn(page, ADMIN, ADMIN_PASSWORD);
   await expect(page).toHaveURL(/\/$/);
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit log' }).click();
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' }).click();
+  await page.getByRole('navigation', { name: 'Administration' }).getByRole('link', { name: 'Audit log' }).click();
   await expect(page).toHaveURL(/\/admin\/audit$/);
   await hydrated(page);
   const events = page.getByTestId('audit-event');

@@ -243,7 +243,7 @@ base('the admin page adds, orders and removes access rules, each error on its fi
   await page.getByLabel('Password').fill(ADMIN_PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page).toHaveURL(`${site}/`);
-  await page.goto(`${site}/admin`);
+  await page.goto(`${site}/admin/access`);
   await hydrated(page);
   const rules = page.getByTestId('access-rules');
   await expect(rules.getByTestId('no-rules')).toBeVisible();

@@ -1,4 +1,5 @@
 import { test as base, expect, Page } from '@playwright/test';
+import AxeBuilder from '@axe-core/playwright';
 import { spawn, ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -131,4 +132,24 @@ export async function signIn(page: Page, username: string, password: string) {
 export async function createUser(page: Page, username: string, password: string) {
   const created = await page.request.post('/api/users/create', { data: { username, password } });
   expect(created.status()).toBe(200);
+}
+
+/**
+ * Checks the page as it stands with axe (WCAG 2.2 A and AA rules and axe's best practices) in
+ * the light and the dark theme, and fails on any serious or critical violation, naming each
+ * with the elements it found. The page is left in the light theme.
+ */
+export async function expectAccessible(page: Page, where: string) {
+  const found: string[] = [];
+  for (const colorScheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme });
+    const { violations } = await new AxeBuilder({ page }).analyze();
+    for (const v of violations) {
+      if (v.impact !== 'serious' && v.impact !== 'critical') continue;
+      const nodes = v.nodes.slice(0, 4).map((n) => `${n.target.join(' ')}: ${n.failureSummary?.split('\n').slice(1, 2).join('').trim()}`);
+      found.push(`${where} (${colorScheme}, ${page.viewportSize()?.width}px) ${v.impact} ${v.id}: ${v.help}\n    ${nodes.join('\n    ')}`);
+    }
+  }
+  await page.emulateMedia({ colorScheme: 'light' });
+  expect(found, found.join('\n')).toEqual([]);
 }

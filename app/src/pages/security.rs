@@ -330,10 +330,10 @@ fn ScreenLockSection() -> impl IntoView {
                             <summary class="btn btn-ghost">{if has { "Change passcode…" } else { "Set a passcode…" }}</summary>
                             <ActionForm action=set_passcode attr:class="stack">
                                 {has.then(|| view! {
-                                    <Field name="current_passcode" id="sl-current" label="Current passcode" kind="password" inputmode="numeric"
+                                    <Field name="current_passcode" id="sl-current" label="Current passcode" kind="passcode" inputmode="numeric"
                                         autocomplete="off" maxlength="6" error=form_error(set_result)/>
                                 })}
-                                <Field name="new_passcode" label="New passcode (6 digits)" kind="password" inputmode="numeric"
+                                <Field name="new_passcode" label="New passcode (6 digits)" kind="passcode" inputmode="numeric"
                                     autocomplete="off" maxlength="6" required=true error=field_error(set_result, "new_passcode")/>
                                 <div class="field">
                                     <label for="sl-minutes">"Lock after"</label>
@@ -357,7 +357,7 @@ fn ScreenLockSection() -> impl IntoView {
                                 <summary class="btn btn-danger">"Remove passcode…"</summary>
                                 <ActionForm action=remove attr:class="stack">
                                     <p class="muted">"The screen lock turns off. Confirm with your current passcode."</p>
-                                    <Field name="current_passcode" id="rm-current" label="Current passcode" kind="password" inputmode="numeric"
+                                    <Field name="current_passcode" id="rm-current" label="Current passcode" kind="passcode" inputmode="numeric"
                                         autocomplete="off" maxlength="6" required=true error=form_error(remove_result)/>
                                     <Submit label="Remove passcode" busy_label="Removing…" pending=remove.pending()/>
                                 </ActionForm>

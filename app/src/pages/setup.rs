@@ -25,9 +25,9 @@ pub fn SetupPage() -> impl IntoView {
                         <span>"Anyone who can open the sign-in page"</span></label>
                 </fieldset>
                 <label class="check"><input type="checkbox" name="password_reset" value="on" aria-describedby="setup-reset-hint"/>
-                    <span>"Let people reset a forgotten password"</span></label>
-                <p class="hint" id="setup-reset-hint">"The reset code is written to the server log for you to hand over. \
-                    You can change both later under Administration → Sign-in methods."</p>
+                    <span>"Allow self-service reset"</span></label>
+                <p class="hint" id="setup-reset-hint">"Someone who forgot their password asks for a code, which is written to the server log \
+                    for you to hand over. You can change both later under Administration → Sign-in methods."</p>
                 <FormStatus error=form_error(result)/>
                 <Submit label="Create administrator" busy_label="Creating…" pending=action.pending()/>
             </ActionForm>

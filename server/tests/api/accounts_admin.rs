@@ -235,7 +235,11 @@ async fn the_set_up_page_leaves_accounts_to_admins_and_reset_off_unless_chosen()
     let third = spawn_app().await;
     let r = set_up_from_the_page(&third, "&who_registers=everyone").await;
     assert_eq!(r.status(), 400);
-    assert_eq!(third.get("/api/users/setup-required", None).await.body["setup_required"], true, "nothing made");
+    assert_eq!(
+        third.get("/api/users/setup-required", None).await.body["setup_required"],
+        true,
+        "nothing made"
+    );
 }
 
 #[tokio::test]

@@ -103,9 +103,9 @@ fn judged(statuses: &[u16]) -> usize {
 async fn forty_parallel_wrong_passcodes_are_judged_at_most_five_times() {
     let app = spawn_app().await;
     let t = app.setup_admin().await;
-    app.post("/api/security/passcode", Some(&t), json!({"new_passcode": "123456"})).await;
+    app.post("/api/security/passcode", Some(&t), json!({"new_passcode": "480927"})).await;
     app.post("/api/security/lock", Some(&t), json!({})).await;
-    let s = burst(&app, 40, "/api/security/unlock", Some(&t), json!({"passcode": "654321"})).await;
+    let s = burst(&app, 40, "/api/security/unlock", Some(&t), json!({"passcode": "719358"})).await;
     assert!(judged(&s) <= 5, "{s:?}");
     assert!(s.iter().all(|c| *c == 401 || *c == 429), "{s:?}");
 }
@@ -114,14 +114,14 @@ async fn forty_parallel_wrong_passcodes_are_judged_at_most_five_times() {
 async fn a_right_passcode_inside_a_burst_does_not_reset_the_count_for_the_others() {
     let app = spawn_app().await;
     let t = app.setup_admin().await;
-    app.post("/api/security/passcode", Some(&t), json!({"new_passcode": "123456"})).await;
+    app.post("/api/security/passcode", Some(&t), json!({"new_passcode": "480927"})).await;
     app.post("/api/security/lock", Some(&t), json!({})).await;
     for _ in 0..4 {
-        let r = app.post("/api/security/unlock", Some(&t), json!({"passcode": "654321"})).await;
+        let r = app.post("/api/security/unlock", Some(&t), json!({"passcode": "719358"})).await;
         assert_eq!(r.status, 401);
     }
-    let right = app.post("/api/security/unlock", Some(&t), json!({"passcode": "123456"}));
-    let wrong = (0..10).map(|_| app.post("/api/security/unlock", Some(&t), json!({"passcode": "654321"})));
+    let right = app.post("/api/security/unlock", Some(&t), json!({"passcode": "480927"}));
+    let wrong = (0..10).map(|_| app.post("/api/security/unlock", Some(&t), json!({"passcode": "719358"})));
     let (right, wrong) = tokio::join!(right, futures::future::join_all(wrong));
     let wrong_judged = wrong.iter().filter(|r| r.status == 401).count();
     assert!(wrong_judged <= 1, "five wrong passcodes in all, whatever the right one did: {wrong_judged}");

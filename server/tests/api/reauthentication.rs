@@ -8,7 +8,7 @@ async fn factor_changes_need_a_sign_in_from_the_last_ten_minutes_or_the_password
     let (t, _) = app.user("rhea").await;
     app.clock.advance(10 * 60 + 1);
     for (path, body) in
-        [("/api/users/totp/setup", json!({})), ("/api/security/passcode", json!({"new_passcode": "123456"}))]
+        [("/api/users/totp/setup", json!({})), ("/api/security/passcode", json!({"new_passcode": "480927"}))]
     {
         let r = app.post(path, Some(&t), body).await;
         assert_eq!((r.status.as_u16(), r.code()), (403, "reauthentication_required"), "{path}: {}", r.body);
@@ -19,7 +19,7 @@ async fn factor_changes_need_a_sign_in_from_the_last_ten_minutes_or_the_password
     assert_eq!(r.status, 200, "{}", r.body);
     let r = app.post("/api/users/totp/setup", Some(&t), json!({})).await;
     assert_eq!(r.status, 200, "{}", r.body);
-    let r = app.post("/api/security/passcode", Some(&t), json!({"new_passcode": "123456"})).await;
+    let r = app.post("/api/security/passcode", Some(&t), json!({"new_passcode": "480927"})).await;
     assert_eq!(r.status, 200, "{}", r.body);
 
     // Changing an existing passcode proves itself with the current one.
@@ -28,7 +28,7 @@ async fn factor_changes_need_a_sign_in_from_the_last_ten_minutes_or_the_password
         .post(
             "/api/security/passcode",
             Some(&t),
-            json!({"new_passcode": "654321", "current_passcode": "123456"}),
+            json!({"new_passcode": "719358", "current_passcode": "480927"}),
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);

@@ -19,14 +19,21 @@ async fn a_passcode_is_six_digits_and_changing_it_needs_the_current_one() {
     for bad in [
         json!({"new_passcode": "12345"}),
         json!({"new_passcode": "12345a"}),
-        json!({"new_passcode": "123456", "lock_after_minutes": 4}),
-        json!({"new_passcode": "123456", "lock_after_minutes": 121}),
+        json!({"new_passcode": "480927", "lock_after_minutes": 4}),
+        json!({"new_passcode": "480927", "lock_after_minutes": 121}),
+        // Guessed first by anyone at the keyboard: refused with a reason.
+        json!({"new_passcode": "123456"}),
+        json!({"new_passcode": "000000"}),
+        json!({"new_passcode": "987654"}),
+        json!({"new_passcode": "121212"}),
+        json!({"new_passcode": "123123"}),
+        json!({"new_passcode": "890123"}),
     ] {
         let r = app.post("/api/security/passcode", Some(&t), bad.clone()).await;
         assert_eq!((r.status.as_u16(), r.code()), (400, "invalid_passcode_format"), "{bad}");
     }
     let r = app
-        .post("/api/security/passcode", Some(&t), json!({"new_passcode": "123456", "lock_after_minutes": 10}))
+        .post("/api/security/passcode", Some(&t), json!({"new_passcode": "480927", "lock_after_minutes": 10}))
         .await;
     assert_eq!(r.body, json!({"success": true}));
     let s = app.get("/api/security", Some(&t)).await.body;
@@ -34,15 +41,15 @@ async fn a_passcode_is_six_digits_and_changing_it_needs_the_current_one() {
         (s["enabled"].clone(), s["has_passcode"].clone(), s["lock_after_minutes"].clone()),
         (json!(true), json!(true), json!(10))
     );
-    assert!(!s.to_string().contains("123456"), "the passcode is never returned");
+    assert!(!s.to_string().contains("480927"), "the passcode is never returned");
 
-    let r = app.post("/api/security/passcode", Some(&t), json!({"new_passcode": "654321"})).await;
+    let r = app.post("/api/security/passcode", Some(&t), json!({"new_passcode": "719358"})).await;
     assert_eq!((r.status.as_u16(), r.code()), (401, "incorrect_passcode"));
     let r = app
         .post(
             "/api/security/passcode",
             Some(&t),
-            json!({"new_passcode": "654321", "current_passcode": "000000"}),
+            json!({"new_passcode": "719358", "current_passcode": "000000"}),
         )
         .await;
     assert_eq!((r.status.as_u16(), r.code()), (401, "incorrect_passcode"));
@@ -50,12 +57,12 @@ async fn a_passcode_is_six_digits_and_changing_it_needs_the_current_one() {
         .post(
             "/api/security/passcode",
             Some(&t),
-            json!({"new_passcode": "654321", "current_passcode": "123456"}),
+            json!({"new_passcode": "719358", "current_passcode": "480927"}),
         )
         .await;
     assert_eq!(r.status, 200);
     app.post("/api/security/lock", Some(&t), json!({})).await;
-    let r = app.post("/api/security/unlock", Some(&t), json!({"passcode": "654321"})).await;
+    let r = app.post("/api/security/unlock", Some(&t), json!({"passcode": "719358"})).await;
     assert_eq!(r.status, 200, "the new passcode unlocks: {}", r.body);
 }
 
@@ -82,7 +89,7 @@ async fn lock_and_unlock_need_a_passcode() {
     let t = app.setup_admin().await;
     let r = app.post("/api/security/lock", Some(&t), json!({})).await;
     assert_eq!((r.status.as_u16(), r.code()), (404, "no_passcode"));
-    let r = app.post("/api/security/unlock", Some(&t), json!({"passcode": "123456"})).await;
+    let r = app.post("/api/security/unlock", Some(&t), json!({"passcode": "480927"})).await;
     assert_eq!((r.status.as_u16(), r.code()), (404, "no_passcode"));
 }
 
@@ -90,7 +97,7 @@ async fn lock_and_unlock_need_a_passcode() {
 async fn a_locked_account_is_refused_everywhere_but_the_lock_routes_until_unlocked_with_a_new_token() {
     let app = spawn_app().await;
     let t = app.setup_admin().await;
-    app.post("/api/security/passcode", Some(&t), json!({"new_passcode": "123456"})).await;
+    app.post("/api/security/passcode", Some(&t), json!({"new_passcode": "480927"})).await;
     let r = app.post("/api/security/lock", Some(&t), json!({})).await;
     assert_eq!(r.body["locked"], true);
     assert!(r.body["locked_at"].as_str().unwrap().ends_with('Z'));
@@ -107,7 +114,7 @@ async fn a_locked_account_is_refused_everywhere_but_the_lock_routes_until_unlock
     assert_eq!((r.status.as_u16(), r.code()), (401, "incorrect_passcode"));
     let r = app.post("/api/security/unlock", Some(&t), json!({"passcode": "12"})).await;
     assert_eq!((r.status.as_u16(), r.code()), (400, "invalid_passcode_format"));
-    let r = app.post("/api/security/unlock", Some(&t), json!({"passcode": "123456"})).await;
+    let r = app.post("/api/security/unlock", Some(&t), json!({"passcode": "480927"})).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["user"]["username"], "admin");
     assert!(r.set_cookie().starts_with("jwt="));
@@ -122,7 +129,7 @@ async fn a_locked_account_is_refused_everywhere_but_the_lock_routes_until_unlock
 async fn a_locked_client_can_still_sign_out() {
     let app = spawn_app().await;
     let t = app.setup_admin().await;
-    app.post("/api/security/passcode", Some(&t), json!({"new_passcode": "123456"})).await;
+    app.post("/api/security/passcode", Some(&t), json!({"new_passcode": "480927"})).await;
     app.post("/api/security/lock", Some(&t), json!({})).await;
     assert_eq!(app.post("/api/auth/logout", Some(&t), json!({})).await.status, 200);
     let (t2, _) = app.login("admin", ADMIN_PASSWORD).await;
@@ -140,14 +147,14 @@ async fn each_device_stays_locked_until_it_unlocks_itself() {
     let app = spawn_app().await;
     let a = app.setup_admin().await;
     let (b, _) = app.login("admin", ADMIN_PASSWORD).await;
-    app.post("/api/security/passcode", Some(&a), json!({"new_passcode": "123456"})).await;
+    app.post("/api/security/passcode", Some(&a), json!({"new_passcode": "480927"})).await;
     app.post("/api/security/lock", Some(&a), json!({})).await;
     assert_eq!(app.get("/api/auth/me", Some(&b)).await.status, 403, "locking locks every device");
-    let r = app.post("/api/security/unlock", Some(&a), json!({"passcode": "123456"})).await;
+    let r = app.post("/api/security/unlock", Some(&a), json!({"passcode": "480927"})).await;
     let a2 = r.body["token"].as_str().unwrap().to_owned();
     assert_eq!(app.get("/api/auth/me", Some(&a2)).await.status, 200);
     assert_eq!(app.get("/api/auth/me", Some(&b)).await.status, 403, "the other device is still locked");
-    let r = app.post("/api/security/unlock", Some(&b), json!({"passcode": "123456"})).await;
+    let r = app.post("/api/security/unlock", Some(&b), json!({"passcode": "480927"})).await;
     assert_eq!(app.get("/api/auth/me", Some(r.body["token"].as_str().unwrap())).await.status, 200);
 }
 
@@ -155,7 +162,7 @@ async fn each_device_stays_locked_until_it_unlocks_itself() {
 async fn the_server_locks_an_idle_session_by_itself() {
     let app = spawn_app().await;
     let t = app.setup_admin().await;
-    app.post("/api/security/passcode", Some(&t), json!({"new_passcode": "123456", "lock_after_minutes": 5}))
+    app.post("/api/security/passcode", Some(&t), json!({"new_passcode": "480927", "lock_after_minutes": 5}))
         .await;
     app.clock.advance(4 * 60);
     assert_eq!(app.get("/api/auth/me", Some(&t)).await.status, 200, "activity at 4 minutes");
@@ -170,7 +177,7 @@ async fn the_server_locks_an_idle_session_by_itself() {
     let r = app.get("/api/auth/me", Some(&t)).await;
     assert_eq!((r.status.as_u16(), r.code()), (403, "account_locked"), "idle 5 minutes");
     assert_eq!(app.get("/api/security", Some(&t)).await.body["locked"], true);
-    let r = app.post("/api/security/unlock", Some(&t), json!({"passcode": "123456"})).await;
+    let r = app.post("/api/security/unlock", Some(&t), json!({"passcode": "480927"})).await;
     assert_eq!(app.get("/api/auth/me", Some(r.body["token"].as_str().unwrap())).await.status, 200);
 }
 
@@ -178,7 +185,7 @@ async fn the_server_locks_an_idle_session_by_itself() {
 async fn reported_activity_keeps_the_server_side_idle_clock_in_step() {
     let app = spawn_app().await;
     let t = app.setup_admin().await;
-    app.post("/api/security/passcode", Some(&t), json!({"new_passcode": "123456", "lock_after_minutes": 5}))
+    app.post("/api/security/passcode", Some(&t), json!({"new_passcode": "480927", "lock_after_minutes": 5}))
         .await;
     app.clock.advance(4 * 60);
     assert_eq!(app.post("/api/security/activity", Some(&t), json!({})).await.status, 200);
@@ -190,7 +197,7 @@ async fn reported_activity_keeps_the_server_side_idle_clock_in_step() {
 async fn five_wrong_passcodes_give_429_which_holds_across_a_restart() {
     let app = spawn_app().await;
     let t = app.setup_admin().await;
-    app.post("/api/security/passcode", Some(&t), json!({"new_passcode": "123456"})).await;
+    app.post("/api/security/passcode", Some(&t), json!({"new_passcode": "480927"})).await;
     app.post("/api/security/lock", Some(&t), json!({})).await;
     for _ in 0..5 {
         assert_eq!(
@@ -198,15 +205,15 @@ async fn five_wrong_passcodes_give_429_which_holds_across_a_restart() {
             401
         );
     }
-    let r = app.post("/api/security/unlock", Some(&t), json!({"passcode": "123456"})).await;
+    let r = app.post("/api/security/unlock", Some(&t), json!({"passcode": "480927"})).await;
     assert_eq!((r.status.as_u16(), r.code()), (429, "too_many_attempts"));
     assert!(r.body["remainingTime"].as_u64().unwrap() > 0);
 
     let restarted = spawn_app_in(app.dir.clone(), app.clock.clone()).await;
-    let r = restarted.post("/api/security/unlock", Some(&t), json!({"passcode": "123456"})).await;
+    let r = restarted.post("/api/security/unlock", Some(&t), json!({"passcode": "480927"})).await;
     assert_eq!((r.status.as_u16(), r.code()), (429, "too_many_attempts"), "held in the database");
     restarted.clock.advance(15 * 60 + 1);
-    let r = restarted.post("/api/security/unlock", Some(&t), json!({"passcode": "123456"})).await;
+    let r = restarted.post("/api/security/unlock", Some(&t), json!({"passcode": "480927"})).await;
     assert_eq!(r.status, 200);
 }
 
@@ -219,11 +226,11 @@ async fn removing_the_passcode_needs_it_and_turns_the_lock_off() {
             reqwest::Method::DELETE,
             "/api/security/passcode",
             Some(&t),
-            Some(json!({"current_passcode": "123456"})),
+            Some(json!({"current_passcode": "480927"})),
         )
         .await;
     assert_eq!(r.status, 404);
-    app.post("/api/security/passcode", Some(&t), json!({"new_passcode": "123456"})).await;
+    app.post("/api/security/passcode", Some(&t), json!({"new_passcode": "480927"})).await;
     let r = app
         .send(
             reqwest::Method::DELETE,
@@ -240,7 +247,7 @@ async fn removing_the_passcode_needs_it_and_turns_the_lock_off() {
             reqwest::Method::DELETE,
             "/api/security/passcode",
             Some(&t),
-            Some(json!({"current_passcode": "123456"})),
+            Some(json!({"current_passcode": "480927"})),
         )
         .await;
     assert_eq!(r.body, json!({"success": true}));

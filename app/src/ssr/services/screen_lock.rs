@@ -96,7 +96,7 @@ async fn set_or_change_passcode(
     current_passcode: Option<&str>,
     lock_after_minutes: Option<i64>,
 ) -> Result<(), AppError> {
-    let new = Passcode::parse("new_passcode", new_passcode)?;
+    let new = Passcode::parse_new("new_passcode", new_passcode)?;
     let minutes =
         lock_after_minutes.map(|m| check_minutes(m, ErrorKind::InvalidPasscodeFormat)).transpose()?;
     let u = user(state, caller).await?;
