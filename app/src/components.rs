@@ -11,7 +11,8 @@ pub fn field_error<T: Clone + Send + Sync + 'static>(
     field: &'static str,
 ) -> Signal<Option<String>> {
     Signal::derive(move || match result.get() {
-        Some(Err(e)) if e.field().is_some_and(|f| same_field(f, field)) => Some(e.to_string()),
+        Some(Err(e)) if e.field().is_some_and(|f| same_field(f, field)) => Some(describe(&e)),
+        Some(Err(e)) => e.about(|f| same_field(f, field)),
         _ => None,
     })
 }

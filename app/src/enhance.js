@@ -7,6 +7,7 @@
 //   password) is put back and the first invalid field gets the focus;
 // - a button that needs the WASM says the page is still loading instead of doing nothing;
 // - a passcode (masked text) becomes a password field where the browser cannot mask text;
+// - after a hydrated form is refused, its first invalid field gets the focus;
 // - a locked page sent without the WASM loads again when another tab unlocks.
 // `html[data-ready]` is set once the page's buttons act: at once on light pages, after hydration
 // on the others (frontend/src/lib.rs).
@@ -136,6 +137,19 @@
     }
     if (!full) html.dataset.ready = '1';
   });
+
+  // A hydrated form the server refused: the first field marked invalid gets the focus, unless
+  // the person has already moved on to another field.
+  new MutationObserver((changes) => {
+    for (const { target } of changes) {
+      if (target.getAttribute('aria-invalid') !== 'true' || !target.form) continue;
+      const active = document.activeElement;
+      const idle = !active || active === document.body || (active.form === target.form && active.type === 'submit');
+      const first = target.form.querySelector('[aria-invalid="true"]');
+      if (idle && first) first.focus();
+      return;
+    }
+  }).observe(html, { subtree: true, attributes: true, attributeFilter: ['aria-invalid'] });
 })();
 
 // Passkeys on the pages that load no WASM, and on the lock screen whichever way it was drawn.

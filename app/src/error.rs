@@ -214,6 +214,10 @@ pub struct AppError {
     field: Option<String>,
     remaining_time: Option<u64>,
     remaining_attempts: Option<u32>,
+    /// Other fields of the same form that were wrong too (field, sentence): a form hears about
+    /// every wrong field at once. Pages only; the REST body names the first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    also: Vec<(String, String)>,
 }
 
 impl std::fmt::Display for AppError {
@@ -230,7 +234,14 @@ impl std::error::Error for AppError {}
 
 impl From<ErrorKind> for AppError {
     fn from(kind: ErrorKind) -> Self {
-        Self { kind, message: None, field: None, remaining_time: None, remaining_attempts: None }
+        Self {
+            kind,
+            message: None,
+            field: None,
+            remaining_time: None,
+            remaining_attempts: None,
+            also: Vec::new(),
+        }
     }
 }
 
@@ -263,6 +274,37 @@ impl AppError {
     /// Ties the error to a form field with a sentence of its own.
     pub fn with_field(self, field: &str, message: impl Into<Cow<'static, str>>) -> Self {
         Self { field: Some(field.into()), message: Some(message.into()), ..self }
+    }
+
+    /// Ties an error of one of `kinds` that names no field to the form input `field` (the
+    /// input the wrong secret was typed in), keeping its sentence.
+    pub fn tie(self, field: &str, kinds: &[ErrorKind]) -> Self {
+        if self.field.is_none() && kinds.contains(&self.kind) {
+            Self { field: Some(field.into()), ..self }
+        } else {
+            self
+        }
+    }
+
+    /// Every wrong field of a form as one error: the first answers (status, code, field), the
+    /// others ride along for the page to mark too.
+    pub fn all(errors: impl IntoIterator<Item = AppError>) -> Option<Self> {
+        let mut errors = errors.into_iter();
+        let mut first = errors.next()?;
+        for e in errors {
+            if let Some(f) = e.field.clone() {
+                first.also.push((f, e.to_string()));
+            }
+        }
+        Some(first)
+    }
+
+    /// This form field's sentence, when this error or one riding along is about it.
+    pub fn about(&self, field: impl Fn(&str) -> bool) -> Option<String> {
+        if self.field.as_deref().is_some_and(&field) {
+            return Some(self.to_string());
+        }
+        self.also.iter().find(|(f, _)| field(f)).map(|(_, m)| m.clone())
     }
 
     /// A wrong secret with the tries left in its window.

@@ -1,6 +1,8 @@
 //! Server functions of one's own account: password change and deletion.
 
 use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::error::ErrorKind;
 use leptos::prelude::*;
 
 #[server(prefix = "/rpc")]
@@ -12,7 +14,9 @@ pub async fn change_my_password(
     use crate::ssr::services::{accounts, identity::Gate};
     super::edge::new_passwords_match(&new_password, &confirm_password)?;
     let (state, caller) = super::edge::caller(Gate::Unlocked).await?;
-    accounts::change_password(&state, &caller, old_password, new_password).await?;
+    accounts::change_password(&state, &caller, old_password, new_password)
+        .await
+        .map_err(|e| e.tie("old_password", &[ErrorKind::WrongPassword]))?;
     super::edge::end(&state);
     leptos_axum::redirect("/login?password_changed=1");
     Ok(())
@@ -22,7 +26,9 @@ pub async fn change_my_password(
 pub async fn delete_my_account(password: String) -> Result<(), AppError> {
     use crate::ssr::services::{accounts, identity::Gate};
     let (state, caller) = super::edge::caller(Gate::Unlocked).await?;
-    accounts::delete_own_account(&state, &caller, password).await?;
+    accounts::delete_own_account(&state, &caller, password)
+        .await
+        .map_err(|e| e.tie("password", &[ErrorKind::WrongPassword]))?;
     super::edge::end(&state);
     leptos_axum::redirect("/login?account_deleted=1");
     Ok(())

@@ -51,6 +51,7 @@ pub async fn set_screen_passcode(
         Some(lock_after_minutes),
     )
     .await
+    .map_err(|e| e.tie("current_passcode", &[crate::error::ErrorKind::IncorrectPasscode]))
 }
 
 #[server(prefix = "/rpc")]
@@ -64,7 +65,9 @@ pub async fn set_auto_lock(lock_after_minutes: i64) -> Result<i64, AppError> {
 pub async fn remove_screen_passcode(current_passcode: String) -> Result<(), AppError> {
     use crate::ssr::services::{identity::Gate, screen_lock};
     let (state, caller) = super::edge::caller(Gate::Unlocked).await?;
-    screen_lock::remove_passcode(&state, &caller, &current_passcode).await
+    screen_lock::remove_passcode(&state, &caller, &current_passcode)
+        .await
+        .map_err(|e| e.tie("current_passcode", &[crate::error::ErrorKind::IncorrectPasscode]))
 }
 
 #[server(prefix = "/rpc")]

@@ -113,7 +113,10 @@ pub async fn verify_second_factor(
     let (state, client) = super::edge::client()?;
     let token = cookie(&super::edge::headers()?, MFA_COOKIE)
         .ok_or(AppError::from(crate::error::ErrorKind::InvalidToken))?;
-    let step = complete_second_step(&state, &token, &code, false, trust.is_some(), &client).await?;
+    let codes = [crate::error::ErrorKind::WrongCode, crate::error::ErrorKind::MalformedCode];
+    let step = complete_second_step(&state, &token, &code, false, trust.is_some(), &client)
+        .await
+        .map_err(|e| e.tie("code", &codes))?;
     leptos_axum::redirect(&super::edge::finish_second_step(&state, &step, rd.as_deref()));
     Ok(())
 }

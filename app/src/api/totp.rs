@@ -30,7 +30,18 @@ pub async fn start_two_factor() -> Result<EnrollmentView, AppError> {
 pub async fn confirm_two_factor(totp_code: String) -> Result<Vec<String>, AppError> {
     use crate::ssr::services::{identity::Gate, totp};
     let (state, caller) = super::edge::caller(Gate::Unlocked).await?;
-    totp::enable(&state, &caller, &totp_code).await
+    totp::enable(&state, &caller, &totp_code).await.map_err(|e| e.tie("totp_code", CODE_ERRORS))
+}
+
+/// What a wrong or malformed authenticator code answers: tied to the input it was typed in.
+#[cfg(feature = "ssr")]
+const CODE_ERRORS: &[crate::error::ErrorKind] =
+    &[crate::error::ErrorKind::WrongCode, crate::error::ErrorKind::MalformedCode];
+
+/// Either proof of a factor change, wrong: tied to the input that was filled.
+#[cfg(feature = "ssr")]
+fn tie_proof(e: AppError) -> AppError {
+    e.tie("password", &[crate::error::ErrorKind::WrongPassword]).tie("totp_code", CODE_ERRORS)
 }
 
 #[server(prefix = "/rpc")]
@@ -40,7 +51,7 @@ pub async fn turn_off_two_factor(
 ) -> Result<(), AppError> {
     use crate::ssr::services::{identity::Gate, totp};
     let (state, caller) = super::edge::caller(Gate::Unlocked).await?;
-    totp::disable(&state, &caller, totp::Proof { password, totp_code }).await
+    totp::disable(&state, &caller, totp::Proof { password, totp_code }).await.map_err(tie_proof)
 }
 
 #[server(prefix = "/rpc")]
@@ -50,7 +61,9 @@ pub async fn replace_backup_codes(
 ) -> Result<Vec<String>, AppError> {
     use crate::ssr::services::{identity::Gate, totp};
     let (state, caller) = super::edge::caller(Gate::Unlocked).await?;
-    totp::regenerate_backup_codes(&state, &caller, totp::Proof { password, totp_code }).await
+    totp::regenerate_backup_codes(&state, &caller, totp::Proof { password, totp_code })
+        .await
+        .map_err(tie_proof)
 }
 
 /// An admin turns a user's two-factor off.

@@ -37,7 +37,9 @@ pub async fn vault_items() -> Result<Option<Vec<VaultItemView>>, AppError> {
 pub async fn unlock_vault(password: String) -> Result<(), AppError> {
     use crate::ssr::services::{identity::Gate, vault};
     let (state, caller) = super::edge::caller(Gate::Unlocked).await?;
-    vault::unlock_with_password(&state, &caller, password).await
+    vault::unlock_with_password(&state, &caller, password)
+        .await
+        .map_err(|e| e.tie("password", &[crate::error::ErrorKind::WrongPassword]))
 }
 
 #[server(prefix = "/rpc")]

@@ -331,7 +331,7 @@ fn ScreenLockSection() -> impl IntoView {
                             <ActionForm action=set_passcode attr:class="stack">
                                 {has.then(|| view! {
                                     <Field name="current_passcode" id="sl-current" label="Current passcode" kind="passcode" inputmode="numeric"
-                                        autocomplete="off" maxlength="6" error=form_error(set_result)/>
+                                        autocomplete="off" maxlength="6" error=field_error(set_result, "current_passcode")/>
                                 })}
                                 <Field name="new_passcode" label="New passcode (6 digits)" kind="passcode" inputmode="numeric"
                                     autocomplete="off" maxlength="6" required=true error=field_error(set_result, "new_passcode")/>
@@ -358,7 +358,8 @@ fn ScreenLockSection() -> impl IntoView {
                                 <ActionForm action=remove attr:class="stack">
                                     <p class="muted">"The screen lock turns off. Confirm with your current passcode."</p>
                                     <Field name="current_passcode" id="rm-current" label="Current passcode" kind="passcode" inputmode="numeric"
-                                        autocomplete="off" maxlength="6" required=true error=form_error(remove_result)/>
+                                        autocomplete="off" maxlength="6" required=true error=field_error(remove_result, "current_passcode")/>
+                                    <FormStatus error=form_error(remove_result)/>
                                     <Submit label="Remove passcode" busy_label="Removing…" pending=remove.pending()/>
                                 </ActionForm>
                             </details>

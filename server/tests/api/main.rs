@@ -10,6 +10,7 @@ mod auth_routes;
 mod backend;
 mod defences;
 mod directory;
+mod forms;
 mod forward_auth;
 mod health;
 mod helpers;

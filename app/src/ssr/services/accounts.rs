@@ -35,6 +35,20 @@ pub async fn find_account(state: &AppState, user_id: &str) -> Result<Account, Ap
         .ok_or_else(|| AppError::of(ErrorKind::UserNotFound, "No such user."))
 }
 
+/// A new account's name and first password, both checked before either is refused, so a form
+/// hears about every wrong field at once.
+fn name_and_password(username: &str, password: &str) -> Result<Username, AppError> {
+    let name = Username::parse(username);
+    let password = Password::parse_for("password", password.to_owned()).map(drop);
+    match (name, password) {
+        (Ok(name), Ok(())) => Ok(name),
+        (name, password) => {
+            Err(AppError::all([name.err(), password.err()].into_iter().flatten().map(AppError::from))
+                .unwrap_or_else(|| AppError::bug("a refused account form names no error")))
+        }
+    }
+}
+
 async fn new_password_hash(
     field: &'static str,
     username: &Username,
@@ -61,7 +75,7 @@ pub async fn set_up_instance(
     if !needs_setup(state).await? {
         return Err(already());
     }
-    let username = Username::parse(username)?;
+    let username = name_and_password(username, &password)?;
     let display = DisplayName::parse(display_name, &username)?;
     let hash = new_password_hash("password", &username, display.as_ref(), password).await?;
     let id = new_id();
@@ -109,7 +123,7 @@ pub async fn register(
             "Registration is turned off on this instance.",
         ));
     }
-    let username = Username::parse(username)?;
+    let username = name_and_password(username, &password)?;
     rate_limit::take(state, &Limit::new("register-ip", &rate_limit::client_network(ip), 20, 3600)).await?;
     let (_, is_admin) =
         add_password_account(state, &username, None, password, Admission::AdminIfFirst, None).await?;
@@ -127,7 +141,7 @@ pub async fn create_account(
     password: String,
     make_admin: bool,
 ) -> Result<String, AppError> {
-    let username = Username::parse(username)?;
+    let username = name_and_password(username, &password)?;
     let display = DisplayName::parse(display_name, &username)?;
     let admission = if make_admin { Admission::Admin } else { Admission::User };
     let (id, _) =
