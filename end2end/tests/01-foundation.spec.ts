@@ -14,6 +14,12 @@ test('fresh instance: setup, sign out, sign in, see this device, revoke it', asy
     await expectAccessible(page, '/setup');
   }
 
+  // An empty form: both required fields marked at once, the first focused.
+  await page.getByRole('button', { name: 'Create administrator' }).click();
+  await expect(page.getByLabel('Username')).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.getByLabel('Password')).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.getByLabel('Username')).toBeFocused();
+
   // A weak password is refused inline, tied to its input, and what was typed stays.
   await page.getByLabel('Username').fill(ADMIN);
   await page.getByLabel('Display name (optional)').fill('Ada Admin');

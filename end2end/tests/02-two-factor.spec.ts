@@ -40,9 +40,13 @@ test('enroll with the QR page, download backup codes, then sign in with a code a
 
   // A wrong code is refused with what is left.
   const wrong = totp(secret) === '000000' ? '111111' : '000000';
-  await page.getByLabel('Enter the 6-digit code your app shows').fill(wrong);
+  const enrolCode = page.getByLabel('Enter the 6-digit code your app shows');
+  await enrolCode.fill(wrong);
   await page.getByRole('button', { name: 'Turn on' }).click();
   await expect(page.getByRole('alert').filter({ hasText: 'tries left' })).toBeVisible();
+  // On its field, which has the focus back.
+  await expect(enrolCode).toHaveAttribute('aria-invalid', 'true');
+  await expect(enrolCode).toBeFocused();
 
   await page.getByLabel('Enter the 6-digit code your app shows').fill(totp(secret));
   await page.getByRole('button', { name: 'Turn on' }).click();
@@ -100,4 +104,7 @@ test('enroll with the QR page, download backup codes, then sign in with a code a
   await page.getByRole('button', { name: 'Verify' }).click();
   await expect(page.getByRole('alert').filter({ hasText: 'not right' })).toBeVisible();
   await expect(page).toHaveURL(/\/login\/mfa\?backup=1$/);
+  // The refusal is on the code's field, which has the focus again.
+  await expect(page.getByLabel('Backup code')).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.getByLabel('Backup code')).toBeFocused();
 });

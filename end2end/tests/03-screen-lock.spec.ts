@@ -38,8 +38,16 @@ test('idle lock appears on inactivity, refuses a wrong passcode and gives the pa
 
   await page.getByLabel('New passcode (6 digits)').fill(PASSCODE);
   await page.getByLabel('Lock after').selectOption('5');
-  await page.getByRole('button', { name: 'Save passcode' }).click();
+  // A passcode anyone would try first is refused on its field.
+  await page.getByLabel('New passcode (6 digits)').fill('123456');
+  await page.getByRole('button', { name: 'Turn on screen lock' }).click();
+  await expect(page.getByLabel('New passcode (6 digits)')).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.getByText('among the first anyone would try')).toBeVisible();
+  await page.getByLabel('New passcode (6 digits)').fill(PASSCODE);
+  await page.getByRole('button', { name: 'Turn on screen lock' }).click();
   await expect(page.getByText('Passcode saved. The screen lock is on.')).toBeVisible();
+  // Masked text, not a password field: password managers leave it alone.
+  await expect(page.getByRole('button', { name: 'Lock now' })).toBeVisible();
   await expect(page.getByTestId('sl-status')).toHaveText('On');
   await expect(page.getByTestId('lock-screen')).toHaveCount(0);
 

@@ -132,6 +132,8 @@ test('a user changes their password, and resets a forgotten one with the code fr
   await page.getByLabel('New password again').fill(second);
   await page.getByRole('button', { name: 'Change password' }).click();
   await expect(page.getByText('That is not your current password.')).toBeVisible();
+  await expect(page.getByLabel('Current password')).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.getByLabel('Current password')).toBeFocused();
   await shot(page, '41-account-wrong-password');
   await page.getByLabel('Current password').fill(first);
   await page.getByRole('button', { name: 'Change password' }).click();

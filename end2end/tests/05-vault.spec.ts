@@ -30,15 +30,31 @@ test('the vault opens with the password, keeps an item masked until shown, and d
   await expect(item).toContainText('db-root');
   await expect(item).not.toContainText('correct-horse-battery');
   await expect(page.getByLabel('Secret')).toHaveValue('');
+  // The value is not in the page until asked for: neither in the HTML nor in the hydration data.
+  const html = await (await page.request.get('/vault')).text();
+  expect(html).toContain('db-root');
+  expect(html).not.toContain('correct-horse-battery');
   await item.getByRole('button', { name: 'Show db-root' }).click();
   await expect(item).toContainText('correct-horse-battery');
   await page.screenshot({ path: 'screenshots/50-vault.png', fullPage: true });
+  await item.getByRole('button', { name: 'Show db-root' }).click();
+  await expect(item).not.toContainText('correct-horse-battery');
+  // Copy puts the value on the clipboard without showing it.
+  await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+  await item.getByRole('button', { name: 'Copy db-root' }).click();
+  await expect(item.getByText('Copied to the clipboard.')).toBeVisible();
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe('correct-horse-battery');
+  await expect(item).not.toContainText('correct-horse-battery');
 
   // The item is really stored: the REST route with this browser's session reads it.
   const listed = await (await page.request.get('/api/users/vault')).json();
   expect(listed.items[0]).toMatchObject({ name: 'db-root', value: 'correct-horse-battery' });
 
-  await item.getByRole('button', { name: 'Delete db-root' }).click();
+  // Deleting asks first; the "Saved" notice gives way to "Item deleted."
+  await expect(page.getByText('Saved, encrypted.')).toBeVisible();
+  await item.getByText('Delete…').click();
+  await item.getByRole('button', { name: 'Delete db-root for good' }).click();
   await expect(page.getByText('Item deleted.')).toBeVisible();
+  await expect(page.getByText('Saved, encrypted.')).toHaveCount(0);
   await expect(page.getByTestId('vault-item')).toHaveCount(0);
 });

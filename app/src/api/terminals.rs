@@ -33,20 +33,21 @@ pub async fn lock_terminal(container_id: String) -> Result<(), AppError> {
 }
 
 #[server(prefix = "/rpc")]
-pub async fn unlock_terminal(container_id: String, code: String) -> Result<(), AppError> {
+/// Answers the terminal whose lock was removed.
+pub async fn unlock_terminal(container_id: String, code: String) -> Result<String, AppError> {
     use crate::ssr::services::{identity::Gate, terminals};
     let (state, caller) = super::edge::caller(Gate::Unlocked).await?;
     let id = crate::domain::ContainerId::parse(&container_id)?;
-    terminals::unlock(&state, &caller, &id, terminals::Proof::Code(code)).await
+    terminals::unlock(&state, &caller, &id, terminals::Proof::Code(code)).await?;
+    Ok(container_id)
 }
 
-/// Answers when the 15-minute grant ends (RFC 3339).
+/// Answers the terminal and when its 15-minute grant ends (RFC 3339).
 #[server(prefix = "/rpc")]
-pub async fn verify_terminal(container_id: String, code: String) -> Result<String, AppError> {
+pub async fn verify_terminal(container_id: String, code: String) -> Result<(String, String), AppError> {
     use crate::ssr::services::{identity::Gate, terminals};
     let (state, caller) = super::edge::caller(Gate::Unlocked).await?;
     let id = crate::domain::ContainerId::parse(&container_id)?;
-    Ok(crate::ssr::clock::rfc3339(
-        terminals::verify(&state, &caller, &id, terminals::Proof::Code(code)).await?,
-    ))
+    let until = terminals::verify(&state, &caller, &id, terminals::Proof::Code(code)).await?;
+    Ok((container_id, crate::ssr::clock::rfc3339(until)))
 }

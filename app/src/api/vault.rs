@@ -4,11 +4,11 @@ use crate::error::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-/// No `Debug`: it holds a decrypted value.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+/// An item as the page lists it: its name and when it changed. Its value stays on the server
+/// until the person asks to see or copy it ([`reveal_vault_item`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VaultItemView {
     pub name: String,
-    pub value: String,
     pub updated_at: String,
 }
 
@@ -21,16 +21,20 @@ pub async fn vault_items() -> Result<Option<Vec<VaultItemView>>, AppError> {
         Ok(items) => Ok(Some(
             items
                 .into_iter()
-                .map(|i| VaultItemView {
-                    name: i.name,
-                    value: i.value,
-                    updated_at: crate::ssr::clock::rfc3339(i.updated_at),
-                })
+                .map(|i| VaultItemView { name: i.name, updated_at: crate::ssr::clock::rfc3339(i.updated_at) })
                 .collect(),
         )),
         Err(e) if e.is(crate::error::ErrorKind::DataLocked) => Ok(None),
         Err(e) => Err(e),
     }
+}
+
+/// One item's value, when the person asks to see or copy it.
+#[server(prefix = "/rpc")]
+pub async fn reveal_vault_item(name: String) -> Result<String, AppError> {
+    use crate::ssr::services::{identity::Gate, vault};
+    let (state, caller) = super::edge::caller(Gate::Unlocked).await?;
+    vault::value_of(&state, &caller, &name).await
 }
 
 #[server(prefix = "/rpc")]

@@ -278,11 +278,7 @@ fn ScreenLockSection() -> impl IntoView {
     let retry = Callback::new(move |_| set_passcode.clear());
     let remove_result = Signal::derive(move || remove.value().get());
     let status = move || -> Option<(&'static str, String)> {
-        if set_passcode.pending().get()
-            || remove.pending().get()
-            || auto.pending().get()
-            || single.pending().get()
-        {
+        if set_passcode.pending().get() || remove.pending().get() || auto.pending().get() {
             return Some(("notice", "Saving…".into()));
         }
         if let Some(Ok(())) = set_passcode.value().get() {
@@ -292,9 +288,14 @@ fn ScreenLockSection() -> impl IntoView {
             return Some(("notice notice-ok", "Passcode removed. The screen lock is off.".into()));
         }
         match auto.value().get() {
-            Some(Ok(m)) => return Some(("notice notice-ok", format!("Auto-lock after {m} minutes."))),
-            Some(Err(e)) => return Some(("notice notice-error", e.to_string())),
-            None => {}
+            Some(Ok(m)) => Some(("notice notice-ok", format!("Auto-lock after {m} minutes."))),
+            Some(Err(e)) => Some(("notice notice-error", describe(&e))),
+            None => None,
+        }
+    };
+    let single_status = move || -> Option<(&'static str, String)> {
+        if single.pending().get() {
+            return Some(("notice", "Saving…".into()));
         }
         match single.value().get() {
             Some(Ok(true)) => Some((
@@ -302,7 +303,7 @@ fn ScreenLockSection() -> impl IntoView {
                 "Single-session mode is on; your other sessions were signed out.".into(),
             )),
             Some(Ok(false)) => Some(("notice notice-ok", "Single-session mode is off.".into())),
-            Some(Err(e)) => Some(("notice notice-error", e.to_string())),
+            Some(Err(e)) => Some(("notice notice-error", describe(&e))),
             None => None,
         }
     };
@@ -326,55 +327,79 @@ fn ScreenLockSection() -> impl IntoView {
                     let has = s.has_passcode;
                     view! {
                         <p>"A 6-digit passcode hides your terminals when you step away: after a while without input, or when you lock by hand."</p>
-                        <details class="confirm" open=!has>
-                            <summary class="btn btn-ghost">{if has { "Change passcode…" } else { "Set a passcode…" }}</summary>
-                            <ActionForm action=set_passcode attr:class="stack">
-                                {has.then(|| view! {
-                                    <Field name="current_passcode" id="sl-current" label="Current passcode" kind="passcode" inputmode="numeric"
-                                        autocomplete="off" maxlength="6" error=field_error(set_result, "current_passcode")/>
-                                })}
-                                <Field name="new_passcode" label="New passcode (6 digits)" kind="passcode" inputmode="numeric"
-                                    autocomplete="off" maxlength="6" required=true error=field_error(set_result, "new_passcode")/>
-                                <div class="field">
-                                    <label for="sl-minutes">"Lock after"</label>
-                                    <MinutesSelect id="sl-minutes" selected=s.lock_after_minutes/>
+                        {if has {
+                            view! {
+                                <div class="row">
+                                    <button type="button" class="btn btn-primary" data-testid="lock-now"
+                                        on:click=move |_| lock.engage()>"Lock now"</button>
                                 </div>
-                                {(!has).then(|| view! { <FormStatus error=form_error(set_result)/> })}
-                                <Submit label="Save passcode" busy_label="Saving…" pending=set_passcode.pending()/>
-                            </ActionForm>
-                        </details>
-                        {has.then(|| view! {
-                            <ActionForm action=auto attr:class="row inline-form">
-                                <label for="sl-auto">"Lock after"</label>
-                                <MinutesSelect id="sl-auto" selected=s.lock_after_minutes/>
-                                <button type="submit" class="btn btn-ghost" disabled=move || auto.pending().get()>"Save"</button>
-                            </ActionForm>
-                            <div class="row">
-                                <button type="button" class="btn btn-primary" data-testid="lock-now"
-                                    on:click=move |_| lock.engage()>"Lock now"</button>
-                            </div>
-                            <details class="confirm">
-                                <summary class="btn btn-danger">"Remove passcode…"</summary>
-                                <ActionForm action=remove attr:class="stack">
-                                    <p class="muted">"The screen lock turns off. Confirm with your current passcode."</p>
-                                    <Field name="current_passcode" id="rm-current" label="Current passcode" kind="passcode" inputmode="numeric"
-                                        autocomplete="off" maxlength="6" required=true error=field_error(remove_result, "current_passcode")/>
-                                    <FormStatus error=form_error(remove_result)/>
-                                    <Submit label="Remove passcode" busy_label="Removing…" pending=remove.pending()/>
+                                <ActionForm action=auto attr:class="row inline-form">
+                                    <label for="sl-auto">"Lock after"</label>
+                                    <MinutesSelect id="sl-auto" selected=s.lock_after_minutes/>
+                                    <button type="submit" class="btn btn-ghost" disabled=move || auto.pending().get()>"Save lock time"</button>
                                 </ActionForm>
-                            </details>
-                        })}
+                                <details class="confirm">
+                                    <summary class="btn btn-ghost">"Change passcode…"</summary>
+                                    <ActionForm action=set_passcode attr:class="stack">
+                                        <Field name="current_passcode" id="sl-current" label="Current passcode" kind="passcode" inputmode="numeric"
+                                            autocomplete="off" maxlength="6" required=true error=field_error(set_result, "current_passcode")/>
+                                        <Field name="new_passcode" label="New passcode (6 digits)" kind="passcode" inputmode="numeric"
+                                            autocomplete="off" maxlength="6" required=true error=field_error(set_result, "new_passcode")/>
+                                        <input type="hidden" name="lock_after_minutes" value=s.lock_after_minutes.to_string()/>
+                                        <FormStatus error=form_error(set_result)/>
+                                        <Submit label="Save passcode" busy_label="Saving…" pending=set_passcode.pending()/>
+                                    </ActionForm>
+                                </details>
+                                <details class="confirm">
+                                    <summary class="btn btn-danger">"Remove passcode…"</summary>
+                                    <ActionForm action=remove attr:class="stack">
+                                        <p class="muted">"The screen lock turns off. Confirm with your current passcode."</p>
+                                        <Field name="current_passcode" id="rm-current" label="Current passcode" kind="passcode" inputmode="numeric"
+                                            autocomplete="off" maxlength="6" required=true error=field_error(remove_result, "current_passcode")/>
+                                        <FormStatus error=form_error(remove_result)/>
+                                        <Submit label="Remove passcode" busy_label="Removing…" pending=remove.pending()/>
+                                    </ActionForm>
+                                </details>
+                            }.into_any()
+                        } else {
+                            view! {
+                                <ActionForm action=set_passcode attr:class="stack narrow">
+                                    <Field name="new_passcode" label="New passcode (6 digits)" kind="passcode" inputmode="numeric"
+                                        autocomplete="off" maxlength="6" required=true
+                                        hint="Six digits without a pattern: 123456, 111111 or 121212 are refused."
+                                        error=field_error(set_result, "new_passcode")/>
+                                    <div class="field">
+                                        <label for="sl-minutes">"Lock after"</label>
+                                        <MinutesSelect id="sl-minutes" selected=s.lock_after_minutes/>
+                                    </div>
+                                    <FormStatus error=form_error(set_result)/>
+                                    <Submit label="Turn on screen lock" busy_label="Saving…" pending=set_passcode.pending()/>
+                                </ActionForm>
+                            }.into_any()
+                        }}
+                    }.into_any()
+                })}
+            </Transition>
+            <ReauthPrompt when=set_refused retry=retry/>
+        </section>
+        <section class="card section" aria-labelledby="sp-title">
+            <h2 id="sp-title">"Sessions policy"</h2>
+            <p role="status" aria-live="polite" class=move || single_status().map(|s| s.0).unwrap_or("notice") hidden=move || single_status().is_none()>
+                {move || single_status().map(|s| s.1).unwrap_or_default()}
+            </p>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    state.await.ok().flatten().map(|s| view! {
                         <ActionForm action=single attr:class="stack single-session">
                             <label class="check">
                                 <input type="checkbox" name="enabled" value="on" checked=s.single_session_mode/>
                                 <span>"Single-session mode: signing in anywhere signs out everywhere else"</span>
                             </label>
-                            <div><button type="submit" class="btn btn-ghost" disabled=move || single.pending().get()>"Save"</button></div>
+                            <div><button type="submit" class="btn btn-ghost" disabled=move || single.pending().get()>"Save policy"</button></div>
                         </ActionForm>
-                    }.into_any()
+                    })
                 })}
             </Transition>
-            <ReauthPrompt when=set_refused retry=retry/>
         </section>
     }
 }
@@ -431,15 +456,18 @@ fn TerminalLocksSection() -> impl IntoView {
             return Some(("notice notice-error", describe(&e)));
         }
         match verify.value().get() {
-            Some(Ok(until)) => Some((
+            Some(Ok((id, until))) => Some((
                 "notice notice-ok",
                 format!(
-                    "Access granted to this session until {}.",
+                    "Terminal {id} is open to this session until {}.",
                     until.replace('T', " ").replace('Z', " UTC")
                 ),
             )),
             Some(Err(e)) => Some(("notice notice-error", describe(&e))),
-            None => unlock.value().get().map(|_| ("notice notice-ok", "Terminal unlocked.".into())),
+            None => match unlock.value().get() {
+                Some(Ok(id)) => Some(("notice notice-ok", format!("Terminal {id} is no longer locked."))),
+                _ => None,
+            },
         }
     };
     view! {
@@ -459,24 +487,27 @@ fn TerminalLocksSection() -> impl IntoView {
                                     let id = t.container_id.clone();
                                     let id2 = t.container_id.clone();
                                     let (verify_id, unlock_id) = (format!("tv-{}", t.container_id), format!("tu-{}", t.container_id));
-                                    let (verify_label, unlock_label) = (format!("Code for {}", t.container_id), format!("Code to unlock {}", t.container_id));
                                     view! {
-                                        <li class="card session terminal-lock">
+                                        <li class="card session terminal-lock" data-testid="terminal-lock">
                                             <div class="session-main">
                                                 <p class="session-title mono">{t.container_id.clone()}</p>
-                                                <p class="muted small">"locked " {t.locked_at.replace('T', " ").replace('Z', " UTC")}</p>
+                                                <p class="muted small">"Locked " {t.locked_at.replace('T', " ").replace('Z', " UTC")}</p>
                                             </div>
-                                            <ActionForm action=verify attr:class="row inline-form">
+                                            <ActionForm action=verify attr:class="terminal-form">
                                                 <input type="hidden" name="container_id" value=id/>
-                                                <label class="visually-hidden" for=verify_id.clone()>{verify_label}</label>
-                                                <input id=verify_id name="code" class="code-small" inputmode="numeric" autocomplete="one-time-code" maxlength="6" placeholder="123456" required=true/>
-                                                <button type="submit" class="btn btn-ghost" name="verify">"Verify"</button>
+                                                <label for=verify_id.clone()>"Code to open it for 15 minutes"</label>
+                                                <div class="row">
+                                                    <input id=verify_id name="code" class="code-small" inputmode="numeric" autocomplete="one-time-code" maxlength="6" required=true/>
+                                                    <button type="submit" class="btn btn-ghost">"Open"</button>
+                                                </div>
                                             </ActionForm>
-                                            <ActionForm action=unlock attr:class="row inline-form">
+                                            <ActionForm action=unlock attr:class="terminal-form">
                                                 <input type="hidden" name="container_id" value=id2/>
-                                                <label class="visually-hidden" for=unlock_id.clone()>{unlock_label}</label>
-                                                <input id=unlock_id name="code" class="code-small" inputmode="numeric" autocomplete="one-time-code" maxlength="6" placeholder="123456" required=true/>
-                                                <button type="submit" class="btn btn-danger">"Unlock"</button>
+                                                <label for=unlock_id.clone()>"Code to remove the lock"</label>
+                                                <div class="row">
+                                                    <input id=unlock_id name="code" class="code-small" inputmode="numeric" autocomplete="one-time-code" maxlength="6" required=true/>
+                                                    <button type="submit" class="btn btn-danger">"Remove lock"</button>
+                                                </div>
                                             </ActionForm>
                                             <Show when=move || page_lock.passkey.get()>
                                                 {

@@ -1,5 +1,7 @@
 //! The vault page: small secrets kept encrypted with a key only your password opens.
-use crate::api::{vault_items, RemoveVaultItem, SaveVaultItem, UnlockVault, VaultItemView};
+use crate::api::{
+    reveal_vault_item, vault_items, RemoveVaultItem, SaveVaultItem, UnlockVault, VaultItemView,
+};
 use crate::components::{
     describe, field_error, form_error, outcome, AppFrame, Field, FormStatus, StatusLine, Submit,
 };
@@ -29,6 +31,17 @@ pub fn VaultPage() -> impl IntoView {
             form.reset();
         }
     });
+    // One notice at a time: a delete clears "Saved", a save clears "Item deleted".
+    Effect::new(move |_| {
+        if remove.pending().get() {
+            save.clear();
+        }
+    });
+    Effect::new(move |_| {
+        if save.pending().get() {
+            remove.clear();
+        }
+    });
     let remove_status =
         outcome(remove.pending().into(), Signal::derive(move || remove.value().get()), |_| {
             "Item deleted.".into()
@@ -43,7 +56,7 @@ pub fn VaultPage() -> impl IntoView {
                         Ok(None) => view! {
                             <section class="card section" aria-labelledby="vl-title">
                                 <div class="section-head">
-                                    <h2 id="vl-title">"Locked"</h2>
+                                    <h2 id="vl-title">"Unlock your vault"</h2>
                                     <span class="badge" data-testid="vault-status">"Locked"</span>
                                 </div>
                                 <p>"Enter your password to open your vault for this session. After the server restarts you will be asked again."</p>
@@ -100,23 +113,64 @@ pub fn VaultPage() -> impl IntoView {
 
 #[component]
 fn VaultRow(item: VaultItemView, remove: ServerAction<RemoveVaultItem>) -> impl IntoView {
-    let shown = RwSignal::new(false);
-    let value = item.value.clone();
-    let (toggle_aria, delete_aria) = (format!("Show {}", item.name), format!("Delete {}", item.name));
+    // The value is fetched when asked for, shown until "Show" is pressed again, then forgotten.
+    let value = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let copied = RwSignal::new(false);
+    let failed = RwSignal::new(None::<String>);
+    let name = StoredValue::new(item.name.clone());
+    let fetch_then = move |then: Box<dyn FnOnce(String)>| {
+        busy.set(true);
+        failed.set(None);
+        leptos::task::spawn_local(async move {
+            match reveal_vault_item(name.get_value()).await {
+                Ok(v) => then(v),
+                Err(e) => failed.set(Some(describe(&e))),
+            }
+            busy.set(false);
+        });
+    };
+    let toggle = move |_| {
+        copied.set(false);
+        if value.get_untracked().is_some() {
+            value.set(None);
+        } else {
+            fetch_then(Box::new(move |v| value.set(Some(v))));
+        }
+    };
+    // Copying does not show the value.
+    let copy = move |_| {
+        copied.set(false);
+        match value.get_untracked() {
+            Some(v) => copied.set(crate::browser::copy_to_clipboard(&v)),
+            None => fetch_then(Box::new(move |v| copied.set(crate::browser::copy_to_clipboard(&v)))),
+        }
+    };
+    let n = item.name.clone();
+    let (toggle_aria, copy_aria, delete_aria) =
+        (format!("Show {n}"), format!("Copy {n}"), format!("Delete {n}…"));
+    let confirm = format!("Delete {n} for good");
     view! {
         <li class="row-item" data-testid="vault-item">
             <div class="row-main">
                 <p class="row-title">{item.name.clone()}</p>
-                <p class="mono small vault-value">{move || if shown.get() { value.clone() } else { "••••••••••••".into() }}</p>
+                <p class="mono small vault-value">{move || value.get().unwrap_or_else(|| "••••••••••••".into())}</p>
                 <p class="muted small">"Updated " {item.updated_at.replace('T', " ").replace('Z', " UTC")}</p>
+                <p class="field-error" role="alert" hidden=move || failed.get().is_none()>{move || failed.get().unwrap_or_default()}</p>
+                <p class="muted small" role="status" aria-live="polite">{move || copied.get().then_some("Copied to the clipboard.")}</p>
             </div>
             <div class="row-actions">
-                <button type="button" class="btn btn-ghost" aria-label=toggle_aria aria-pressed=move || shown.get().to_string()
-                    on:click=move |_| shown.update(|s| *s = !*s)>{move || if shown.get() { "Hide" } else { "Show" }}</button>
-                <ActionForm action=remove>
-                    <input type="hidden" name="name" value=item.name.clone()/>
-                    <button type="submit" class="btn btn-danger" aria-label=delete_aria>"Delete"</button>
-                </ActionForm>
+                <button type="button" class="btn btn-ghost" aria-label=toggle_aria aria-pressed=move || value.get().is_some().to_string()
+                    disabled=move || busy.get() on:click=toggle>"Show"</button>
+                <button type="button" class="btn btn-ghost" aria-label=copy_aria disabled=move || busy.get() on:click=copy>"Copy"</button>
+                <details class="confirm inline">
+                    <summary class="btn btn-danger" aria-label=delete_aria>"Delete…"</summary>
+                    <ActionForm action=remove attr:class="stack">
+                        <input type="hidden" name="name" value=item.name.clone()/>
+                        <p class="muted small">"The item cannot be brought back."</p>
+                        <button type="submit" class="btn btn-danger" disabled=move || remove.pending().get()>{confirm}</button>
+                    </ActionForm>
+                </details>
             </div>
         </li>
     }

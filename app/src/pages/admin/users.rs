@@ -249,7 +249,7 @@ fn UserRow(
             <div class="row-actions">
                 <ActionForm action=sign_out>
                     <input type="hidden" name="user_id" value=id_for_signout/>
-                    <button type="submit" class="btn btn-ghost" aria-label=format!("Sign out {name} everywhere")>"Sign out everywhere"</button>
+                    <button type="submit" class="btn btn-ghost" aria-label=format!("Sign out everywhere: {name}")>"Sign out everywhere"</button>
                 </ActionForm>
                 {reset}
                 {manage}

@@ -261,6 +261,16 @@ pub async fn list(state: &AppState, caller: &Caller) -> Result<Vec<Item>, AppErr
         .collect()
 }
 
+/// One item's value (the page's "Show" and "Copy": values are sent only when asked for).
+pub async fn value_of(state: &AppState, caller: &Caller, name: &str) -> Result<String, AppError> {
+    list(state, caller)
+        .await?
+        .into_iter()
+        .find(|i| i.name == name.trim())
+        .map(|i| i.value)
+        .ok_or_else(|| AppError::of(ErrorKind::ItemNotFound, "No such item."))
+}
+
 fn check_name(name: &str) -> Result<&str, AppError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > MAX_NAME || name.chars().any(char::is_control) {
