@@ -42,14 +42,14 @@ test('enroll with the QR page, download backup codes, then sign in with a code a
   const wrong = totp(secret) === '000000' ? '111111' : '000000';
   const enrolCode = page.getByLabel('Enter the 6-digit code your app shows');
   await enrolCode.fill(wrong);
-  await page.getByRole('button', { name: 'Turn on' }).click();
+  await page.getByRole('button', { name: 'Turn on', exact: true }).click();
   await expect(page.getByRole('alert').filter({ hasText: 'tries left' })).toBeVisible();
   // On its field, which has the focus back.
   await expect(enrolCode).toHaveAttribute('aria-invalid', 'true');
   await expect(enrolCode).toBeFocused();
 
   await page.getByLabel('Enter the 6-digit code your app shows').fill(totp(secret));
-  await page.getByRole('button', { name: 'Turn on' }).click();
+  await page.getByRole('button', { name: 'Turn on', exact: true }).click();
   const codesBox = page.getByTestId('backup-codes');
   await expect(codesBox).toBeVisible();
   const codes = (await codesBox.locator('code').allTextContents()).map((c) => c.trim());

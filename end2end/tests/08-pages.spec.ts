@@ -7,7 +7,7 @@ const PAGES = ['/', '/sessions', '/security', '/vault', '/account', '/admin', '/
 // Every signed-in page, opened directly (server-rendered, then hydrated), hydrates without an
 // error, repeatedly: a page that only sometimes hydrates would lose its buttons' behaviour.
 test('each page opened directly hydrates every time, at desktop and phone width', async ({ page }) => {
-  test.setTimeout(120_000);
+  test.setTimeout(240_000);
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   expect((await page.request.post('/api/users/login', { data: { username: 'admin', password: 'grumpy-lantern-orbit-41' } })).status()).toBe(200);
