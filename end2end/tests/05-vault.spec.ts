@@ -37,7 +37,7 @@ test('the vault opens with the password, keeps an item masked until shown, and d
   await item.getByRole('button', { name: 'Show db-root' }).click();
   await expect(item).toContainText('correct-horse-battery');
   await page.screenshot({ path: 'screenshots/50-vault.png', fullPage: true });
-  await item.getByRole('button', { name: 'Show db-root' }).click();
+  await item.getByRole('button', { name: 'Hide db-root' }).click();
   await expect(item).not.toContainText('correct-horse-battery');
   // Copy puts the value on the clipboard without showing it.
   await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);

@@ -113,7 +113,7 @@ pub fn VaultPage() -> impl IntoView {
 
 #[component]
 fn VaultRow(item: VaultItemView, remove: ServerAction<RemoveVaultItem>) -> impl IntoView {
-    // The value is fetched when asked for, shown until "Show" is pressed again, then forgotten.
+    // The value is fetched when asked for, shown until "Hide", then forgotten.
     let value = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let copied = RwSignal::new(false);
@@ -147,8 +147,9 @@ fn VaultRow(item: VaultItemView, remove: ServerAction<RemoveVaultItem>) -> impl 
         }
     };
     let n = item.name.clone();
-    let (toggle_aria, copy_aria, delete_aria) =
-        (format!("Show {n}"), format!("Copy {n}"), format!("Delete {n}…"));
+    let (copy_aria, delete_aria) = (format!("Copy {n}"), format!("Delete {n}…"));
+    let toggle_aria =
+        move || format!("{} {}", if value.get().is_some() { "Hide" } else { "Show" }, name.get_value());
     let confirm = format!("Delete {n} for good");
     view! {
         <li class="row-item" data-testid="vault-item">
@@ -160,8 +161,8 @@ fn VaultRow(item: VaultItemView, remove: ServerAction<RemoveVaultItem>) -> impl 
                 <p class="muted small" role="status" aria-live="polite">{move || copied.get().then_some("Copied to the clipboard.")}</p>
             </div>
             <div class="row-actions">
-                <button type="button" class="btn btn-ghost" aria-label=toggle_aria aria-pressed=move || value.get().is_some().to_string()
-                    disabled=move || busy.get() on:click=toggle>"Show"</button>
+                <button type="button" class="btn btn-ghost" aria-label=toggle_aria
+                    disabled=move || busy.get() on:click=toggle>{move || if value.get().is_some() { "Hide" } else { "Show" }}</button>
                 <button type="button" class="btn btn-ghost" aria-label=copy_aria disabled=move || busy.get() on:click=copy>"Copy"</button>
                 <details class="confirm inline">
                     <summary class="btn btn-danger" aria-label=delete_aria>"Delete…"</summary>
