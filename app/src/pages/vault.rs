@@ -119,6 +119,13 @@ fn VaultRow(item: VaultItemView, remove: ServerAction<RemoveVaultItem>) -> impl 
     let copied = RwSignal::new(false);
     let failed = RwSignal::new(None::<String>);
     let name = StoredValue::new(item.name.clone());
+    // A locked screen forgets a shown value (it would stay in the page behind the lock).
+    let page_lock = LockCtx::get();
+    Effect::new(move |_| {
+        if page_lock.locked.get() {
+            value.set(None);
+        }
+    });
     let fetch_then = move |then: Box<dyn FnOnce(String)>| {
         busy.set(true);
         failed.set(None);

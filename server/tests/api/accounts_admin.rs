@@ -328,4 +328,17 @@ async fn admins_add_people_while_registration_is_off_and_nobody_else_can() {
     .await;
     assert_eq!(r.status(), 403);
     assert_eq!(app.sql_count("SELECT COUNT(*) FROM users WHERE username_key IN ('sneaky', 'weak')").await, 0);
+
+    // A new account is a new way in: an admin session from more than ten minutes ago (a stolen
+    // cookie, a forgotten tab) types the password again first.
+    app.clock.advance(10 * 60 + 1);
+    let later = format!("username=later&display_name=&password={USER_PASSWORD}&role=admin");
+    let r = add_person(&app, &as_admin, &later).await;
+    assert_eq!(r.status(), 403);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["kind"], "ReauthenticationRequired", "{body}");
+    assert_eq!(app.sql_count("SELECT COUNT(*) FROM users WHERE username_key = 'later'").await, 0);
+    let r = app.post("/api/users/reauthenticate", Some(&admin), json!({"password": ADMIN_PASSWORD})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(add_person(&app, &as_admin, &later).await.status(), 200);
 }

@@ -24,6 +24,8 @@ pub(super) fn UsersTab() -> impl IntoView {
 #[component]
 fn CreateUserSection(create: ServerAction<CreateUser>) -> impl IntoView {
     LockCtx::get().watch(move || create.value().get());
+    let refused = needs_reauthentication(move || create.value().get());
+    let retry = Callback::new(move |_| create.clear());
     let result = Signal::derive(move || create.value().get());
     let status = outcome(create.pending().into(), result, |name: &String| {
         format!("{name} can sign in now. Hand them the password; they can change it under Account.")
@@ -56,6 +58,7 @@ fn CreateUserSection(create: ServerAction<CreateUser>) -> impl IntoView {
                 <StatusLine status=status/>
                 <Submit label="Add person" busy_label="Adding…" pending=create.pending()/>
             </ActionForm>
+            <ReauthPrompt when=refused retry=retry/>
         </section>
     }
 }

@@ -141,6 +141,9 @@ pub async fn create_account(
     password: String,
     make_admin: bool,
 ) -> Result<String, AppError> {
+    // A new account is a new way in: the admin must have signed in (or typed the password
+    // again) in the last ten minutes, as for a role change.
+    admin.caller().require_recent_authentication(state.now())?;
     let username = name_and_password(username, &password)?;
     let display = DisplayName::parse(display_name, &username)?;
     let admission = if make_admin { Admission::Admin } else { Admission::User };
