@@ -267,18 +267,9 @@ async fn rest_set_up_keeps_the_documents_behaviour_unless_asked_otherwise() {
     assert_eq!((r.status.as_u16(), r.code()), (403, "password_reset_disabled"));
 }
 
-/// The admin area's "Add a person", as its form posts.
-async fn add_person(app: &TestApp, cookie: &str, fields: &str) -> reqwest::Response {
-    app.client
-        .post(format!("{}{}", app.base, app::api::CreateUser::PATH))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("accept", "application/json")
-        .header("sec-fetch-site", "same-origin")
-        .header("cookie", cookie)
-        .body(fields.to_owned())
-        .send()
-        .await
-        .unwrap()
+/// The admin area's "Add a person", as its form posts: the status and the JSON answer.
+async fn add_person(app: &TestApp, cookie: &str, fields: &str) -> (u16, serde_json::Value) {
+    app.form(app::api::CreateUser::PATH, Some(cookie), fields).await
 }
 
 #[tokio::test]
@@ -288,13 +279,9 @@ async fn admins_add_people_while_registration_is_off_and_nobody_else_can() {
     let (user, _) = app.user("mallory").await;
     app.patch("/api/users/registration-allowed", Some(&admin), json!({"allowed": false})).await;
     let as_admin = format!("jwt={admin}");
-    let r = add_person(
-        &app,
-        &as_admin,
-        &format!("username=Grace&display_name=Grace+H&password={USER_PASSWORD}&role=user"),
-    )
-    .await;
-    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let grace = format!("username=Grace&display_name=Grace+H&password={USER_PASSWORD}&role=user");
+    let (status, body) = add_person(&app, &as_admin, &grace).await;
+    assert_eq!(status, 200, "{body}");
     let (token, _) = app.login("grace", USER_PASSWORD).await;
     let me = app.get("/api/auth/me", Some(&token)).await;
     assert_eq!(
@@ -302,43 +289,30 @@ async fn admins_add_people_while_registration_is_off_and_nobody_else_can() {
         (Some("Grace H"), Some("user"))
     );
 
-    let r = add_person(
-        &app,
-        &as_admin,
-        &format!("username=ops&display_name=&password={USER_PASSWORD}&role=admin"),
-    )
-    .await;
-    assert_eq!(r.status(), 200);
+    let ops = format!("username=ops&display_name=&password={USER_PASSWORD}&role=admin");
+    assert_eq!(add_person(&app, &as_admin, &ops).await.0, 200);
     let (token, _) = app.login("ops", USER_PASSWORD).await;
     assert_eq!(app.get("/api/auth/me", Some(&token)).await.body["user"]["role"], "admin");
 
-    let r =
-        add_person(&app, &as_admin, &format!("username=GRACE&display_name=&password={USER_PASSWORD}")).await;
-    assert_eq!(r.status(), 409);
-    let body: serde_json::Value = r.json().await.unwrap();
+    let taken = format!("username=GRACE&display_name=&password={USER_PASSWORD}");
+    let (status, body) = add_person(&app, &as_admin, &taken).await;
+    assert_eq!(status, 409);
     assert_eq!(body["field"], "username", "the error names its field: {body}");
-    let r = add_person(&app, &as_admin, "username=weak&display_name=&password=password").await;
-    assert_eq!(r.status(), 400);
+    assert_eq!(add_person(&app, &as_admin, "username=weak&display_name=&password=password").await.0, 400);
 
-    let r = add_person(
-        &app,
-        &format!("jwt={user}"),
-        &format!("username=sneaky&display_name=&password={USER_PASSWORD}"),
-    )
-    .await;
-    assert_eq!(r.status(), 403);
+    let sneaky = format!("username=sneaky&display_name=&password={USER_PASSWORD}");
+    assert_eq!(add_person(&app, &format!("jwt={user}"), &sneaky).await.0, 403);
     assert_eq!(app.sql_count("SELECT COUNT(*) FROM users WHERE username_key IN ('sneaky', 'weak')").await, 0);
 
     // A new account is a new way in: an admin session from more than ten minutes ago (a stolen
     // cookie, a forgotten tab) types the password again first.
     app.clock.advance(10 * 60 + 1);
     let later = format!("username=later&display_name=&password={USER_PASSWORD}&role=admin");
-    let r = add_person(&app, &as_admin, &later).await;
-    assert_eq!(r.status(), 403);
-    let body: serde_json::Value = r.json().await.unwrap();
+    let (status, body) = add_person(&app, &as_admin, &later).await;
+    assert_eq!(status, 403);
     assert_eq!(body["kind"], "ReauthenticationRequired", "{body}");
     assert_eq!(app.sql_count("SELECT COUNT(*) FROM users WHERE username_key = 'later'").await, 0);
     let r = app.post("/api/users/reauthenticate", Some(&admin), json!({"password": ADMIN_PASSWORD})).await;
     assert_eq!(r.status, 200, "{}", r.body);
-    assert_eq!(add_person(&app, &as_admin, &later).await.status(), 200);
+    assert_eq!(add_person(&app, &as_admin, &later).await.0, 200);
 }

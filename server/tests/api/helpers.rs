@@ -205,6 +205,22 @@ impl TestApp {
         Reply { status, body, headers }
     }
 
+    /// Posts `body` to a page's server function at `path` as a same-origin browser with
+    /// `cookie`, answering the status and the JSON body.
+    pub async fn form(&self, path: &str, cookie: Option<&str>, body: &str) -> (u16, Value) {
+        let mut req = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("accept", "application/json")
+            .header("sec-fetch-site", "same-origin");
+        if let Some(c) = cookie {
+            req = req.header("cookie", c);
+        }
+        let res = req.body(body.to_owned()).send().await.unwrap();
+        (res.status().as_u16(), res.json().await.unwrap_or(Value::Null))
+    }
+
     /// Creates the administrator through `/auth/setup` and answers their token.
     pub async fn setup_admin(&self) -> String {
         let r = self

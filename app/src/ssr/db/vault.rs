@@ -75,6 +75,21 @@ pub async fn items(pool: impl Into<Exec<'_>>, user_id: &str) -> Result<Vec<ItemR
     })
 }
 
+/// One item, by name.
+pub async fn item(
+    pool: impl Into<Exec<'_>>,
+    user_id: &str,
+    name: &str,
+) -> Result<Option<ItemRow>, sqlx::Error> {
+    with_exec!(pool => {
+        sqlx::query_as("SELECT name, value_enc, updated_at FROM vault_items WHERE user_id = $1 AND name = $2")
+            .bind(user_id)
+            .bind(name)
+            .fetch_optional(pool)
+            .await
+    })
+}
+
 pub async fn put_item(
     pool: impl Into<Exec<'_>>,
     user_id: &str,

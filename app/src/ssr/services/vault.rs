@@ -251,24 +251,25 @@ pub async fn list(state: &AppState, caller: &Caller) -> Result<Vec<Item>, AppErr
     db::vault::items(&state.pool, &caller.user_id)
         .await?
         .into_iter()
-        .map(|row| {
-            let plain = open_with(&key, &row.value_enc, &item_context(&caller.user_id, &row.name))
-                .ok_or_else(|| AppError::bug("a vault item does not open with the user's data key"))?;
-            let value =
-                String::from_utf8(plain).map_err(|e| AppError::internal("a vault item is not UTF-8", &e))?;
-            Ok(Item { name: row.name, value, updated_at: row.updated_at })
-        })
+        .map(|row| open_item(&key, &caller.user_id, row))
         .collect()
+}
+
+/// A stored item opened with the user's data key.
+fn open_item(key: &DataKey, user_id: &str, row: db::vault::ItemRow) -> Result<Item, AppError> {
+    let plain = open_with(key, &row.value_enc, &item_context(user_id, &row.name))
+        .ok_or_else(|| AppError::bug("a vault item does not open with the user's data key"))?;
+    let value = String::from_utf8(plain).map_err(|e| AppError::internal("a vault item is not UTF-8", &e))?;
+    Ok(Item { name: row.name, value, updated_at: row.updated_at })
 }
 
 /// One item's value (the page's "Show" and "Copy": values are sent only when asked for).
 pub async fn value_of(state: &AppState, caller: &Caller, name: &str) -> Result<String, AppError> {
-    list(state, caller)
+    let key = held_key(caller)?;
+    let row = db::vault::item(&state.pool, &caller.user_id, name.trim())
         .await?
-        .into_iter()
-        .find(|i| i.name == name.trim())
-        .map(|i| i.value)
-        .ok_or_else(|| AppError::of(ErrorKind::ItemNotFound, "No such item."))
+        .ok_or_else(|| AppError::of(ErrorKind::ItemNotFound, "No such item."))?;
+    open_item(&key, &caller.user_id, row).map(|i| i.value)
 }
 
 fn check_name(name: &str) -> Result<&str, AppError> {
