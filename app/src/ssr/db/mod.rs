@@ -166,7 +166,10 @@ pub async fn connect(url: &str, settings: PoolSettings) -> Result<Pool, sqlx::Er
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
         .busy_timeout(settings.acquire_timeout);
+    // No ping before each use: a SQLite connection is a file handle in this process, and the
+    // ping is one more round trip to the connection's worker thread on every query.
     let pool = SqlitePoolOptions::new()
+        .test_before_acquire(false)
         .max_connections(settings.max_connections)
         .acquire_timeout(settings.acquire_timeout)
         .connect_with(opts.clone())
