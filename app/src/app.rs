@@ -53,6 +53,7 @@ pub fn App() -> impl IntoView {
     view! {
         <Title text="Portcullis"/>
         <Router>
+            <FocusOnNavigate/>
             <Routes fallback=|| view! {
                 <main class="auth-wrap"><section class="card auth-card"><h1>"Not found"</h1>
                 <p class="lead">"There is no page here."</p><a class="btn btn-primary" href="/">"Go home"</a></section></main>
@@ -110,4 +111,18 @@ impl LazyRoute for AuditRoute {
     fn view(_this: Self) -> AnyView {
         view! { <AuditPage/> }.into_any()
     }
+}
+
+/// Moves the focus to the new page's heading after a client-side navigation (the link that was
+/// followed is gone with the old page, which would leave the focus on `<body>`).
+#[component]
+fn FocusOnNavigate() -> impl IntoView {
+    let location = leptos_router::hooks::use_location();
+    Effect::new(move |before: Option<String>| {
+        let path = location.pathname.get();
+        if before.is_some_and(|b| b != path) {
+            crate::browser::focus_heading_soon();
+        }
+        path
+    });
 }

@@ -19,6 +19,28 @@ mod imp {
         leptos::task::spawn_local(fut);
     }
 
+    /// After a client-side navigation: the new page's heading takes the focus once it shows
+    /// (a page's data may still be loading), as reading starts there after a full page load.
+    /// A page that put the focus somewhere itself (a field with `autofocus`) keeps it.
+    pub fn focus_heading_soon() {
+        spawn(async move {
+            for _ in 0..60 {
+                gloo_timers::future::TimeoutFuture::new(50).await;
+                let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return };
+                if doc.active_element().is_some_and(|e| e.tag_name() != "BODY") {
+                    return;
+                }
+                if let Ok(Some(h)) = doc.query_selector("main h1") {
+                    if let Ok(h) = h.dyn_into::<web_sys::HtmlElement>() {
+                        let _ = h.set_attribute("tabindex", "-1");
+                        let _ = h.focus();
+                    }
+                    return;
+                }
+            }
+        });
+    }
+
     /// Puts `text` on the clipboard; answers whether the browser took it.
     pub fn copy_to_clipboard(text: &str) -> bool {
         match web_sys::window() {
@@ -205,6 +227,8 @@ mod imp {
     pub fn spawn(fut: impl std::future::Future<Output = ()> + 'static) {
         drop(fut);
     }
+
+    pub fn focus_heading_soon() {}
 
     pub fn copy_to_clipboard(_text: &str) -> bool {
         false

@@ -270,6 +270,18 @@ pub fn AppFrame(children: ChildrenFn) -> impl IntoView {
     }
 }
 
+/// Empties `form` whenever `done` turns true: a saved entry should not linger, and the next
+/// one starts blank.
+pub fn empty_form_when(form: NodeRef<leptos::html::Form>, done: impl Fn() -> bool + Send + Sync + 'static) {
+    Effect::new(move |_| {
+        if done() {
+            if let Some(f) = form.get_untracked() {
+                f.reset();
+            }
+        }
+    });
+}
+
 /// What an action's status line says: pending, done (with `done`'s words) or failed.
 pub fn outcome<T: Clone + Send + Sync + 'static>(
     pending: Signal<bool>,

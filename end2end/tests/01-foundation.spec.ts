@@ -3,7 +3,7 @@ import { test, expect, hydrated, shot, expectAccessible, ADMIN, ADMIN_PASSWORD a
 // This file meets its instance before anyone set it up.
 test.use({ setUp: false });
 
-test('fresh instance: setup, sign out, sign in, see this device, revoke it', async ({ page }) => {
+test('fresh instance: setup, sign out, sign in, see this device, revoke it', async ({ page, baseURL }) => {
   await page.goto('/');
   await expect(page).toHaveURL(/\/setup$/);
   await hydrated(page);
@@ -41,7 +41,8 @@ test('fresh instance: setup, sign out, sign in, see this device, revoke it', asy
   await shot(page, '03-home');
 
   await page.getByRole('button', { name: 'Sign out' }).click();
-  await expect(page).toHaveURL(/\/login$/);
+  await expect(page).toHaveURL(/\/login\?signed_out=1$/);
+  await expect(page.getByRole('status').filter({ hasText: 'You have signed out.' })).toBeVisible();
   await hydrated(page);
   // Set up from the page, the safe defaults: nobody signs up, no reset by the server log.
   await expect(page.getByRole('link', { name: 'Create an account' })).toHaveCount(0);
@@ -60,15 +61,23 @@ test('fresh instance: setup, sign out, sign in, see this device, revoke it', asy
   await expect(page).toHaveURL(/\/$/);
   await expect(page.getByTestId('home-identity')).toContainText('admin');
 
+  // A script signed in as well: its session says what it is.
+  const script = await fetch(`${baseURL}/api/users/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'user-agent': 'curl/8.5.0' },
+    body: JSON.stringify({ username: ADMIN, password: PASSWORD }),
+  });
+  expect(script.status).toBe(200);
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Sessions' }).click();
   await expect(page).toHaveURL(/\/sessions$/);
+  await expect(page.getByTestId('session').filter({ hasText: 'API client · curl/8.5.0' })).toHaveCount(1);
   const current = page.getByTestId('session').filter({ has: page.getByTestId('this-device') });
   await expect(current).toHaveCount(1);
   await expect(current).toContainText('Chrom');
   await shot(page, '06-sessions');
 
   await current.getByRole('button', { name: 'Sign out this device' }).click();
-  await expect(page).toHaveURL(/\/login$/);
+  await expect(page).toHaveURL(/\/login\?signed_out=1$/);
   await page.goto('/sessions');
   await expect(page).toHaveURL(/\/login$/);
 });

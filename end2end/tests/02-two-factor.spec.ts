@@ -16,7 +16,7 @@ async function signIn(page: Page) {
 
 async function signOut(page: Page) {
   await page.getByRole('button', { name: 'Sign out' }).click();
-  await expect(page).toHaveURL(/\/login$/);
+  await expect(page).toHaveURL(/\/login\?signed_out=1$/);
 }
 
 test('enroll with the QR page, download backup codes, then sign in with a code and with a backup code', async ({ page }) => {
@@ -76,6 +76,9 @@ test('enroll with the QR page, download backup codes, then sign in with a code a
   await expect(page).toHaveURL(/\/login\/mfa$/);
   await hydrated(page);
   const codeInput = page.getByLabel('Authentication code');
+  // What to type is said beside the field, not as grey digits that look filled in.
+  await expect(codeInput).not.toHaveAttribute('placeholder');
+  await expect(codeInput).toHaveAccessibleDescription(/6 digits/);
   await expect(codeInput).toBeFocused();
   await expect(codeInput).toHaveAttribute('inputmode', 'numeric');
   await shot(page, '12-mfa-step');

@@ -137,5 +137,5 @@ test('sign out instead leaves the lock screen for the sign-in page', async ({ pa
   await page.getByTestId('lock-now').click();
   await expect(page.getByTestId('lock-screen')).toBeVisible();
   await page.getByRole('button', { name: 'Sign out instead' }).click();
-  await expect(page).toHaveURL(/\/login$/);
+  await expect(page).toHaveURL(/\/login\?signed_out=1$/);
 });

@@ -84,6 +84,8 @@ test('admins add people, change sign-in settings, roles, sessions and API keys, 
   // An API key for mira: shown once, works as mira, stops working when deleted.
   await tabs.getByRole('link', { name: 'API keys' }).click();
   await expect(page).toHaveURL(/\/admin\/api-keys$/);
+  // A link followed in the page moves the focus to the new page's heading.
+  await expect(page.getByRole('heading', { level: 1, name: 'Administration' })).toBeFocused();
   await page.getByText('New API key…').click();
   await page.getByLabel('Name', { exact: true }).fill('backup script');
   // The owner is typed, with names suggested as it is; a name nobody has is refused on the field.
@@ -103,6 +105,10 @@ test('admins add people, change sign-in settings, roles, sessions and API keys, 
   expect((await asMira.json()).username).toBe('mira');
   await expect(page.getByTestId('key-row')).toHaveCount(1);
   await shot(page, '40-admin');
+  // The form is empty again for the next key.
+  await page.getByText('New API key…').click();
+  await expect(page.getByLabel('Name', { exact: true })).toHaveValue('');
+  await expect(owner).toHaveValue('');
   await page.getByRole('button', { name: 'Delete key backup script' }).click();
   await expect(page.getByText('API key deleted. It stopped working at once.')).toBeVisible();
   await expect(page.getByTestId('no-keys')).toBeVisible();
@@ -114,6 +120,11 @@ test('admins add people, change sign-in settings, roles, sessions and API keys, 
   await mira.getByRole('button', { name: 'Delete mira' }).click();
   await expect(page.getByText('User deleted.')).toBeVisible();
   await expect(mira).toHaveCount(0);
+
+  // The only administrator is told why their account cannot be deleted, not offered it.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Account' }).click();
+  await expect(page.getByTestId('last-admin')).toBeVisible();
+  await expect(page.getByText('Delete my account…')).toHaveCount(0);
 });
 
 test('a user changes their password, and resets a forgotten one with the code from the server log', async ({ page, instance }) => {
@@ -126,6 +137,7 @@ test('a user changes their password, and resets a forgotten one with the code fr
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Account' }).click();
   await expect(page).toHaveURL(/\/account$/);
   await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' })).toHaveCount(0);
+  await expect(page.getByText('Delete my account…')).toBeVisible();
 
   await page.getByLabel('Current password').fill('not-the-password');
   await page.getByLabel('New password', { exact: true }).fill(second);
@@ -141,7 +153,7 @@ test('a user changes their password, and resets a forgotten one with the code fr
   await expect(page.getByText('Password changed and every session signed out.')).toBeVisible();
   await signIn(page, 'nils', second);
   await page.getByRole('button', { name: 'Sign out' }).click();
-  await expect(page).toHaveURL(/\/login$/);
+  await expect(page).toHaveURL(/\/login\?signed_out=1$/);
 
   // Forgotten: ask for a code, read it from the server log as the admin would, set a new password.
   await hydrated(page);

@@ -59,7 +59,7 @@ test('an admin connects the directory, and a directory user signs in from the lo
   await expect(section.getByText('Directory settings saved.')).toBeVisible();
   await section.screenshot({ path: 'screenshots/60-admin-ldap.png' });
   await page.getByRole('button', { name: 'Sign out', exact: true }).click();
-  await expect(page).toHaveURL(/\/login$/);
+  await expect(page).toHaveURL(/\/login\?signed_out=1$/);
 
   await hydrated(page);
   await page.getByLabel('Directory (LDAP) account').check();

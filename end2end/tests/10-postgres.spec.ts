@@ -89,7 +89,7 @@ base('two nodes on PostgreSQL: set up on one, the vault opened on the other, sig
   await page.goto(`${a}/`);
   await hydrated(page);
   await page.getByRole('button', { name: 'Sign out' }).click();
-  await expect(page).toHaveURL(/\/login$/);
+  await expect(page).toHaveURL(/\/login\?signed_out=1$/);
   await page.context().addCookies(kept);
   expect((await page.request.get(`${b}/api/auth/me`)).status()).toBe(401);
   await page.goto(`${b}/vault`);

@@ -260,6 +260,8 @@ base('the admin page adds, orders and removes access rules, each error on its fi
   await expect(rules.getByTestId('rule-row')).toHaveCount(1);
   await expect(rules.getByText('Rule added. It applies from the next request.')).toBeVisible();
   await rules.getByText('Add a rule…').click();
+  // The form starts empty for the next rule.
+  await expect(rules.getByLabel('Path')).toHaveValue('');
   await rules.getByLabel('Path').fill('/terminal/public/*');
   await rules.getByLabel('Needs').selectOption('bypass');
   await rules.getByRole('button', { name: 'Add rule' }).click();
@@ -267,6 +269,9 @@ base('the admin page adds, orders and removes access rules, each error on its fi
   // The bypass must come first to count: moved up, and the proxy lets anyone through there.
   await rules.getByRole('button', { name: 'Move rule 2 (any host /terminal/public/*) up' }).click();
   await expect(rules.getByTestId('rule-row').first()).toContainText('/terminal/public/*');
+  // One notice at a time: the move's, not the add's as well.
+  await expect(rules.getByText('Order saved.')).toBeVisible();
+  await expect(rules.getByText('Rule added. It applies from the next request.')).toHaveCount(0);
   await rules.scrollIntoViewIfNeeded();
   await shot(page, '75-access-rules');
   const anonymous = await fetch(`${site}/terminal/public/app.css`, { redirect: 'manual' });

@@ -141,8 +141,11 @@ export async function createUser(page: Page, username: string, password: string)
  */
 export async function expectAccessible(page: Page, where: string) {
   const found: string[] = [];
+  // Each page as it was checked, in both themes, for a person to look at (`screenshots/pages/`).
+  const name = `${page.viewportSize()?.width}-${where.replace(/^\/$/, 'home').replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '')}`;
   for (const colorScheme of ['light', 'dark'] as const) {
     await page.emulateMedia({ colorScheme });
+    await shot(page, `pages/${name}-${colorScheme}`);
     const { violations } = await new AxeBuilder({ page }).analyze();
     for (const v of violations) {
       if (v.impact !== 'serious' && v.impact !== 'critical') continue;

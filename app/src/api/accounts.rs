@@ -34,6 +34,15 @@ pub async fn delete_my_account(password: String) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Whether the caller's account cannot be deleted because they are the last administrator: the
+/// page then says so instead of offering a deletion that would be refused.
+#[server(prefix = "/rpc")]
+pub async fn deletion_blocked_as_last_admin() -> Result<bool, AppError> {
+    use crate::ssr::services::{accounts, identity::Gate};
+    let (state, caller) = super::edge::caller(Gate::Unlocked).await?;
+    accounts::is_last_admin(&state, &caller).await
+}
+
 /// The password typed again: factor changes are open for 10 minutes on this session.
 #[server(prefix = "/rpc")]
 pub async fn reauthenticate(password: String) -> Result<(), AppError> {

@@ -87,7 +87,7 @@ pub async fn revoke_one_session(session_id: String) -> Result<(), AppError> {
     let (state, caller) = super::edge::caller(Gate::Unlocked).await?;
     if sessions::revoke_session(&state, &caller, &session_id).await? {
         super::edge::end(&state);
-        leptos_axum::redirect("/login");
+        leptos_axum::redirect("/login?signed_out=1");
     }
     Ok(())
 }

@@ -125,7 +125,8 @@ pub async fn verify_second_factor(
 pub async fn register_account(username: String, password: String) -> Result<(), AppError> {
     let (state, client) = super::edge::client()?;
     crate::ssr::services::accounts::register(&state, &username, password, &client.ip).await?;
-    leptos_axum::redirect("/login?registered=1");
+    // The sign-in page then has the new name filled in.
+    leptos_axum::redirect(&format!("/login?registered=1&username={}", super::encode_query(username.trim())));
     Ok(())
 }
 
@@ -136,7 +137,7 @@ pub async fn sign_out() -> Result<(), AppError> {
         crate::ssr::services::sessions::end_session(&state, &caller).await?;
     }
     super::edge::end(&super::edge::state()?);
-    leptos_axum::redirect("/login");
+    leptos_axum::redirect("/login?signed_out=1");
     Ok(())
 }
 

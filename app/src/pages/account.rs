@@ -1,5 +1,5 @@
 //! The account page: change the password, delete the account.
-use crate::api::{ChangeMyPassword, DeleteMyAccount};
+use crate::api::{deletion_blocked_as_last_admin, ChangeMyPassword, DeleteMyAccount};
 use crate::components::{field_error, form_error, AppFrame, Field, FormStatus, Submit};
 use crate::lock::LockCtx;
 use leptos::prelude::*;
@@ -13,6 +13,7 @@ pub fn AccountPage() -> impl IntoView {
     lock.watch(move || delete.value().get());
     let changed = Signal::derive(move || change.value().get());
     let deleted = Signal::derive(move || delete.value().get());
+    let last_admin = Resource::new(|| (), |_| deletion_blocked_as_last_admin());
     view! {
         <AppFrame>
             <h1>"Account"</h1>
@@ -33,18 +34,33 @@ pub fn AccountPage() -> impl IntoView {
             </section>
             <section class="card section" aria-labelledby="del-title">
                 <h2 id="del-title">"Delete account"</h2>
-                <p class="muted">"Your account, sessions, keys and settings are removed for good. The last administrator cannot delete their account."</p>
-                <details class="confirm">
-                    <summary class="btn btn-danger">"Delete my account…"</summary>
-                    <ActionForm action=delete attr:class="stack narrow">
-                        <Field name="password" label="Confirm with your password" kind="password" autocomplete="current-password"
-                            required=true error=field_error(deleted, "password")/>
-                        <FormStatus error=form_error(deleted)/>
-                        <button type="submit" class="btn btn-danger" disabled=move || delete.pending().get()>
-                            {move || if delete.pending().get() { "Deleting…" } else { "Delete my account for good" }}
-                        </button>
-                    </ActionForm>
-                </details>
+                <p class="muted">"Your account, sessions, keys and settings are removed for good."</p>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        if last_admin.await.unwrap_or(false) {
+                            view! {
+                                <p class="notice" data-testid="last-admin">
+                                    "You are the only administrator, so this account cannot be deleted. Make someone else an administrator first, in "
+                                    <a href="/admin">"Administration"</a> "."
+                                </p>
+                            }.into_any()
+                        } else {
+                            view! {
+                                <details class="confirm">
+                                    <summary class="btn btn-danger">"Delete my account…"</summary>
+                                    <ActionForm action=delete attr:class="stack narrow">
+                                        <Field name="password" label="Confirm with your password" kind="password" autocomplete="current-password"
+                                            required=true error=field_error(deleted, "password")/>
+                                        <FormStatus error=form_error(deleted)/>
+                                        <button type="submit" class="btn btn-danger" disabled=move || delete.pending().get()>
+                                            {move || if delete.pending().get() { "Deleting…" } else { "Delete my account for good" }}
+                                        </button>
+                                    </ActionForm>
+                                </details>
+                            }.into_any()
+                        }
+                    })}
+                </Suspense>
             </section>
         </AppFrame>
     }

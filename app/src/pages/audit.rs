@@ -57,7 +57,7 @@ pub fn AuditPage() -> impl IntoView {
         <AdminFrame tab=AdminTab::Audit>
             <div class="page-head">
                 <div>
-                    <h2>"Audit log"</h2>
+                    <h2>"Events"</h2>
                     <p class="lead">"Every sign-in, lock and change, with who did it, from where, and how it ended."</p>
                 </div>
                 <div class="row">

@@ -25,7 +25,7 @@ pub fn HomePage() -> impl IntoView {
                                     <p>"See where you are signed in and sign out devices you do not recognise."</p>
                                 </a>
                                 <a class="card tile" href="/security">
-                                    <h2>"Account security"</h2>
+                                    <h2>"Security"</h2>
                                     <p>"Two-factor sign-in, the screen lock and terminal locks."</p>
                                 </a>
                                 <a class="card tile" href="/vault">

@@ -32,11 +32,15 @@ pub fn LoginPage() -> impl IntoView {
             ),
             ("password_reset", "Password reset. Sign in with your new password."),
             ("account_deleted", "Your account has been deleted."),
+            ("signed_out", "You have signed out."),
         ]
         .into_iter()
         .find(|(k, _)| q.get(k).is_some())
         .map(|(_, m)| m)
     };
+    // A name given by the page before (a new account): filled in, and the password comes next.
+    let known = query.read_untracked().get("username").filter(|u| !u.is_empty());
+    let typing_password = known.is_some();
     view! {
         <AuthCard title="Sign in" lead="Sign in to reach your terminals.">
             <p class="notice notice-ok" role="status" hidden=move || notice().is_none()>{move || notice().unwrap_or_default()}</p>
@@ -57,10 +61,10 @@ pub fn LoginPage() -> impl IntoView {
             </Suspense>
             <ActionForm action=action attr:class="stack" attr:novalidate=true>
                 // `webauthn`: the browser's autofill may offer this site's passkeys here.
-                <Field name="username" label="Username" autocomplete="username webauthn" required=true autofocus=true
-                    error=field_error(result, "username")/>
+                <Field name="username" label="Username" autocomplete="username webauthn" required=true autofocus=!typing_password
+                    value=known.unwrap_or_default() error=field_error(result, "username")/>
                 <Field name="password" label="Password" kind="password" autocomplete="current-password" required=true
-                    error=field_error(result, "password")/>
+                    autofocus=typing_password error=field_error(result, "password")/>
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
                         ldap_open.await.unwrap_or(false).then(|| view! {

@@ -51,9 +51,12 @@ pub fn MfaPage() -> impl IntoView {
                         class="code-input"
                         inputmode=move || if backup.get() { "text" } else { "numeric" }
                         maxlength=move || if backup.get() { "11" } else { "7" }
-                        placeholder=move || if backup.get() { "xxxxx-xxxxx" } else { "123456" }
                         aria-invalid=move || if error.get().is_some() { "true" } else { "false" }
-                        aria-describedby="f-code-error"/>
+                        aria-describedby=move || if error.get().is_some() { "f-code-hint f-code-error" } else { "f-code-hint" }/>
+                    // What to type, said beside the field: placeholder digits looked pre-filled.
+                    <p class="hint" id="f-code-hint">
+                        {move || if backup.get() { "One of the ten-character backup codes you saved." } else { "6 digits; a new code shows every 30 seconds." }}
+                    </p>
                     <p class="field-error" id="f-code-error" role="alert" hidden=move || error.get().is_none()>
                         {move || error.get().unwrap_or_default()}
                     </p>

@@ -7,8 +7,8 @@ use crate::api::{
     SetScreenPasscode, SetSingleSession, StartTwoFactor, TurnOffTwoFactor, UnlockTerminal, VerifyTerminal,
 };
 use crate::components::{
-    describe, field_error, form_error, needs_reauthentication, AppFrame, Field, FormStatus, ReauthPrompt,
-    Submit,
+    describe, empty_form_when, field_error, form_error, needs_reauthentication, AppFrame, Field, FormStatus,
+    ReauthPrompt, Submit,
 };
 use crate::error::AppError;
 use crate::lock::LockCtx;
@@ -19,7 +19,7 @@ use leptos::prelude::*;
 pub fn SecurityPage() -> impl IntoView {
     view! {
         <AppFrame>
-            <h1>"Account security"</h1>
+            <h1>"Security"</h1>
             <p class="lead">"Two-factor sign-in, passkeys, the screen lock, and locks on your terminals."</p>
             <TwoFactorSection/>
             <PasskeysSection/>
@@ -395,7 +395,7 @@ fn ScreenLockSection() -> impl IntoView {
                                 <input type="checkbox" name="enabled" value="on" checked=s.single_session_mode/>
                                 <span>"Single-session mode: signing in anywhere signs out everywhere else"</span>
                             </label>
-                            <div><button type="submit" class="btn btn-ghost" disabled=move || single.pending().get()>"Save policy"</button></div>
+                            <div><button type="submit" class="btn btn-primary" disabled=move || single.pending().get()>"Save policy"</button></div>
                         </ActionForm>
                     })
                 })}
@@ -606,12 +606,10 @@ fn PasskeysSection() -> impl IntoView {
     let added = Signal::derive(move || add.value().get());
     // Added: the field is empty for the next one.
     let add_form = NodeRef::<leptos::html::Form>::new();
+    empty_form_when(add_form, move || matches!(added.get(), Some(Ok(()))));
     Effect::new(move |_| {
         if matches!(added.get(), Some(Ok(()))) {
             name.set(String::new());
-            if let Some(f) = add_form.get_untracked() {
-                f.reset();
-            }
         }
     });
     // Whether passkeys work here does not change: asked once, so the add form below stays put

@@ -104,13 +104,19 @@ pub(crate) fn SessionItem(
         "desktop" => "M3 4h18v12H3zM8 20h8M12 16v4",
         _ => "M4 5h16v14H4zM7 10l3 2-3 2M12 15h5",
     };
+    // A script or an app names itself by its user agent (`curl/8.5`, `node`): said as what it is.
+    let device = if s.device_type == "api" && s.device_info != "Unknown client" {
+        format!("API client · {}", s.device_info)
+    } else {
+        s.device_info.clone()
+    };
     let exact = s.last_active_at.replace('T', " ").replace('Z', " UTC");
     let what = if s.is_current && !owner {
         "Sign out this device".to_owned()
     } else if owner {
-        format!("Sign out {} on {}", s.username, s.device_info)
+        format!("Sign out {} on {device}", s.username)
     } else {
-        format!("Sign out {}", s.device_info)
+        format!("Sign out {device}")
     };
     view! {
         <li class="card session" class:session-current=s.is_current data-testid="session">
@@ -118,7 +124,7 @@ pub(crate) fn SessionItem(
             <div class="session-main">
                 <p class="session-title">
                     {owner.then(|| view! { <strong>{s.username.clone()}</strong> " · " })}
-                    {s.device_info.clone()}
+                    {device}
                     {s.is_current.then(|| view! { <span class="badge badge-accent" data-testid="this-device">"This device"</span> })}
                 </p>
                 <p class="muted small">

@@ -3,7 +3,8 @@ use crate::api::{
     reveal_vault_item, vault_items, RemoveVaultItem, SaveVaultItem, UnlockVault, VaultItemView,
 };
 use crate::components::{
-    describe, field_error, form_error, outcome, AppFrame, Field, FormStatus, StatusLine, Submit,
+    describe, empty_form_when, field_error, form_error, outcome, AppFrame, Field, FormStatus, StatusLine,
+    Submit,
 };
 use crate::lock::LockCtx;
 use leptos::prelude::*;
@@ -26,11 +27,7 @@ pub fn VaultPage() -> impl IntoView {
     let save_status = outcome(save.pending().into(), saved, |_| "Saved, encrypted.".into());
     // A saved secret should not linger in the form.
     let add_form = NodeRef::<leptos::html::Form>::new();
-    Effect::new(move |_| {
-        if let (Some(Ok(())), Some(form)) = (saved.get(), add_form.get_untracked()) {
-            form.reset();
-        }
-    });
+    empty_form_when(add_form, move || matches!(saved.get(), Some(Ok(()))));
     // One notice at a time: a delete clears "Saved", a save clears "Item deleted".
     Effect::new(move |_| {
         if remove.pending().get() {

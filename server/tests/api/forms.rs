@@ -108,3 +108,68 @@ async fn the_vault_page_reveals_one_value_of_ones_own_when_asked() {
     let (status, body) = app.form(app::api::RevealVaultItem::PATH, Some(&theirs), "name=db-root").await;
     assert_eq!((status, body["kind"].as_str()), (404, Some("ItemNotFound")), "{body}");
 }
+
+/// The `<input …>` tag of the field with `id` in a page's HTML.
+fn input_tag<'a>(html: &'a str, id: &str) -> &'a str {
+    let at = html.find(&format!("id=\"{id}\"")).unwrap_or_else(|| panic!("no #{id} in the page"));
+    let start = html[..at].rfind("<input").expect("an input tag");
+    let end = at + html[at..].find('>').expect("the tag ends");
+    &html[start..=end]
+}
+
+#[tokio::test]
+async fn after_registering_the_sign_in_page_has_the_new_name_filled_in() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let r = app
+        .form_reply(
+            app::api::RegisterAccount::PATH,
+            None,
+            &format!("username=+new-person+&password={USER_PASSWORD}"),
+        )
+        .await;
+    assert_eq!(r.headers["location"], "/login?registered=1&username=new-person", "{}", r.body);
+
+    let page = app.get("/login?registered=1&username=new-person", None).await;
+    let html = page.body.as_str().unwrap();
+    assert!(html.contains("Account created. Sign in with it now."));
+    let name = input_tag(html, "f-username");
+    assert!(name.contains(r#"value="new-person""#), "{name}");
+    assert!(!name.contains("autofocus"), "the password is what is left to type: {name}");
+    assert!(input_tag(html, "f-password").contains("autofocus"));
+    // A plain visit starts on the name.
+    let html = app.get("/login", None).await.body.as_str().unwrap().to_owned();
+    assert!(input_tag(&html, "f-username").contains("autofocus"));
+}
+
+#[tokio::test]
+async fn signing_out_says_so_on_the_sign_in_page() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let r = app.form_reply(app::api::SignOut::PATH, Some(&format!("jwt={admin}")), "").await;
+    assert_eq!(r.headers["location"], "/login?signed_out=1");
+    assert_eq!(app.get("/api/auth/me", Some(&admin)).await.status, 401);
+    let html = app.get("/login?signed_out=1", None).await.body.as_str().unwrap().to_owned();
+    assert!(html.contains("You have signed out."));
+}
+
+#[tokio::test]
+async fn the_account_page_knows_when_its_owner_is_the_last_administrator() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let blocked = |token: String| {
+        let app = &app;
+        async move {
+            let (status, body) =
+                app.form(app::api::DeletionBlockedAsLastAdmin::PATH, Some(&format!("jwt={token}")), "").await;
+            assert_eq!(status, 200, "{body}");
+            body
+        }
+    };
+    assert_eq!(blocked(admin.clone()).await, json!(true));
+    let (user, user_id) = app.user("second").await;
+    assert_eq!(blocked(user).await, json!(false), "a user is never the last administrator");
+    let r = app.post("/api/users/make-admin", Some(&admin), json!({"userId": user_id})).await;
+    assert!(r.status.is_success(), "{}", r.body);
+    assert_eq!(blocked(admin).await, json!(false), "with a second administrator the first may go");
+}

@@ -208,6 +208,12 @@ impl TestApp {
     /// Posts `body` to a page's server function at `path` as a same-origin browser with
     /// `cookie`, answering the status and the JSON body.
     pub async fn form(&self, path: &str, cookie: Option<&str>, body: &str) -> (u16, Value) {
+        let r = self.form_reply(path, cookie, body).await;
+        (r.status.as_u16(), r.body)
+    }
+
+    /// As [`TestApp::form`], with the answer's headers (where a form sends the browser next).
+    pub async fn form_reply(&self, path: &str, cookie: Option<&str>, body: &str) -> Reply {
         let mut req = self
             .client
             .post(format!("{}{path}", self.base))
@@ -218,7 +224,8 @@ impl TestApp {
             req = req.header("cookie", c);
         }
         let res = req.body(body.to_owned()).send().await.unwrap();
-        (res.status().as_u16(), res.json().await.unwrap_or(Value::Null))
+        let (status, headers) = (res.status(), res.headers().clone());
+        Reply { status, body: res.json().await.unwrap_or(Value::Null), headers }
     }
 
     /// Creates the administrator through `/auth/setup` and answers their token.

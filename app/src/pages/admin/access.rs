@@ -1,6 +1,6 @@
 //! Access rules: which signed-in people forward-auth lets through to which app.
 use crate::api::{access_rules, AccessRule, AddAccessRule, MoveAccessRule, RemoveAccessRule};
-use crate::components::{describe, field_error, outcome, Field, StatusLine, Submit};
+use crate::components::{describe, empty_form_when, field_error, outcome, Field, StatusLine, Submit};
 use crate::error::ErrorKind;
 use crate::lock::LockCtx;
 use leptos::prelude::*;
@@ -36,6 +36,29 @@ pub(super) fn AccessRulesSection() -> impl IntoView {
     let moved = outcome(reorder.pending().into(), Signal::derive(move || reorder.value().get()), |_| {
         "Order saved.".into()
     });
+    // One notice at a time: an action that starts clears what the others said; an added rule
+    // empties the form for the next one.
+    Effect::new(move |_| {
+        if add.pending().get() {
+            remove.clear();
+            reorder.clear();
+        }
+    });
+    Effect::new(move |_| {
+        if remove.pending().get() || reorder.pending().get() {
+            add.clear();
+        }
+    });
+    Effect::new(move |_| {
+        if remove.pending().get() {
+            reorder.clear();
+        }
+        if reorder.pending().get() {
+            remove.clear();
+        }
+    });
+    let form = NodeRef::<leptos::html::Form>::new();
+    empty_form_when(form, move || matches!(added.get(), Some(Ok(_))));
     view! {
         <section class="card section" aria-labelledby="rules-title" data-testid="access-rules"
             hidden=move || matches!(rules.get(), Some(Err(e)) if e.is(ErrorKind::Forbidden))>
@@ -48,7 +71,7 @@ pub(super) fn AccessRulesSection() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match rules.await {
                         Ok(list) if list.is_empty() => view! {
-                            <p class="muted" data-testid="no-rules">"No rules: every signed-in session passes."</p>
+                            <p class="muted" data-testid="no-rules">"No rules yet."</p>
                         }.into_any(),
                         Ok(list) => {
                             let last = list.len() - 1;
@@ -67,7 +90,7 @@ pub(super) fn AccessRulesSection() -> impl IntoView {
             </Transition>
             <details class="confirm" open=move || matches!(added.get(), Some(Err(_)))>
                 <summary class="btn btn-primary">"Add a rule…"</summary>
-                <ActionForm action=add attr:class="stack narrow" attr:novalidate=true>
+                <ActionForm action=add node_ref=form attr:class="stack narrow" attr:novalidate=true>
                     <Field name="host" id="rule-host" label="Host" hint="term.example.com, *.example.com, or empty for any host."
                         maxlength="253" autocomplete="off" error=field_error(added, "rule_host")/>
                     <Field name="path" id="rule-path" label="Path" hint="/terminal/{id} names a terminal (step_up); /public/* takes everything under it; empty for any path."

@@ -1,6 +1,8 @@
 //! API keys: create (shown once), list, delete.
 use crate::api::{list_api_keys, list_users_page, ApiKeyView, CreateApiKey, DeleteApiKey};
-use crate::components::{describe, field_error, outcome, Field, Pager, Paging, StatusLine, Submit};
+use crate::components::{
+    describe, empty_form_when, field_error, outcome, Field, Pager, Paging, StatusLine, Submit,
+};
 use crate::error::ErrorKind;
 use crate::lock::LockCtx;
 use leptos::prelude::*;
@@ -33,11 +35,20 @@ pub(super) fn ApiKeysSection() -> impl IntoView {
         "API key deleted. It stopped working at once.".into()
     });
     let copied = RwSignal::new(false);
+    // A created key empties the form (the key itself shows above, once).
+    let form = NodeRef::<leptos::html::Form>::new();
+    empty_form_when(form, move || matches!(create.value().get(), Some(Ok(_))));
+    Effect::new(move |_| {
+        if matches!(create.value().get(), Some(Ok(_))) {
+            copied.set(false);
+            owner.set(String::new());
+        }
+    });
     view! {
         <section class="card section" aria-labelledby="keys-title"
             hidden=move || matches!(keys.get(), Some(Err(e)) if e.is(ErrorKind::Forbidden))>
-            <h2 id="keys-title">"API keys"</h2>
-            <p class="muted">"A key acts as its user from scripts and outside clients: send it as " <code>"Authorization: Bearer pcs_…"</code> ". It is shown once."</p>
+            <h2 id="keys-title">"Keys for scripts and apps"</h2>
+            <p class="muted">"A key acts as its user from scripts and outside clients, sent as " <code>"Authorization: Bearer pcs_…"</code> "; it is shown once, when it is made."</p>
             {move || match created.get() {
                 Some(Ok(k)) => {
                     let token = k.token.clone();
@@ -60,7 +71,7 @@ pub(super) fn ApiKeysSection() -> impl IntoView {
             }}
             <details class="confirm" open=move || matches!(created.get(), Some(Err(_)))>
                 <summary class="btn btn-primary">"New API key…"</summary>
-                <ActionForm action=create attr:class="stack narrow" attr:novalidate=true>
+                <ActionForm action=create node_ref=form attr:class="stack narrow" attr:novalidate=true>
                     <Field name="name" label="Name" hint="What uses it, for example “backup script”." required=true maxlength="100"
                         error=field_error(created, "name")/>
                     <Field name="username" label="Acts as (optional)" hint="A user's name; names are suggested as you type. Leave empty for a key that acts as you."

@@ -3,8 +3,8 @@ use crate::api::{
     list_users_page, CreateUser, RemoveUser, ResetUserTwoFactor, SetUserRole, SignOutUser, UserView,
 };
 use crate::components::{
-    describe, field_error, needs_reauthentication, outcome, Field, Pager, Paging, ReauthPrompt, StatusLine,
-    Submit,
+    describe, empty_form_when, field_error, needs_reauthentication, outcome, Field, Pager, Paging,
+    ReauthPrompt, StatusLine, Submit,
 };
 use crate::error::{AppError, ErrorKind};
 use crate::lock::LockCtx;
@@ -32,13 +32,7 @@ fn CreateUserSection(create: ServerAction<CreateUser>) -> impl IntoView {
     });
     // A created account empties the form for the next one.
     let form = NodeRef::<leptos::html::Form>::new();
-    Effect::new(move |_| {
-        if matches!(create.value().get(), Some(Ok(_))) {
-            if let Some(f) = form.get() {
-                f.reset();
-            }
-        }
-    });
+    empty_form_when(form, move || matches!(create.value().get(), Some(Ok(_))));
     view! {
         <section class="card section" aria-labelledby="add-user-title">
             <h2 id="add-user-title">"Add a person"</h2>
@@ -153,7 +147,7 @@ fn UsersSection(created: ServerAction<CreateUser>) -> impl IntoView {
     });
     view! {
         <section class="card section" aria-labelledby="users-title">
-            <h2 id="users-title">"Users"</h2>
+            <h2 id="users-title">"People"</h2>
             <StatusLine status=status/>
             <div class="field user-search">
                 <label for="user-search">"Find users"</label>

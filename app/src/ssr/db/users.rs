@@ -341,6 +341,16 @@ pub async fn delete(pool: impl Into<Exec<'_>>, id: &str) -> Result<bool, sqlx::E
     })
 }
 
+/// How many administrators there are besides `id`.
+pub async fn other_admins(pool: impl Into<Exec<'_>>, id: &str) -> Result<i64, sqlx::Error> {
+    with_exec!(pool => {
+        sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE is_admin = TRUE AND id <> $1")
+            .bind(id)
+            .fetch_one(pool)
+            .await
+    })
+}
+
 pub async fn find_by_ldap_dn(pool: impl Into<Exec<'_>>, dn: &str) -> Result<Option<UserRow>, sqlx::Error> {
     with_exec!(pool => {
         sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE ldap_dn = $1"))

@@ -280,6 +280,11 @@ pub(crate) async fn replace_password(
     Ok(true)
 }
 
+/// Whether the caller is the one administrator left (and so cannot delete their account).
+pub async fn is_last_admin(state: &AppState, caller: &Caller) -> Result<bool, AppError> {
+    Ok(caller.is_admin && db::users::other_admins(&state.pool, &caller.user_id).await? == 0)
+}
+
 /// Deletes the caller's own account after the password is confirmed. Accounts without a
 /// password (single sign-on only) and the last admin cannot.
 #[tracing::instrument(skip_all)]

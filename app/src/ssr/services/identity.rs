@@ -165,7 +165,9 @@ impl ClientMeta {
                         }
                     }
                     "pc" => "desktop",
-                    _ => "api",
+                    // A script or a library (`curl/8.5.0`): its own words say more than the
+                    // parser's ("HTTP Library").
+                    _ => return ("api".into(), ua.chars().take(120).collect()),
                 };
                 let version = r.version.split('.').next().unwrap_or("");
                 let name = if version.is_empty() || version == "UNKNOWN" {
@@ -211,7 +213,7 @@ mod tests {
         assert!(info.contains("Linux"), "{info}");
         let (kind, _) = device("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1");
         assert_eq!(kind, "mobile");
-        assert_eq!(device("curl/8.5.0").0, "api");
+        assert_eq!(device("curl/8.5.0"), ("api".to_owned(), "curl/8.5.0".to_owned()));
         assert_eq!(device("").0, "api");
     }
 }
