@@ -436,10 +436,13 @@ fn main() {
     // each turn's range. Two baselines: the argon2 crate's own verify (which allocates its
     // 19 MiB for each run, as most servers do) and, stricter, the same hash with one memory
     // area per thread reused, as the server's password workers do.
-    let turns = env_num("BENCH_TURNS", 6);
+    // An even number, so every order has its mirror.
+    let turns = env_num("BENCH_TURNS", 6).div_ceil(2) * 2;
     let sign_ins = || {
         let w = wrk(&login_url, 8, secs, None, Some(&admin_login));
         assert_eq!(w.non_2xx, 0, "sign-ins failed");
+        // The sign-ins still hashing when wrk stops finish before the next side starts.
+        std::thread::sleep(Duration::from_secs(1));
         w.rps
     };
     let measured: Vec<[f64; 3]> = (0..turns)
@@ -517,7 +520,7 @@ fn main() {
         let random_users = login_script(dir.path(), users);
         let _ = wrk(&big_me_url, 32, 1, Some(&big_token), None);
 
-        let turns = env_num("BENCH_SEEDED_TURNS", 4);
+        let turns = env_num("BENCH_SEEDED_TURNS", 4).div_ceil(2) * 2;
         let (mut me_small, mut me_big, mut in_small, mut in_big) = (0.0, 0.0, 0.0, 0.0);
         let mut in_big_p99: f64 = 0.0;
         for turn in 0..turns {
@@ -527,17 +530,25 @@ fn main() {
                 assert_eq!(w.non_2xx, 0, "errors on the seeded database");
                 w.rps
             };
-            let small_in = || wrk(&login_url, 8, secs, None, Some(&admin_login)).rps;
+            let small_in = || {
+                let rps = wrk(&login_url, 8, secs, None, Some(&admin_login)).rps;
+                std::thread::sleep(Duration::from_secs(1));
+                rps
+            };
             let large_in = || {
                 let w = wrk(&big_login_url, 8, secs, None, Some(&random_users));
                 assert_eq!(w.non_2xx, 0, "sign-in errors on the seeded database");
+                std::thread::sleep(Duration::from_secs(1));
                 (w.rps, w.p99_ms)
             };
+            // Mirrored: small `me`, large `me`, small sign-ins, large sign-ins; then backwards.
             let (a, b, c, (d, p99)) = if turn % 2 == 0 {
                 (small(), large(), small_in(), large_in())
             } else {
-                let (b, d) = (large(), large_in());
-                (small(), b, small_in(), d)
+                let d = large_in();
+                let c = small_in();
+                let b = large();
+                (small(), b, c, d)
             };
             me_small += a;
             me_big += b;

@@ -38,8 +38,14 @@ pub fn LoginPage() -> impl IntoView {
         .find(|(k, _)| q.get(k).is_some())
         .map(|(_, m)| m)
     };
-    // A name given by the page before (a new account): filled in, and the password comes next.
-    let known = query.read_untracked().get("username").filter(|u| !u.is_empty());
+    // The name of an account just registered: filled in, and the password comes next. Only
+    // after registering, and only a name that could be one (a link cannot prefill anything else).
+    let known = {
+        let q = query.read_untracked();
+        q.get("registered")
+            .and(q.get("username"))
+            .filter(|u| crate::domain::Username::parse(u).is_ok_and(|n| n.as_ref() == u.as_str()))
+    };
     let typing_password = known.is_some();
     view! {
         <AuthCard title="Sign in" lead="Sign in to reach your terminals.">

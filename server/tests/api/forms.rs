@@ -140,6 +140,15 @@ async fn after_registering_the_sign_in_page_has_the_new_name_filled_in() {
     // A plain visit starts on the name.
     let html = app.get("/login", None).await.body.as_str().unwrap().to_owned();
     assert!(input_tag(&html, "f-username").contains("autofocus"));
+    // Nobody else's link fills the name in: not without a registration, not a name that
+    // could not be one.
+    for query in ["username=new-person", "registered=1&username=%22%3E%3Cscript%3Ealert(1)%3C%2Fscript%3E"] {
+        let html = app.get(&format!("/login?{query}"), None).await.body.as_str().unwrap().to_owned();
+        let name = input_tag(&html, "f-username");
+        assert!(!name.contains("new-person") && !name.contains("script"), "{query}: {name}");
+        assert!(!html.contains("<script>alert(1)"), "{query}");
+        assert!(name.contains("autofocus"), "{query}: {name}");
+    }
 }
 
 #[tokio::test]

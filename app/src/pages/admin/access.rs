@@ -45,7 +45,10 @@ pub(super) fn AccessRulesSection() -> impl IntoView {
         }
     });
     Effect::new(move |_| {
-        if remove.pending().get() || reorder.pending().get() {
+        // A refused rule keeps its form open with its errors; only "Rule added" gives way.
+        if (remove.pending().get() || reorder.pending().get())
+            && matches!(add.value().get_untracked(), Some(Ok(_)))
+        {
             add.clear();
         }
     });

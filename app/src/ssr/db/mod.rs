@@ -167,7 +167,8 @@ pub async fn connect(url: &str, settings: PoolSettings) -> Result<Pool, sqlx::Er
         .foreign_keys(true)
         .busy_timeout(settings.acquire_timeout);
     // No ping before each use: a SQLite connection is a file handle in this process, and the
-    // ping is one more round trip to the connection's worker thread on every query.
+    // ping is one more round trip to the connection's worker thread on every query (sqlx still
+    // checks a connection as it goes back to the pool and closes a broken one).
     let pool = SqlitePoolOptions::new()
         .test_before_acquire(false)
         .max_connections(settings.max_connections)
