@@ -209,24 +209,19 @@ end
     path
 }
 
-/// Raw argon2id verifies per second on every core, with the server's parameters.
-fn raw_argon2(secs: u64) -> f64 {
-    use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-    let params = argon2::Params::new(19 * 1024, 2, 1, None).unwrap();
-    let a = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
-    let hash =
-        a.hash_password(PASSWORD.as_bytes(), &SaltString::generate(&mut rand_core())).unwrap().to_string();
+/// Runs `one` over and over on every core for `secs`; answers the runs per second. `make`
+/// gives each thread its own runner (and whatever memory it keeps).
+fn per_second_on_every_core<F: FnMut() + Send + 'static>(secs: u64, make: impl Fn() -> F) -> f64 {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let done = Arc::new(AtomicU64::new(0));
     let start = Instant::now();
     let deadline = start + Duration::from_secs(secs);
     let threads: Vec<_> = (0..cores)
         .map(|_| {
-            let (a, hash, done) = (a.clone(), hash.clone(), done.clone());
+            let (mut one, done) = (make(), done.clone());
             std::thread::spawn(move || {
-                let parsed = PasswordHash::new(&hash).unwrap();
                 while Instant::now() < deadline {
-                    assert!(a.verify_password(PASSWORD.as_bytes(), &parsed).is_ok());
+                    one();
                     done.fetch_add(1, Ordering::Relaxed);
                 }
             })
@@ -238,37 +233,43 @@ fn raw_argon2(secs: u64) -> f64 {
     done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64()
 }
 
+fn bench_argon2() -> argon2::Argon2<'static> {
+    let params = argon2::Params::new(19 * 1024, 2, 1, None).unwrap();
+    argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+}
+
+/// Raw argon2id verifies per second on every core, with the server's parameters.
+fn raw_argon2(secs: u64) -> f64 {
+    use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+    let a = bench_argon2();
+    let hash =
+        a.hash_password(PASSWORD.as_bytes(), &SaltString::generate(&mut rand_core())).unwrap().to_string();
+    per_second_on_every_core(secs, || {
+        let (a, hash) = (a.clone(), hash.clone());
+        move || {
+            let parsed = PasswordHash::new(&hash).unwrap();
+            assert!(a.verify_password(PASSWORD.as_bytes(), &parsed).is_ok());
+        }
+    })
+}
+
 /// As [`raw_argon2`], but each thread reuses one memory area, as the server's workers do.
 fn raw_argon2_reused(secs: u64) -> f64 {
-    let params = argon2::Params::new(19 * 1024, 2, 1, None).unwrap();
-    let a = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let done = Arc::new(AtomicU64::new(0));
-    let start = Instant::now();
-    let deadline = start + Duration::from_secs(secs);
-    let threads: Vec<_> = (0..cores)
-        .map(|_| {
-            let (a, done) = (a.clone(), done.clone());
-            std::thread::spawn(move || {
-                let mut memory = vec![argon2::Block::default(); a.params().block_count()];
-                let mut out = [0u8; 32];
-                while Instant::now() < deadline {
-                    a.hash_password_into_with_memory(
-                        PASSWORD.as_bytes(),
-                        b"sixteen byte salt",
-                        &mut out,
-                        &mut memory,
-                    )
-                    .unwrap();
-                    done.fetch_add(1, Ordering::Relaxed);
-                }
-            })
-        })
-        .collect();
-    for t in threads {
-        t.join().unwrap();
-    }
-    done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64()
+    let a = bench_argon2();
+    per_second_on_every_core(secs, || {
+        let a = a.clone();
+        let mut memory = vec![argon2::Block::default(); a.params().block_count()];
+        let mut out = [0u8; 32];
+        move || {
+            a.hash_password_into_with_memory(
+                PASSWORD.as_bytes(),
+                b"sixteen byte salt",
+                &mut out,
+                &mut memory,
+            )
+            .unwrap();
+        }
+    })
 }
 
 fn rand_core() -> rand::rngs::OsRng {
